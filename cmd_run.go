@@ -1,0 +1,378 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/version"
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/report"
+)
+
+// Exit statuses of inferno run.
+const (
+	exitOK         = 0
+	exitSetup      = 1 // bad flags, unreachable report dir: nothing ran
+	exitNoSuccess  = 3 // the window ran but not one request succeeded
+	exitReportLost = 4 // the window ran but its report could not be written
+)
+
+type runCommand struct {
+	cmd *kingpin.CmdClause
+
+	url, api, model, name    string
+	datasetName              string
+	synthetic                dataset.SyntheticSpec
+	arrival                  string
+	rate, burstiness         float64
+	concurrency, maxConc     int
+	requests, warmup         int
+	duration, deadline       time.Duration
+	requestTimeout           time.Duration
+	seed                     uint64
+	sloTTFT, sloTPOT, sloE2E time.Duration
+	reportDir                string
+	perRequest               bool
+	apiKeyFile               string
+	headers                  map[string]string
+	caFile                   string
+	insecure                 bool
+	temperature, topP        float64
+	maxTokensOnly            bool
+	ignoreEOS                bool
+	minTokens                int
+	extraBody                string
+	progress                 string
+	temperatureSet, topPSet  bool
+}
+
+func newRunCommand(app *kingpin.Application) *runCommand {
+	c := &runCommand{headers: map[string]string{}}
+	c.cmd = app.Command("run", "Run one benchmark window against an endpoint and write its report.")
+	f := c.cmd.Flag
+	f("url", "Endpoint base URL (for OpenAI APIs the /v1 base, e.g. http://127.0.0.1:8000/v1).").Required().StringVar(&c.url)
+	f("api", "API: "+strings.Join(prober.APINames(), ", ")+".").Default("openai-chat").StringVar(&c.api)
+	f("model", "Model name sent to the endpoint.").Required().StringVar(&c.model)
+	f("name", "Target name recorded in the report (default: the URL's host).").StringVar(&c.name)
+	f("dataset", "Prompt source.").Default("synthetic").EnumVar(&c.datasetName, "synthetic")
+	f("input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&c.synthetic.InputTokens)
+	f("output-tokens", "Output length asked for (max_tokens).").Default("128").IntVar(&c.synthetic.OutputTokens)
+	f("length-spread", "Draw lengths uniformly within ±spread of the targets (0 to 1).").Default("0").Float64Var(&c.synthetic.Spread)
+	f("arrival", "Arrival pattern: constant, poisson, gamma or concurrency (default: poisson with --rate, concurrency with --concurrency).").
+		EnumVar(&c.arrival, "constant", "poisson", "gamma", "concurrency")
+	f("rate", "Requests per second for open-loop arrivals.").Float64Var(&c.rate)
+	f("burstiness", "Gamma shape of the gaps: 1 is Poisson, lower is burstier.").Default("1").Float64Var(&c.burstiness)
+	f("concurrency", "Requests kept in flight for --arrival=concurrency.").IntVar(&c.concurrency)
+	f("max-concurrency", "Cap on requests in flight for open-loop arrivals (0: none).").Default("0").IntVar(&c.maxConc)
+	f("requests", "Number of measured requests (0: until --duration).").Default("0").IntVar(&c.requests)
+	f("duration", "Stop sending new requests after this long.").Default("0s").DurationVar(&c.duration)
+	f("deadline", "Hard end of the window; requests still in flight are cancelled (default: --duration + --request-timeout).").Default("0s").DurationVar(&c.deadline)
+	f("warmup", "Requests sent before the window and left out of the results.").Default("0").IntVar(&c.warmup)
+	f("request-timeout", "Timeout of each request.").Default("5m").DurationVar(&c.requestTimeout)
+	f("seed", "Seed for prompts and arrival times.").Default("0").Uint64Var(&c.seed)
+	f("slo-ttft", "SLO threshold on TTFT (0: none).").Default("0s").DurationVar(&c.sloTTFT)
+	f("slo-tpot", "SLO threshold on TPOT (0: none).").Default("0s").DurationVar(&c.sloTPOT)
+	f("slo-e2e", "SLO threshold on end-to-end latency (0: none).").Default("0s").DurationVar(&c.sloE2E)
+	f("report-dir", "Directory for report_<id>.json.").Default("reports").StringVar(&c.reportDir)
+	f("per-request", "Also write requests_<id>.jsonl with one line per request.").BoolVar(&c.perRequest)
+	f("api-key-file", "File holding the API key, sent as a bearer token.").StringVar(&c.apiKeyFile)
+	f("header", "Extra request header, Name=value (repeatable).").StringMapVar(&c.headers)
+	f("tls.ca-file", "CA certificate file for the endpoint.").StringVar(&c.caFile)
+	f("tls.insecure-skip-verify", "Do not verify the endpoint's certificate.").BoolVar(&c.insecure)
+	f("temperature", "Sampling temperature.").IsSetByUser(&c.temperatureSet).Float64Var(&c.temperature)
+	f("top-p", "Nucleus sampling top_p.").IsSetByUser(&c.topPSet).Float64Var(&c.topP)
+	f("ignore-eos", "Ask vLLM to ignore EOS so every answer has the asked length (api vllm).").BoolVar(&c.ignoreEOS)
+	f("min-tokens", "vLLM min_tokens (api vllm).").Default("0").IntVar(&c.minTokens)
+	f("extra-body", "JSON object merged into each request body.").StringVar(&c.extraBody)
+	f("progress", "Progress bar: auto (on a terminal), always or never.").Default("auto").EnumVar(&c.progress, "auto", "always", "never")
+	return c
+}
+
+// window builds the window and the report's target description from flags.
+func (c *runCommand) window() (*prober.Window, report.Target, error) {
+	u, err := url.Parse(c.url)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, report.Target{}, fmt.Errorf("--url %q: want an http or https URL with a host", c.url)
+	}
+	api, err := prober.LookupAPI(c.api)
+	if err != nil {
+		return nil, report.Target{}, fmt.Errorf("--api: %w", err)
+	}
+	spec := dataset.ArrivalSpec{Kind: c.arrival, Rate: c.rate, Burstiness: c.burstiness, Concurrency: c.concurrency}
+	if spec.Kind == "" {
+		switch {
+		case c.concurrency > 0:
+			spec.Kind = "concurrency"
+		case c.rate > 0 && c.burstiness != 1:
+			spec.Kind = "gamma"
+		case c.rate > 0:
+			spec.Kind = "poisson"
+		default:
+			return nil, report.Target{}, fmt.Errorf("--arrival: give --rate (open loop) or --concurrency (closed loop)")
+		}
+	}
+	arrival, err := spec.New(c.seed)
+	if err != nil {
+		return nil, report.Target{}, fmt.Errorf("--arrival: %w", err)
+	}
+	prompts, err := c.synthetic.New(c.seed)
+	if err != nil {
+		return nil, report.Target{}, fmt.Errorf("--dataset: %w", err)
+	}
+	params := prober.Params{MaxTokens: c.synthetic.OutputTokens, IgnoreEOS: c.ignoreEOS, MinTokens: c.minTokens}
+	if c.temperatureSet {
+		params.Temperature = &c.temperature
+	}
+	if c.topPSet {
+		params.TopP = &c.topP
+	}
+	if c.extraBody != "" {
+		if err := json.Unmarshal([]byte(c.extraBody), &params.Extra); err != nil {
+			return nil, report.Target{}, fmt.Errorf("--extra-body: want a JSON object: %w", err)
+		}
+	}
+	httpCfg := promconfig.DefaultHTTPClientConfig
+	if c.apiKeyFile != "" {
+		httpCfg.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: c.apiKeyFile}
+	}
+	httpCfg.TLSConfig = promconfig.TLSConfig{CAFile: c.caFile, InsecureSkipVerify: c.insecure}
+	if len(c.headers) > 0 {
+		h := promconfig.Headers{Headers: map[string]promconfig.Header{}}
+		for k, v := range c.headers {
+			h.Headers[k] = promconfig.Header{Values: []string{v}}
+		}
+		httpCfg.HTTPHeaders = &h
+	}
+	name := c.name
+	if name == "" {
+		name = u.Host
+	}
+	client, err := prober.NewHTTPClient(httpCfg, name)
+	if err != nil {
+		return nil, report.Target{}, err
+	}
+	deadline := c.deadline
+	if deadline == 0 && c.duration > 0 {
+		deadline = c.duration + c.requestTimeout
+	}
+	w := &prober.Window{
+		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client},
+		Arrival:        arrival,
+		Prompts:        prompts,
+		Params:         params,
+		Requests:       c.requests,
+		Duration:       c.duration,
+		Deadline:       deadline,
+		MaxConcurrency: c.maxConc,
+		Warmup:         c.warmup,
+		RequestTimeout: c.requestTimeout,
+	}
+	if w.Requests <= 0 && w.Duration <= 0 {
+		return nil, report.Target{}, fmt.Errorf("give --requests or --duration: the window needs an end")
+	}
+	target := report.Target{Name: name, URL: redactURL(u), API: api.Name(), Model: c.model}
+	return w, target, nil
+}
+
+// redactURL drops user info and query, which can carry credentials.
+func redactURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	c.RawQuery = ""
+	return c.String()
+}
+
+func (c *runCommand) execute(logger *slog.Logger) int {
+	w, target, err := c.window()
+	if err != nil {
+		logger.Error("cannot start the window", "err", err)
+		return exitSetup
+	}
+	if err := os.MkdirAll(c.reportDir, 0o755); err != nil {
+		logger.Error("cannot create the report directory", "dir", c.reportDir, "err", err)
+		return exitSetup
+	}
+	started := time.Now()
+	id := report.NewRunID(started)
+	var perRequest *os.File
+	if c.perRequest {
+		perRequest, err = os.CreateTemp(c.reportDir, ".requests-*.tmp")
+		if err != nil {
+			logger.Error("cannot create the per-request file", "dir", c.reportDir, "err", err)
+			return exitSetup
+		}
+		defer os.Remove(perRequest.Name()) // no-op once renamed
+	}
+	slo := report.SLO{TTFT: c.sloTTFT, TPOT: c.sloTPOT, E2E: c.sloE2E}
+	agg := report.NewAggregator(started, slo, writerOrNil(perRequest))
+	w.OnStart = agg.SetStart
+	w.Progress = &prober.Progress{}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	stopBar := c.showProgress(w)
+	logger.Info("window starting", "id", id, "url", target.URL, "api", target.API, "model", c.model)
+	info, err := w.Run(ctx, agg.Add)
+	stopBar()
+	if err != nil {
+		logger.Error("window could not run", "err", err)
+		return exitSetup
+	}
+	status := report.StatusFinished
+	if info.Aborted {
+		status = report.StatusAborted
+	}
+	rep := agg.Report(report.Meta{
+		ID: id, Status: status, Trigger: "cli", Version: version.Version,
+		StartedAt: started, EndedAt: time.Now(), Target: target, Workload: "cli", Seed: c.seed,
+		Config: c.redactedFlags(), Warmup: info.Warmup, WarmupFailed: info.WarmupFailed, DeadlineHit: info.DeadlineHit,
+	})
+	code := exitOK
+	path, err := report.Write(c.reportDir, &rep)
+	if err != nil {
+		logger.Error("report not written", "err", err)
+		code = exitReportLost
+	}
+	if perRequest != nil {
+		if err := finishPerRequest(perRequest, agg, filepath.Join(c.reportDir, report.RequestsFileName(id))); err != nil {
+			logger.Error("per-request file not written", "err", err)
+			code = exitReportLost
+		}
+	}
+	printSummary(os.Stdout, &rep, path)
+	if code == exitOK && rep.Summary.Successes == 0 {
+		logger.Error("no request succeeded", "requests", rep.Summary.Requests)
+		code = exitNoSuccess
+	}
+	return code
+}
+
+func writerOrNil(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
+func finishPerRequest(f *os.File, agg *report.Aggregator, path string) error {
+	if err := agg.PerRequestError(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// redactedFlags records the run's configuration without secrets: the API
+// key file's path is kept, header values are not (they often carry tokens).
+func (c *runCommand) redactedFlags() map[string]any {
+	headers := make([]string, 0, len(c.headers))
+	for k := range c.headers {
+		headers = append(headers, k+"=<secret>")
+	}
+	u, _ := url.Parse(c.url)
+	return map[string]any{
+		"url": redactURL(u), "api": c.api, "model": c.model, "dataset": c.datasetName,
+		"input_tokens": c.synthetic.InputTokens, "output_tokens": c.synthetic.OutputTokens, "length_spread": c.synthetic.Spread,
+		"arrival": c.arrival, "rate": c.rate, "burstiness": c.burstiness, "concurrency": c.concurrency,
+		"max_concurrency": c.maxConc, "requests": c.requests, "duration": c.duration.String(), "deadline": c.deadline.String(),
+		"warmup": c.warmup, "request_timeout": c.requestTimeout.String(), "seed": c.seed,
+		"slo_ttft": c.sloTTFT.String(), "slo_tpot": c.sloTPOT.String(), "slo_e2e": c.sloE2E.String(),
+		"api_key_file": c.apiKeyFile, "headers": headers, "ignore_eos": c.ignoreEOS, "min_tokens": c.minTokens,
+	}
+}
+
+// showProgress draws a bar on stderr while the window runs and returns a
+// function that stops it.
+func (c *runCommand) showProgress(w *prober.Window) func() {
+	if c.progress == "never" || (c.progress == "auto" && !term.IsTerminal(int(os.Stderr.Fd()))) {
+		return func() {}
+	}
+	total, byTime := int64(w.Requests), false
+	if total <= 0 {
+		total, byTime = int64(w.Duration.Seconds()), true
+	}
+	bar := progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(os.Stderr),
+		progressbar.OptionSetDescription("window"),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(250 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				bar.Finish()
+				return
+			case <-tick.C:
+			}
+			p := w.Progress
+			bar.Describe(fmt.Sprintf("in flight %d, failed %d", p.InFlight.Load(), p.Failed.Load()))
+			if byTime {
+				bar.Set64(min(total, int64(time.Since(start).Seconds())))
+			} else {
+				bar.Set64(p.Done.Load())
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+func printSummary(out io.Writer, r *report.Report, path string) {
+	s := r.Summary
+	fmt.Fprintf(out, "\nRun %s (%s): %s %s, model %s\n", r.Run.ID, r.Run.Status, r.Run.Target.API, r.Run.Target.URL, r.Run.Target.Model)
+	fmt.Fprintf(out, "Requests %d: %d succeeded, %d failed; duration %.2fs; %.2f req/s\n",
+		s.Requests, s.Successes, s.Failures, s.DurationSeconds, s.RPS)
+	fmt.Fprintf(out, "Output tokens %d (%.1f tok/s); input tokens %d; SLO attainment %.1f%%; goodput %.2f req/s\n",
+		s.OutputTokens, s.OutputThroughput, s.InputTokens, 100*s.SLO.Attainment, s.GoodputRPS)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp90\tp99\tmax\t")
+	row := func(name string, st report.Stats) {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", name, 1e3*st.Mean, 1e3*st.P50, 1e3*st.P90, 1e3*st.P99, 1e3*st.Max)
+	}
+	row("TTFT", r.Stats.TTFT)
+	row("TTFT from schedule", r.Stats.TTFTFromSchedule)
+	row("TPOT", r.Stats.TPOT)
+	row("ITL", r.Stats.ITL)
+	row("E2E latency", r.Stats.Latency)
+	row("schedule lag", r.Stats.ScheduleLag)
+	tw.Flush()
+	for _, e := range r.Errors {
+		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
+	}
+	if path != "" {
+		fmt.Fprintf(out, "Report: %s\n", path)
+	}
+}
+

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+type simulateCommand struct {
+	cmd    *kingpin.CmdClause
+	listen string
+	cfg    simulator.Config
+}
+
+func newSimulateCommand(app *kingpin.Application) *simulateCommand {
+	c := &simulateCommand{}
+	c.cmd = app.Command("simulate", "Serve a deterministic streaming LLM endpoint (OpenAI, TGI, Triton) with set latencies.")
+	c.cmd.Flag("listen", "Address to listen on.").Default("127.0.0.1:8000").StringVar(&c.listen)
+	c.cmd.Flag("model", "Model name the simulator reports.").Default("sim").StringVar(&c.cfg.Model)
+	c.cmd.Flag("ttft", "Time to first token, from the start of processing.").Default("200ms").DurationVar(&c.cfg.TTFT)
+	c.cmd.Flag("itl", "Time between tokens.").Default("20ms").DurationVar(&c.cfg.ITL)
+	c.cmd.Flag("jitter", "Spread of each TTFT and ITL, as a fraction (0.1 = ±10%).").Default("0").Float64Var(&c.cfg.Jitter)
+	c.cmd.Flag("max-concurrency", "Requests processed at once; the rest queue (0: no limit).").Default("0").IntVar(&c.cfg.MaxConcurrency)
+	c.cmd.Flag("default-max-tokens", "Output length when a request sets none.").Default("128").IntVar(&c.cfg.DefaultMaxTokens)
+	c.cmd.Flag("eos-rate", "Share of requests that stop early unless they set ignore_eos.").Default("0").Float64Var(&c.cfg.EOSRate)
+	c.cmd.Flag("seed", "Seed for jitter, early stops and faults.").Default("0").Uint64Var(&c.cfg.Seed)
+	c.cmd.Flag("fault", "Fault to inject: status, reset, stall or malformed.").Default("").EnumVar(&c.cfg.Fault,
+		"", simulator.FaultStatus, simulator.FaultReset, simulator.FaultStall, simulator.FaultMalformed)
+	c.cmd.Flag("fault-rate", "Share of requests that get the fault (default 1 when --fault is set).").Default("0").Float64Var(&c.cfg.FaultRate)
+	c.cmd.Flag("fault-status", "HTTP status for --fault=status.").Default("500").IntVar(&c.cfg.FaultStatus)
+	return c
+}
+
+func (c *simulateCommand) execute(logger *slog.Logger) int {
+	if err := c.cfg.Validate(); err != nil {
+		logger.Error("invalid simulator flags", "err", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", c.listen)
+	if err != nil {
+		logger.Error("cannot listen", "address", c.listen, "err", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{Handler: simulator.New(c.cfg), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(shutdown)
+	}()
+	logger.Info("simulator listening", "address", ln.Addr().String(), "ttft", c.cfg.TTFT, "itl", c.cfg.ITL,
+		"max_concurrency", c.cfg.MaxConcurrency, "fault", c.cfg.Fault)
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("simulator stopped", "err", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,131 @@
+package dataset
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"time"
+)
+
+// Arrival yields the offsets, from the window's start, at which an
+// open-loop schedule sends requests. Offsets never decrease.
+type Arrival interface {
+	Next() (offset time.Duration, ok bool)
+}
+
+// ClosedLoop is implemented by arrivals that keep a fixed number of
+// requests in flight instead of following a clock.
+type ClosedLoop interface {
+	Concurrency() int
+}
+
+// ArrivalSpec describes an arrival pattern as configured.
+type ArrivalSpec struct {
+	// Kind is constant, poisson, gamma or concurrency.
+	Kind string `yaml:"kind" json:"kind"`
+	// Rate is requests per second for the open-loop kinds.
+	Rate float64 `yaml:"rate,omitempty" json:"rate,omitempty"`
+	// Burstiness is the gamma shape: 1 is Poisson, below 1 burstier,
+	// above 1 more regular (as vllm bench serve defines it).
+	Burstiness float64 `yaml:"burstiness,omitempty" json:"burstiness,omitempty"`
+	// Concurrency is the fixed number in flight for kind concurrency.
+	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+}
+
+// Validate checks the spec without building it.
+func (s ArrivalSpec) Validate() error {
+	switch s.Kind {
+	case "constant", "poisson", "gamma":
+		if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
+			return fmt.Errorf("arrival %s: rate must be a positive number of requests per second, got %v", s.Kind, s.Rate)
+		}
+		if s.Kind == "gamma" && !(s.Burstiness > 0) {
+			return fmt.Errorf("arrival gamma: burstiness must be positive, got %v", s.Burstiness)
+		}
+	case "concurrency":
+		if s.Concurrency < 1 {
+			return fmt.Errorf("arrival concurrency: concurrency must be at least 1, got %d", s.Concurrency)
+		}
+	default:
+		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma or concurrency)", s.Kind)
+	}
+	return nil
+}
+
+// New builds the arrival; seed fixes the random kinds.
+func (s ArrivalSpec) New(seed uint64) (Arrival, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	switch s.Kind {
+	case "constant":
+		return &constantArrival{gap: 1 / s.Rate}, nil
+	case "poisson":
+		return &gammaArrival{rng: rng, shape: 1, scale: 1 / s.Rate}, nil
+	case "gamma":
+		return &gammaArrival{rng: rng, shape: s.Burstiness, scale: 1 / (s.Rate * s.Burstiness)}, nil
+	default:
+		return concurrencyArrival(s.Concurrency), nil
+	}
+}
+
+type constantArrival struct {
+	gap float64 // seconds
+	n   int
+}
+
+func (a *constantArrival) Next() (time.Duration, bool) {
+	// Computed from the index, not accumulated, so rounding never drifts.
+	d := seconds(float64(a.n) * a.gap)
+	a.n++
+	return d, true
+}
+
+// gammaArrival draws gaps from Gamma(shape, scale); the mean gap is
+// shape·scale = 1/rate whatever the burstiness. shape 1 is Poisson.
+type gammaArrival struct {
+	rng          *rand.Rand
+	shape, scale float64
+	t            float64
+	started      bool
+}
+
+func (a *gammaArrival) Next() (time.Duration, bool) {
+	// The first request goes at once, as in vllm bench serve; gaps follow it.
+	if a.started {
+		a.t += gammaSample(a.rng, a.shape) * a.scale
+	}
+	a.started = true
+	return seconds(a.t), true
+}
+
+type concurrencyArrival int
+
+func (c concurrencyArrival) Next() (time.Duration, bool) { return 0, true }
+func (c concurrencyArrival) Concurrency() int           { return int(c) }
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// gammaSample draws from Gamma(shape, 1) by Marsaglia and Tsang's method
+// (ACM TOMS 26(3), 2000), with the usual boost for shape < 1.
+func gammaSample(rng *rand.Rand, shape float64) float64 {
+	if shape < 1 {
+		u := rng.Float64()
+		return gammaSample(rng, shape+1) * math.Pow(u, 1/shape)
+	}
+	d := shape - 1.0/3
+	c := 1 / math.Sqrt(9*d)
+	for {
+		x := rng.NormFloat64()
+		v := 1 + c*x
+		if v <= 0 {
+			continue
+		}
+		v = v * v * v
+		u := rng.Float64()
+		if u < 1-0.0331*x*x*x*x || math.Log(u) < 0.5*x*x+d*(1-v+math.Log(v)) {
+			return d * v
+		}
+	}
+}

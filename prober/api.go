@@ -1,0 +1,380 @@
+package prober
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/inferno-llm/inferno/dataset"
+)
+
+// Params are the generation parameters every API shares.
+type Params struct {
+	MaxTokens   int
+	MinTokens   int  // vLLM only
+	IgnoreEOS   bool // vLLM only
+	Temperature *float64
+	TopP        *float64
+	// Extra fields are merged into the request body as given, so options
+	// Inferno does not model (seed, stop, n, ...) still reach the server.
+	Extra map[string]any
+}
+
+// Usage is the server's own token count.
+type Usage struct {
+	PromptTokens     int `json:"prompt_tokens"`
+	CompletionTokens int `json:"completion_tokens"`
+}
+
+// Chunk is what one stream event means for measurement.
+type Chunk struct {
+	// Content is true when the event carries generated output: text,
+	// reasoning content or a tool call. Role-only chunks are not content.
+	Content bool
+	// Tokens is how many tokens the event carries when the server says so;
+	// zero means unknown, counted as one.
+	Tokens int
+	Text   string
+	Usage  *Usage
+	// Done marks the API's terminal event.
+	Done bool
+	// ServerError is an error the server reported inside the stream.
+	ServerError string
+}
+
+// API speaks one server's streaming protocol.
+type API interface {
+	Name() string
+	// NewRequest builds the HTTP request for one prompt; base is the
+	// target's URL (for OpenAI, the /v1 base).
+	NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error)
+	// Decode interprets one event's data.
+	Decode(data []byte) (Chunk, error)
+	// EndsWithMarker says whether a complete stream ends with a terminal
+	// event; for such APIs a stream that just stops is truncated.
+	EndsWithMarker() bool
+}
+
+// APINames lists the accepted api values, aliases included.
+func APINames() []string {
+	names := make([]string, 0, len(apis))
+	for n := range apis {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+var apis = map[string]API{
+	"openai-chat":        openAIChat{},
+	"openai-completions": openAICompletions{},
+	"tgi":                tgi{},
+	"triton":             triton{},
+	// The old tool's endpoint types: every one of them streamed OpenAI chat.
+	"openai":     openAIChat{},
+	"friendliai": openAIChat{},
+	"vllm":       openAIChat{vllm: true},
+	// Completions flavour of vLLM for the old tool's legacy mode.
+	"vllm-completions": openAICompletions{vllm: true},
+}
+
+// LookupAPI returns the API for a configured name.
+func LookupAPI(name string) (API, error) {
+	a, ok := apis[strings.ToLower(name)]
+	if !ok {
+		return nil, fmt.Errorf("unknown api %q (want one of %s)", name, strings.Join(APINames(), ", "))
+	}
+	return a, nil
+}
+
+// LegacyAPI maps the old tool's endpoint_type and legacy flag onto an API.
+func LegacyAPI(endpointType string, legacy bool) (API, error) {
+	a, err := LookupAPI(endpointType)
+	if err != nil {
+		return nil, err
+	}
+	if legacy {
+		if c, ok := a.(openAIChat); ok {
+			return openAICompletions{vllm: c.vllm}, nil
+		}
+	}
+	return a, nil
+}
+
+func postJSON(ctx context.Context, u string, body map[string]any, extra map[string]any) (*http.Request, error) {
+	for k, v := range extra {
+		if _, set := body[k]; !set {
+			body[k] = v
+		}
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, fmt.Errorf("encode request body: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "text/event-stream")
+	return req, nil
+}
+
+func joinURL(base, path string) string {
+	return strings.TrimRight(base, "/") + path
+}
+
+func setSampling(body map[string]any, p Params) {
+	if p.Temperature != nil {
+		body["temperature"] = *p.Temperature
+	}
+	if p.TopP != nil {
+		body["top_p"] = *p.TopP
+	}
+}
+
+func maxTokens(p dataset.Prompt, params Params) int {
+	if p.MaxTokens > 0 {
+		return p.MaxTokens
+	}
+	return params.MaxTokens
+}
+
+// --- OpenAI chat completions ---
+
+type openAIChat struct{ vllm bool }
+
+func (a openAIChat) Name() string {
+	if a.vllm {
+		return "vllm"
+	}
+	return "openai-chat"
+}
+func (openAIChat) EndsWithMarker() bool { return true }
+
+func (a openAIChat) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
+	body := map[string]any{
+		"model":          model,
+		"messages":       p.Messages,
+		"stream":         true,
+		"stream_options": map[string]any{"include_usage": true},
+	}
+	openAICommon(body, a.vllm, p, params)
+	return postJSON(ctx, joinURL(base, "/chat/completions"), body, params.Extra)
+}
+
+func openAICommon(body map[string]any, vllm bool, p dataset.Prompt, params Params) {
+	if n := maxTokens(p, params); n > 0 {
+		body["max_tokens"] = n
+	}
+	setSampling(body, params)
+	if vllm {
+		if params.IgnoreEOS {
+			body["ignore_eos"] = true
+		}
+		if params.MinTokens > 0 {
+			body["min_tokens"] = params.MinTokens
+		}
+	}
+}
+
+type openAIStreamChunk struct {
+	Choices []struct {
+		Text  *string `json:"text"` // completions
+		Delta *struct {
+			Content          *string           `json:"content"`
+			ReasoningContent *string           `json:"reasoning_content"`
+			Reasoning        *string           `json:"reasoning"`
+			ToolCalls        []json.RawMessage `json:"tool_calls"`
+		} `json:"delta"`
+	} `json:"choices"`
+	Usage *Usage          `json:"usage"`
+	Error json.RawMessage `json:"error"`
+	// vLLM and others put an error object at top level with a message.
+	Message string `json:"message"`
+	Object  string `json:"object"`
+}
+
+func decodeOpenAI(data []byte) (Chunk, error) {
+	if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
+		return Chunk{Done: true}, nil
+	}
+	var c openAIStreamChunk
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
+	}
+	var out Chunk
+	if len(c.Error) > 0 && string(c.Error) != "null" {
+		out.ServerError = errorMessage(c.Error)
+		return out, nil
+	}
+	if c.Object == "error" {
+		out.ServerError = c.Message
+		return out, nil
+	}
+	out.Usage = c.Usage
+	var text strings.Builder
+	for _, ch := range c.Choices {
+		if ch.Text != nil && *ch.Text != "" {
+			out.Content = true
+			text.WriteString(*ch.Text)
+		}
+		if d := ch.Delta; d != nil {
+			if d.Content != nil && *d.Content != "" {
+				out.Content = true
+				text.WriteString(*d.Content)
+			}
+			if (d.ReasoningContent != nil && *d.ReasoningContent != "") || (d.Reasoning != nil && *d.Reasoning != "") {
+				out.Content = true
+			}
+			if len(d.ToolCalls) > 0 {
+				out.Content = true
+			}
+		}
+	}
+	out.Text = text.String()
+	return out, nil
+}
+
+// errorMessage pulls a readable message from an error that may be an
+// object ({"message": ...}) or a string.
+func errorMessage(raw json.RawMessage) string {
+	var obj struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(raw, &obj) == nil && obj.Message != "" {
+		return obj.Message
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil && s != "" {
+		return s
+	}
+	return excerpt(raw)
+}
+
+func excerpt(b []byte) string {
+	const n = 120
+	if len(b) > n {
+		return fmt.Sprintf("%q…", b[:n])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+func (openAIChat) Decode(data []byte) (Chunk, error) { return decodeOpenAI(data) }
+
+// --- OpenAI completions (the old tool's legacy mode) ---
+
+type openAICompletions struct{ vllm bool }
+
+func (openAICompletions) Name() string         { return "openai-completions" }
+func (openAICompletions) EndsWithMarker() bool { return true }
+
+func (a openAICompletions) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
+	body := map[string]any{
+		"model":          model,
+		"prompt":         p.Text(),
+		"stream":         true,
+		"stream_options": map[string]any{"include_usage": true},
+	}
+	openAICommon(body, a.vllm, p, params)
+	return postJSON(ctx, joinURL(base, "/completions"), body, params.Extra)
+}
+
+func (openAICompletions) Decode(data []byte) (Chunk, error) { return decodeOpenAI(data) }
+
+// --- Text Generation Inference ---
+
+type tgi struct{}
+
+func (tgi) Name() string         { return "tgi" }
+func (tgi) EndsWithMarker() bool { return true }
+
+func (tgi) NewRequest(ctx context.Context, base, _ string, p dataset.Prompt, params Params) (*http.Request, error) {
+	parameters := map[string]any{"details": true}
+	if n := maxTokens(p, params); n > 0 {
+		parameters["max_new_tokens"] = n
+	}
+	setSampling(parameters, params)
+	for k, v := range params.Extra {
+		parameters[k] = v
+	}
+	body := map[string]any{"inputs": p.Text(), "parameters": parameters}
+	return postJSON(ctx, joinURL(base, "/generate_stream"), body, nil)
+}
+
+type tgiEvent struct {
+	Token *struct {
+		Text    string `json:"text"`
+		Special bool   `json:"special"`
+	} `json:"token"`
+	GeneratedText *string `json:"generated_text"`
+	Details       *struct {
+		GeneratedTokens int `json:"generated_tokens"`
+		PromptTokens    int `json:"prompt_tokens"`
+	} `json:"details"`
+	Error     string `json:"error"`
+	ErrorType string `json:"error_type"`
+}
+
+func (tgi) Decode(data []byte) (Chunk, error) {
+	var e tgiEvent
+	if err := json.Unmarshal(data, &e); err != nil {
+		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
+	}
+	if e.Error != "" {
+		return Chunk{ServerError: e.Error}, nil
+	}
+	var out Chunk
+	if e.Token != nil && !e.Token.Special {
+		out.Content, out.Tokens, out.Text = true, 1, e.Token.Text
+	}
+	// The last event repeats the whole text in generated_text; it ends the stream.
+	if e.GeneratedText != nil {
+		out.Done = true
+		if e.Details != nil {
+			out.Usage = &Usage{PromptTokens: e.Details.PromptTokens, CompletionTokens: e.Details.GeneratedTokens}
+		}
+	}
+	return out, nil
+}
+
+// --- Triton generate extension ---
+
+type triton struct{}
+
+func (triton) Name() string { return "triton" }
+
+// Triton closes the stream after the last text_output; there is no marker.
+func (triton) EndsWithMarker() bool { return false }
+
+func (triton) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
+	body := map[string]any{"text_input": p.Text(), "stream": true}
+	if n := maxTokens(p, params); n > 0 {
+		body["max_tokens"] = n
+	}
+	setSampling(body, params)
+	return postJSON(ctx, joinURL(base, "/v2/models/"+url.PathEscape(model)+"/generate_stream"), body, params.Extra)
+}
+
+func (triton) Decode(data []byte) (Chunk, error) {
+	var e struct {
+		TextOutput *string `json:"text_output"`
+		Error      string  `json:"error"`
+	}
+	if err := json.Unmarshal(data, &e); err != nil {
+		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
+	}
+	if e.Error != "" {
+		return Chunk{ServerError: e.Error}, nil
+	}
+	var out Chunk
+	if e.TextOutput != nil && *e.TextOutput != "" {
+		out.Content, out.Text = true, *e.TextOutput
+	}
+	return out, nil
+}

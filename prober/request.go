@@ -1,0 +1,278 @@
+package prober
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/result"
+)
+
+// Target is one endpoint as the prober sees it.
+type Target struct {
+	Name   string
+	URL    string // base URL, e.g. http://host:8000/v1
+	Model  string
+	API    API
+	Client *http.Client
+}
+
+// Causes attached to contexts so a cancelled request can be classified.
+var (
+	errRequestTimeout = errors.New("request timeout")
+	errWindowDeadline = errors.New("window deadline reached")
+	// ErrAborted is the cause given when a window is stopped from outside
+	// (shutdown, an API cancel).
+	ErrAborted = errors.New("window aborted")
+)
+
+// maxErrorBody bounds how much of an error response is read for its reason.
+const maxErrorBody = 4 << 10
+
+// send runs one request and fills res. It never returns an error: every
+// failure is an outcome on the result.
+func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
+		defer cancel()
+	}
+	res.InputTokens = p.InputTokens
+	req, err := t.API.NewRequest(ctx, t.URL, t.Model, p, params)
+	if err != nil {
+		res.Sent = time.Now()
+		t.fail(ctx, res, result.ConnectionError, fmt.Sprintf("build request: %v", err))
+		return
+	}
+	res.Sent = time.Now()
+	resp, err := t.Client.Do(req)
+	if err != nil {
+		t.fail(ctx, res, result.ConnectionError, connectionReason(err))
+		return
+	}
+	defer resp.Body.Close()
+	res.Headers = time.Now()
+	res.Status = resp.StatusCode
+	if resp.StatusCode >= 300 {
+		t.failStatus(ctx, res, resp)
+		return
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "" {
+		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
+			t.fail(ctx, res, result.StreamError, fmt.Sprintf("not an event stream: Content-Type %q", ct))
+			return
+		}
+	}
+	t.readStream(ctx, resp.Body, res, windowStart, keepText)
+}
+
+func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
+	sse := NewSSEReader(body)
+	var (
+		last  time.Time // previous content event
+		usage *Usage
+		done  bool
+		text  strings.Builder
+	)
+	for !done {
+		ev, err := sse.Next()
+		if err == io.EOF {
+			if t.API.EndsWithMarker() {
+				t.fail(ctx, res, result.StreamError, "stream ended without its terminal event")
+				return
+			}
+			break
+		}
+		if err != nil {
+			t.fail(ctx, res, result.StreamError, streamReason(err))
+			return
+		}
+		if res.FirstEvent.IsZero() {
+			res.FirstEvent = ev.Arrived
+		}
+		chunk, err := t.API.Decode(ev.Data)
+		if err != nil {
+			t.fail(ctx, res, result.StreamError, err.Error())
+			return
+		}
+		if chunk.ServerError != "" {
+			t.fail(ctx, res, result.StreamError, "server error in stream: "+chunk.ServerError)
+			return
+		}
+		if chunk.Usage != nil {
+			usage = chunk.Usage
+		}
+		done = chunk.Done
+		if !chunk.Content {
+			continue
+		}
+		tokens := max(chunk.Tokens, 1)
+		res.ContentEvents++
+		if res.FirstContent.IsZero() {
+			res.FirstContent = ev.Arrived
+		} else {
+			// A chunk carrying several tokens spreads its gap over them.
+			gap := ev.Arrived.Sub(last) / time.Duration(tokens)
+			for range tokens {
+				res.ITL = append(res.ITL, gap)
+			}
+		}
+		last = ev.Arrived
+		addTokens(res, ev.Arrived.Sub(windowStart), tokens)
+		if keepText {
+			text.WriteString(chunk.Text)
+		}
+	}
+	res.End = time.Now()
+	res.Text = text.String()
+	if res.ContentEvents == 0 {
+		t.fail(ctx, res, result.StreamError, "stream carried no generated content")
+		return
+	}
+	res.OutputTokens, res.TokensFrom = res.ContentEvents, result.TokensFromEvents
+	if n := sumTokens(res); n > res.OutputTokens {
+		res.OutputTokens = n
+	}
+	if usage != nil && usage.CompletionTokens > 0 {
+		res.OutputTokens, res.TokensFrom = usage.CompletionTokens, result.TokensFromUsage
+	}
+	if usage != nil && usage.PromptTokens > 0 {
+		res.InputTokens = usage.PromptTokens
+	}
+	res.Outcome = result.Success
+}
+
+func sumTokens(res *result.Result) int {
+	n := 0
+	for _, s := range res.TokensBySecond {
+		n += int(s.Tokens)
+	}
+	return n
+}
+
+func addTokens(res *result.Result, since time.Duration, n int) {
+	sec := int32(since / time.Second)
+	if since < 0 {
+		sec = 0
+	}
+	if k := len(res.TokensBySecond); k > 0 && res.TokensBySecond[k-1].Second == sec {
+		res.TokensBySecond[k-1].Tokens += int32(n)
+		return
+	}
+	res.TokensBySecond = append(res.TokensBySecond, result.SecondTokens{Second: sec, Tokens: int32(n)})
+}
+
+// fail records a failure. A failure caused by a cancelled context is
+// reclassified by its cause: the request's own timeout, the window's
+// deadline, or an abort.
+func (t *Target) fail(ctx context.Context, res *result.Result, class result.Outcome, reason string) {
+	res.End = time.Now()
+	res.Outcome, res.Reason = class, reason
+	if ctx.Err() == nil {
+		return
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errRequestTimeout):
+		res.Outcome, res.Reason = result.Timeout, timeoutReason(res)
+	case errors.Is(cause, errWindowDeadline):
+		res.Outcome, res.Reason = result.Cancelled, "window deadline reached"
+	default:
+		res.Outcome, res.Reason = result.Cancelled, "aborted"
+	}
+}
+
+func timeoutReason(res *result.Result) string {
+	switch {
+	case res.Headers.IsZero():
+		return "request timeout before response headers"
+	case res.FirstContent.IsZero():
+		return "request timeout before first token"
+	default:
+		return "request timeout mid-stream"
+	}
+}
+
+func (t *Target) failStatus(ctx context.Context, res *result.Result, resp *http.Response) {
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	msg := strings.TrimSpace(string(body))
+	if len(msg) > 200 {
+		msg = msg[:200] + "…"
+	}
+	reason := fmt.Sprintf("HTTP %d", resp.StatusCode)
+	if ra := resp.Header.Get("Retry-After"); ra != "" {
+		reason += " (Retry-After " + ra + ")"
+	}
+	if msg != "" {
+		reason += ": " + msg
+	}
+	class := result.HTTP4xx
+	switch {
+	case resp.StatusCode >= 500:
+		class = result.HTTP5xx
+	case resp.StatusCode < 400:
+		// Redirects the client did not follow: the request never reached a model.
+		class = result.HTTP4xx
+		reason = fmt.Sprintf("HTTP %d redirect not followed (Location %q)", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	t.fail(ctx, res, class, reason)
+}
+
+// connectionReason names the kind of transport failure without the
+// request URL (which can carry credentials in its query).
+func connectionReason(err error) string {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var unknownAuth x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "dns lookup failed: " + dnsErr.Err
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr):
+		return "tls certificate rejected: " + innermost(err)
+	case errors.As(err, &recordErr):
+		return "tls handshake failed: server did not speak TLS"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset before response"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed before response"
+	case strings.Contains(err.Error(), "tls:"):
+		return "tls handshake failed: " + innermost(err)
+	}
+	return innermost(err)
+}
+
+func streamReason(err error) string {
+	switch {
+	case errors.Is(err, ErrEventTooLarge):
+		return err.Error()
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset mid-stream"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "connection closed mid-stream"
+	}
+	return "read stream: " + innermost(err)
+}
+
+// innermost drops url.Error's wrapping, whose message includes the URL
+// (which can carry credentials in its query).
+func innermost(err error) string {
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
+}

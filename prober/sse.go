@@ -1,0 +1,177 @@
+package prober
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Event is one server-sent event, stamped with the time the read that
+// completed it returned. Data aliases the reader's buffer and is valid only
+// until the next call to Next.
+type Event struct {
+	Name    string
+	Data    []byte
+	Arrived time.Time
+}
+
+// ErrEventTooLarge is returned when a single event exceeds the reader's limit.
+var ErrEventTooLarge = errors.New("sse: event exceeds size limit")
+
+// DefaultMaxEventSize bounds one event, so a broken server cannot make the
+// prober buffer without limit.
+const DefaultMaxEventSize = 16 << 20
+
+// SSEReader parses a text/event-stream (WHATWG HTML §9.2) incrementally. It
+// reads the body itself rather than through bufio.Scanner so each event is
+// timestamped when its bytes arrive, before any JSON decoding: the prober's
+// timings must not include its own parsing work.
+type SSEReader struct {
+	r       io.Reader
+	now     func() time.Time
+	maxSize int
+
+	buf     []byte // unparsed bytes: buf[start:end]
+	start   int
+	end     int
+	readAt  time.Time // when the last read returned
+	skipLF  bool      // the previous line ended in '\r'; a following '\n' belongs to it
+	eof     bool
+	readErr error
+
+	data    []byte // data field of the event being built
+	hasData bool
+	name    []byte
+}
+
+// NewSSEReader returns a reader with the default limits.
+func NewSSEReader(r io.Reader) *SSEReader {
+	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, 32<<10)}
+}
+
+// SetMaxEventSize changes the per-event limit.
+func (s *SSEReader) SetMaxEventSize(n int) { s.maxSize = n }
+
+// Next returns the next event carrying data. At the end of the stream it
+// returns io.EOF; an event left without its closing blank line is still
+// delivered first, since servers that close right after the last data line
+// exist and losing their final event would lose tokens.
+func (s *SSEReader) Next() (Event, error) {
+	for {
+		line, ok, err := s.line()
+		if err != nil {
+			return Event{}, err
+		}
+		if !ok { // clean end of stream
+			if s.hasData {
+				return s.dispatch(), nil
+			}
+			return Event{}, io.EOF
+		}
+		if len(line) == 0 {
+			if s.hasData {
+				return s.dispatch(), nil
+			}
+			s.name = s.name[:0]
+			continue
+		}
+		if line[0] == ':' { // comment or keep-alive
+			continue
+		}
+		field, value := line, []byte(nil)
+		if i := bytes.IndexByte(line, ':'); i >= 0 {
+			field, value = line[:i], line[i+1:]
+			if len(value) > 0 && value[0] == ' ' {
+				value = value[1:]
+			}
+		}
+		switch string(field) {
+		case "data":
+			if s.hasData {
+				s.data = append(s.data, '\n')
+			}
+			if len(s.data)+len(value) > s.maxSize {
+				return Event{}, fmt.Errorf("%w (%d bytes)", ErrEventTooLarge, s.maxSize)
+			}
+			s.data = append(s.data, value...)
+			s.hasData = true
+		case "event":
+			s.name = append(s.name[:0], value...)
+		}
+		// id and retry matter for reconnecting clients; a prober never reconnects.
+	}
+}
+
+func (s *SSEReader) dispatch() Event {
+	ev := Event{Name: string(s.name), Data: s.data, Arrived: s.readAt}
+	s.data = s.data[:0]
+	s.hasData = false
+	s.name = s.name[:0]
+	return ev
+}
+
+// line returns the next line without its terminator (\n, \r\n or \r). The
+// returned slice is valid until the next call.
+func (s *SSEReader) line() ([]byte, bool, error) {
+	for {
+		if s.skipLF && s.start < s.end {
+			if s.buf[s.start] == '\n' {
+				s.start++
+			}
+			s.skipLF = false
+		}
+		if i := bytes.IndexAny(s.buf[s.start:s.end], "\r\n"); i >= 0 {
+			line := s.buf[s.start : s.start+i]
+			if s.buf[s.start+i] == '\r' {
+				s.skipLF = true
+			}
+			s.start += i + 1
+			return line, true, nil
+		}
+		if s.eof {
+			if s.readErr != io.EOF {
+				// The connection broke: a line cut short is not a line.
+				return nil, false, s.readErr
+			}
+			if s.start < s.end { // last line without a terminator
+				line := s.buf[s.start:s.end]
+				s.start = s.end
+				return line, true, nil
+			}
+			return nil, false, nil
+		}
+		if err := s.fill(); err != nil {
+			return nil, false, err
+		}
+	}
+}
+
+// fill reads more bytes, compacting or growing the buffer as needed.
+func (s *SSEReader) fill() error {
+	if s.start > 0 {
+		n := copy(s.buf, s.buf[s.start:s.end])
+		s.start, s.end = 0, n
+	}
+	if s.end == len(s.buf) {
+		if len(s.buf) >= s.maxSize+2 {
+			return fmt.Errorf("%w (%d bytes in one line)", ErrEventTooLarge, s.maxSize)
+		}
+		grown := make([]byte, min(2*len(s.buf), s.maxSize+2))
+		copy(grown, s.buf[:s.end])
+		s.buf = grown
+	}
+	n, err := s.r.Read(s.buf[s.end:])
+	if n > 0 {
+		s.readAt = s.now()
+		s.end += n
+	}
+	if err != nil {
+		// Whole lines read before the error are still parsed; the error
+		// surfaces when they run out.
+		s.eof = true
+		s.readErr = err
+	}
+	return nil
+}

@@ -1,0 +1,276 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"sort"
+	"sync"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/inferno-llm/inferno/result"
+)
+
+// SLO holds per-request thresholds; a zero threshold is not applied.
+type SLO struct {
+	TTFT time.Duration `json:"ttft,omitempty"`
+	TPOT time.Duration `json:"tpot,omitempty"`
+	E2E  time.Duration `json:"e2e,omitempty"`
+}
+
+// Met reports whether a request met every configured threshold. Failed
+// requests never do; with no thresholds, success alone counts.
+func (s SLO) Met(r *result.Result) bool {
+	if !r.Succeeded() {
+		return false
+	}
+	if s.TTFT > 0 {
+		if v, ok := r.TTFT(); !ok || v > s.TTFT {
+			return false
+		}
+	}
+	if s.TPOT > 0 {
+		// A one-token answer has no decode phase to judge.
+		if v, ok := r.TPOT(); ok && v > s.TPOT {
+			return false
+		}
+	}
+	if s.E2E > 0 {
+		if v, ok := r.Latency(); !ok || v > s.E2E {
+			return false
+		}
+	}
+	return true
+}
+
+// maxReasons bounds distinct failure reasons kept per window, so a server
+// that puts request ids in its errors cannot grow the report without limit.
+const maxReasons = 50
+
+// itl sketch range: 1 µs to 1 h at three significant digits.
+const (
+	itlMinMicros = 1
+	itlMaxMicros = 3600 * 1e6
+	itlSigFigs   = 3
+)
+
+// Aggregator folds a window's results into its statistics as they arrive.
+// Per-request figures are kept as one float per measurement (exact
+// quantiles); per-token figures go into an HDR histogram, so memory grows
+// with requests, never with tokens.
+type Aggregator struct {
+	mu    sync.Mutex
+	slo   SLO
+	start time.Time // window start, the origin of the timeline
+
+	ttft, ttftSched, firstEvent, tpot, e2ePerToken, latency, lag []float64
+	inTokens, outTokens                                         []float64
+	itl                                                         *hdr.Histogram
+
+	requests, successes, sloMet int
+	outcomes                    map[result.Outcome]int
+	reasons                     map[reasonKey]int
+	tokensFrom                  map[result.TokenSource]int
+	totalIn, totalOut           int64
+	firstSent, lastEnd          time.Time
+	timeline                    []timelineCounts
+
+	perRequest *bufio.Writer
+	encodeErr  error
+}
+
+type reasonKey struct {
+	outcome result.Outcome
+	status  int
+	reason  string
+}
+
+type timelineCounts struct {
+	started, completed, failed, tokens int64
+}
+
+// NewAggregator starts a window's aggregation. perRequest, if not nil,
+// receives one JSON line per measured request.
+func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
+	a := &Aggregator{
+		slo:        slo,
+		start:      start,
+		itl:        hdr.New(itlMinMicros, itlMaxMicros, itlSigFigs),
+		outcomes:   map[result.Outcome]int{},
+		reasons:    map[reasonKey]int{},
+		tokensFrom: map[result.TokenSource]int{},
+	}
+	if perRequest != nil {
+		a.perRequest = bufio.NewWriter(perRequest)
+	}
+	return a
+}
+
+// SetStart moves the timeline's origin; the Runner's start is known only
+// after its warm-up.
+func (a *Aggregator) SetStart(t time.Time) {
+	a.mu.Lock()
+	a.start = t
+	a.mu.Unlock()
+}
+
+func secs(d time.Duration) float64 { return d.Seconds() }
+
+// Add folds one result in. Safe for concurrent use; warm-up results are ignored.
+func (a *Aggregator) Add(r *result.Result) {
+	if r.Warmup {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.requests++
+	a.outcomes[r.Outcome]++
+	if !r.Sent.IsZero() && (a.firstSent.IsZero() || r.Sent.Before(a.firstSent)) {
+		a.firstSent = r.Sent
+	}
+	if r.End.After(a.lastEnd) {
+		a.lastEnd = r.End
+	}
+	if v, ok := r.ScheduleLag(); ok {
+		a.lag = append(a.lag, secs(v))
+	}
+	a.second(r.Sent).started++
+	end := a.second(r.End)
+	end.completed++
+	if r.Succeeded() {
+		a.addSuccess(r)
+	} else {
+		end.failed++
+		a.addFailure(r)
+	}
+	if a.slo.Met(r) {
+		a.sloMet++
+	}
+	if a.perRequest != nil {
+		a.writeRequest(r)
+	}
+}
+
+func (a *Aggregator) addSuccess(r *result.Result) {
+	a.successes++
+	if v, ok := r.TTFT(); ok {
+		a.ttft = append(a.ttft, secs(v))
+	}
+	if v, ok := r.TTFTFromSchedule(); ok {
+		a.ttftSched = append(a.ttftSched, secs(v))
+	}
+	if v, ok := r.FirstEventLatency(); ok {
+		a.firstEvent = append(a.firstEvent, secs(v))
+	}
+	if v, ok := r.TPOT(); ok {
+		a.tpot = append(a.tpot, secs(v))
+	}
+	if v, ok := r.E2EPerToken(); ok {
+		a.e2ePerToken = append(a.e2ePerToken, secs(v))
+	}
+	if v, ok := r.Latency(); ok {
+		a.latency = append(a.latency, secs(v))
+	}
+	a.inTokens = append(a.inTokens, float64(r.InputTokens))
+	a.outTokens = append(a.outTokens, float64(r.OutputTokens))
+	a.totalIn += int64(r.InputTokens)
+	a.totalOut += int64(r.OutputTokens)
+	a.tokensFrom[r.TokensFrom]++
+	for _, gap := range r.ITL {
+		a.itl.RecordValue(max(gap.Microseconds(), itlMinMicros))
+	}
+	for _, s := range r.TokensBySecond {
+		a.secondAt(int(s.Second)).tokens += int64(s.Tokens)
+	}
+}
+
+func (a *Aggregator) addFailure(r *result.Result) {
+	k := reasonKey{r.Outcome, r.Status, r.Reason}
+	if _, seen := a.reasons[k]; !seen && len(a.reasons) >= maxReasons {
+		k.reason = "(other reasons)"
+	}
+	a.reasons[k]++
+}
+
+func (a *Aggregator) second(t time.Time) *timelineCounts {
+	if t.IsZero() {
+		t = a.start
+	}
+	return a.secondAt(int(max(t.Sub(a.start), 0) / time.Second))
+}
+
+func (a *Aggregator) secondAt(s int) *timelineCounts {
+	for len(a.timeline) <= s {
+		a.timeline = append(a.timeline, timelineCounts{})
+	}
+	return &a.timeline[s]
+}
+
+// requestLine is one line of the per-request JSONL file. Times are seconds
+// from the window's start; absent stages are omitted.
+type requestLine struct {
+	Index        int     `json:"index"`
+	Intended     float64 `json:"intended_s"`
+	Sent         float64 `json:"sent_s"`
+	TTFT         float64 `json:"ttft_s,omitempty"`
+	FirstEvent   float64 `json:"first_event_s,omitempty"`
+	TPOT         float64 `json:"tpot_s,omitempty"`
+	Latency      float64 `json:"latency_s,omitempty"`
+	Outcome      string  `json:"outcome"`
+	Status       int     `json:"status,omitempty"`
+	Reason       string  `json:"reason,omitempty"`
+	InputTokens  int     `json:"input_tokens,omitempty"`
+	OutputTokens int     `json:"output_tokens,omitempty"`
+	TokensFrom   string  `json:"tokens_from,omitempty"`
+}
+
+func (a *Aggregator) writeRequest(r *result.Result) {
+	line := requestLine{
+		Index:        r.Index,
+		Intended:     secs(r.Intended.Sub(a.start)),
+		Sent:         secs(r.Sent.Sub(a.start)),
+		Outcome:      string(r.Outcome),
+		Status:       r.Status,
+		Reason:       r.Reason,
+		InputTokens:  r.InputTokens,
+		OutputTokens: r.OutputTokens,
+		TokensFrom:   string(r.TokensFrom),
+	}
+	if v, ok := r.TTFT(); ok {
+		line.TTFT = secs(v)
+	}
+	if v, ok := r.FirstEventLatency(); ok {
+		line.FirstEvent = secs(v)
+	}
+	if v, ok := r.TPOT(); ok {
+		line.TPOT = secs(v)
+	}
+	if v, ok := r.Latency(); ok {
+		line.Latency = secs(v)
+	}
+	b, err := json.Marshal(line)
+	if err == nil {
+		b = append(b, '\n')
+		_, err = a.perRequest.Write(b)
+	}
+	if err != nil && a.encodeErr == nil {
+		a.encodeErr = err
+	}
+}
+
+// sortedReasons returns failure reasons, most frequent first.
+func (a *Aggregator) sortedReasons() []ErrorCount {
+	out := make([]ErrorCount, 0, len(a.reasons))
+	for k, n := range a.reasons {
+		out = append(out, ErrorCount{Outcome: string(k.outcome), Status: k.status, Reason: k.reason, Count: n})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Reason < out[j].Reason
+	})
+	return out
+}

@@ -1,0 +1,321 @@
+// Package simulator is a deterministic streaming LLM server speaking the
+// OpenAI chat and completions, TGI and Triton generate protocols. Its
+// latencies are set, not measured, so tests, benchmarks and demos have a
+// target whose true TTFT and inter-token latency are known.
+package simulator
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Fault kinds the simulator can inject.
+const (
+	FaultNone      = ""
+	FaultStatus    = "status"    // an error status before the stream
+	FaultReset     = "reset"     // connection reset halfway through the stream
+	FaultStall     = "stall"     // stop sending after the first token, never end
+	FaultMalformed = "malformed" // one event that is not valid JSON
+)
+
+// Config sets the simulated server's behaviour.
+type Config struct {
+	Model string
+	// TTFT is the time from the start of processing to the first token;
+	// ITL the time between tokens.
+	TTFT, ITL time.Duration
+	// Jitter spreads each TTFT and ITL uniformly by ±Jitter·value.
+	Jitter float64
+	// MaxConcurrency bounds requests processed at once; the rest queue, so
+	// load raises TTFT as on a real server. 0 means no bound.
+	MaxConcurrency int
+	// DefaultMaxTokens applies when a request sets no output length.
+	DefaultMaxTokens int
+	// EOSRate is the chance per request of stopping at a random length
+	// below max_tokens, unless the request sets ignore_eos.
+	EOSRate float64
+	Seed    uint64
+
+	Fault       string
+	FaultRate   float64 // share of requests that get the fault
+	FaultStatus int     // status for FaultStatus (default 500)
+
+	// OnRequest, if set, sees every decoded request body (tests use it to
+	// check what the prober sent).
+	OnRequest func(path string, body map[string]any)
+}
+
+// Server is the simulator's HTTP handler.
+type Server struct {
+	cfg   Config
+	slots chan struct{}
+	mu    sync.Mutex // guards rng
+	rng   *rand.Rand
+	seq   atomic.Int64
+}
+
+// New returns a simulator with cfg, filling defaults.
+func New(cfg Config) *Server {
+	if cfg.Model == "" {
+		cfg.Model = "sim"
+	}
+	if cfg.DefaultMaxTokens <= 0 {
+		cfg.DefaultMaxTokens = 128
+	}
+	if cfg.Fault != FaultNone && cfg.FaultRate == 0 {
+		cfg.FaultRate = 1
+	}
+	if cfg.FaultStatus == 0 {
+		cfg.FaultStatus = http.StatusInternalServerError
+	}
+	s := &Server{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed))}
+	if cfg.MaxConcurrency > 0 {
+		s.slots = make(chan struct{}, cfg.MaxConcurrency)
+	}
+	return s
+}
+
+// Validate checks a configuration.
+func (c Config) Validate() error {
+	switch c.Fault {
+	case FaultNone, FaultStatus, FaultReset, FaultStall, FaultMalformed:
+	default:
+		return fmt.Errorf("unknown fault %q (want status, reset, stall or malformed)", c.Fault)
+	}
+	if c.TTFT < 0 || c.ITL < 0 {
+		return fmt.Errorf("ttft and itl must not be negative")
+	}
+	if c.Jitter < 0 || c.Jitter >= 1 {
+		return fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter)
+	}
+	if c.FaultRate < 0 || c.FaultRate > 1 {
+		return fmt.Errorf("fault rate must be in [0, 1], got %v", c.FaultRate)
+	}
+	return nil
+}
+
+// protocol is one wire format.
+type protocol int
+
+const (
+	chat protocol = iota
+	completions
+	tgi
+	triton
+)
+
+// ServeHTTP routes by path. The /v1 prefix is optional for every
+// protocol, so one base URL works whichever API a client speaks.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimPrefix(r.URL.Path, "/v1")
+	switch {
+	case path == "/health" || path == "/v2/health/ready":
+		w.WriteHeader(http.StatusOK)
+		return
+	case path == "/models" && r.Method == http.MethodGet:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"object":"list","data":[{"id":%q,"object":"model"}]}`, s.cfg.Model)
+		return
+	}
+	var proto protocol
+	switch {
+	case path == "/chat/completions":
+		proto = chat
+	case path == "/completions":
+		proto = completions
+	case path == "/generate_stream":
+		proto = tgi
+	case strings.HasPrefix(path, "/v2/models/") && strings.HasSuffix(path, "/generate_stream"):
+		proto = triton
+	default:
+		http.Error(w, `{"error":"not found"}`, http.StatusNotFound)
+		return
+	}
+	if r.Method != http.MethodPost {
+		http.Error(w, `{"error":"method not allowed"}`, http.StatusMethodNotAllowed)
+		return
+	}
+	var body map[string]any
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20)).Decode(&body); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
+		return
+	}
+	if s.cfg.OnRequest != nil {
+		s.cfg.OnRequest(r.URL.Path, body)
+	}
+	plan := s.plan(proto, body)
+	if plan.fault == FaultStatus {
+		writeError(w, s.cfg.FaultStatus, "simulated failure")
+		return
+	}
+	if s.slots != nil {
+		select {
+		case s.slots <- struct{}{}:
+			defer func() { <-s.slots }()
+		case <-r.Context().Done():
+			return
+		}
+	}
+	s.stream(w, r, proto, plan)
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	b, _ := json.Marshal(map[string]any{"error": map[string]any{"message": msg, "code": status}})
+	w.Write(b)
+}
+
+// plan is what one response will be, drawn when the request arrives so the
+// draws follow arrival order and stay reproducible.
+type plan struct {
+	promptTokens int
+	outputTokens int
+	usage        bool // send a usage chunk (OpenAI include_usage)
+	ttft         time.Duration
+	itl          []time.Duration
+	fault        string
+	id           int64
+}
+
+func (s *Server) plan(proto protocol, body map[string]any) plan {
+	p := plan{id: s.seq.Add(1)}
+	var maxTokens int
+	var ignoreEOS bool
+	switch proto {
+	case chat:
+		if msgs, ok := body["messages"].([]any); ok {
+			for _, m := range msgs {
+				if mm, ok := m.(map[string]any); ok {
+					p.promptTokens += countWords(mm["content"])
+				}
+			}
+		}
+	case completions:
+		p.promptTokens = countWords(body["prompt"])
+	case tgi:
+		p.promptTokens = countWords(body["inputs"])
+		if params, ok := body["parameters"].(map[string]any); ok {
+			maxTokens = intField(params, "max_new_tokens")
+		}
+	case triton:
+		p.promptTokens = countWords(body["text_input"])
+	}
+	if proto != tgi {
+		maxTokens = intField(body, "max_tokens")
+		if maxTokens == 0 {
+			maxTokens = intField(body, "max_completion_tokens")
+		}
+	}
+	ignoreEOS, _ = body["ignore_eos"].(bool)
+	if maxTokens <= 0 {
+		maxTokens = s.cfg.DefaultMaxTokens
+	}
+	if so, ok := body["stream_options"].(map[string]any); ok {
+		p.usage, _ = so["include_usage"].(bool)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p.outputTokens = maxTokens
+	if !ignoreEOS && s.cfg.EOSRate > 0 && s.rng.Float64() < s.cfg.EOSRate {
+		p.outputTokens = 1 + s.rng.IntN(maxTokens)
+	}
+	if s.cfg.Fault != FaultNone && s.rng.Float64() < s.cfg.FaultRate {
+		p.fault = s.cfg.Fault
+	}
+	p.ttft = s.jitter(s.cfg.TTFT)
+	p.itl = make([]time.Duration, p.outputTokens)
+	for i := 1; i < p.outputTokens; i++ {
+		p.itl[i] = s.jitter(s.cfg.ITL)
+	}
+	return p
+}
+
+func (s *Server) jitter(d time.Duration) time.Duration {
+	if s.cfg.Jitter == 0 || d == 0 {
+		return d
+	}
+	f := 1 + s.cfg.Jitter*(2*s.rng.Float64()-1)
+	return time.Duration(float64(d) * f)
+}
+
+func countWords(v any) int {
+	s, _ := v.(string)
+	return len(strings.Fields(s))
+}
+
+func intField(m map[string]any, key string) int {
+	f, _ := m[key].(float64)
+	return int(f)
+}
+
+// stream writes the response on an absolute schedule from the start of
+// processing, so write delays never accumulate into the next token.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, p plan) {
+	rc := http.NewResponseController(w)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	enc := &encoder{w: w, proto: proto, model: s.cfg.Model, id: p.id, created: time.Now().Unix()}
+	if proto == chat {
+		enc.role()
+	}
+	rc.Flush()
+
+	ctx := r.Context()
+	at := time.Now().Add(p.ttft)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for i := range p.outputTokens {
+		at = at.Add(p.itl[i])
+		if wait := time.Until(at); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				return
+			}
+		}
+		half := i == p.outputTokens/2
+		switch {
+		case half && p.fault == FaultReset:
+			rc.Flush()
+			reset(rc)
+			return
+		case half && p.fault == FaultMalformed:
+			fmt.Fprint(w, "data: {\"choices\": [{\"delta\": {\"content\": \"oops\"\n\n")
+			rc.Flush()
+			return
+		case i == 1 && p.fault == FaultStall:
+			rc.Flush()
+			<-ctx.Done()
+			return
+		}
+		enc.token(i, p.outputTokens, p.promptTokens)
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+	enc.end(p)
+	rc.Flush()
+}
+
+// reset aborts the connection with a TCP RST, as a crashed server would.
+func reset(rc *http.ResponseController) {
+	conn, _, err := rc.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		tcp.SetLinger(0)
+	}
+	conn.Close()
+}

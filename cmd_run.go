@@ -375,4 +375,3 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 		fmt.Fprintf(out, "Report: %s\n", path)
 	}
 }
-

@@ -103,7 +103,7 @@ func (a *gammaArrival) Next() (time.Duration, bool) {
 type concurrencyArrival int
 
 func (c concurrencyArrival) Next() (time.Duration, bool) { return 0, true }
-func (c concurrencyArrival) Concurrency() int           { return int(c) }
+func (c concurrencyArrival) Concurrency() int            { return int(c) }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 

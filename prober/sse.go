@@ -36,6 +36,7 @@ type SSEReader struct {
 	buf     []byte // unparsed bytes: buf[start:end]
 	start   int
 	end     int
+	scanned int       // buf[start:scanned] holds no line terminator
 	readAt  time.Time // when the last read returned
 	skipLF  bool      // the previous line ended in '\r'; a following '\n' belongs to it
 	eof     bool
@@ -48,7 +49,7 @@ type SSEReader struct {
 
 // NewSSEReader returns a reader with the default limits.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, 32<<10)}
+	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, 4<<10)}
 }
 
 // SetMaxEventSize changes the per-event limit.
@@ -122,13 +123,24 @@ func (s *SSEReader) line() ([]byte, bool, error) {
 			}
 			s.skipLF = false
 		}
-		if i := bytes.IndexAny(s.buf[s.start:s.end], "\r\n"); i >= 0 {
-			line := s.buf[s.start : s.start+i]
-			if s.buf[s.start+i] == '\r' {
+		s.scanned = max(s.scanned, s.start)
+		if i := bytes.IndexAny(s.buf[s.scanned:s.end], "\r\n"); i >= 0 {
+			i += s.scanned
+			line := s.buf[s.start:i]
+			if len(line) > s.maxLine() {
+				return nil, false, fmt.Errorf("%w (%d bytes in one line)", ErrEventTooLarge, s.maxSize)
+			}
+			if s.buf[i] == '\r' {
 				s.skipLF = true
 			}
-			s.start += i + 1
+			s.start = i + 1
 			return line, true, nil
+		}
+		// Rescanning from the line's start on every read would make a long
+		// line cost quadratic time.
+		s.scanned = s.end
+		if s.end-s.start > s.maxLine() {
+			return nil, false, fmt.Errorf("%w (%d bytes in one line)", ErrEventTooLarge, s.maxSize)
 		}
 		if s.eof {
 			if s.readErr != io.EOF {
@@ -148,17 +160,18 @@ func (s *SSEReader) line() ([]byte, bool, error) {
 	}
 }
 
+// maxLine is the longest line accepted: a data line of a maximal event.
+func (s *SSEReader) maxLine() int { return s.maxSize + len("data: ") }
+
 // fill reads more bytes, compacting or growing the buffer as needed.
 func (s *SSEReader) fill() error {
 	if s.start > 0 {
 		n := copy(s.buf, s.buf[s.start:s.end])
+		s.scanned -= s.start
 		s.start, s.end = 0, n
 	}
 	if s.end == len(s.buf) {
-		if len(s.buf) >= s.maxSize+2 {
-			return fmt.Errorf("%w (%d bytes in one line)", ErrEventTooLarge, s.maxSize)
-		}
-		grown := make([]byte, min(2*len(s.buf), s.maxSize+2))
+		grown := make([]byte, 2*len(s.buf))
 		copy(grown, s.buf[:s.end])
 		s.buf = grown
 	}

@@ -66,8 +66,8 @@ type Aggregator struct {
 	start time.Time // window start, the origin of the timeline
 
 	ttft, ttftSched, firstEvent, tpot, e2ePerToken, latency, lag []float64
-	inTokens, outTokens                                         []float64
-	itl                                                         *hdr.Histogram
+	inTokens, outTokens                                          []float64
+	itl                                                          *hdr.Histogram
 
 	requests, successes, sloMet int
 	outcomes                    map[result.Outcome]int

@@ -80,7 +80,7 @@ type Summary struct {
 	SuccessRate     float64        `json:"success_rate"`
 	SLO             SLOSummary     `json:"slo"`
 	DurationSeconds float64        `json:"duration_seconds"`
-	RPS             float64        `json:"rps"`      // responses per second
+	RPS             float64        `json:"rps"`         // responses per second
 	GoodputRPS      float64        `json:"goodput_rps"` // SLO-meeting requests per second
 	InputTokens     int64          `json:"input_tokens"`
 	OutputTokens    int64          `json:"output_tokens"`

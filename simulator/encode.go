@@ -4,19 +4,30 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 )
 
-// words are the simulated output; each is one token.
+// words are the simulated output; each is one token. They are plain ASCII,
+// so strconv.AppendQuote yields valid JSON strings for them.
 var words = []string{" the", " model", " says", " hello", " to", " you", " and", " then", " it", " goes", " on"}
 
 // encoder writes one response in a protocol's wire format.
 type encoder struct {
-	w       io.Writer
-	proto   protocol
-	model   string
-	id      int64
-	created int64
-	text    []byte // TGI repeats the whole text in its last event
+	w           io.Writer
+	proto       protocol
+	model       string
+	id          int64
+	created     int64
+	text        []byte // TGI repeats the whole text in its last event
+	buf         []byte // reused for each token's event
+	quotedModel []byte // the model name as a JSON string, encoded once
+}
+
+func (e *encoder) modelJSON() []byte {
+	if e.quotedModel == nil {
+		e.quotedModel, _ = json.Marshal(e.model)
+	}
+	return e.quotedModel
 }
 
 func (e *encoder) event(v any) {
@@ -50,21 +61,50 @@ func (e *encoder) role() {
 	}}, nil))
 }
 
-func (e *encoder) token(i, n, promptTokens int) {
+// token writes one token's event. The OpenAI and Triton events, by far
+// the most frequent, are assembled by hand rather than through
+// encoding/json: under load (and the race detector) the simulator's own
+// encoding cost would otherwise show up as latency it was not asked for.
+func (e *encoder) token(i, n int) {
 	word := words[i%len(words)]
-	var finish any
+	finish := "null"
 	if i == n-1 {
-		finish = "length"
+		finish = `"length"`
 	}
+	b := e.buf[:0]
 	switch e.proto {
-	case chat:
-		e.event(e.openAI("chat.completion.chunk", []any{map[string]any{
-			"index": 0, "delta": map[string]any{"content": word}, "finish_reason": finish,
-		}}, nil))
-	case completions:
-		e.event(e.openAI("text_completion", []any{map[string]any{
-			"index": 0, "text": word, "logprobs": nil, "finish_reason": finish,
-		}}, nil))
+	case chat, completions:
+		b = append(b, `data: {"id":"cmpl-sim-`...)
+		b = strconv.AppendInt(b, e.id, 10)
+		if e.proto == chat {
+			b = append(b, `","object":"chat.completion.chunk","created":`...)
+		} else {
+			b = append(b, `","object":"text_completion","created":`...)
+		}
+		b = strconv.AppendInt(b, e.created, 10)
+		b = append(b, `,"model":`...)
+		b = append(b, e.modelJSON()...)
+		if e.proto == chat {
+			b = append(b, `,"choices":[{"index":0,"delta":{"content":`...)
+			b = strconv.AppendQuote(b, word)
+			b = append(b, `},"finish_reason":`...)
+		} else {
+			b = append(b, `,"choices":[{"index":0,"text":`...)
+			b = strconv.AppendQuote(b, word)
+			b = append(b, `,"logprobs":null,"finish_reason":`...)
+		}
+		b = append(b, finish...)
+		b = append(b, "}]}\n\n"...)
+		e.buf = b
+		e.w.Write(b)
+	case triton:
+		b = append(b, `data: {"quotedModelname":`...)
+		b = append(b, e.modelJSON()...)
+		b = append(b, `,"quotedModelversion":"1","text_output":`...)
+		b = strconv.AppendQuote(b, word)
+		b = append(b, "}\n\n"...)
+		e.buf = b
+		e.w.Write(b)
 	case tgi:
 		e.text = append(e.text, word...)
 		ev := map[string]any{
@@ -78,8 +118,6 @@ func (e *encoder) token(i, n, promptTokens int) {
 			ev["details"] = map[string]any{"finish_reason": "length", "generated_tokens": n, "seed": nil}
 		}
 		e.event(ev)
-	case triton:
-		e.event(map[string]any{"model_name": e.model, "model_version": "1", "text_output": word})
 	}
 }
 

@@ -299,7 +299,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 			<-ctx.Done()
 			return
 		}
-		enc.token(i, p.outputTokens, p.promptTokens)
+		enc.token(i, p.outputTokens)
 		if err := rc.Flush(); err != nil {
 			return
 		}

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+func onlyReport(t *testing.T, dir string) *report.Report {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "report_*.json"))
+	if len(files) != 1 {
+		t.Fatalf("%d reports in %s, want 1", len(files), dir)
+	}
+	r, err := report.Read(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRunMatchesSimulator is the measurement core's acceptance check: the
+// figures Inferno reports match the latencies the simulator was set to,
+// for every API it speaks.
+func TestRunMatchesSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 4 windows of 8 s")
+	}
+	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: 200 * time.Millisecond, ITL: 20 * time.Millisecond}))
+	defer srv.Close()
+	for _, api := range []string{"openai-completions", "openai-chat", "tgi", "triton"} {
+		t.Run(api, func(t *testing.T) {
+			dir := t.TempDir()
+			code := run([]string{"run", "--url", srv.URL + "/v1", "--api", api, "--model", "sim",
+				"--dataset", "synthetic", "--input-tokens", "128", "--output-tokens", "32",
+				"--arrival", "concurrency", "--concurrency", "64", "--requests", "640",
+				"--report-dir", dir, "--per-request", "--log.level", "warn"})
+			if code != 0 {
+				t.Fatalf("exit status %d", code)
+			}
+			r := onlyReport(t, dir)
+			s := r.Stats
+			if r.FailRate != 0 || r.TotalRequestNum != 640 {
+				t.Fatalf("fail rate %v over %d requests", r.FailRate, r.TotalRequestNum)
+			}
+			if d := math.Abs(s.TTFT.P50 - 0.200); d > 0.003 {
+				t.Errorf("TTFT p50 %.4fs, more than 3ms from 200ms", s.TTFT.P50)
+			}
+			if d := math.Abs(s.TPOT.P50 - 0.020); d > 0.0005 {
+				t.Errorf("TPOT p50 %.5fs, more than 0.5ms from 20ms", s.TPOT.P50)
+			}
+			if s.OutputTokens.Min != 32 || s.OutputTokens.Max != 32 {
+				t.Errorf("output tokens %v..%v, want 32", s.OutputTokens.Min, s.OutputTokens.Max)
+			}
+			if _, err := os.Stat(filepath.Join(dir, report.RequestsFileName(r.Run.ID))); err != nil {
+				t.Errorf("per-request file: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := fmt.Sprintf("http://%s/v1", ln.Addr())
+	ln.Close()
+	tests := []struct {
+		name       string
+		args       []string
+		want       int
+		wantReport bool
+	}{
+		{"unknown flag", []string{"run", "--bogus"}, 2, false},
+		{"no end to the window", []string{"run", "--url", dead, "--model", "m", "--rate", "1"}, exitSetup, false},
+		{"no arrival", []string{"run", "--url", dead, "--model", "m", "--requests", "1"}, exitSetup, false},
+		{"bad URL", []string{"run", "--url", "ftp://x", "--model", "m", "--requests", "1", "--rate", "1"}, exitSetup, false},
+		{"unknown api", []string{"run", "--url", dead, "--api", "grpc", "--model", "m", "--requests", "1", "--rate", "1"}, exitSetup, false},
+		{"dead endpoint still reports", []string{"run", "--url", dead, "--model", "m", "--requests", "3", "--concurrency", "1"}, exitNoSuccess, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code := run(append(tt.args, "--report-dir", dir, "--log.level", "error"))
+			if code != tt.want {
+				t.Fatalf("exit status %d, want %d", code, tt.want)
+			}
+			if tt.wantReport {
+				r := onlyReport(t, dir)
+				if r.Summary.Outcomes["connection_error"] != 3 || r.Errors[0].Reason != "connection refused" {
+					t.Errorf("outcomes %v, errors %+v", r.Summary.Outcomes, r.Errors)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,207 @@
+package prober
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/result"
+)
+
+// countingServer answers each request with a short chat stream after
+// delay, tracking how many requests it saw and the peak in flight.
+type countingServer struct {
+	delay         time.Duration
+	stall         bool
+	seen, current atomic.Int64
+	peak          atomic.Int64
+}
+
+func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	c.seen.Add(1)
+	n := c.current.Add(1)
+	defer c.current.Add(-1)
+	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	if c.stall {
+		<-r.Context().Done()
+		return
+	}
+	time.Sleep(c.delay)
+	w.Header().Set("Content-Type", sse)
+	w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n"))
+}
+
+type collector struct {
+	mu      sync.Mutex
+	results []*result.Result
+}
+
+func (c *collector) add(r *result.Result) {
+	c.mu.Lock()
+	c.results = append(c.results, r)
+	c.mu.Unlock()
+}
+
+func newWindow(t *testing.T, h http.Handler, arrival dataset.ArrivalSpec) *Window {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	arr, err := arrival.New(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prompts, _ := dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}.New(1)
+	api, _ := LookupAPI("openai-chat")
+	return &Window{
+		Target:         &Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
+		Arrival:        arr,
+		Prompts:        prompts,
+		RequestTimeout: 10 * time.Second,
+	}
+}
+
+func TestWindowCaps(t *testing.T) {
+	tests := []struct {
+		name     string
+		arrival  dataset.ArrivalSpec
+		setup    func(*Window)
+		wantSent int
+	}{
+		{"request cap", dataset.ArrivalSpec{Kind: "poisson", Rate: 500}, func(w *Window) { w.Requests = 25 }, 25},
+		// Offsets 0, 10ms, …, 190ms fall inside a 200ms duration.
+		{"duration cap", dataset.ArrivalSpec{Kind: "constant", Rate: 100}, func(w *Window) { w.Duration = 200 * time.Millisecond }, 20},
+		{"closed loop request cap", dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 4}, func(w *Window) { w.Requests = 30 }, 30},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &countingServer{}
+			w := newWindow(t, srv, tt.arrival)
+			tt.setup(w)
+			var c collector
+			info, err := w.Run(context.Background(), c.add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Sent != tt.wantSent || len(c.results) != tt.wantSent || int(srv.seen.Load()) != tt.wantSent {
+				t.Fatalf("sent %d, results %d, server saw %d; want %d", info.Sent, len(c.results), srv.seen.Load(), tt.wantSent)
+			}
+			for _, r := range c.results {
+				if !r.Succeeded() || r.OutputTokens != 2 {
+					t.Errorf("request %d: %s %q, %d tokens", r.Index, r.Outcome, r.Reason, r.OutputTokens)
+				}
+			}
+		})
+	}
+}
+
+// The schedule is absolute: request i is intended at start + i/rate
+// exactly, however late earlier requests went out.
+func TestWindowAbsoluteSchedule(t *testing.T) {
+	w := newWindow(t, &countingServer{}, dataset.ArrivalSpec{Kind: "constant", Rate: 200})
+	w.Requests = 20
+	var start time.Time
+	w.OnStart = func(s time.Time) { start = s }
+	var c collector
+	if _, err := w.Run(context.Background(), c.add); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range c.results {
+		want := start.Add(time.Duration(r.Index) * 5 * time.Millisecond)
+		if !r.Intended.Equal(want) {
+			t.Errorf("request %d intended at +%v, want +%v", r.Index, r.Intended.Sub(start), want.Sub(start))
+		}
+		if r.Sent.Before(r.Intended) {
+			t.Errorf("request %d sent before its time", r.Index)
+		}
+	}
+}
+
+func TestWindowConcurrency(t *testing.T) {
+	t.Run("max concurrency caps open loop", func(t *testing.T) {
+		srv := &countingServer{delay: 20 * time.Millisecond}
+		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "constant", Rate: 1000})
+		w.Requests, w.MaxConcurrency = 40, 4
+		var c collector
+		w.Run(context.Background(), c.add)
+		if p := srv.peak.Load(); p > 4 {
+			t.Errorf("peak in flight %d, cap 4", p)
+		}
+		if len(c.results) != 40 {
+			t.Errorf("%d results, want 40", len(c.results))
+		}
+	})
+	t.Run("closed loop keeps N in flight", func(t *testing.T) {
+		srv := &countingServer{delay: 20 * time.Millisecond}
+		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 5})
+		w.Requests = 40
+		var c collector
+		w.Run(context.Background(), c.add)
+		if p := srv.peak.Load(); p != 5 {
+			t.Errorf("peak in flight %d, want 5", p)
+		}
+	})
+}
+
+func TestWindowWarmupExcluded(t *testing.T) {
+	srv := &countingServer{}
+	w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2})
+	w.Requests, w.Warmup = 5, 3
+	var c collector
+	info, _ := w.Run(context.Background(), c.add)
+	if srv.seen.Load() != 8 || len(c.results) != 5 || info.Warmup != 3 || info.WarmupFailed != 0 {
+		t.Fatalf("server saw %d, results %d, info %+v; want 8, 5, 3 warm-up", srv.seen.Load(), len(c.results), info)
+	}
+	for _, r := range c.results {
+		if r.Warmup {
+			t.Error("warm-up result reached the sink")
+		}
+	}
+}
+
+func TestWindowDeadlineAndAbort(t *testing.T) {
+	t.Run("deadline cancels in-flight requests and counts them", func(t *testing.T) {
+		w := newWindow(t, &countingServer{stall: true}, dataset.ArrivalSpec{Kind: "constant", Rate: 100})
+		w.Requests, w.Deadline = 3, 200*time.Millisecond
+		var c collector
+		info, _ := w.Run(context.Background(), c.add)
+		if !info.DeadlineHit || info.Aborted || len(c.results) != 3 {
+			t.Fatalf("info %+v, %d results; want deadline hit and 3 results", info, len(c.results))
+		}
+		for _, r := range c.results {
+			if r.Outcome != result.Cancelled || r.Reason != "window deadline reached" {
+				t.Errorf("request %d: %s %q", r.Index, r.Outcome, r.Reason)
+			}
+		}
+	})
+	t.Run("abort", func(t *testing.T) {
+		w := newWindow(t, &countingServer{stall: true}, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2})
+		w.Requests = 10
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		var c collector
+		info, _ := w.Run(ctx, c.add)
+		if !info.Aborted || len(c.results) != 2 {
+			t.Fatalf("info %+v, %d results; want aborted with the 2 in flight", info, len(c.results))
+		}
+		for _, r := range c.results {
+			if r.Outcome != result.Cancelled || r.Reason != "aborted" {
+				t.Errorf("request %d: %s %q", r.Index, r.Outcome, r.Reason)
+			}
+		}
+	})
+	t.Run("unbounded window refused", func(t *testing.T) {
+		w := newWindow(t, &countingServer{}, dataset.ArrivalSpec{Kind: "poisson", Rate: 1})
+		if _, err := w.Run(context.Background(), func(*result.Result) {}); !errors.Is(err, ErrUnbounded) {
+			t.Fatalf("got %v, want ErrUnbounded", err)
+		}
+	})
+}

@@ -1,0 +1,238 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/result"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestSummarize(t *testing.T) {
+	// Hand-computed: mean 2.5; population variance (2.25+0.25+0.25+2.25)/4 = 1.25;
+	// numpy-style percentiles: rank p/100·3, e.g. p90 → 2.7 → 3 + 0.7·1 = 3.7.
+	got := Summarize([]float64{4, 1, 3, 2})
+	want := Stats{Count: 4, Mean: 2.5, Std: math.Sqrt(1.25), Min: 1, Max: 4, P50: 2.5, P90: 3.7, P95: 3.85, P99: 3.97, P999: 3.997}
+	if !closeStats(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if one := Summarize([]float64{7}); one.P99 != 7 || one.Std != 0 || one.Count != 1 {
+		t.Errorf("one value: %+v", one)
+	}
+	if empty := Summarize(nil); empty != (Stats{}) {
+		t.Errorf("no values: %+v", empty)
+	}
+	if tm := trimmedMean([]float64{0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 100}, 0.05); tm != 1 {
+		t.Errorf("trimmed mean %v, want 1 (one value cut at each end)", tm)
+	}
+}
+
+func closeStats(a, b Stats) bool {
+	fa := []float64{a.Mean, a.Std, a.Min, a.Max, a.P50, a.P90, a.P95, a.P99, a.P999}
+	fb := []float64{b.Mean, b.Std, b.Min, b.Max, b.P50, b.P90, b.P95, b.P99, b.P999}
+	for i := range fa {
+		if math.Abs(fa[i]-fb[i]) > 1e-9 {
+			return false
+		}
+	}
+	return a.Count == b.Count
+}
+
+var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+
+// fixture is a small window with every kind of request, with times chosen
+// so each figure can be worked out by hand.
+func fixture() []*result.Result {
+	ok := func(i, sent, first, content, end, tokens int, itl ...int) *result.Result {
+		r := &result.Result{Index: i, Intended: at(sent - 1), Sent: at(sent), Headers: at(first), FirstEvent: at(first),
+			FirstContent: at(content), End: at(end), Outcome: result.Success, Status: 200,
+			InputTokens: 10, OutputTokens: tokens, TokensFrom: result.TokensFromUsage, ContentEvents: tokens}
+		for _, g := range itl {
+			r.ITL = append(r.ITL, time.Duration(g)*time.Millisecond)
+		}
+		r.TokensBySecond = []result.SecondTokens{{Second: int32(end / 1000), Tokens: int32(tokens)}}
+		return r
+	}
+	return []*result.Result{
+		// TTFT 100ms, TPOT (1100−100)/(11−1) = 100ms, latency 1100ms.
+		ok(0, 0, 50, 100, 1100, 11, 100, 100),
+		// TTFT 300ms, TPOT (2300−300)/(5−1) = 500ms, latency 2300ms.
+		ok(1, 0, 300, 300, 2300, 5, 500),
+		{Index: 2, Intended: at(499), Sent: at(500), Headers: at(510), End: at(510), Outcome: result.HTTP5xx, Status: 503, Reason: "HTTP 503: overloaded"},
+		{Index: 3, Intended: at(999), Sent: at(1000), End: at(3000), Outcome: result.Cancelled, Reason: "window deadline reached"},
+		{Index: 4, Warmup: true, Outcome: result.Success},
+	}
+}
+
+func TestAggregatorFigures(t *testing.T) {
+	a := NewAggregator(base, SLO{TTFT: 200 * time.Millisecond}, nil)
+	for _, r := range fixture() {
+		a.Add(r)
+	}
+	r := a.Report(Meta{ID: "x"})
+	checks := []struct {
+		name      string
+		got, want float64
+	}{
+		{"requests (warm-up excluded)", float64(r.TotalRequestNum), 4},
+		{"fail rate", r.FailRate, 0.5},
+		{"SLO: only the 100ms-TTFT request meets 200ms", r.SLO, 0.25},
+		{"TTFT mean", r.Stats.TTFT.Mean, 0.2},
+		{"TTFT p50", r.Stats.TTFT.P50, 0.2},
+		{"old TTFT is first event", r.TTFT.Min, 0.05},
+		{"TTFT from schedule adds the 1ms lag", r.Stats.TTFTFromSchedule.Min, 0.101},
+		{"TPOT min", r.Stats.TPOT.Min, 0.1},
+		{"TPOT max", r.Stats.TPOT.Max, 0.5},
+		{"old TPOT is E2E per token: 1.1/11", r.TPOT.Min, 0.1},
+		{"old TPOT max: 2.3/5", r.TPOT.Max, 0.46},
+		{"latency max", r.Latency.Max, 2.3},
+		{"schedule lag", r.Stats.ScheduleLag.Max, 0.001},
+		{"ITL count", float64(r.Stats.ITL.Count), 3},
+		{"ITL max within HDR precision", math.Round(r.Stats.ITL.Max * 1000), 500},
+		{"duration: first send to last end", r.TotalDurationSec, 3},
+		{"RPS", r.RPS, 4.0 / 3},
+		{"goodput", r.Summary.GoodputRPS, 1.0 / 3},
+		{"output tokens", float64(r.Summary.OutputTokens), 16},
+		{"output throughput", r.Summary.OutputThroughput, 16.0 / 3},
+		{"timeline seconds", float64(len(r.Timeline)), 4},
+	}
+	for _, c := range checks {
+		if math.Abs(c.got-c.want) > 1e-9 {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
+	if r.Summary.Outcomes["http_5xx"] != 1 || r.Summary.Outcomes["cancelled"] != 1 || r.Summary.Outcomes["success"] != 2 {
+		t.Errorf("outcomes %v", r.Summary.Outcomes)
+	}
+	// Second 0: 3 started, 1 failed (the 503); second 1: 1 started, 1 completed; second 3: the cancelled one ends.
+	want := []TimelineStep{
+		{Second: 0, Started: 3, Completed: 1, Failed: 1, InFlight: 2},
+		{Second: 1, Started: 1, Completed: 1, InFlight: 2, Tokens: 11},
+		{Second: 2, Completed: 1, InFlight: 1, Tokens: 5},
+		{Second: 3, Completed: 1, Failed: 1, InFlight: 0},
+	}
+	for i := range want {
+		if r.Timeline[i] != want[i] {
+			t.Errorf("timeline[%d] = %+v, want %+v", i, r.Timeline[i], want[i])
+		}
+	}
+}
+
+func TestSLOWithoutThresholdsIsSuccessRate(t *testing.T) {
+	a := NewAggregator(base, SLO{}, nil)
+	for _, r := range fixture() {
+		a.Add(r)
+	}
+	if r := a.Report(Meta{}); r.SLO != 0.5 || r.SLO != r.Summary.SuccessRate {
+		t.Errorf("SLO %v, success rate %v; want both 0.5", r.SLO, r.Summary.SuccessRate)
+	}
+}
+
+// TestReportGolden pins the whole JSON document: the old tool's keys with
+// their types first, then the extended sections.
+func TestReportGolden(t *testing.T) {
+	var perRequest bytes.Buffer
+	a := NewAggregator(base, SLO{TTFT: 200 * time.Millisecond, TPOT: 200 * time.Millisecond}, &perRequest)
+	for _, r := range fixture() {
+		a.Add(r)
+	}
+	rep := a.Report(Meta{ID: "20260102T030405.000Z-abcdef", Status: StatusFinished, Trigger: "cli",
+		StartedAt: base, EndedAt: at(3000), Target: Target{Name: "sim", URL: "http://127.0.0.1:8000/v1", API: "openai-chat", Model: "m"},
+		Workload: "fixture", Seed: 1})
+	got, _ := json.MarshalIndent(rep, "", "  ")
+	checkGolden(t, "report.golden.json", append(got, '\n'))
+	checkGolden(t, "requests.golden.jsonl", perRequest.Bytes())
+}
+
+// The old tool's consumers read these keys with these JSON types.
+func TestReportLegacyKeys(t *testing.T) {
+	a := NewAggregator(base, SLO{}, nil)
+	for _, r := range fixture() {
+		a.Add(r)
+	}
+	b, _ := json.Marshal(a.Report(Meta{}))
+	var doc map[string]any
+	json.Unmarshal(b, &doc)
+	numbers := []string{"Total_request_num", "Fail_rate", "SLO", "Total_duration_sec", "RPS"}
+	for _, k := range numbers {
+		if _, ok := doc[k].(float64); !ok {
+			t.Errorf("%s: %T, want a number", k, doc[k])
+		}
+	}
+	objects := map[string][]string{
+		"TTFT":       {"min", "max", "avg", "std", "95_percentile"},
+		"TPOT":       {"min", "max", "avg", "std", "95_percentile"},
+		"latency":    {"min", "max", "avg", "std", "95_percentile"},
+		"Throughput": {"max", "95_percentile", "avg"},
+	}
+	for k, fields := range objects {
+		obj, ok := doc[k].(map[string]any)
+		if !ok {
+			t.Errorf("%s: %T, want an object", k, doc[k])
+			continue
+		}
+		for _, f := range fields {
+			if _, ok := obj[f].(float64); !ok {
+				t.Errorf("%s.%s: %T, want a number", k, f, obj[f])
+			}
+		}
+	}
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.WriteFile(path, got, 0o644)
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs:\n%s", path, got)
+	}
+}
+
+func TestWriteAtomicAndRead(t *testing.T) {
+	dir := t.TempDir()
+	rep := Report{Run: Meta{ID: NewRunID(time.Now())}, TotalRequestNum: 3}
+	path, err := Write(dir, &rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(path)
+	if err != nil || back.TotalRequestNum != 3 || back.Run.ID != rep.Run.ID {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("directory holds %d files, want only the report (no temp files)", len(entries))
+	}
+	for _, bad := range []string{"../x", "a/b", ".hidden", ""} {
+		rep.Run.ID = bad
+		if _, err := Write(dir, &rep); err == nil {
+			t.Errorf("run id %q accepted", bad)
+		}
+	}
+}
+
+func TestRunIDsSortByTime(t *testing.T) {
+	a := NewRunID(base)
+	b := NewRunID(base.Add(time.Millisecond))
+	c := NewRunID(base.Add(10 * time.Hour))
+	if !(a < b && b < c) || !ValidRunID(a) || !strings.HasPrefix(a, "20260102T030405.000Z-") {
+		t.Errorf("ids %s %s %s", a, b, c)
+	}
+}

@@ -1,0 +1,177 @@
+package simulator
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func post(t *testing.T, url, body string) (*http.Response, []string) {
+	t.Helper()
+	resp, err := http.Post(url, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var events []string
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if line, ok := strings.CutPrefix(sc.Text(), "data:"); ok {
+			events = append(events, strings.TrimSpace(line))
+		}
+	}
+	return resp, events
+}
+
+func TestProtocols(t *testing.T) {
+	srv := httptest.NewServer(New(Config{TTFT: time.Millisecond, ITL: time.Millisecond}))
+	defer srv.Close()
+	tests := []struct {
+		name, path, body string
+		wantEvents       int
+		last             string
+	}{
+		// role chunk + 3 tokens + usage + [DONE]
+		{"chat", "/v1/chat/completions", `{"model":"sim","messages":[{"role":"user","content":"a b c"}],"max_tokens":3,"stream":true,"stream_options":{"include_usage":true}}`, 6, "[DONE]"},
+		// 3 tokens + [DONE], no usage asked
+		{"completions", "/v1/completions", `{"model":"sim","prompt":"a b","max_tokens":3,"stream":true}`, 4, "[DONE]"},
+		{"tgi", "/generate_stream", `{"inputs":"a b","parameters":{"max_new_tokens":3}}`, 3, `"generated_tokens":3`},
+		{"tgi under /v1", "/v1/generate_stream", `{"inputs":"a b","parameters":{"max_new_tokens":2}}`, 2, `"generated_text":" the model"`},
+		{"triton", "/v2/models/sim/generate_stream", `{"text_input":"a","max_tokens":4,"stream":true}`, 4, `"text_output"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, events := post(t, srv.URL+tt.path, tt.body)
+			if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
+				t.Fatalf("status %d, content type %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			if len(events) != tt.wantEvents || !strings.Contains(events[len(events)-1], tt.last) {
+				t.Fatalf("%d events, last %q; want %d ending with %q", len(events), events[len(events)-1], tt.wantEvents, tt.last)
+			}
+		})
+	}
+	_, events := post(t, srv.URL+"/v1/chat/completions", `{"messages":[{"role":"user","content":"one two three"}],"max_tokens":2,"stream_options":{"include_usage":true}}`)
+	var usage struct {
+		Usage struct {
+			PromptTokens     int `json:"prompt_tokens"`
+			CompletionTokens int `json:"completion_tokens"`
+		} `json:"usage"`
+	}
+	json.Unmarshal([]byte(events[len(events)-2]), &usage)
+	if usage.Usage.PromptTokens != 3 || usage.Usage.CompletionTokens != 2 {
+		t.Errorf("usage %+v, want 3 prompt and 2 completion tokens", usage.Usage)
+	}
+}
+
+func TestEOSAndIgnoreEOS(t *testing.T) {
+	srv := httptest.NewServer(New(Config{EOSRate: 1, Seed: 3}))
+	defer srv.Close()
+	short := 0
+	for range 20 {
+		_, ev := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":50}`)
+		if len(ev)-1 < 50 {
+			short++
+		}
+		_, ev = post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":50,"ignore_eos":true}`)
+		if len(ev)-1 != 50 {
+			t.Fatalf("ignore_eos: %d tokens, want 50", len(ev)-1)
+		}
+	}
+	if short == 0 {
+		t.Error("eos-rate 1 never stopped early")
+	}
+}
+
+func TestFaults(t *testing.T) {
+	t.Run("status", func(t *testing.T) {
+		srv := httptest.NewServer(New(Config{Fault: FaultStatus, FaultStatus: 429}))
+		defer srv.Close()
+		resp, _ := post(t, srv.URL+"/v1/completions", `{"prompt":"x"}`)
+		if resp.StatusCode != 429 {
+			t.Errorf("status %d, want 429", resp.StatusCode)
+		}
+	})
+	t.Run("malformed", func(t *testing.T) {
+		srv := httptest.NewServer(New(Config{Fault: FaultMalformed}))
+		defer srv.Close()
+		_, ev := post(t, srv.URL+"/v1/completions", `{"prompt":"x","max_tokens":4}`)
+		if json.Valid([]byte(ev[len(ev)-1])) {
+			t.Errorf("last event %q is valid JSON", ev[len(ev)-1])
+		}
+	})
+	t.Run("reset", func(t *testing.T) {
+		srv := httptest.NewServer(New(Config{Fault: FaultReset}))
+		defer srv.Close()
+		resp, err := http.Post(srv.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"x","max_tokens":4}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.ReadAll(resp.Body); err == nil {
+			t.Error("reset stream read without error")
+		}
+	})
+	t.Run("stall", func(t *testing.T) {
+		srv := httptest.NewServer(New(Config{Fault: FaultStall}))
+		defer srv.Close()
+		client := &http.Client{Timeout: 200 * time.Millisecond}
+		resp, err := client.Post(srv.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"x","max_tokens":4}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if _, err := io.ReadAll(resp.Body); err == nil {
+			t.Error("stalled stream ended")
+		}
+	})
+	if err := (Config{Fault: "meltdown"}).Validate(); err == nil {
+		t.Error("unknown fault accepted")
+	}
+}
+
+// With one slot, the second of two simultaneous requests queues behind the
+// first, so its first token comes a whole response later.
+func TestQueueRaisesTTFT(t *testing.T) {
+	srv := httptest.NewServer(New(Config{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond, MaxConcurrency: 1}))
+	defer srv.Close()
+	ttfts := make(chan time.Duration, 2)
+	for range 2 {
+		go func() {
+			start := time.Now()
+			resp, err := http.Post(srv.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"x","max_tokens":5}`))
+			if err != nil {
+				ttfts <- 0
+				return
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			br.ReadString('\n')
+			ttfts <- time.Since(start)
+			io.Copy(io.Discard, br)
+		}()
+	}
+	a, b := <-ttfts, <-ttfts
+	if max(a, b) < 90*time.Millisecond {
+		t.Errorf("TTFTs %v and %v: the queued request should wait for the first (≥ 90ms)", a, b)
+	}
+}
+
+func TestRoutingErrors(t *testing.T) {
+	srv := httptest.NewServer(New(Config{}))
+	defer srv.Close()
+	for path, want := range map[string]int{"/v1/nope": 404, "/v1/completions": 400} {
+		resp, _ := post(t, srv.URL+path, "{bad json")
+		if resp.StatusCode != want {
+			t.Errorf("%s: status %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/v1/models")
+	if err != nil || resp.StatusCode != 200 {
+		t.Errorf("models: %v %v", resp, err)
+	}
+}

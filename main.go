@@ -25,6 +25,7 @@ func run(args []string) int {
 	logCfg := &promslog.Config{Style: promslog.GoKitStyle}
 	promslogflag.AddFlags(app, logCfg)
 
+	daemonCmd := newDaemonCommand(app)
 	runCmd := newRunCommand(app)
 	simCmd := newSimulateCommand(app)
 
@@ -36,6 +37,8 @@ func run(args []string) int {
 	logger := promslog.New(logCfg)
 	slog.SetDefault(logger)
 	switch cmd {
+	case daemonCmd.cmd.FullCommand():
+		return daemonCmd.execute(logger)
 	case runCmd.cmd.FullCommand():
 		return runCmd.execute(logger)
 	case simCmd.cmd.FullCommand():

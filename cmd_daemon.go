@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/daemon"
+)
+
+// shutdownGrace bounds how long windows in flight may take to write their
+// aborted reports after SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+type daemonCommand struct {
+	cmd        *kingpin.CmdClause
+	configFile string
+	check      bool
+	web        *web.FlagConfig
+}
+
+func newDaemonCommand(app *kingpin.Application) *daemonCommand {
+	c := &daemonCommand{}
+	c.cmd = app.Command("daemon", "Run the exporter: scheduled windows, /metrics, /probe and the runs API (the default command).").Default()
+	app.Flag("config.file", "Inferno configuration file.").Default("inferno.yml").StringVar(&c.configFile)
+	app.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&c.check)
+	c.web = kingpinflag.AddFlags(app, ":9471")
+	return c
+}
+
+func (c *daemonCommand) execute(logger *slog.Logger) int {
+	if c.check {
+		if _, err := config.LoadFile(c.configFile); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Printf("%s is valid\n", c.configFile)
+		return 0
+	}
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(versioncollector.NewCollector("inferno"),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	d, err := daemon.New(c.configFile, logger, registry)
+	if err != nil {
+		logger.Error("cannot load the configuration", "err", err)
+		return 1
+	}
+	if err := d.Start(); err != nil {
+		logger.Error("cannot start", "err", err)
+		return 1
+	}
+	logger.Info("inferno starting", "version", version.Info(), "config", c.configFile)
+
+	server := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, c.web, logger) }()
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	code := 0
+loop:
+	for {
+		select {
+		case sig := <-signals:
+			if sig == syscall.SIGHUP {
+				d.Reload() // logs and counts its own failure
+				continue
+			}
+			logger.Info("shutting down: cancelling windows in flight", "signal", sig.String())
+			break loop
+		case err := <-serveErr:
+			if !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("http server stopped", "err", err)
+				code = 1
+			}
+			break loop
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := d.Shutdown(ctx); err != nil {
+		logger.Error("shutdown incomplete", "err", err)
+		code = 1
+	}
+	server.Shutdown(ctx)
+	return code
+}

@@ -1,0 +1,201 @@
+// Package collector holds Inferno's Prometheus metrics: the long-lived
+// collector behind /metrics and the per-probe registry behind /probe.
+package collector
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
+)
+
+// Bucket boundaries are vLLM's server-side ones, so the client's and the
+// server's histograms line up on one dashboard.
+var (
+	TTFTBuckets    = []float64{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0}
+	TokenBuckets   = []float64{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0}
+	LatencyBuckets = []float64{0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}
+	LagBuckets     = []float64{0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+)
+
+// Labels are the bounded label set of every window series.
+type Labels struct {
+	Target, Model, Workload string
+}
+
+func (l Labels) values() []string { return []string{l.Target, l.Model, l.Workload} }
+
+var windowLabels = []string{"target", "model", "workload"}
+
+// Quantiles exported from each window's report.
+var quantiles = []struct {
+	label string
+	pick  func(report.Stats) float64
+}{
+	{"0.5", func(s report.Stats) float64 { return s.P50 }},
+	{"0.9", func(s report.Stats) float64 { return s.P90 }},
+	{"0.95", func(s report.Stats) float64 { return s.P95 }},
+	{"0.99", func(s report.Stats) float64 { return s.P99 }},
+}
+
+func histogram(name, help string, buckets []float64) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "inferno", Name: name, Help: help, Buckets: buckets,
+		NativeHistogramBucketFactor:     1.1,
+		NativeHistogramMaxBucketNumber:  160,
+		NativeHistogramMinResetDuration: time.Hour,
+	}, windowLabels)
+}
+
+// Collector is the long-lived metrics set.
+type Collector struct {
+	ttft, ttftSched, tpot, itl, latency, lag *prometheus.HistogramVec
+
+	requests         *prometheus.CounterVec
+	inputTokens      *prometheus.CounterVec
+	outputTokens     *prometheus.CounterVec
+	windows          *prometheus.CounterVec
+	windowsRunning   prometheus.Gauge
+	lastEnd          *prometheus.GaugeVec
+	lastSuccess      *prometheus.GaugeVec
+	lastTTFT         *prometheus.GaugeVec
+	lastTPOT         *prometheus.GaugeVec
+	lastITL          *prometheus.GaugeVec
+	lastThroughput   *prometheus.GaugeVec
+	lastRPS          *prometheus.GaugeVec
+	lastGoodput      *prometheus.GaugeVec
+	lastSLO          *prometheus.GaugeVec
+	lastFailureRatio *prometheus.GaugeVec
+	lastLagP99       *prometheus.GaugeVec
+	costPerMTokens   *prometheus.GaugeVec
+
+	ReloadSuccess     prometheus.Gauge
+	ReloadTimestamp   prometheus.Gauge
+	ReportWriteErrors prometheus.Counter
+}
+
+// New creates the collector and registers it on reg.
+func New(reg prometheus.Registerer) *Collector {
+	gauge := func(name, help string, extra ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "inferno", Name: name, Help: help}, append(append([]string{}, windowLabels...), extra...))
+	}
+	c := &Collector{
+		ttft:      histogram("time_to_first_token_seconds", "Time from sending a request to its first generated token.", TTFTBuckets),
+		ttftSched: histogram("time_to_first_token_from_schedule_seconds", "Time from a request's scheduled send to its first generated token.", TTFTBuckets),
+		tpot:      histogram("time_per_output_token_seconds", "Decode time per output token after the first, per request.", TokenBuckets),
+		itl:       histogram("inter_token_latency_seconds", "Gaps between consecutive generated tokens.", TokenBuckets),
+		latency:   histogram("request_duration_seconds", "End-to-end request latency.", LatencyBuckets),
+		lag:       histogram("schedule_lag_seconds", "How late requests went out against their schedule.", LagBuckets),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "requests_total",
+			Help: "Requests sent, by outcome."}, append(append([]string{}, windowLabels...), "outcome")),
+		inputTokens: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "input_tokens_total",
+			Help: "Prompt tokens of successful requests."}, windowLabels),
+		outputTokens: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "output_tokens_total",
+			Help: "Generated tokens of successful requests."}, windowLabels),
+		windows: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "windows_total",
+			Help: "Benchmark windows by result: success, failed (no request succeeded), aborted, skipped (previous still running)."},
+			[]string{"target", "workload", "result"}),
+		windowsRunning: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "inferno", Name: "windows_in_progress",
+			Help: "Benchmark windows running now."}),
+		lastEnd:          gauge("last_window_end_timestamp_seconds", "When the last window ended."),
+		lastSuccess:      gauge("last_window_success", "1 if at least one request of the last window succeeded."),
+		lastTTFT:         gauge("last_window_ttft_seconds", "TTFT quantiles of the last window.", "quantile"),
+		lastTPOT:         gauge("last_window_tpot_seconds", "TPOT quantiles of the last window.", "quantile"),
+		lastITL:          gauge("last_window_itl_seconds", "Inter-token latency quantiles of the last window.", "quantile"),
+		lastThroughput:   gauge("last_window_output_tokens_per_second", "Output tokens per second over the last window."),
+		lastRPS:          gauge("last_window_requests_per_second", "Requests per second over the last window."),
+		lastGoodput:      gauge("last_window_goodput_requests_per_second", "SLO-meeting requests per second over the last window."),
+		lastSLO:          gauge("last_window_slo_attainment_ratio", "Share of the last window's requests that met the SLO."),
+		lastFailureRatio: gauge("last_window_failure_ratio", "Share of the last window's requests that failed."),
+		lastLagP99:       gauge("last_window_schedule_lag_p99_seconds", "99th percentile schedule lag of the last window."),
+		costPerMTokens:   gauge("cost_per_million_output_tokens", "Target cost per hour divided by its measured output tokens per hour, per million."),
+		ReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "inferno", Name: "config_last_reload_successful",
+			Help: "Whether the last configuration reload attempt was successful."}),
+		ReloadTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "inferno", Name: "config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload."}),
+		ReportWriteErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "inferno", Name: "report_write_errors_total",
+			Help: "Reports that could not be written to the archive."}),
+	}
+	reg.MustRegister(c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.inputTokens, c.outputTokens,
+		c.windows, c.windowsRunning, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput,
+		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
+		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
+	return c
+}
+
+// Observe records one finished request, so a long window shows progress.
+func (c *Collector) Observe(l Labels, r *result.Result) {
+	lv := l.values()
+	c.requests.WithLabelValues(append(lv, string(r.Outcome))...).Inc()
+	if v, ok := r.ScheduleLag(); ok {
+		c.lag.WithLabelValues(lv...).Observe(v.Seconds())
+	}
+	if !r.Succeeded() {
+		return
+	}
+	if v, ok := r.TTFT(); ok {
+		c.ttft.WithLabelValues(lv...).Observe(v.Seconds())
+	}
+	if v, ok := r.TTFTFromSchedule(); ok {
+		c.ttftSched.WithLabelValues(lv...).Observe(v.Seconds())
+	}
+	if v, ok := r.TPOT(); ok {
+		c.tpot.WithLabelValues(lv...).Observe(v.Seconds())
+	}
+	if v, ok := r.Latency(); ok {
+		c.latency.WithLabelValues(lv...).Observe(v.Seconds())
+	}
+	itl := c.itl.WithLabelValues(lv...)
+	for _, gap := range r.ITL {
+		itl.Observe(gap.Seconds())
+	}
+	c.inputTokens.WithLabelValues(lv...).Add(float64(r.InputTokens))
+	c.outputTokens.WithLabelValues(lv...).Add(float64(r.OutputTokens))
+}
+
+// WindowStarted and WindowSkipped track windows as they begin.
+func (c *Collector) WindowStarted() { c.windowsRunning.Inc() }
+
+// WindowSkipped counts a window not run because the previous one for the
+// same schedule and target was still running.
+func (c *Collector) WindowSkipped(target, workload string) {
+	c.windows.WithLabelValues(target, workload, "skipped").Inc()
+}
+
+// WindowDone records a finished window's gauges. costPerHour ≤ 0 means the
+// target has no cost.
+func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, costPerHour float64) {
+	c.windowsRunning.Dec()
+	lv := l.values()
+	outcome := "success"
+	switch {
+	case rep.Run.Status == report.StatusAborted:
+		outcome = "aborted"
+	case rep.Summary.Successes == 0:
+		outcome = "failed"
+	}
+	c.windows.WithLabelValues(l.Target, l.Workload, outcome).Inc()
+	c.lastEnd.WithLabelValues(lv...).Set(float64(end.UnixNano()) / 1e9)
+	success := 0.0
+	if rep.Summary.Successes > 0 {
+		success = 1
+	}
+	c.lastSuccess.WithLabelValues(lv...).Set(success)
+	for _, q := range quantiles {
+		c.lastTTFT.WithLabelValues(append(lv, q.label)...).Set(q.pick(rep.Stats.TTFT))
+		c.lastTPOT.WithLabelValues(append(lv, q.label)...).Set(q.pick(rep.Stats.TPOT))
+		c.lastITL.WithLabelValues(append(lv, q.label)...).Set(q.pick(rep.Stats.ITL))
+	}
+	s := rep.Summary
+	c.lastThroughput.WithLabelValues(lv...).Set(s.OutputThroughput)
+	c.lastRPS.WithLabelValues(lv...).Set(s.RPS)
+	c.lastGoodput.WithLabelValues(lv...).Set(s.GoodputRPS)
+	c.lastSLO.WithLabelValues(lv...).Set(s.SLO.Attainment)
+	c.lastFailureRatio.WithLabelValues(lv...).Set(1 - s.SuccessRate)
+	c.lastLagP99.WithLabelValues(lv...).Set(rep.Stats.ScheduleLag.P99)
+	if costPerHour > 0 && s.OutputThroughput > 0 {
+		c.costPerMTokens.WithLabelValues(lv...).Set(costPerHour / (s.OutputThroughput * 3600) * 1e6)
+	}
+}

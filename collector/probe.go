@@ -1,0 +1,46 @@
+package collector
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/inferno-llm/inferno/report"
+)
+
+// ProbeRegistry returns a fresh registry describing one probe window, in
+// blackbox_exporter's manner: probe_success, probe_duration_seconds and
+// the window's figures as probe_* gauges.
+func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	g := func(name, help string) prometheus.Gauge {
+		gauge := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+		reg.MustRegister(gauge)
+		return gauge
+	}
+	q := func(name, help string, s report.Stats) {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"quantile"})
+		reg.MustRegister(v)
+		for _, qq := range quantiles {
+			v.WithLabelValues(qq.label).Set(qq.pick(s))
+		}
+	}
+	b := 0.0
+	if success {
+		b = 1
+	}
+	g("probe_success", "Whether the probe window had at least one successful request and no setup error.").Set(b)
+	g("probe_duration_seconds", "How long the probe took.").Set(durationSeconds)
+	if rep == nil {
+		return reg
+	}
+	s := rep.Summary
+	g("probe_requests", "Requests the probe window sent.").Set(float64(s.Requests))
+	g("probe_failed_requests", "Requests of the probe window that failed.").Set(float64(s.Failures))
+	q("probe_ttft_seconds", "TTFT quantiles of the probe window.", rep.Stats.TTFT)
+	q("probe_tpot_seconds", "TPOT quantiles of the probe window.", rep.Stats.TPOT)
+	q("probe_itl_seconds", "Inter-token latency quantiles of the probe window.", rep.Stats.ITL)
+	q("probe_request_duration_seconds", "End-to-end latency quantiles of the probe window.", rep.Stats.Latency)
+	g("probe_output_tokens_per_second", "Output tokens per second over the probe window.").Set(s.OutputThroughput)
+	g("probe_slo_attainment_ratio", "Share of the probe window's requests that met the SLO.").Set(s.SLO.Attainment)
+	g("probe_goodput_requests_per_second", "SLO-meeting requests per second in the probe window.").Set(s.GoodputRPS)
+	return reg
+}

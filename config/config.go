@@ -1,0 +1,328 @@
+// Package config is the daemon's YAML configuration: schema, defaults,
+// strict decoding with file and line in every error, and validation.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"regexp"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/dataset"
+)
+
+// Config is the whole file.
+type Config struct {
+	Global    Global             `yaml:"global"`
+	Simulator *Simulator         `yaml:"simulator,omitempty"`
+	Targets   []*Target          `yaml:"targets"`
+	Workloads []*Workload        `yaml:"workloads"`
+	Schedules []*Schedule        `yaml:"schedules"`
+	Modules   map[string]*Module `yaml:"modules,omitempty"`
+
+	file string
+}
+
+// Global holds daemon-wide settings.
+type Global struct {
+	ReportDir string `yaml:"report_dir"`
+	// ReportRetention deletes reports older than this (0 keeps them all).
+	ReportRetention model.Duration `yaml:"report_retention"`
+	// MaxConcurrentWindows caps windows running at once, scheduled and ad hoc.
+	MaxConcurrentWindows int            `yaml:"max_concurrent_windows"`
+	RequestTimeout       model.Duration `yaml:"request_timeout"`
+	RunOnStart           bool           `yaml:"run_on_start"`
+}
+
+// Simulator starts the built-in simulator inside the daemon, so the
+// example config has a target to probe with no server of its own.
+type Simulator struct {
+	Listen         string         `yaml:"listen"`
+	Model          string         `yaml:"model"`
+	TTFT           model.Duration `yaml:"ttft"`
+	ITL            model.Duration `yaml:"itl"`
+	Jitter         float64        `yaml:"jitter"`
+	MaxConcurrency int            `yaml:"max_concurrency"`
+	Seed           uint64         `yaml:"seed"`
+}
+
+// Hardware describes what serves a target, for comparisons.
+type Hardware struct {
+	GPU   string `yaml:"gpu" json:"gpu"`
+	Count int    `yaml:"count" json:"count"`
+}
+
+// Target is one endpoint.
+type Target struct {
+	Name  string `yaml:"name"`
+	URL   string `yaml:"url"`
+	API   string `yaml:"api"`
+	Model string `yaml:"model"`
+	// HTTP is prometheus/common's client config: authorization (bearer),
+	// basic_auth, tls_config, http_headers, proxy_url, follow_redirects.
+	HTTP promconfig.HTTPClientConfig `yaml:"http_client,omitempty"`
+	// Labels are recorded in reports (not in metric labels, whose set is fixed).
+	Labels      map[string]string `yaml:"labels,omitempty"`
+	CostPerHour float64           `yaml:"cost_per_hour,omitempty"`
+	Hardware    *Hardware         `yaml:"hardware,omitempty"`
+
+	line int
+}
+
+// Dataset selects the prompt source.
+type Dataset struct {
+	Kind                  string `yaml:"kind"`
+	dataset.SyntheticSpec `yaml:",inline"`
+}
+
+// Params are the request parameters sent to the endpoint.
+type Params struct {
+	Temperature *float64       `yaml:"temperature,omitempty"`
+	TopP        *float64       `yaml:"top_p,omitempty"`
+	IgnoreEOS   bool           `yaml:"ignore_eos,omitempty"`
+	MinTokens   int            `yaml:"min_tokens,omitempty"`
+	ExtraBody   map[string]any `yaml:"extra_body,omitempty"`
+}
+
+// SLO thresholds; zero is not applied.
+type SLO struct {
+	TTFT model.Duration `yaml:"ttft,omitempty"`
+	TPOT model.Duration `yaml:"tpot,omitempty"`
+	E2E  model.Duration `yaml:"e2e,omitempty"`
+}
+
+// Workload is what one window sends.
+type Workload struct {
+	Name           string              `yaml:"name"`
+	Dataset        Dataset             `yaml:"dataset"`
+	Arrival        dataset.ArrivalSpec `yaml:"arrival"`
+	Params         Params              `yaml:"params,omitempty"`
+	Requests       int                 `yaml:"requests,omitempty"`
+	Duration       model.Duration      `yaml:"duration,omitempty"`
+	Deadline       model.Duration      `yaml:"deadline,omitempty"`
+	Warmup         int                 `yaml:"warmup,omitempty"`
+	MaxConcurrency int                 `yaml:"max_concurrency,omitempty"`
+	RequestTimeout model.Duration      `yaml:"request_timeout,omitempty"`
+	Seed           uint64              `yaml:"seed,omitempty"`
+	SLO            SLO                 `yaml:"slo,omitempty"`
+
+	line int
+}
+
+// Schedule runs a workload against targets on a cron spec.
+type Schedule struct {
+	Name string `yaml:"name"`
+	// Cron is a standard spec with an optional leading seconds field, a
+	// descriptor (@every 1m, @hourly) and an optional CRON_TZ= prefix.
+	Cron     string         `yaml:"cron"`
+	Targets  []string       `yaml:"targets"`
+	Workload string         `yaml:"workload"`
+	Jitter   model.Duration `yaml:"jitter,omitempty"`
+
+	line     int
+	schedule cron.Schedule
+}
+
+// Module is what /probe may run.
+type Module struct {
+	Workload string         `yaml:"workload"`
+	Timeout  model.Duration `yaml:"timeout,omitempty"`
+	// AllowURLs are regular expressions; a probe target that is a URL must
+	// match one. With none, only configured target names are accepted.
+	AllowURLs []string `yaml:"allow_urls,omitempty"`
+	// API and Model apply to URL targets.
+	API     string `yaml:"api,omitempty"`
+	Model   string `yaml:"model,omitempty"`
+	Archive bool   `yaml:"archive,omitempty"`
+
+	line    int
+	allowed []*regexp.Regexp
+}
+
+// CronParser accepts an optional seconds field and descriptors.
+var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// Defaults applied before decoding.
+func defaults() Config {
+	return Config{Global: Global{
+		ReportDir:            "reports",
+		ReportRetention:      model.Duration(7 * 24 * time.Hour),
+		MaxConcurrentWindows: 4,
+		RequestTimeout:       model.Duration(2 * time.Minute),
+	}}
+}
+
+// Error is a configuration error with its place in the file.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
+	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// LoadFile reads and validates a config file.
+func LoadFile(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Load(b, path)
+}
+
+// Load parses and validates config bytes; file names the source in errors.
+func Load(b []byte, file string) (*Config, error) {
+	cfg := defaults()
+	cfg.file = file
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: file, Err: errors.New("the file is empty")}
+		}
+		return nil, &Error{File: file, Err: yamlError(err)}
+	}
+	cfg.recordLines(b)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+// yamlError keeps yaml.v3's messages, which already say "line N: ...".
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		return fmt.Errorf("%s", joinLines(te.Errors))
+	}
+	return err
+}
+
+func joinLines(ss []string) string {
+	var b bytes.Buffer
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s)
+	}
+	return b.String()
+}
+
+// File is the path the config was loaded from.
+func (c *Config) File() string { return c.file }
+
+// Target returns the named target.
+func (c *Config) Target(name string) *Target {
+	for _, t := range c.Targets {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+// Workload returns the named workload.
+func (c *Config) Workload(name string) *Workload {
+	for _, w := range c.Workloads {
+		if w.Name == name {
+			return w
+		}
+	}
+	return nil
+}
+
+// CronSchedule is the parsed cron spec.
+func (s *Schedule) CronSchedule() cron.Schedule { return s.schedule }
+
+// Allows reports whether a probe may send to rawURL.
+func (m *Module) Allows(rawURL string) bool {
+	for _, re := range m.allowed {
+		if re.MatchString(rawURL) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Config) fail(line int, field string, format string, args ...any) error {
+	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+func validURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme %q: want http or https", u.Scheme)
+	}
+	if u.Host == "" {
+		return errors.New("no host")
+	}
+	return nil
+}
+
+// InlineTarget validates a target given on its own (the runs API), with
+// the same rules as in a file.
+func InlineTarget(b []byte) (*Target, error) {
+	var t Target
+	if err := decodeStrict(b, &t); err != nil {
+		return nil, err
+	}
+	c := defaults()
+	c.file = "inline target"
+	c.Targets = []*Target{&t}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// InlineWorkload validates a workload given on its own.
+func InlineWorkload(b []byte) (*Workload, error) {
+	var w Workload
+	if err := decodeStrict(b, &w); err != nil {
+		return nil, err
+	}
+	if w.Name == "" {
+		w.Name = "inline"
+	}
+	c := defaults()
+	c.file = "inline workload"
+	c.Workloads = []*Workload{&w}
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}
+
+func decodeStrict(b []byte, v any) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(v); err != nil {
+		return yamlError(err)
+	}
+	return nil
+}

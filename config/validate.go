@@ -1,0 +1,155 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/inferno-llm/inferno/prober"
+)
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
+
+func (c *Config) validate() error {
+	g := c.Global
+	if g.ReportDir == "" {
+		return c.fail(0, "global.report_dir", "must not be empty")
+	}
+	if g.MaxConcurrentWindows < 1 {
+		return c.fail(0, "global.max_concurrent_windows", "must be at least 1, got %d", g.MaxConcurrentWindows)
+	}
+	if time.Duration(g.RequestTimeout) <= 0 {
+		return c.fail(0, "global.request_timeout", "must be positive")
+	}
+	if s := c.Simulator; s != nil && s.Listen == "" {
+		return c.fail(0, "simulator.listen", "must be set (e.g. 127.0.0.1:8001)")
+	}
+	seen := map[string]bool{}
+	for i, t := range c.Targets {
+		field := fmt.Sprintf("targets[%d]", i)
+		if !namePattern.MatchString(t.Name) {
+			return c.fail(t.line, field+".name", "%q: want letters, digits, '.', '_' or '-'", t.Name)
+		}
+		if seen[t.Name] {
+			return c.fail(t.line, field+".name", "target %q defined twice", t.Name)
+		}
+		seen[t.Name] = true
+		if err := validURL(t.URL); err != nil {
+			return c.fail(t.line, field+".url", "%q: %v", t.URL, err)
+		}
+		if t.API == "" {
+			t.API = "openai-chat"
+		}
+		if _, err := prober.LookupAPI(t.API); err != nil {
+			return c.fail(t.line, field+".api", "%v", err)
+		}
+		if t.Model == "" {
+			return c.fail(t.line, field+".model", "must be set")
+		}
+		if err := t.HTTP.Validate(); err != nil {
+			return c.fail(t.line, field+".http_client", "%v", err)
+		}
+		if t.CostPerHour < 0 {
+			return c.fail(t.line, field+".cost_per_hour", "must not be negative")
+		}
+	}
+	seen = map[string]bool{}
+	for i, w := range c.Workloads {
+		field := fmt.Sprintf("workloads[%d]", i)
+		if !namePattern.MatchString(w.Name) {
+			return c.fail(w.line, field+".name", "%q: want letters, digits, '.', '_' or '-'", w.Name)
+		}
+		if seen[w.Name] {
+			return c.fail(w.line, field+".name", "workload %q defined twice", w.Name)
+		}
+		seen[w.Name] = true
+		if err := c.validateWorkload(w, field); err != nil {
+			return err
+		}
+	}
+	seen = map[string]bool{}
+	for i, s := range c.Schedules {
+		field := fmt.Sprintf("schedules[%d]", i)
+		if !namePattern.MatchString(s.Name) {
+			return c.fail(s.line, field+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name)
+		}
+		if seen[s.Name] {
+			return c.fail(s.line, field+".name", "schedule %q defined twice", s.Name)
+		}
+		seen[s.Name] = true
+		sched, err := CronParser.Parse(s.Cron)
+		if err != nil {
+			return c.fail(s.line, field+".cron", "%q: %v", s.Cron, err)
+		}
+		s.schedule = sched
+		if c.Workload(s.Workload) == nil {
+			return c.fail(s.line, field+".workload", "no workload named %q", s.Workload)
+		}
+		if len(s.Targets) == 0 {
+			return c.fail(s.line, field+".targets", "name at least one target")
+		}
+		for _, name := range s.Targets {
+			if c.Target(name) == nil {
+				return c.fail(s.line, field+".targets", "no target named %q", name)
+			}
+		}
+		if s.Jitter < 0 {
+			return c.fail(s.line, field+".jitter", "must not be negative")
+		}
+	}
+	for name, m := range c.Modules {
+		field := fmt.Sprintf("modules.%s", name)
+		if !namePattern.MatchString(name) {
+			return c.fail(m.line, field, "module name %q: want letters, digits, '.', '_' or '-'", name)
+		}
+		w := c.Workload(m.Workload)
+		if w == nil {
+			return c.fail(m.line, field+".workload", "no workload named %q", m.Workload)
+		}
+		if w.Requests <= 0 {
+			return c.fail(m.line, field+".workload", "workload %q has no request cap; a probe must be small", m.Workload)
+		}
+		m.allowed = nil
+		for _, pattern := range m.AllowURLs {
+			// Anchored: a pattern must match the whole URL, not a substring.
+			re, err := regexp.Compile("^(?:" + pattern + ")$")
+			if err != nil {
+				return c.fail(m.line, field+".allow_urls", "%q: %v", pattern, err)
+			}
+			m.allowed = append(m.allowed, re)
+		}
+		if m.API == "" {
+			m.API = "openai-chat"
+		}
+		if _, err := prober.LookupAPI(m.API); err != nil {
+			return c.fail(m.line, field+".api", "%v", err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateWorkload(w *Workload, field string) error {
+	switch w.Dataset.Kind {
+	case "synthetic":
+		if err := w.Dataset.SyntheticSpec.Validate(); err != nil {
+			return c.fail(w.line, field+".dataset", "%v", err)
+		}
+	case "":
+		return c.fail(w.line, field+".dataset.kind", "must be set (synthetic)")
+	default:
+		return c.fail(w.line, field+".dataset.kind", "unknown dataset %q (want synthetic)", w.Dataset.Kind)
+	}
+	if err := w.Arrival.Validate(); err != nil {
+		return c.fail(w.line, field+".arrival", "%v", err)
+	}
+	if w.Requests < 0 || w.Warmup < 0 || w.MaxConcurrency < 0 {
+		return c.fail(w.line, field, "requests, warmup and max_concurrency must not be negative")
+	}
+	if w.Requests == 0 && w.Duration <= 0 {
+		return c.fail(w.line, field, "set requests or duration: a window needs an end")
+	}
+	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
+		return c.fail(w.line, field, "durations must not be negative")
+	}
+	return nil
+}

@@ -1,0 +1,320 @@
+// Package daemon is the long-running exporter: it schedules benchmark
+// windows on cron specs, serves /metrics, /probe and the runs API, archives
+// reports and reloads its configuration.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"github.com/inferno-llm/inferno/collector"
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// Daemon owns the schedules, the windows in flight and the archive.
+type Daemon struct {
+	logger     *slog.Logger
+	configFile string
+	registry   *prometheus.Registry
+	collector  *collector.Collector
+
+	mu      sync.Mutex // guards cfg, jobs, slots
+	cfg     *config.Config
+	cron    *cron.Cron
+	jobs    map[string]scheduledJob // by job key
+	slots   chan struct{}           // global cap on windows at once
+	running sync.Map                // job key → struct{}: overlap protection
+
+	ctx     context.Context // cancelled at shutdown
+	stop    context.CancelFunc
+	windows sync.WaitGroup
+	runs    *runs
+	sim     *http.Server
+}
+
+// scheduledJob is one (schedule, target) pair on the cron.
+type scheduledJob struct {
+	entry cron.EntryID
+	// fingerprint changes when anything the job runs with changes, so a
+	// reload re-creates exactly the jobs whose config moved.
+	fingerprint string
+}
+
+// New loads the config and prepares the daemon; Start begins scheduling.
+func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) (*Daemon, error) {
+	cfg, err := config.LoadFile(configFile)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	d := &Daemon{
+		logger:     logger,
+		configFile: configFile,
+		registry:   registry,
+		collector:  collector.New(registry),
+		cfg:        cfg,
+		cron:       cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.Local)),
+		jobs:       map[string]scheduledJob{},
+		slots:      make(chan struct{}, cfg.Global.MaxConcurrentWindows),
+		ctx:        ctx,
+		stop:       stop,
+		runs:       newRuns(),
+	}
+	d.collector.ReloadSuccess.Set(1)
+	d.collector.ReloadTimestamp.SetToCurrentTime()
+	return d, nil
+}
+
+// Config returns the config in force.
+func (d *Daemon) Config() *config.Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.cfg
+}
+
+// Start starts the built-in simulator (if configured), loads the archive
+// and starts the scheduler.
+func (d *Daemon) Start() error {
+	cfg := d.Config()
+	if s := cfg.Simulator; s != nil {
+		if err := d.startSimulator(s); err != nil {
+			return err
+		}
+	}
+	if n, err := d.runs.loadArchive(cfg.Global.ReportDir); err != nil {
+		d.logger.Warn("cannot read the report archive", "dir", cfg.Global.ReportDir, "err", err)
+	} else {
+		d.logger.Info("archive loaded", "dir", cfg.Global.ReportDir, "runs", n)
+	}
+	d.mu.Lock()
+	d.syncJobs(cfg)
+	d.mu.Unlock()
+	d.cron.Start()
+	if cfg.Global.RunOnStart {
+		for _, s := range cfg.Schedules {
+			for _, t := range s.Targets {
+				go d.scheduledWindow(s.Name, t, 0)
+			}
+		}
+	}
+	go d.retentionLoop()
+	return nil
+}
+
+func (d *Daemon) startSimulator(s *config.Simulator) error {
+	ln, err := net.Listen("tcp", s.Listen)
+	if err != nil {
+		return fmt.Errorf("simulator: %w", err)
+	}
+	sim := simulator.New(simulator.Config{Model: s.Model, TTFT: time.Duration(s.TTFT), ITL: time.Duration(s.ITL),
+		Jitter: s.Jitter, MaxConcurrency: s.MaxConcurrency, Seed: s.Seed})
+	d.sim = &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	go d.sim.Serve(ln)
+	d.logger.Info("built-in simulator listening", "address", ln.Addr().String(), "ttft", time.Duration(s.TTFT), "itl", time.Duration(s.ITL))
+	return nil
+}
+
+func jobKey(schedule, target string) string { return schedule + "\x00" + target }
+
+// syncJobs makes the cron's entries match cfg: new and changed jobs are
+// (re)added, removed ones dropped, unchanged ones left alone. d.mu held.
+func (d *Daemon) syncJobs(cfg *config.Config) {
+	want := map[string]string{}
+	for _, s := range cfg.Schedules {
+		for _, t := range s.Targets {
+			want[jobKey(s.Name, t)] = fingerprint(s, cfg.Target(t), cfg.Workload(s.Workload), cfg.Global)
+		}
+	}
+	for key, job := range d.jobs {
+		if want[key] != job.fingerprint {
+			d.cron.Remove(job.entry)
+			delete(d.jobs, key)
+		}
+	}
+	for _, s := range cfg.Schedules {
+		for _, t := range s.Targets {
+			key := jobKey(s.Name, t)
+			if _, ok := d.jobs[key]; ok {
+				continue
+			}
+			name, target, jitter := s.Name, t, time.Duration(s.Jitter)
+			entry := d.cron.Schedule(s.CronSchedule(), cron.FuncJob(func() { d.scheduledWindow(name, target, jitter) }))
+			d.jobs[key] = scheduledJob{entry: entry, fingerprint: want[key]}
+		}
+	}
+}
+
+func fingerprint(s *config.Schedule, t *config.Target, w *config.Workload, g config.Global) string {
+	return fmt.Sprintf("%s|%v|%v|%#v|%#v|%#v", s.Cron, s.Jitter, s.Workload, *t, *w, g)
+}
+
+// scheduledWindow runs one scheduled window, unless the previous window of
+// the same schedule and target is still running.
+func (d *Daemon) scheduledWindow(schedule, targetName string, jitter time.Duration) {
+	key := jobKey(schedule, targetName)
+	cfg := d.Config()
+	s := findSchedule(cfg, schedule)
+	if s == nil {
+		return // removed by a reload since the tick
+	}
+	t, w := cfg.Target(targetName), cfg.Workload(s.Workload)
+	if _, busy := d.running.LoadOrStore(key, struct{}{}); busy {
+		d.logger.Warn("window skipped: the previous one is still running", "schedule", schedule, "target", targetName)
+		d.collector.WindowSkipped(targetName, w.Name)
+		return
+	}
+	defer d.running.Delete(key)
+	if jitter > 0 {
+		select {
+		case <-time.After(rand.N(jitter)):
+		case <-d.ctx.Done():
+			return
+		}
+	}
+	job := &windowJob{ID: report.NewRunID(time.Now()), Trigger: "schedule", Target: t, Workload: w,
+		Global: cfg.Global, Archive: true, Live: true}
+	d.execute(d.ctx, job)
+}
+
+func findSchedule(cfg *config.Config, name string) *config.Schedule {
+	for _, s := range cfg.Schedules {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// execute registers the run, waits for a global slot and runs the window,
+// recovering from panics so a bug in one window never kills a schedule.
+func (d *Daemon) execute(parent context.Context, job *windowJob) *report.Report {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	run := &Run{id: job.ID, trigger: job.Trigger, target: job.Target.Name, workload: job.Workload.Name,
+		created: time.Now(), status: StatusPending, cancel: cancel}
+	d.runs.add(run)
+	d.windows.Add(1)
+	defer d.windows.Done()
+	return d.executeRun(ctx, job, run)
+}
+
+func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep *report.Report) {
+	d.mu.Lock()
+	slots := d.slots
+	d.mu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started",
+			Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
+		d.finish(job, run, &r)
+		return &r
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			d.logger.Error("window panicked; the schedule stays alive", "run", job.ID, "panic", p, "stack", string(debug.Stack()))
+			r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusFailed, Error: fmt.Sprintf("internal error: %v", p),
+				Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name}}
+			d.finish(job, run, &r)
+			rep = &r
+		}
+	}()
+	return d.runWindow(ctx, job, run)
+}
+
+// StartRun starts an ad hoc window in the background (the runs API).
+func (d *Daemon) StartRun(t *config.Target, w *config.Workload, trigger string) *Run {
+	cfg := d.Config()
+	job := &windowJob{ID: report.NewRunID(time.Now()), Trigger: trigger, Target: t, Workload: w, Global: cfg.Global, Archive: true}
+	ctx, cancel := context.WithCancel(d.ctx)
+	run := &Run{id: job.ID, trigger: trigger, target: t.Name, workload: w.Name, created: time.Now(), status: StatusPending, cancel: cancel}
+	d.runs.add(run)
+	d.windows.Add(1)
+	go func() {
+		defer d.windows.Done()
+		defer cancel()
+		d.executeRun(ctx, job, run)
+	}()
+	return run
+}
+
+// Reload reads the config file again; a bad file leaves the old config in force.
+func (d *Daemon) Reload() error {
+	cfg, err := config.LoadFile(d.configFile)
+	if err != nil {
+		d.collector.ReloadSuccess.Set(0)
+		d.logger.Error("reload failed; keeping the previous config", "err", err)
+		return err
+	}
+	d.mu.Lock()
+	d.cfg = cfg
+	if cap(d.slots) != cfg.Global.MaxConcurrentWindows {
+		// Windows holding a slot of the old channel release it there.
+		d.slots = make(chan struct{}, cfg.Global.MaxConcurrentWindows)
+	}
+	d.syncJobs(cfg)
+	d.mu.Unlock()
+	d.collector.ReloadSuccess.Set(1)
+	d.collector.ReloadTimestamp.SetToCurrentTime()
+	d.logger.Info("config reloaded", "file", d.configFile)
+	return nil
+}
+
+// Shutdown stops scheduling, cancels windows in flight (their reports are
+// written marked aborted) and waits for them up to ctx's deadline.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	cronDone := d.cron.Stop()
+	d.stop()
+	waited := make(chan struct{})
+	go func() {
+		d.windows.Wait()
+		<-cronDone.Done()
+		close(waited)
+	}()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = errors.New("windows still running at the shutdown deadline")
+	}
+	if d.sim != nil {
+		d.sim.Close()
+	}
+	return err
+}
+
+func (d *Daemon) retentionLoop() {
+	tick := time.NewTicker(10 * time.Minute)
+	defer tick.Stop()
+	for {
+		cfg := d.Config()
+		retention := time.Duration(cfg.Global.ReportRetention)
+		if n := pruneArchive(cfg.Global.ReportDir, retention, time.Now()); n > 0 {
+			d.logger.Info("old reports deleted", "files", n, "retention", retention)
+			for _, r := range d.runs.list() {
+				if r.Finished() && time.Since(r.created) > retention {
+					d.runs.remove(r.id)
+				}
+			}
+		}
+		select {
+		case <-tick.C:
+		case <-d.ctx.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,341 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/collector"
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/report"
+)
+
+// maxBody bounds request bodies of the API.
+const maxBody = 1 << 20
+
+// Handler returns the daemon's HTTP routes.
+func (d *Daemon) Handler() http.Handler {
+	mux := http.NewServeMux()
+	gatherers := prometheus.Gatherers{d.registry}
+	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{EnableOpenMetrics: true}))
+	mux.HandleFunc("GET /probe", d.handleProbe)
+	mux.HandleFunc("POST /-/reload", d.handleReload)
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })
+	mux.HandleFunc("GET /config", d.handleConfig)
+	mux.HandleFunc("GET /api/v1/runs", d.handleListRuns)
+	mux.HandleFunc("POST /api/v1/runs", d.handleCreateRun)
+	mux.HandleFunc("GET /api/v1/runs/{id}", d.handleGetRun)
+	mux.HandleFunc("DELETE /api/v1/runs/{id}", d.handleDeleteRun)
+	mux.HandleFunc("GET /api/v1/runs/{id}/report", d.handleRunReport)
+	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", d.handleCancelRun)
+	mux.HandleFunc("GET /{$}", d.handleStatus)
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
+}
+
+func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {
+	if err := d.Reload(); err != nil {
+		writeError(w, http.StatusInternalServerError, "reload failed, previous config kept: %v", err)
+		return
+	}
+	fmt.Fprintln(w, "config reloaded")
+}
+
+func (d *Daemon) handleConfig(w http.ResponseWriter, r *http.Request) {
+	// prometheus/common's Secret marshals as <secret>, so credentials in
+	// http_client never leave the process.
+	b, err := yaml.Marshal(d.Config())
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "encode config: %v", err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write(b)
+}
+
+// probeTimeoutOffset leaves Prometheus time to receive the answer.
+const probeTimeoutOffset = 500 * time.Millisecond
+
+// handleProbe runs a module's workload against a target and answers from a
+// fresh registry, as blackbox_exporter does.
+func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	q := r.URL.Query()
+	cfg := d.Config()
+	moduleName, targetParam := q.Get("module"), q.Get("target")
+	m, ok := cfg.Modules[moduleName]
+	if !ok {
+		http.Error(w, fmt.Sprintf("unknown module %q", moduleName), http.StatusBadRequest)
+		return
+	}
+	t := cfg.Target(targetParam)
+	if t == nil {
+		if targetParam == "" {
+			http.Error(w, "target parameter is missing", http.StatusBadRequest)
+			return
+		}
+		if !m.Allows(targetParam) {
+			http.Error(w, fmt.Sprintf("target %q is neither a configured target nor a URL module %q allows", targetParam, moduleName), http.StatusBadRequest)
+			return
+		}
+		t = &config.Target{Name: "url", URL: targetParam, API: m.API, Model: m.Model}
+	}
+	timeout := 30 * time.Second
+	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
+		if secs, err := strconv.ParseFloat(v, 64); err == nil && secs > 0 {
+			timeout = time.Duration(secs*float64(time.Second)) - probeTimeoutOffset
+		}
+	}
+	if m.Timeout > 0 && time.Duration(m.Timeout) < timeout {
+		timeout = time.Duration(m.Timeout)
+	}
+	if timeout <= 0 {
+		http.Error(w, "scrape timeout too short for a probe", http.StatusBadRequest)
+		return
+	}
+	job := &windowJob{ID: report.NewRunID(start), Trigger: "probe", Target: t, Workload: cfg.Workload(m.Workload),
+		Global: cfg.Global, Archive: m.Archive, Deadline: timeout}
+	rep := d.execute(r.Context(), job)
+	success := rep.Run.Status == report.StatusFinished && rep.Summary.Successes > 0
+	reg := collector.ProbeRegistry(rep, success, time.Since(start).Seconds())
+
+	if q.Get("debug") == "true" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "Logs for the probe:\n%s\n\nMetrics that would have been returned:\n", probeLog(start, moduleName, t, timeout, rep))
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			expfmt.MetricFamilyToText(w, mf)
+		}
+		return
+	}
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
+
+func probeLog(start time.Time, module string, t *config.Target, timeout time.Duration, rep *report.Report) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s msg=\"beginning probe\" module=%s target=%s api=%s model=%q deadline=%s\n",
+		start.Format(time.RFC3339Nano), module, redactedTarget(t).URL, t.API, t.Model, timeout)
+	s := rep.Summary
+	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s requests=%d successes=%d ttft_p50=%.4fs tpot_p50=%.4fs\n",
+		rep.Run.ID, rep.Run.Status, s.Requests, s.Successes, rep.Stats.TTFT.P50, rep.Stats.TPOT.P50)
+	if rep.Run.Error != "" {
+		fmt.Fprintf(&b, "msg=\"window error\" err=%q\n", rep.Run.Error)
+	}
+	for _, e := range rep.Errors {
+		fmt.Fprintf(&b, "msg=\"request failures\" outcome=%s status=%d count=%d reason=%q\n", e.Outcome, e.Status, e.Count, e.Reason)
+	}
+	return b.String()
+}
+
+// createRunRequest is POST /api/v1/runs: a target and workload, each by
+// name or inline.
+type createRunRequest struct {
+	Target   json.RawMessage `json:"target"`
+	Workload json.RawMessage `json:"workload"`
+}
+
+func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
+	var req createRunRequest
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "request body: %v", err)
+		return
+	}
+	cfg := d.Config()
+	t, err := resolveInline(req.Target, "target", cfg.Target, func(y []byte) (*config.Target, error) { return config.InlineTarget(y) })
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	wl, err := resolveInline(req.Workload, "workload", cfg.Workload, func(y []byte) (*config.Workload, error) { return config.InlineWorkload(y) })
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	run := d.StartRun(t, wl, "api")
+	w.Header().Set("Location", "/api/v1/runs/"+run.id)
+	writeJSON(w, http.StatusAccepted, run.View())
+}
+
+// resolveInline accepts a JSON string (a configured name) or an object (an
+// inline definition, validated as the config file would be).
+func resolveInline[T any](raw json.RawMessage, what string, byName func(string) *T, inline func([]byte) (*T, error)) (*T, error) {
+	if len(raw) == 0 {
+		return nil, fmt.Errorf("%s is missing", what)
+	}
+	var name string
+	if json.Unmarshal(raw, &name) == nil {
+		if v := byName(name); v != nil {
+			return v, nil
+		}
+		return nil, fmt.Errorf("no %s named %q", what, name)
+	}
+	// JSON is YAML: the config loader validates the inline definition.
+	v, err := inline(raw)
+	if err != nil {
+		return nil, fmt.Errorf("inline %s: %w", what, err)
+	}
+	return v, nil
+}
+
+func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {
+	all := d.runs.list()
+	views := make([]RunView, 0, len(all))
+	for _, run := range all {
+		views = append(views, run.View())
+	}
+	writeJSON(w, http.StatusOK, views)
+}
+
+func (d *Daemon) lookupRun(w http.ResponseWriter, r *http.Request) *Run {
+	id := r.PathValue("id")
+	if !report.ValidRunID(id) {
+		writeError(w, http.StatusBadRequest, "invalid run id")
+		return nil
+	}
+	run := d.runs.get(id)
+	if run == nil {
+		writeError(w, http.StatusNotFound, "no run %q", id)
+	}
+	return run
+}
+
+func (d *Daemon) handleGetRun(w http.ResponseWriter, r *http.Request) {
+	if run := d.lookupRun(w, r); run != nil {
+		writeJSON(w, http.StatusOK, run.View())
+	}
+}
+
+func (d *Daemon) handleRunReport(w http.ResponseWriter, r *http.Request) {
+	run := d.lookupRun(w, r)
+	if run == nil {
+		return
+	}
+	path := run.ReportPath()
+	if path == "" {
+		writeError(w, http.StatusConflict, "run %s has no report yet (status %s)", run.id, run.View().Status)
+		return
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		writeError(w, http.StatusGone, "report of run %s cannot be read: %v", run.id, errors.Unwrap(err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(b)
+}
+
+func (d *Daemon) handleCancelRun(w http.ResponseWriter, r *http.Request) {
+	if run := d.lookupRun(w, r); run != nil {
+		run.Cancel()
+		writeJSON(w, http.StatusAccepted, run.View())
+	}
+}
+
+func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
+	run := d.lookupRun(w, r)
+	if run == nil {
+		return
+	}
+	if !run.Finished() {
+		writeError(w, http.StatusConflict, "run %s is still %s; cancel it first", run.id, run.View().Status)
+		return
+	}
+	if p := run.ReportPath(); p != "" {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			writeError(w, http.StatusInternalServerError, "delete report: %v", errors.Unwrap(err))
+			return
+		}
+	}
+	d.runs.remove(run.id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Inferno</title>
+<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
+</head><body>
+<h1>Inferno</h1>
+<p><a href="/metrics">Metrics</a> · <a href="/config">Configuration</a> · <a href="/api/v1/runs">Runs (JSON)</a></p>
+<h2>Targets</h2>
+<table><tr><th>name</th><th>api</th><th>model</th><th>url</th></tr>
+{{range .Targets}}<tr><td>{{.Name}}</td><td>{{.API}}</td><td>{{.Model}}</td><td>{{.URL}}</td></tr>{{end}}</table>
+<h2>Schedules</h2>
+<table><tr><th>name</th><th>cron</th><th>workload</th><th>targets</th><th>next run</th></tr>
+{{range .Schedules}}<tr><td>{{.Name}}</td><td>{{.Cron}}</td><td>{{.Workload}}</td><td>{{.Targets}}</td><td>{{.Next}}</td></tr>{{end}}</table>
+<h2>Windows</h2>
+<table><tr><th>run</th><th>trigger</th><th>target</th><th>workload</th><th>status</th><th>requests</th><th>failed</th><th>TTFT p50</th><th>output tok/s</th></tr>
+{{range .Runs}}<tr><td><a href="/api/v1/runs/{{.ID}}/report">{{.ID}}</a></td><td>{{.Trigger}}</td><td>{{.Target}}</td><td>{{.Workload}}</td><td>{{.Status}}</td>
+<td>{{if .Summary}}{{.Summary.Requests}}{{else if .Progress}}{{.Progress.Done}} (in flight {{.Progress.InFlight}}){{end}}</td>
+<td>{{if .Summary}}{{.Summary.Failures}}{{else if .Progress}}{{.Progress.Failed}}{{end}}</td>
+<td>{{.TTFT}}</td><td>{{if .Summary}}{{printf "%.1f" .Summary.OutputThroughput}}{{end}}</td></tr>{{end}}</table>
+</body></html>`))
+
+func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
+	cfg := d.Config()
+	type scheduleRow struct {
+		Name, Cron, Workload string
+		Targets              []string
+		Next                 string
+	}
+	type runRow struct {
+		RunView
+		TTFT string
+	}
+	var data struct {
+		Targets   []*config.Target
+		Schedules []scheduleRow
+		Runs      []runRow
+	}
+	data.Targets = cfg.Targets
+	for _, s := range cfg.Schedules {
+		data.Schedules = append(data.Schedules, scheduleRow{Name: s.Name, Cron: s.Cron, Workload: s.Workload, Targets: s.Targets,
+			Next: s.CronSchedule().Next(time.Now()).Format(time.RFC3339)})
+	}
+	for i, run := range d.runs.list() {
+		if i == 50 {
+			break
+		}
+		v := run.View()
+		row := runRow{RunView: v}
+		if path := run.ReportPath(); path != "" {
+			if rep, err := report.Read(path); err == nil && rep.Stats.TTFT.Count > 0 {
+				row.TTFT = fmt.Sprintf("%.1f ms", 1e3*rep.Stats.TTFT.P50)
+			}
+		}
+		data.Runs = append(data.Runs, row)
+	}
+	var buf bytes.Buffer
+	if err := statusPage.Execute(&buf, data); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+

@@ -1,0 +1,164 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/common/version"
+
+	"github.com/inferno-llm/inferno/collector"
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/report"
+)
+
+// windowJob is one window to run: everything is resolved from the config
+// snapshot it started under, so a reload never changes a window in flight.
+type windowJob struct {
+	ID       string
+	Trigger  string // schedule, probe, api
+	Target   *config.Target
+	Workload *config.Workload
+	Global   config.Global
+	Archive  bool
+	// Deadline, when set, shortens the workload's own (probes).
+	Deadline time.Duration
+	// Live, when set, receives each request as it completes.
+	Live bool
+}
+
+// buildWindow turns config into a prober window.
+func buildWindow(j *windowJob) (*prober.Window, error) {
+	t, w := j.Target, j.Workload
+	api, err := prober.LookupAPI(t.API)
+	if err != nil {
+		return nil, err
+	}
+	client, err := prober.NewHTTPClient(t.HTTP, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	arrival, err := w.Arrival.New(w.Seed)
+	if err != nil {
+		return nil, err
+	}
+	prompts, err := w.Dataset.SyntheticSpec.New(w.Seed)
+	if err != nil {
+		return nil, err
+	}
+	timeout := time.Duration(w.RequestTimeout)
+	if timeout <= 0 {
+		timeout = time.Duration(j.Global.RequestTimeout)
+	}
+	deadline := time.Duration(w.Deadline)
+	if deadline <= 0 && w.Duration > 0 {
+		deadline = time.Duration(w.Duration) + timeout
+	}
+	if j.Deadline > 0 && (deadline <= 0 || j.Deadline < deadline) {
+		deadline = j.Deadline
+	}
+	return &prober.Window{
+		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client},
+		Arrival: arrival,
+		Prompts: prompts,
+		Params: prober.Params{
+			MaxTokens: w.Dataset.OutputTokens, MinTokens: w.Params.MinTokens, IgnoreEOS: w.Params.IgnoreEOS,
+			Temperature: w.Params.Temperature, TopP: w.Params.TopP, Extra: w.Params.ExtraBody,
+		},
+		Requests:       w.Requests,
+		Duration:       time.Duration(w.Duration),
+		Deadline:       deadline,
+		MaxConcurrency: w.MaxConcurrency,
+		Warmup:         w.Warmup,
+		RequestTimeout: timeout,
+		Progress:       &prober.Progress{},
+	}, nil
+}
+
+// redactedTarget is the target as reports show it: no credentials.
+func redactedTarget(t *config.Target) report.Target {
+	u, err := url.Parse(t.URL)
+	shown := t.URL
+	if err == nil {
+		u.User = nil
+		u.RawQuery = ""
+		shown = u.String()
+	}
+	return report.Target{Name: t.Name, URL: shown, API: t.API, Model: t.Model}
+}
+
+// runWindow executes a window and returns its report. Setup errors yield a
+// report with status failed. The report is archived when the job says so.
+func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.Report {
+	labels := collector.Labels{Target: j.Target.Name, Model: j.Target.Model, Workload: j.Workload.Name}
+	started := time.Now()
+	meta := report.Meta{
+		ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: started,
+		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed,
+		Config: map[string]any{"workload": j.Workload, "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
+			"cost_per_hour": j.Target.CostPerHour},
+	}
+	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
+	agg := report.NewAggregator(started, slo, nil)
+
+	w, err := buildWindow(j)
+	if err != nil {
+		meta.Status, meta.Error, meta.EndedAt = report.StatusFailed, err.Error(), time.Now()
+		rep := agg.Report(meta)
+		d.finish(j, run, &rep)
+		return &rep
+	}
+	w.OnStart = agg.SetStart
+	run.setRunning(w.Progress)
+	sink := agg.Add
+	if j.Live {
+		d.collector.WindowStarted()
+		sink = func(r *resultT) {
+			agg.Add(r)
+			d.collector.Observe(labels, r)
+		}
+	}
+	info, err := w.Run(ctx, sink)
+	meta.EndedAt = time.Now()
+	meta.Warmup, meta.WarmupFailed, meta.DeadlineHit = info.Warmup, info.WarmupFailed, info.DeadlineHit
+	switch {
+	case err != nil:
+		meta.Status, meta.Error = report.StatusFailed, err.Error()
+	case info.Aborted:
+		meta.Status = report.StatusAborted
+	default:
+		meta.Status = report.StatusFinished
+	}
+	rep := agg.Report(meta)
+	if j.Live {
+		d.collector.WindowDone(labels, &rep, meta.EndedAt, j.Target.CostPerHour)
+	}
+	d.finish(j, run, &rep)
+	return &rep
+}
+
+// finish archives the report and settles the run's state.
+func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
+	var path string
+	if j.Archive {
+		var err error
+		if path, err = report.Write(j.Global.ReportDir, rep); err != nil {
+			d.collector.ReportWriteErrors.Inc()
+			d.logger.Error("report not written; the window's figures are still on /metrics", "run", j.ID, "err", err)
+			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
+		}
+	}
+	run.setDone(rep, path)
+	d.logger.Info("window finished", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name, "workload", j.Workload.Name,
+		"status", rep.Run.Status, "requests", rep.Summary.Requests, "failures", rep.Summary.Failures,
+		"ttft_p50", rep.Stats.TTFT.P50, "report", path)
+}
+
+func joinErr(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}

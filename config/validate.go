@@ -24,6 +24,9 @@ func (c *Config) validate() error {
 	if s := c.Simulator; s != nil && s.Listen == "" {
 		return c.fail(0, "simulator.listen", "must be set (e.g. 127.0.0.1:8001)")
 	}
+	if err := c.noEmptyEntries(); err != nil {
+		return err
+	}
 	seen := map[string]bool{}
 	for i, t := range c.Targets {
 		field := fmt.Sprintf("targets[%d]", i)
@@ -150,6 +153,32 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	}
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
 		return c.fail(w.line, field, "durations must not be negative")
+	}
+	return nil
+}
+
+// noEmptyEntries rejects list items and modules written as null ("- " or
+// "name:" with nothing after it).
+func (c *Config) noEmptyEntries() error {
+	for i, t := range c.Targets {
+		if t == nil {
+			return c.fail(0, fmt.Sprintf("targets[%d]", i), "empty entry")
+		}
+	}
+	for i, w := range c.Workloads {
+		if w == nil {
+			return c.fail(0, fmt.Sprintf("workloads[%d]", i), "empty entry")
+		}
+	}
+	for i, s := range c.Schedules {
+		if s == nil {
+			return c.fail(0, fmt.Sprintf("schedules[%d]", i), "empty entry")
+		}
+	}
+	for name, m := range c.Modules {
+		if m == nil {
+			return c.fail(0, "modules."+name, "empty entry")
+		}
 	}
 	return nil
 }

@@ -21,19 +21,19 @@ func (c *Config) recordLines(b []byte) {
 		switch key {
 		case "targets":
 			for j, item := range val.Content {
-				if j < len(c.Targets) {
+				if j < len(c.Targets) && c.Targets[j] != nil {
 					c.Targets[j].line = item.Line
 				}
 			}
 		case "workloads":
 			for j, item := range val.Content {
-				if j < len(c.Workloads) {
+				if j < len(c.Workloads) && c.Workloads[j] != nil {
 					c.Workloads[j].line = item.Line
 				}
 			}
 		case "schedules":
 			for j, item := range val.Content {
-				if j < len(c.Schedules) {
+				if j < len(c.Schedules) && c.Schedules[j] != nil {
 					c.Schedules[j].line = item.Line
 				}
 			}

@@ -48,8 +48,9 @@ type Daemon struct {
 // scheduledJob is one (schedule, target) pair on the cron.
 type scheduledJob struct {
 	entry cron.EntryID
-	// fingerprint changes when anything the job runs with changes, so a
-	// reload re-creates exactly the jobs whose config moved.
+	// fingerprint is the job's timing (cron spec and jitter): a reload
+	// re-creates only jobs whose timing moved. Everything else a window
+	// uses is read from the config in force when the window starts.
 	fingerprint string
 }
 
@@ -135,7 +136,7 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 	want := map[string]string{}
 	for _, s := range cfg.Schedules {
 		for _, t := range s.Targets {
-			want[jobKey(s.Name, t)] = fingerprint(s, cfg.Target(t), cfg.Workload(s.Workload), cfg.Global)
+			want[jobKey(s.Name, t)] = fmt.Sprintf("%s|%v", s.Cron, s.Jitter)
 		}
 	}
 	for key, job := range d.jobs {
@@ -155,10 +156,6 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 			d.jobs[key] = scheduledJob{entry: entry, fingerprint: want[key]}
 		}
 	}
-}
-
-func fingerprint(s *config.Schedule, t *config.Target, w *config.Workload, g config.Global) string {
-	return fmt.Sprintf("%s|%v|%v|%#v|%#v|%#v", s.Cron, s.Jitter, s.Workload, *t, *w, g)
 }
 
 // scheduledWindow runs one scheduled window, unless the previous window of

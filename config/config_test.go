@@ -1,0 +1,133 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const good = `global:
+  report_dir: /tmp/reports
+targets:
+  - name: a
+    url: http://127.0.0.1:8000/v1
+    model: m
+    http_client:
+      authorization: {type: Bearer, credentials: planted-secret-token}
+workloads:
+  - name: w
+    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}
+    arrival: {kind: poisson, rate: 2}
+    requests: 5
+schedules:
+  - name: s
+    cron: "*/10 * * * * *"
+    targets: [a]
+    workload: w
+modules:
+  m:
+    workload: w
+    allow_urls: ['http://127\.0\.0\.1:\d+/v1']
+`
+
+func TestLoadGood(t *testing.T) {
+	cfg, err := Load([]byte(good), "good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Target("a").API != "openai-chat" || cfg.Global.MaxConcurrentWindows != 4 || time.Duration(cfg.Global.RequestTimeout) != 2*time.Minute {
+		t.Errorf("defaults not applied: %+v %+v", cfg.Target("a"), cfg.Global)
+	}
+	m := cfg.Modules["m"]
+	for url, want := range map[string]bool{
+		"http://127.0.0.1:8000/v1": true, "http://127.0.0.1:8000/v1/x": false, "http://10.0.0.42:8000/v1": false,
+		"http://evil/?http://127.0.0.1:1/v1": false,
+	} {
+		if m.Allows(url) != want {
+			t.Errorf("Allows(%q) = %v, want %v", url, !want, want)
+		}
+	}
+	if next := cfg.Schedules[0].CronSchedule().Next(time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)); next.Second() != 10 {
+		t.Errorf("seconds field ignored: next %v", next)
+	}
+}
+
+// Every bad input names the file, the line where it can be, and the field.
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, old, new, want string
+	}{
+		{"unknown field", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  colour: red", "bad.yml: line 3: field colour not found"},
+		{"wrong type", "    requests: 5", "    requests: five", "bad.yml: line 13: cannot unmarshal !!str `five` into int"},
+		{"bad duration", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  request_timeout: soon", `not a valid duration string: "soon"`},
+		{"missing workload", "    workload: w\nmodules", "    workload: nope\nmodules", `bad.yml:15: schedules[0].workload: no workload named "nope"`},
+		{"missing target", "    targets: [a]", "    targets: [a, b]", `bad.yml:15: schedules[0].targets: no target named "b"`},
+		{"invalid cron", `cron: "*/10 * * * * *"`, `cron: "every tuesday"`, `bad.yml:15: schedules[0].cron: "every tuesday"`},
+		{"bad URL", "url: http://127.0.0.1:8000/v1", "url: 127.0.0.1:8000", `bad.yml:4: targets[0].url: "127.0.0.1:8000"`},
+		{"unknown api", "    model: m\n", "    model: m\n    api: grpc\n", `bad.yml:4: targets[0].api: unknown api "grpc"`},
+		{"no model", "    model: m\n", "\n", `bad.yml:4: targets[0].model: must be set`},
+		{"bad arrival", "kind: poisson, rate: 2", "kind: poisson, rate: 0", `bad.yml:10: workloads[0].arrival: arrival poisson: rate must be a positive`},
+		{"unknown dataset", "kind: synthetic", "kind: sharegpt", `bad.yml:10: workloads[0].dataset.kind: unknown dataset "sharegpt"`},
+		{"endless workload", "    requests: 5\n", "\n", `bad.yml:10: workloads[0]: set requests or duration`},
+		{"bad allow pattern", `'http://127\.0\.0\.1:\d+/v1'`, `'http://(['`, `bad.yml:20: modules.m.allow_urls`},
+		{"duplicate target", "workloads:", "  - {name: a, url: 'http://x/v1', model: m}\nworkloads:", `targets[1].name: target "a" defined twice`},
+		{"zero windows", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  max_concurrent_windows: 0", "global.max_concurrent_windows: must be at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !strings.Contains(good, tt.old) {
+				t.Fatalf("fixture lacks %q", tt.old)
+			}
+			_, err := Load([]byte(strings.Replace(good, tt.old, tt.new, 1)), "bad.yml")
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v\nwant an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Load(nil, "empty.yml"); err == nil || !strings.Contains(err.Error(), "empty.yml: the file is empty") {
+		t.Errorf("empty file: %v", err)
+	}
+}
+
+// The shipped example must stay valid.
+func TestExampleConfig(t *testing.T) {
+	cfg, err := LoadFile(filepath.Join("..", "config.example.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Simulator == nil || len(cfg.Schedules) == 0 || len(cfg.Modules) == 0 {
+		t.Error("the example must start the simulator, schedule a window and offer a probe module")
+	}
+}
+
+func TestInline(t *testing.T) {
+	if _, err := InlineTarget([]byte(`{"name":"x","url":"http://127.0.0.1:1/v1","model":"m","api":"tgi"}`)); err != nil {
+		t.Error(err)
+	}
+	if _, err := InlineTarget([]byte(`{"name":"x","url":"http://127.0.0.1:1/v1","model":"m","colour":1}`)); err == nil {
+		t.Error("unknown field in an inline target accepted")
+	}
+	w, err := InlineWorkload([]byte(`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"concurrency","concurrency":1},"requests":2}`))
+	if err != nil || w.Name != "inline" {
+		t.Errorf("%+v %v", w, err)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte(good))
+	if b, err := os.ReadFile(filepath.Join("..", "config.example.yml")); err == nil {
+		f.Add(b)
+	}
+	f.Add([]byte("targets: [{name: x}]"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, err := Load(b, "fuzz.yml")
+		if err == nil && cfg == nil {
+			t.Fatal("no config and no error")
+		}
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.yml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}

@@ -29,15 +29,16 @@ func (l Labels) values() []string { return []string{l.Target, l.Model, l.Workloa
 
 var windowLabels = []string{"target", "model", "workload"}
 
-// Quantiles exported from each window's report.
+// Percentiles exported from each window's report. The label is not
+// "quantile": that name belongs to summaries, and these are gauges.
 var quantiles = []struct {
 	label string
 	pick  func(report.Stats) float64
 }{
-	{"0.5", func(s report.Stats) float64 { return s.P50 }},
-	{"0.9", func(s report.Stats) float64 { return s.P90 }},
-	{"0.95", func(s report.Stats) float64 { return s.P95 }},
-	{"0.99", func(s report.Stats) float64 { return s.P99 }},
+	{"p50", func(s report.Stats) float64 { return s.P50 }},
+	{"p90", func(s report.Stats) float64 { return s.P90 }},
+	{"p95", func(s report.Stats) float64 { return s.P95 }},
+	{"p99", func(s report.Stats) float64 { return s.P99 }},
 }
 
 func histogram(name, help string, buckets []float64) *prometheus.HistogramVec {
@@ -101,9 +102,9 @@ func New(reg prometheus.Registerer) *Collector {
 			Help: "Benchmark windows running now."}),
 		lastEnd:          gauge("last_window_end_timestamp_seconds", "When the last window ended."),
 		lastSuccess:      gauge("last_window_success", "1 if at least one request of the last window succeeded."),
-		lastTTFT:         gauge("last_window_ttft_seconds", "TTFT quantiles of the last window.", "quantile"),
-		lastTPOT:         gauge("last_window_tpot_seconds", "TPOT quantiles of the last window.", "quantile"),
-		lastITL:          gauge("last_window_itl_seconds", "Inter-token latency quantiles of the last window.", "quantile"),
+		lastTTFT:         gauge("last_window_ttft_seconds", "TTFT percentiles of the last window.", "percentile"),
+		lastTPOT:         gauge("last_window_tpot_seconds", "TPOT percentiles of the last window.", "percentile"),
+		lastITL:          gauge("last_window_itl_seconds", "Inter-token latency percentiles of the last window.", "percentile"),
 		lastThroughput:   gauge("last_window_output_tokens_per_second", "Output tokens per second over the last window."),
 		lastRPS:          gauge("last_window_requests_per_second", "Requests per second over the last window."),
 		lastGoodput:      gauge("last_window_goodput_requests_per_second", "SLO-meeting requests per second over the last window."),

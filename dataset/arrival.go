@@ -30,6 +30,9 @@ type ArrivalSpec struct {
 	Burstiness float64 `yaml:"burstiness,omitempty" json:"burstiness,omitempty"`
 	// Concurrency is the fixed number in flight for kind concurrency.
 	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
+	// Func is the old tool's cumulative arrival function for kind
+	// synthesizer: `lambda t: int(t/A+B) if t<C else None`.
+	Func string `yaml:"func,omitempty" json:"func,omitempty"`
 }
 
 // Validate checks the spec without building it.
@@ -46,8 +49,12 @@ func (s ArrivalSpec) Validate() error {
 		if s.Concurrency < 1 {
 			return fmt.Errorf("arrival concurrency: concurrency must be at least 1, got %d", s.Concurrency)
 		}
+	case "synthesizer":
+		if _, err := ParseSynthesizer(s.Func); err != nil {
+			return fmt.Errorf("arrival synthesizer: %w", err)
+		}
 	default:
-		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma or concurrency)", s.Kind)
+		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma, concurrency or synthesizer)", s.Kind)
 	}
 	return nil
 }
@@ -65,6 +72,9 @@ func (s ArrivalSpec) New(seed uint64) (Arrival, error) {
 		return &gammaArrival{rng: rng, shape: 1, scale: 1 / s.Rate}, nil
 	case "gamma":
 		return &gammaArrival{rng: rng, shape: s.Burstiness, scale: 1 / (s.Rate * s.Burstiness)}, nil
+	case "synthesizer":
+		fn, _ := ParseSynthesizer(s.Func) // checked by Validate
+		return &synthesizerArrival{fn: fn}, nil
 	default:
 		return concurrencyArrival(s.Concurrency), nil
 	}

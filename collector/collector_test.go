@@ -1,0 +1,136 @@
+package collector
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var base = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func at(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
+
+// simulatedWindow is a window as the simulator at TTFT 200ms / ITL 20ms
+// would produce it, with fixed times so the exposition is reproducible.
+func simulatedWindow() []*result.Result {
+	var out []*result.Result
+	for i := range 8 {
+		sent := at(100 * i)
+		r := &result.Result{Index: i, Intended: sent.Add(-time.Millisecond), Sent: sent, Headers: sent.Add(time.Millisecond),
+			FirstEvent: sent.Add(time.Millisecond), FirstContent: sent.Add(200 * time.Millisecond),
+			End: sent.Add(200*time.Millisecond + 3*20*time.Millisecond), Outcome: result.Success, Status: 200,
+			InputTokens: 128, OutputTokens: 4, TokensFrom: result.TokensFromUsage, ContentEvents: 4,
+			ITL: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}}
+		out = append(out, r)
+	}
+	out = append(out,
+		&result.Result{Index: 8, Intended: at(800), Sent: at(801), Headers: at(802), End: at(802), Outcome: result.HTTP5xx, Status: 503},
+		&result.Result{Index: 9, Intended: at(900), Sent: at(901), End: at(5000), Outcome: result.Timeout})
+	return out
+}
+
+func exposition(t *testing.T) []byte {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	c := New(reg)
+	c.ReloadSuccess.Set(1)
+	c.ReloadTimestamp.Set(float64(base.Unix()))
+	labels := Labels{Target: "simulator", Model: "sim", Workload: "smoke"}
+	agg := report.NewAggregator(base, report.SLO{TTFT: 500 * time.Millisecond}, nil)
+	c.WindowStarted()
+	for _, r := range simulatedWindow() {
+		agg.Add(r)
+		c.Observe(labels, r)
+	}
+	rep := agg.Report(report.Meta{Status: report.StatusFinished})
+	c.WindowDone(labels, &rep, at(5000), 2.5)
+	c.WindowSkipped("simulator", "smoke")
+
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, mf := range mfs {
+		if _, err := expfmt.MetricFamilyToText(&buf, mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return buf.Bytes()
+}
+
+func TestExpositionGolden(t *testing.T) {
+	got := exposition(t)
+	path := filepath.Join("testdata", "metrics.golden.txt")
+	if *update {
+		os.WriteFile(path, got, 0o644)
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("exposition differs from %s:\n%s", path, got)
+	}
+}
+
+// TestPromtoolCheckMetrics runs Prometheus' own linter over the exposition.
+// CI installs promtool (Debian's prometheus package); elsewhere the test
+// is skipped when promtool is missing.
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool not found; .ci/run installs the prometheus package")
+		}
+		t.Skip("promtool not installed")
+	}
+	for name, text := range map[string][]byte{"metrics": exposition(t), "probe": probeExposition(t)} {
+		cmd := exec.Command(promtool, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(text)
+		out, err := cmd.CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "" {
+			t.Errorf("promtool check metrics on %s: %v\n%s", name, err, out)
+		}
+	}
+}
+
+func probeExposition(t *testing.T) []byte {
+	agg := report.NewAggregator(base, report.SLO{}, nil)
+	for _, r := range simulatedWindow() {
+		agg.Add(r)
+	}
+	rep := agg.Report(report.Meta{Status: report.StatusFinished})
+	mfs, err := ProbeRegistry(&rep, true, 1.5).Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, mf := range mfs {
+		expfmt.MetricFamilyToText(&buf, mf)
+	}
+	return buf.Bytes()
+}
+
+func TestProbeRegistry(t *testing.T) {
+	text := string(probeExposition(t))
+	for _, want := range []string{"probe_success 1", "probe_duration_seconds 1.5", `probe_ttft_seconds{percentile="p50"} 0.2`,
+		"probe_requests 10", "probe_failed_requests 2"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("probe exposition lacks %q", want)
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package dataset
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// The old tool's README example: 1 request at t=0, then 10 at each second
+// 1..59, 591 in all.
+func TestSynthesizerReadmeExample(t *testing.T) {
+	a, err := ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t / 0.1 + 1) if t < 60 else None"}.New(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perSecond := map[time.Duration]int{}
+	total := 0
+	for {
+		off, ok := a.Next()
+		if !ok {
+			break
+		}
+		if off%time.Second != 0 {
+			t.Fatalf("offset %v is not a whole second", off)
+		}
+		perSecond[off/time.Second]++
+		total++
+	}
+	if total != 591 || perSecond[0] != 1 || len(perSecond) != 60 {
+		t.Fatalf("total %d, at t=0 %d, seconds %d; want 591, 1, 60", total, perSecond[0], len(perSecond))
+	}
+	for s := time.Duration(1); s < 60; s++ {
+		if perSecond[s] != 10 {
+			t.Errorf("t=%d: %d requests, want 10", s, perSecond[s])
+		}
+	}
+}
+
+func TestParseSynthesizer(t *testing.T) {
+	good := []string{
+		"lambda t: int(t/0.1+1) if t<60 else None",
+		"  lambda   t :int( t / 2 + 0 )   if t < 1e2 else None ",
+		"lambda t: int(t/.5+-1) if t<10 else None",
+	}
+	for _, src := range good {
+		if _, err := ParseSynthesizer(src); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+	bad := map[string]string{
+		"lambda t: open('/etc/passwd')":             "want the form",
+		"lambda t: int(t/0+1) if t<60 else None":    "division by zero",
+		"lambda x: int(x/1+1) if x<60 else None":    "want the form",
+		"lambda t: int(t/1+1) if t<60 else 5":       "want the form",
+		"":                                          "want the form",
+		"lambda t: int(t/1+1) if t<60 else None; 1": "want the form",
+	}
+	for src, want := range bad {
+		if _, err := ParseSynthesizer(src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: got %v, want %q", src, err, want)
+		}
+	}
+}
+
+// A function that never reaches its end is cut at a week of seconds, and a
+// decreasing one issues nothing more.
+func TestSynthesizerBounds(t *testing.T) {
+	a, _ := ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t/-1+5) if t<1e18 else None"}.New(0)
+	n := 0
+	for {
+		if _, ok := a.Next(); !ok {
+			break
+		}
+		n++
+	}
+	if n != 5 {
+		t.Errorf("decreasing function issued %d, want 5 (all at t=0)", n)
+	}
+}
+
+func FuzzParseSynthesizer(f *testing.F) {
+	f.Add("lambda t: int(t / 0.1 + 1) if t < 60 else None")
+	f.Add("lambda t: int(t/1e-300+1) if t<1e300 else None")
+	f.Fuzz(func(t *testing.T, src string) {
+		s, err := ParseSynthesizer(src)
+		if err != nil {
+			return
+		}
+		for sec := range 3 {
+			s.Cumulative(sec)
+		}
+	})
+}

@@ -42,6 +42,7 @@ type Daemon struct {
 	stop    context.CancelFunc
 	windows sync.WaitGroup
 	runs    *runs
+	legacy  *legacyTests
 	sim     *http.Server
 }
 
@@ -73,6 +74,7 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		ctx:        ctx,
 		stop:       stop,
 		runs:       newRuns(),
+		legacy:     newLegacyTests(),
 	}
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
@@ -235,8 +237,13 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 
 // StartRun starts an ad hoc window in the background (the runs API).
 func (d *Daemon) StartRun(t *config.Target, w *config.Workload, trigger string) *Run {
+	return d.StartRunWithID(report.NewRunID(time.Now()), t, w, trigger)
+}
+
+// StartRunWithID is StartRun with the caller's run id.
+func (d *Daemon) StartRunWithID(id string, t *config.Target, w *config.Workload, trigger string) *Run {
 	cfg := d.Config()
-	job := &windowJob{ID: report.NewRunID(time.Now()), Trigger: trigger, Target: t, Workload: w, Global: cfg.Global, Archive: true}
+	job := &windowJob{ID: id, Trigger: trigger, Target: t, Workload: w, Global: cfg.Global, Archive: true}
 	ctx, cancel := context.WithCancel(d.ctx)
 	run := &Run{id: job.ID, trigger: trigger, target: t.Name, workload: w.Name, created: time.Now(), status: StatusPending, cancel: cancel}
 	d.runs.add(run)

@@ -42,6 +42,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/runs/{id}/report", d.handleRunReport)
 	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", d.handleCancelRun)
 	mux.HandleFunc("GET /{$}", d.handleStatus)
+	d.legacyRoutes(mux)
 	return mux
 }
 

@@ -1,0 +1,330 @@
+package daemon
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"sync"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
+
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/report"
+)
+
+// The old tool's HTTP API, kept for people moving from it: register a test
+// with its JSON body, start it, poll its status and read its report.
+
+// legacyBody is the old tool's TestConfig.
+type legacyBody struct {
+	URL           string         `json:"url"`
+	Model         string         `json:"model"`
+	DatasetName   string         `json:"dataset_name"`
+	EndpointType  string         `json:"endpoint_type"`
+	Key           string         `json:"key"`
+	RandomSeed    *uint64        `json:"random_seed"`
+	MaxRunTime    *float64       `json:"max_run_time"`
+	Legacy        bool           `json:"legacy"`
+	WorkloadRange []int          `json:"workload_range"`
+	TestID        string         `json:"test_id"`
+	DatasetConfig legacyDataset  `json:"dataset_config"`
+	Kwargs        map[string]any `json:"kwargs"`
+	Nickname      string         `json:"nickname"`
+}
+
+type legacyDataset struct {
+	Func             string   `json:"func"`
+	PromptSource     string   `json:"prompt_source"`
+	RandomSeed       *uint64  `json:"random_seed"`
+	Temperature      *float64 `json:"temperature"`
+	TopP             *float64 `json:"top_p"`
+	MaxTokens        *int     `json:"max_tokens"`
+	CompressionRatio *float64 `json:"compression_ratio"`
+}
+
+// legacyTest is a registered test: a run that may not have started yet.
+type legacyTest struct {
+	id       string
+	nickname string
+	created  time.Time
+	target   *config.Target
+	workload *config.Workload
+}
+
+type legacyTests struct {
+	mu    sync.Mutex
+	byID  map[string]*legacyTest
+	names map[string]string // nicknames of started and archived tests too
+}
+
+func newLegacyTests() *legacyTests {
+	return &legacyTests{byID: map[string]*legacyTest{}, names: map[string]string{}}
+}
+
+// legacyDefaults are the old tool's: 600 s runs, 512 tokens.
+const (
+	legacyMaxRunTime   = 600 * time.Second
+	legacyMaxTokens    = 512
+	legacyPromptTokens = 128 // synthetic stand-in for the hub datasets
+)
+
+// toWindow maps the old body onto a target and workload.
+func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, error) {
+	if b.URL == "" || b.Model == "" {
+		return nil, nil, fmt.Errorf("url and model are required")
+	}
+	endpoint := b.EndpointType
+	if endpoint == "" {
+		endpoint = "openai"
+	}
+	api, err := prober.LegacyAPI(endpoint, b.Legacy)
+	if err != nil {
+		return nil, nil, fmt.Errorf("endpoint_type: %w", err)
+	}
+	u, err := url.Parse(b.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, fmt.Errorf("url %q: want an http or https URL", b.URL)
+	}
+	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig}
+	if b.Key != "" && b.Key != "EMPTY" {
+		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(b.Key)}
+	}
+	if b.DatasetName != "synthesizer" {
+		return nil, nil, fmt.Errorf("dataset_name %q: only synthesizer runs here so far; replaying arena, oasst1, dolly and openorca needs their dataset files", b.DatasetName)
+	}
+	seed := uint64(0)
+	for _, s := range []*uint64{b.RandomSeed, b.DatasetConfig.RandomSeed} {
+		if s != nil {
+			seed = *s
+		}
+	}
+	runTime := legacyMaxRunTime
+	if b.MaxRunTime != nil && *b.MaxRunTime > 0 {
+		runTime = time.Duration(*b.MaxRunTime * float64(time.Second))
+	}
+	w := &config.Workload{
+		Name:     "legacy-synthesizer",
+		Dataset:  config.Dataset{Kind: "synthetic"},
+		Arrival:  dataset.ArrivalSpec{Kind: "synthesizer", Func: b.DatasetConfig.Func},
+		Deadline: model.Duration(runTime),
+		Duration: model.Duration(runTime),
+		Seed:     seed,
+	}
+	w.Dataset.InputTokens = legacyPromptTokens
+	w.Dataset.OutputTokens = legacyMaxTokens
+	extra := map[string]any{}
+	for k, v := range b.Kwargs {
+		switch k {
+		case "hf_auth_key": // a tokenizer credential; never sent to the endpoint
+		case "request_timeout":
+			if f, ok := v.(float64); ok && f > 0 {
+				w.RequestTimeout = model.Duration(time.Duration(f * float64(time.Second)))
+			}
+		case "max_tokens":
+			if f, ok := v.(float64); ok && f > 0 {
+				w.Dataset.OutputTokens = int(f)
+			}
+		case "temperature":
+			if f, ok := v.(float64); ok {
+				w.Params.Temperature = &f
+			}
+		case "top_p":
+			if f, ok := v.(float64); ok {
+				w.Params.TopP = &f
+			}
+		default:
+			extra[k] = v
+		}
+	}
+	dc := b.DatasetConfig
+	if dc.Temperature != nil {
+		w.Params.Temperature = dc.Temperature
+	}
+	if dc.TopP != nil {
+		w.Params.TopP = dc.TopP
+	}
+	if dc.MaxTokens != nil && *dc.MaxTokens > 0 {
+		w.Dataset.OutputTokens = *dc.MaxTokens
+	}
+	if len(extra) > 0 {
+		w.Params.ExtraBody = extra
+	}
+	// Validated as a config file's workload would be.
+	raw, err := json.Marshal(map[string]any{"name": w.Name, "dataset": map[string]any{"kind": "synthetic",
+		"input_tokens": w.Dataset.InputTokens, "output_tokens": w.Dataset.OutputTokens},
+		"arrival": w.Arrival, "duration": w.Duration.String()})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := config.InlineWorkload(raw); err != nil {
+		return nil, nil, err
+	}
+	return t, w, nil
+}
+
+func (d *Daemon) legacyRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /register_test", d.handleLegacyRegister(false))
+	mux.HandleFunc("POST /tests/register", d.handleLegacyRegister(false))
+	mux.HandleFunc("POST /tests/register_and_start", d.handleLegacyRegister(true))
+	mux.HandleFunc("GET /start_test/{id}", d.handleLegacyStart)
+	mux.HandleFunc("GET /tests/start/{id}", d.handleLegacyStart)
+	mux.HandleFunc("GET /tests/status/{id}", d.handleLegacyStatus)
+	mux.HandleFunc("GET /tests/error_info/{id}", d.handleLegacyErrorInfo)
+	mux.HandleFunc("GET /tests/report/json/{id}", d.handleRunReport)
+	mux.HandleFunc("GET /tests/id_list", d.handleLegacyIDList)
+}
+
+func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body legacyBody
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&body); err != nil {
+			writeError(w, http.StatusBadRequest, "request body: %v", err)
+			return
+		}
+		id := body.TestID
+		if id == "" {
+			id = report.NewRunID(time.Now())
+		} else if !report.ValidRunID(id) {
+			writeError(w, http.StatusBadRequest, "test_id %q: use letters, digits, '.', '_' and '-'", id)
+			return
+		}
+		if d.runs.get(id) != nil || d.legacy.get(id) != nil {
+			writeError(w, http.StatusConflict, "test %s already exists", id)
+			return
+		}
+		t, wl, err := body.toWindow(id)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		test := &legacyTest{id: id, nickname: body.Nickname, created: time.Now(), target: t, workload: wl}
+		d.legacy.add(test)
+		if start {
+			d.startLegacy(test)
+		}
+		writeJSON(w, http.StatusOK, id)
+	}
+}
+
+func (d *Daemon) startLegacy(test *legacyTest) {
+	d.legacy.remove(test.id)
+	d.StartRunWithID(test.id, test.target, test.workload, "legacy-api")
+}
+
+func (d *Daemon) handleLegacyStart(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	test := d.legacy.get(id)
+	if test == nil {
+		if d.runs.get(id) != nil {
+			writeError(w, http.StatusConflict, "test %s has already been started", id)
+			return
+		}
+		writeError(w, http.StatusNotFound, "no test %q", id)
+		return
+	}
+	d.startLegacy(test)
+	writeJSON(w, http.StatusOK, "OK")
+}
+
+// legacyStatus maps a run's status onto the old tool's words.
+func legacyStatus(status string) string {
+	switch status {
+	case StatusPending:
+		return "pending"
+	case StatusRunning:
+		return "running"
+	case report.StatusFinished:
+		return "finish"
+	default:
+		return "error"
+	}
+}
+
+func (d *Daemon) handleLegacyStatus(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if d.legacy.get(id) != nil {
+		writeJSON(w, http.StatusOK, "init")
+		return
+	}
+	run := d.runs.get(id)
+	if run == nil {
+		writeError(w, http.StatusNotFound, "no test %q", id)
+		return
+	}
+	writeJSON(w, http.StatusOK, legacyStatus(run.View().Status))
+}
+
+func (d *Daemon) handleLegacyErrorInfo(w http.ResponseWriter, r *http.Request) {
+	run := d.runs.get(r.PathValue("id"))
+	if run == nil {
+		writeError(w, http.StatusNotFound, "no test %q", r.PathValue("id"))
+		return
+	}
+	writeJSON(w, http.StatusOK, run.View().Error)
+}
+
+// handleLegacyIDList answers [[id, nickname, "YYYY-mm-dd HH:MM:SS"], ...],
+// newest first, registered tests included.
+func (d *Daemon) handleLegacyIDList(w http.ResponseWriter, r *http.Request) {
+	type row struct {
+		id, nickname string
+		created      time.Time
+	}
+	var rows []row
+	for _, t := range d.legacy.list() {
+		rows = append(rows, row{t.id, t.nickname, t.created})
+	}
+	for _, run := range d.runs.list() {
+		v := run.View()
+		rows = append(rows, row{v.ID, d.legacy.nickname(v.ID), v.Created})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].created.After(rows[j].created) })
+	out := make([][3]string, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, [3]string{r.id, r.nickname, r.created.Local().Format("2006-01-02 15:04:05")})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (l *legacyTests) add(t *legacyTest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byID[t.id] = t
+	if t.nickname != "" {
+		l.names[t.id] = t.nickname
+	}
+}
+
+func (l *legacyTests) get(id string) *legacyTest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.byID[id]
+}
+
+func (l *legacyTests) remove(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.byID, id)
+}
+
+func (l *legacyTests) nickname(id string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.names[id]
+}
+
+func (l *legacyTests) list() []*legacyTest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]*legacyTest, 0, len(l.byID))
+	for _, t := range l.byID {
+		out = append(out, t)
+	}
+	return out
+}

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -65,14 +64,14 @@ modules:
 
 type testDaemon struct {
 	*Daemon
-	logs   *bytes.Buffer
+	logs   *lockedBuffer
 	server *httptest.Server
 }
 
 func startDaemon(t *testing.T, configFile string) *testDaemon {
 	t.Helper()
-	var logs bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: &logs}, nil))
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	d, err := New(configFile, logger, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +84,7 @@ func startDaemon(t *testing.T, configFile string) *testDaemon {
 		srv.Close()
 		d.Shutdown(t.Context())
 	})
-	return &testDaemon{Daemon: d, logs: &logs, server: srv}
+	return &testDaemon{Daemon: d, logs: logs, server: srv}
 }
 
 func newSim(t *testing.T, cfg simulator.Config) *httptest.Server {
@@ -386,5 +385,53 @@ func TestSecretsNeverLeak(t *testing.T) {
 	}
 	if _, cfgText := get(t, d.server.URL+"/config"); !strings.Contains(cfgText, "<secret>") {
 		t.Errorf("/config does not show the credential as <secret>:\n%s", cfgText)
+	}
+}
+
+// An unwritable archive costs the report, never the window's metrics or
+// the daemon.
+func TestUnwritableArchive(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	cfgPath, reports := testConfig(t, sim.URL, never)
+	os.WriteFile(reports, []byte("a file where the report directory should be"), 0o644)
+	d := startDaemon(t, cfgPath)
+	cfg := d.Config()
+	run := d.StartRun(cfg.Target("sim"), cfg.Workload("small"), "api")
+	waitFor(t, "the run", run.Finished)
+	if v := testutil.ToFloat64(d.collector.ReportWriteErrors); v != 1 {
+		t.Errorf("report_write_errors_total %v, want 1", v)
+	}
+	if v := run.View(); v.Status != report.StatusFinished || !strings.Contains(v.Error, "report not written") {
+		t.Errorf("run %+v", v)
+	}
+	if !strings.Contains(d.logs.String(), "report not written") {
+		t.Error("no log line for the lost report")
+	}
+	// The next window writes again once the directory is usable.
+	os.Remove(reports)
+	run = d.StartRun(cfg.Target("sim"), cfg.Workload("small"), "api")
+	waitFor(t, "the second run", run.Finished)
+	if run.ReportPath() == "" {
+		t.Error("writing did not resume")
+	}
+}
+
+func TestPruneArchive(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	for name, age := range map[string]time.Duration{
+		"report_old.json": 48 * time.Hour, "requests_old.jsonl": 48 * time.Hour,
+		"report_new.json": time.Hour, "notes.txt": 48 * time.Hour,
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte("{}"), 0o644)
+		os.Chtimes(p, now.Add(-age), now.Add(-age))
+	}
+	if n := pruneArchive(dir, 24*time.Hour, now); n != 2 {
+		t.Errorf("deleted %d, want 2", n)
+	}
+	left, _ := os.ReadDir(dir)
+	if len(left) != 2 {
+		t.Errorf("%d files left, want report_new.json and notes.txt", len(left))
 	}
 }

@@ -1,18 +1,24 @@
 package daemon
 
 import (
-	"io"
+	"bytes"
 	"sync"
 )
 
-// lockedWriter serialises writes from the daemon's goroutines to a test buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
+// lockedBuffer collects the daemon's logs from its goroutines for a test.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
 }
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
+func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.w.Write(p)
+	return l.buf.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
 }

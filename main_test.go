@@ -36,6 +36,13 @@ func TestRunMatchesSimulator(t *testing.T) {
 	}
 	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: 200 * time.Millisecond, ITL: 20 * time.Millisecond}))
 	defer srv.Close()
+	// The tolerances hold in a normal build. Under the race
+	// detector the simulator in this process runs several times slower and
+	// its own timers fire late, so only gross errors are caught there.
+	ttftTolerance, tpotTolerance := 0.003, 0.0005
+	if raceEnabled {
+		ttftTolerance, tpotTolerance = 0.015, 0.002
+	}
 	for _, api := range []string{"openai-completions", "openai-chat", "tgi", "triton"} {
 		t.Run(api, func(t *testing.T) {
 			dir := t.TempDir()
@@ -51,11 +58,11 @@ func TestRunMatchesSimulator(t *testing.T) {
 			if r.FailRate != 0 || r.TotalRequestNum != 640 {
 				t.Fatalf("fail rate %v over %d requests", r.FailRate, r.TotalRequestNum)
 			}
-			if d := math.Abs(s.TTFT.P50 - 0.200); d > 0.003 {
-				t.Errorf("TTFT p50 %.4fs, more than 3ms from 200ms", s.TTFT.P50)
+			if d := math.Abs(s.TTFT.P50 - 0.200); d > ttftTolerance {
+				t.Errorf("TTFT p50 %.4fs, more than %vs from 200ms", s.TTFT.P50, ttftTolerance)
 			}
-			if d := math.Abs(s.TPOT.P50 - 0.020); d > 0.0005 {
-				t.Errorf("TPOT p50 %.5fs, more than 0.5ms from 20ms", s.TPOT.P50)
+			if d := math.Abs(s.TPOT.P50 - 0.020); d > tpotTolerance {
+				t.Errorf("TPOT p50 %.5fs, more than %vs from 20ms", s.TPOT.P50, tpotTolerance)
 			}
 			if s.OutputTokens.Min != 32 || s.OutputTokens.Max != 32 {
 				t.Errorf("output tokens %v..%v, want 32", s.OutputTokens.Min, s.OutputTokens.Max)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
@@ -36,23 +35,23 @@ type Config struct {
 type Global struct {
 	ReportDir string `yaml:"report_dir"`
 	// ReportRetention deletes reports older than this (0 keeps them all).
-	ReportRetention model.Duration `yaml:"report_retention"`
+	ReportRetention Duration `yaml:"report_retention"`
 	// MaxConcurrentWindows caps windows running at once, scheduled and ad hoc.
-	MaxConcurrentWindows int            `yaml:"max_concurrent_windows"`
-	RequestTimeout       model.Duration `yaml:"request_timeout"`
-	RunOnStart           bool           `yaml:"run_on_start"`
+	MaxConcurrentWindows int      `yaml:"max_concurrent_windows"`
+	RequestTimeout       Duration `yaml:"request_timeout"`
+	RunOnStart           bool     `yaml:"run_on_start"`
 }
 
 // Simulator starts the built-in simulator inside the daemon, so the
 // example config has a target to probe with no server of its own.
 type Simulator struct {
-	Listen         string         `yaml:"listen"`
-	Model          string         `yaml:"model"`
-	TTFT           model.Duration `yaml:"ttft"`
-	ITL            model.Duration `yaml:"itl"`
-	Jitter         float64        `yaml:"jitter"`
-	MaxConcurrency int            `yaml:"max_concurrency"`
-	Seed           uint64         `yaml:"seed"`
+	Listen         string   `yaml:"listen"`
+	Model          string   `yaml:"model"`
+	TTFT           Duration `yaml:"ttft"`
+	ITL            Duration `yaml:"itl"`
+	Jitter         float64  `yaml:"jitter"`
+	MaxConcurrency int      `yaml:"max_concurrency"`
+	Seed           uint64   `yaml:"seed"`
 }
 
 // Hardware describes what serves a target, for comparisons.
@@ -95,9 +94,9 @@ type Params struct {
 
 // SLO thresholds; zero is not applied.
 type SLO struct {
-	TTFT model.Duration `yaml:"ttft,omitempty"`
-	TPOT model.Duration `yaml:"tpot,omitempty"`
-	E2E  model.Duration `yaml:"e2e,omitempty"`
+	TTFT Duration `yaml:"ttft,omitempty"`
+	TPOT Duration `yaml:"tpot,omitempty"`
+	E2E  Duration `yaml:"e2e,omitempty"`
 }
 
 // Workload is what one window sends.
@@ -107,11 +106,11 @@ type Workload struct {
 	Arrival        dataset.ArrivalSpec `yaml:"arrival"`
 	Params         Params              `yaml:"params,omitempty"`
 	Requests       int                 `yaml:"requests,omitempty"`
-	Duration       model.Duration      `yaml:"duration,omitempty"`
-	Deadline       model.Duration      `yaml:"deadline,omitempty"`
+	Duration       Duration            `yaml:"duration,omitempty"`
+	Deadline       Duration            `yaml:"deadline,omitempty"`
 	Warmup         int                 `yaml:"warmup,omitempty"`
 	MaxConcurrency int                 `yaml:"max_concurrency,omitempty"`
-	RequestTimeout model.Duration      `yaml:"request_timeout,omitempty"`
+	RequestTimeout Duration            `yaml:"request_timeout,omitempty"`
 	Seed           uint64              `yaml:"seed,omitempty"`
 	SLO            SLO                 `yaml:"slo,omitempty"`
 
@@ -123,10 +122,10 @@ type Schedule struct {
 	Name string `yaml:"name"`
 	// Cron is a standard spec with an optional leading seconds field, a
 	// descriptor (@every 1m, @hourly) and an optional CRON_TZ= prefix.
-	Cron     string         `yaml:"cron"`
-	Targets  []string       `yaml:"targets"`
-	Workload string         `yaml:"workload"`
-	Jitter   model.Duration `yaml:"jitter,omitempty"`
+	Cron     string   `yaml:"cron"`
+	Targets  []string `yaml:"targets"`
+	Workload string   `yaml:"workload"`
+	Jitter   Duration `yaml:"jitter,omitempty"`
 
 	line     int
 	schedule cron.Schedule
@@ -134,8 +133,8 @@ type Schedule struct {
 
 // Module is what /probe may run.
 type Module struct {
-	Workload string         `yaml:"workload"`
-	Timeout  model.Duration `yaml:"timeout,omitempty"`
+	Workload string   `yaml:"workload"`
+	Timeout  Duration `yaml:"timeout,omitempty"`
 	// AllowURLs are regular expressions; a probe target that is a URL must
 	// match one. With none, only configured target names are accepted.
 	AllowURLs []string `yaml:"allow_urls,omitempty"`
@@ -155,9 +154,9 @@ var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | 
 func defaults() Config {
 	return Config{Global: Global{
 		ReportDir:            "reports",
-		ReportRetention:      model.Duration(7 * 24 * time.Hour),
+		ReportRetention:      Duration(7 * 24 * time.Hour),
 		MaxConcurrentWindows: 4,
-		RequestTimeout:       model.Duration(2 * time.Minute),
+		RequestTimeout:       Duration(2 * time.Minute),
 	}}
 }
 
@@ -201,7 +200,7 @@ func Load(b []byte, file string) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Err: errors.New("the file is empty")}
 		}
-		return nil, &Error{File: file, Err: yamlError(err)}
+		return nil, withField(&Error{File: file, Err: yamlError(err)}, b)
 	}
 	cfg.recordLines(b)
 	if err := cfg.validate(); err != nil {

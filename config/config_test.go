@@ -59,9 +59,9 @@ func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name, old, new, want string
 	}{
-		{"unknown field", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  colour: red", "bad.yml: line 3: field colour not found"},
-		{"wrong type", "    requests: 5", "    requests: five", "bad.yml: line 13: cannot unmarshal !!str `five` into int"},
-		{"bad duration", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  request_timeout: soon", `not a valid duration string: "soon"`},
+		{"unknown field", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  colour: red", "bad.yml:3: global.colour: field colour not found"},
+		{"wrong type", "    requests: 5", "    requests: five", "bad.yml:13: workloads[0].requests: cannot unmarshal !!str `five` into int"},
+		{"bad duration", "  report_dir: /tmp/reports", "  report_dir: /tmp/reports\n  request_timeout: soon", `bad.yml:3: global.request_timeout: "soon" is not a duration`},
 		{"missing workload", "    workload: w\nmodules", "    workload: nope\nmodules", `bad.yml:15: schedules[0].workload: no workload named "nope"`},
 		{"missing target", "    targets: [a]", "    targets: [a, b]", `bad.yml:15: schedules[0].targets: no target named "b"`},
 		{"invalid cron", `cron: "*/10 * * * * *"`, `cron: "every tuesday"`, `bad.yml:15: schedules[0].cron: "every tuesday"`},
@@ -130,4 +130,11 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("error does not name the file: %v", err)
 		}
 	})
+}
+
+func TestFieldOnFlowMapping(t *testing.T) {
+	_, err := Load([]byte(strings.Replace(good, "kind: poisson, rate: 2", "kind: poisson, rate: [1]", 1)), "bad.yml")
+	if err == nil || !strings.Contains(err.Error(), "bad.yml:12: workloads[0].arrival: cannot unmarshal !!seq into float64") {
+		t.Errorf("got %v", err)
+	}
 }

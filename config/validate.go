@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/inferno-llm/inferno/prober"
 )
@@ -18,7 +17,7 @@ func (c *Config) validate() error {
 	if g.MaxConcurrentWindows < 1 {
 		return c.fail(0, "global.max_concurrent_windows", "must be at least 1, got %d", g.MaxConcurrentWindows)
 	}
-	if time.Duration(g.RequestTimeout) <= 0 {
+	if g.RequestTimeout.D() <= 0 {
 		return c.fail(0, "global.request_timeout", "must be positive")
 	}
 	if s := c.Simulator; s != nil && s.Listen == "" {

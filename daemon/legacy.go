@@ -10,7 +10,6 @@ import (
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
-	"github.com/prometheus/common/model"
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
@@ -112,8 +111,8 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 		Name:     "legacy-synthesizer",
 		Dataset:  config.Dataset{Kind: "synthetic"},
 		Arrival:  dataset.ArrivalSpec{Kind: "synthesizer", Func: b.DatasetConfig.Func},
-		Deadline: model.Duration(runTime),
-		Duration: model.Duration(runTime),
+		Deadline: config.Duration(runTime),
+		Duration: config.Duration(runTime),
 		Seed:     seed,
 	}
 	w.Dataset.InputTokens = legacyPromptTokens
@@ -124,7 +123,7 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 		case "hf_auth_key": // a tokenizer credential; never sent to the endpoint
 		case "request_timeout":
 			if f, ok := v.(float64); ok && f > 0 {
-				w.RequestTimeout = model.Duration(time.Duration(f * float64(time.Second)))
+				w.RequestTimeout = config.Duration(time.Duration(f * float64(time.Second)))
 			}
 		case "max_tokens":
 			if f, ok := v.(float64); ok && f > 0 {

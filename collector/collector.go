@@ -156,8 +156,12 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	c.outputTokens.WithLabelValues(lv...).Add(float64(r.OutputTokens))
 }
 
-// WindowStarted and WindowSkipped track windows as they begin.
+// WindowStarted and WindowEnded bracket a window in progress; WindowEnded
+// belongs in a defer, so a window that panics is not counted forever.
 func (c *Collector) WindowStarted() { c.windowsRunning.Inc() }
+
+// WindowEnded is WindowStarted's pair.
+func (c *Collector) WindowEnded() { c.windowsRunning.Dec() }
 
 // WindowSkipped counts a window not run because the previous one for the
 // same schedule and target was still running.
@@ -168,7 +172,6 @@ func (c *Collector) WindowSkipped(target, workload string) {
 // WindowDone records a finished window's gauges. costPerHour ≤ 0 means the
 // target has no cost.
 func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, costPerHour float64) {
-	c.windowsRunning.Dec()
 	lv := l.values()
 	outcome := "success"
 	switch {

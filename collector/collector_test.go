@@ -57,6 +57,7 @@ func exposition(t *testing.T) []byte {
 	}
 	rep := agg.Report(report.Meta{Status: report.StatusFinished})
 	c.WindowDone(labels, &rep, at(5000), 2.5)
+	c.WindowEnded()
 	c.WindowSkipped("simulator", "smoke")
 
 	mfs, err := reg.Gather()

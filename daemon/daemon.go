@@ -38,6 +38,9 @@ type Daemon struct {
 	slots   chan struct{}           // global cap on windows at once
 	running sync.Map                // job key → struct{}: overlap protection
 
+	// windowRunner runs one window; tests replace it to inject failures.
+	windowRunner func(context.Context, *windowJob, *Run) *report.Report
+
 	ctx     context.Context // cancelled at shutdown
 	stop    context.CancelFunc
 	windows sync.WaitGroup
@@ -76,6 +79,7 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		runs:       newRuns(),
 		legacy:     newLegacyTests(),
 	}
+	d.windowRunner = d.runWindow
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	return d, nil
@@ -232,7 +236,7 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 			rep = &r
 		}
 	}()
-	return d.runWindow(ctx, job, run)
+	return d.windowRunner(ctx, job, run)
 }
 
 // StartRun starts an ad hoc window in the background (the runs API).

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -433,5 +434,30 @@ func TestPruneArchive(t *testing.T) {
 	left, _ := os.ReadDir(dir)
 	if len(left) != 2 {
 		t.Errorf("%d files left, want report_new.json and notes.txt", len(left))
+	}
+}
+
+// A panicking window is recovered, recorded as failed, and its schedule
+// runs again at the next tick.
+func TestPanicKeepsScheduleAlive(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	calls := 0
+	d.windowRunner = func(ctx context.Context, j *windowJob, r *Run) *report.Report {
+		calls++
+		if calls == 1 {
+			panic("injected")
+		}
+		return d.runWindow(ctx, j, r)
+	}
+	d.scheduledWindow("tick", "sim", 0)
+	d.scheduledWindow("tick", "sim", 0)
+	runs := d.runs.list()
+	if len(runs) != 2 || runs[1].View().Status != report.StatusFailed || runs[0].View().Status != report.StatusFinished {
+		t.Fatalf("runs %+v %+v; want the panicked one failed and the next finished", runs[1].View(), runs[0].View())
+	}
+	if !strings.Contains(runs[1].View().Error, "internal error: injected") || !strings.Contains(d.logs.String(), "window panicked") {
+		t.Errorf("panic not reported: %q", runs[1].View().Error)
 	}
 }

@@ -115,6 +115,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	sink := agg.Add
 	if j.Live {
 		d.collector.WindowStarted()
+		defer d.collector.WindowEnded()
 		sink = func(r *resultT) {
 			agg.Add(r)
 			d.collector.Observe(labels, r)

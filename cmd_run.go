@@ -38,9 +38,12 @@ type runCommand struct {
 	cmd *kingpin.CmdClause
 
 	url, api, model, name    string
-	datasetName              string
+	datasetName, datasetPath string
+	firstTurnOnly            bool
 	synthetic                dataset.SyntheticSpec
-	arrival                  string
+	arrival, synthFunc       string
+	compression              float64
+	workloadRange            []int
 	rate, burstiness         float64
 	concurrency, maxConc     int
 	requests, warmup         int
@@ -71,12 +74,18 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	f("api", "API: "+strings.Join(prober.APINames(), ", ")+".").Default("openai-chat").StringVar(&c.api)
 	f("model", "Model name sent to the endpoint.").Required().StringVar(&c.model)
 	f("name", "Target name recorded in the report (default: the URL's host).").StringVar(&c.name)
-	f("dataset", "Prompt source.").Default("synthetic").EnumVar(&c.datasetName, "synthetic")
+	f("dataset", "Prompt source: synthetic, or a file of "+strings.Join(dataset.FileKinds(), ", ")+" (--dataset-path).").Default("synthetic").
+		EnumVar(&c.datasetName, append([]string{"synthetic"}, dataset.FileKinds()...)...)
+	f("dataset-path", "Data file (.json, .jsonl or .parquet) for a file dataset.").StringVar(&c.datasetPath)
+	f("first-turn-only", "Send only each conversation's first turn instead of whole sessions.").BoolVar(&c.firstTurnOnly)
 	f("input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&c.synthetic.InputTokens)
 	f("output-tokens", "Output length asked for (max_tokens).").Default("128").IntVar(&c.synthetic.OutputTokens)
 	f("length-spread", "Draw lengths uniformly within ±spread of the targets (0 to 1).").Default("0").Float64Var(&c.synthetic.Spread)
-	f("arrival", "Arrival pattern: constant, poisson, gamma or concurrency (default: poisson with --rate, concurrency with --concurrency).").
-		EnumVar(&c.arrival, "constant", "poisson", "gamma", "concurrency")
+	f("arrival", "Arrival pattern: constant, poisson, gamma, concurrency, synthesizer (--func) or replay (the dataset's timestamps) (default: poisson with --rate, concurrency with --concurrency).").
+		EnumVar(&c.arrival, "constant", "poisson", "gamma", "concurrency", "synthesizer", "replay")
+	f("func", "The old tool's arrival function for --arrival synthesizer: 'lambda t: int(t/A+B) if t<C else None'.").StringVar(&c.synthFunc)
+	f("compression-ratio", "Replay the dataset's timeline this many times faster (--arrival replay).").Default("1").Float64Var(&c.compression)
+	f("workload-range", "Replay only conversations [start, end) in time order: give start and end (--workload-range 0 --workload-range 100).").IntsVar(&c.workloadRange)
 	f("rate", "Requests per second for open-loop arrivals.").Float64Var(&c.rate)
 	f("burstiness", "Gamma shape of the gaps: 1 is Poisson, lower is burstier.").Default("1").Float64Var(&c.burstiness)
 	f("concurrency", "Requests kept in flight for --arrival=concurrency.").IntVar(&c.concurrency)
@@ -115,7 +124,8 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	if err != nil {
 		return nil, report.Target{}, fmt.Errorf("--api: %w", err)
 	}
-	spec := dataset.ArrivalSpec{Kind: c.arrival, Rate: c.rate, Burstiness: c.burstiness, Concurrency: c.concurrency}
+	spec := dataset.ArrivalSpec{Kind: c.arrival, Rate: c.rate, Burstiness: c.burstiness, Concurrency: c.concurrency,
+		Func: c.synthFunc, CompressionRatio: c.compression, WorkloadRange: c.workloadRange}
 	if spec.Kind == "" {
 		switch {
 		case c.concurrency > 0:
@@ -128,13 +138,12 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 			return nil, report.Target{}, fmt.Errorf("--arrival: give --rate (open loop) or --concurrency (closed loop)")
 		}
 	}
-	arrival, err := spec.New(c.seed)
+	arrival, source, err := dataset.Spec{
+		Dataset: c.datasetName, Path: c.datasetPath, Synthetic: c.synthetic, Arrival: spec, Seed: c.seed,
+		Options: dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
+	}.Build()
 	if err != nil {
-		return nil, report.Target{}, fmt.Errorf("--arrival: %w", err)
-	}
-	prompts, err := c.synthetic.New(c.seed)
-	if err != nil {
-		return nil, report.Target{}, fmt.Errorf("--dataset: %w", err)
+		return nil, report.Target{}, fmt.Errorf("workload: %w", err)
 	}
 	params := prober.Params{MaxTokens: c.synthetic.OutputTokens, IgnoreEOS: c.ignoreEOS, MinTokens: c.minTokens}
 	if c.temperatureSet {
@@ -175,7 +184,7 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	w := &prober.Window{
 		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client},
 		Arrival:        arrival,
-		Prompts:        prompts,
+		Source:         source,
 		Params:         params,
 		Requests:       c.requests,
 		Duration:       c.duration,
@@ -184,7 +193,8 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		Warmup:         c.warmup,
 		RequestTimeout: c.requestTimeout,
 	}
-	if w.Requests <= 0 && w.Duration <= 0 {
+	// Replays and synthesizer functions end on their own; other arrivals need a cap.
+	if w.Requests <= 0 && w.Duration <= 0 && spec.Kind != "replay" && spec.Kind != "synthesizer" {
 		return nil, report.Target{}, fmt.Errorf("give --requests or --duration: the window needs an end")
 	}
 	target := report.Target{Name: name, URL: redactURL(u), API: api.Name(), Model: c.model}
@@ -243,6 +253,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		ID: id, Status: status, Trigger: "cli", Version: version.Version,
 		StartedAt: started, EndedAt: time.Now(), Target: target, Workload: "cli", Seed: c.seed,
 		Config: c.redactedFlags(), Warmup: info.Warmup, WarmupFailed: info.WarmupFailed, DeadlineHit: info.DeadlineHit,
+		WorkloadHash: info.WorkloadHash,
 	})
 	code := exitOK
 	path, err := report.Write(c.reportDir, &rep)
@@ -295,7 +306,8 @@ func (c *runCommand) redactedFlags() map[string]any {
 	}
 	u, _ := url.Parse(c.url)
 	return map[string]any{
-		"url": redactURL(u), "api": c.api, "model": c.model, "dataset": c.datasetName,
+		"url": redactURL(u), "api": c.api, "model": c.model, "dataset": c.datasetName, "dataset_path": c.datasetPath,
+		"first_turn_only": c.firstTurnOnly, "func": c.synthFunc, "compression_ratio": c.compression, "workload_range": c.workloadRange,
 		"input_tokens": c.synthetic.InputTokens, "output_tokens": c.synthetic.OutputTokens, "length_spread": c.synthetic.Spread,
 		"arrival": c.arrival, "rate": c.rate, "burstiness": c.burstiness, "concurrency": c.concurrency,
 		"max_concurrency": c.maxConc, "requests": c.requests, "duration": c.duration.String(), "deadline": c.deadline.String(),

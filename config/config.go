@@ -77,10 +77,22 @@ type Target struct {
 	line int
 }
 
-// Dataset selects the prompt source.
+// Dataset selects the prompt source: synthetic prompts of set lengths, or
+// a data file (arena, oasst1, dolly, openorca, sharegpt, jsonl) at Path.
+// OutputTokens is the output length for turns whose data sets none.
 type Dataset struct {
 	Kind                  string `yaml:"kind"`
+	Path                  string `yaml:"path,omitempty"`
+	FirstTurnOnly         bool   `yaml:"first_turn_only,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
+}
+
+// Spec is the dataset package's description of what the workload sends.
+func (w *Workload) Spec() dataset.Spec {
+	return dataset.Spec{
+		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
+		Options: dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
+	}
 }
 
 // Params are the request parameters sent to the endpoint.

@@ -3,7 +3,10 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 
+	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
 )
 
@@ -131,15 +134,26 @@ func (c *Config) validate() error {
 }
 
 func (c *Config) validateWorkload(w *Workload, field string) error {
-	switch w.Dataset.Kind {
-	case "synthetic":
-		if err := w.Dataset.SyntheticSpec.Validate(); err != nil {
+	kinds := "synthetic, " + strings.Join(dataset.FileKinds(), ", ")
+	switch d := w.Dataset; {
+	case d.Kind == "synthetic":
+		if err := d.SyntheticSpec.Validate(); err != nil {
 			return c.fail(w.line, field+".dataset", "%v", err)
 		}
-	case "":
-		return c.fail(w.line, field+".dataset.kind", "must be set (synthetic)")
+		if w.Arrival.Kind == "replay" {
+			return c.fail(w.line, field+".arrival", "replay needs a dataset with timestamps, not synthetic prompts")
+		}
+	case d.Kind == "":
+		return c.fail(w.line, field+".dataset.kind", "must be set (%s)", kinds)
+	case slices.Contains(dataset.FileKinds(), d.Kind):
+		if d.Path == "" {
+			return c.fail(w.line, field+".dataset.path", "dataset %s needs the path of its data file", d.Kind)
+		}
+		if d.OutputTokens < 0 {
+			return c.fail(w.line, field+".dataset.output_tokens", "must not be negative")
+		}
 	default:
-		return c.fail(w.line, field+".dataset.kind", "unknown dataset %q (want synthetic)", w.Dataset.Kind)
+		return c.fail(w.line, field+".dataset.kind", "unknown dataset %q (want %s)", d.Kind, kinds)
 	}
 	if err := w.Arrival.Validate(); err != nil {
 		return c.fail(w.line, field+".arrival", "%v", err)
@@ -147,7 +161,8 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Requests < 0 || w.Warmup < 0 || w.MaxConcurrency < 0 {
 		return c.fail(w.line, field, "requests, warmup and max_concurrency must not be negative")
 	}
-	if w.Requests == 0 && w.Duration <= 0 {
+	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer"
+	if w.Requests == 0 && w.Duration <= 0 && !endsAlone {
 		return c.fail(w.line, field, "set requests or duration: a window needs an end")
 	}
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {

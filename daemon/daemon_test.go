@@ -83,7 +83,10 @@ func startDaemon(t *testing.T, configFile string) *testDaemon {
 	srv := httptest.NewServer(d.Handler())
 	t.Cleanup(func() {
 		srv.Close()
-		d.Shutdown(t.Context())
+		// Not t.Context(): it is already cancelled when cleanups run.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		d.Shutdown(ctx)
 	})
 	return &testDaemon{Daemon: d, logs: logs, server: srv}
 }

@@ -40,13 +40,9 @@ func buildWindow(j *windowJob) (*prober.Window, error) {
 	if err != nil {
 		return nil, err
 	}
-	arrival, err := w.Arrival.New(w.Seed)
+	arrival, source, err := w.Spec().Build()
 	if err != nil {
-		return nil, err
-	}
-	prompts, err := w.Dataset.SyntheticSpec.New(w.Seed)
-	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
 	timeout := time.Duration(w.RequestTimeout)
 	if timeout <= 0 {
@@ -62,7 +58,7 @@ func buildWindow(j *windowJob) (*prober.Window, error) {
 	return &prober.Window{
 		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client},
 		Arrival: arrival,
-		Prompts: prompts,
+		Source:  source,
 		Params: prober.Params{
 			MaxTokens: w.Dataset.OutputTokens, MinTokens: w.Params.MinTokens, IgnoreEOS: w.Params.IgnoreEOS,
 			Temperature: w.Params.Temperature, TopP: w.Params.TopP, Extra: w.Params.ExtraBody,
@@ -124,6 +120,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	info, err := w.Run(ctx, sink)
 	meta.EndedAt = time.Now()
 	meta.Warmup, meta.WarmupFailed, meta.DeadlineHit = info.Warmup, info.WarmupFailed, info.DeadlineHit
+	meta.WorkloadHash = info.WorkloadHash
 	switch {
 	case err != nil:
 		meta.Status, meta.Error = report.StatusFailed, err.Error()

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,6 +12,12 @@ import (
 // open-loop schedule sends requests. Offsets never decrease.
 type Arrival interface {
 	Next() (offset time.Duration, ok bool)
+}
+
+// Finite is implemented by arrivals that end on their own (a replayed
+// trace, a synthesizer function that returns None).
+type Finite interface {
+	Finite()
 }
 
 // ClosedLoop is implemented by arrivals that keep a fixed number of
@@ -33,6 +40,19 @@ type ArrivalSpec struct {
 	// Func is the old tool's cumulative arrival function for kind
 	// synthesizer: `lambda t: int(t/A+B) if t<C else None`.
 	Func string `yaml:"func,omitempty" json:"func,omitempty"`
+	// CompressionRatio divides the recorded offsets for kind replay (10
+	// replays a trace ten times faster).
+	CompressionRatio float64 `yaml:"compression_ratio,omitempty" json:"compression_ratio,omitempty"`
+	// WorkloadRange [start, end) selects conversations of a replay, in
+	// time order.
+	WorkloadRange []int `yaml:"workload_range,omitempty" json:"workload_range,omitempty"`
+	// EndRate, RampDuration and Steps shape kind ramp: from Rate to EndRate
+	// over RampDuration, linearly (Steps 0) or in Steps equal steps.
+	EndRate      float64       `yaml:"end_rate,omitempty" json:"end_rate,omitempty"`
+	RampDuration time.Duration `yaml:"ramp_duration,omitempty" json:"ramp_duration,omitempty"`
+	Steps        int           `yaml:"steps,omitempty" json:"steps,omitempty"`
+	// Stages are kind stages: each a rate or a concurrency for a duration.
+	Stages []StageSpec `yaml:"stages,omitempty" json:"stages,omitempty"`
 }
 
 // Validate checks the spec without building it.
@@ -53,8 +73,24 @@ func (s ArrivalSpec) Validate() error {
 		if _, err := ParseSynthesizer(s.Func); err != nil {
 			return fmt.Errorf("arrival synthesizer: %w", err)
 		}
+	case "ramp":
+		if !(s.Rate > 0) || !(s.EndRate > 0) || math.IsInf(s.Rate, 0) || math.IsInf(s.EndRate, 0) {
+			return fmt.Errorf("arrival ramp: rate and end_rate must be positive requests per second")
+		}
+		if s.RampDuration <= 0 {
+			return fmt.Errorf("arrival ramp: ramp_duration must be positive")
+		}
+		if s.Steps < 0 || s.Steps == 1 {
+			return fmt.Errorf("arrival ramp: steps must be 0 (linear) or at least 2, got %d", s.Steps)
+		}
+	case "stages":
+		return validateStages(s.Stages)
+	case "replay":
+		if s.CompressionRatio < 0 {
+			return fmt.Errorf("arrival replay: compression_ratio must be positive, got %v", s.CompressionRatio)
+		}
 	default:
-		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma, concurrency or synthesizer)", s.Kind)
+		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer or replay)", s.Kind)
 	}
 	return nil
 }
@@ -75,6 +111,12 @@ func (s ArrivalSpec) New(seed uint64) (Arrival, error) {
 	case "synthesizer":
 		fn, _ := ParseSynthesizer(s.Func) // checked by Validate
 		return &synthesizerArrival{fn: fn}, nil
+	case "ramp":
+		return &rampArrival{a: s.Rate, b: s.EndRate, t: s.RampDuration.Seconds(), steps: s.Steps}, nil
+	case "stages":
+		return stagedArrival(s.Stages), nil
+	case "replay":
+		return nil, errors.New("arrival replay takes its times from a dataset: build it with Spec.Build")
 	default:
 		return concurrencyArrival(s.Concurrency), nil
 	}

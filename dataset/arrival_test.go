@@ -97,17 +97,19 @@ func TestSynthetic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := src.Next()
+	c, _ := src.Next()
+	p := c.Turns[0]
 	if n := len(strings.Fields(p.Messages[0].Content)); n != 64 || p.InputTokens != 64 || p.MaxTokens != 16 {
 		t.Errorf("prompt of %d words, input %d, max %d; want 64, 64, 16", n, p.InputTokens, p.MaxTokens)
 	}
 	again, _ := SyntheticSpec{InputTokens: 64, OutputTokens: 16}.New(7)
-	if q, _ := again.Next(); q.Messages[0].Content != p.Messages[0].Content {
+	if q, _ := again.Next(); q.Turns[0].Messages[0].Content != p.Messages[0].Content {
 		t.Error("same seed gave a different prompt")
 	}
 	spread, _ := SyntheticSpec{InputTokens: 100, OutputTokens: 100, Spread: 0.5}.New(1)
 	for range 200 {
-		q, _ := spread.Next()
+		qc, _ := spread.Next()
+		q := qc.Turns[0]
 		if q.InputTokens < 50 || q.InputTokens > 150 || q.MaxTokens < 50 || q.MaxTokens > 150 {
 			t.Fatalf("lengths %d/%d outside [50, 150]", q.InputTokens, q.MaxTokens)
 		}

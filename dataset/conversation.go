@@ -31,6 +31,9 @@ type Turn struct {
 	Messages []Message
 	// MaxTokens, when positive, is the data's own output length.
 	MaxTokens int
+	// InputTokens is the intended prompt length where the source knows it
+	// (synthetic); otherwise it is estimated from the words.
+	InputTokens int
 }
 
 // Row is one record of a data file, as decoded from JSON, JSONL or Parquet.

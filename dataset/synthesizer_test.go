@@ -38,6 +38,8 @@ func TestSynthesizerReadmeExample(t *testing.T) {
 
 func TestParseSynthesizer(t *testing.T) {
 	good := []string{
+		"t < 60 ? int(t / 0.1 + 1) : nil",
+		"min(t * 5, 100)",
 		"lambda t: int(t/0.1+1) if t<60 else None",
 		"  lambda   t :int( t / 2 + 0 )   if t < 1e2 else None ",
 		"lambda t: int(t/.5+-1) if t<10 else None",
@@ -48,16 +50,39 @@ func TestParseSynthesizer(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"lambda t: open('/etc/passwd')":             "want the form",
+		"lambda t: open('/etc/passwd')":             "must have the form",
 		"lambda t: int(t/0+1) if t<60 else None":    "division by zero",
-		"lambda x: int(x/1+1) if x<60 else None":    "want the form",
-		"lambda t: int(t/1+1) if t<60 else 5":       "want the form",
-		"":                                          "want the form",
-		"lambda t: int(t/1+1) if t<60 else None; 1": "want the form",
+		"lambda x: int(x/1+1) if x<60 else None":    "must have the form",
+		"lambda t: int(t/1+1) if t<60 else 5":       "must have the form",
+		"":                                          "func",
+		"lambda t: int(t/1+1) if t<60 else None; 1": "must have the form",
+		// General expressions: no files, no clock, no unbounded work.
+		`readFile("/etc/passwd")`:         "unknown name readFile",
+		`now()`:                           "unknown name now",
+		`t < 60 ? "many" : nil`:           "want a number or nil",
+		`min(1..100000000)`:               "memory budget exceeded",
+		`u + 1`:                           "unknown name u",
+		strings.Repeat("t + ", 400) + "t": "func",
 	}
 	for src, want := range bad {
 		if _, err := ParseSynthesizer(src); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: got %v, want %q", src, err, want)
+		}
+	}
+}
+
+// The general form gives the same schedule as the old form.
+func TestExpressionMatchesLambda(t *testing.T) {
+	a, _ := ParseSynthesizer("lambda t: int(t / 0.1 + 1) if t < 60 else None")
+	b, err := ParseSynthesizer("t < 60 ? int(t / 0.1 + 1) : nil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sec := range 62 {
+		na, oka := a.Cumulative(sec)
+		nb, okb := b.Cumulative(sec)
+		if na != nb || oka != okb {
+			t.Errorf("t=%d: lambda %d %v, expression %d %v", sec, na, oka, nb, okb)
 		}
 	}
 }

@@ -6,12 +6,6 @@ import (
 	"strings"
 )
 
-// PromptSource yields prompts. Next returns false when the source is
-// exhausted; endless sources never do.
-type PromptSource interface {
-	Next() (Prompt, bool)
-}
-
 // SyntheticSpec describes generated prompts of a target size.
 type SyntheticSpec struct {
 	InputTokens  int `yaml:"input_tokens" json:"input_tokens"`
@@ -35,8 +29,9 @@ func (s SyntheticSpec) Validate() error {
 	return nil
 }
 
-// New returns an endless source seeded for reproducibility.
-func (s SyntheticSpec) New(seed uint64) (PromptSource, error) {
+// New returns an endless source of one-turn conversations, seeded for
+// reproducibility.
+func (s SyntheticSpec) New(seed uint64) (Source, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -67,7 +62,7 @@ type synthetic struct {
 	rng  *rand.Rand
 }
 
-func (s *synthetic) Next() (Prompt, bool) {
+func (s *synthetic) Next() (Conversation, bool) {
 	in := s.length(s.spec.InputTokens)
 	var b strings.Builder
 	b.Grow(in * 6)
@@ -77,11 +72,11 @@ func (s *synthetic) Next() (Prompt, bool) {
 		}
 		b.WriteString(syntheticWords[s.rng.IntN(len(syntheticWords))])
 	}
-	return Prompt{
+	return Conversation{Turns: []Turn{{
 		Messages:    []Message{{Role: "user", Content: b.String()}},
 		InputTokens: in,
 		MaxTokens:   s.length(s.spec.OutputTokens),
-	}, true
+	}}}, true
 }
 
 func (s *synthetic) length(n int) int {

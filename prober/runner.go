@@ -2,7 +2,11 @@ package prober
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"hash"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,10 +19,13 @@ import (
 type Window struct {
 	Target  *Target
 	Arrival dataset.Arrival
-	Prompts dataset.PromptSource
-	Params  Params
+	// Source gives one conversation per arrival. A conversation of several
+	// turns is a session: its turns go in order, each carrying the earlier
+	// ones with the live answers, and a failed turn ends it.
+	Source dataset.Source
+	Params Params
 
-	// Requests caps the measured requests; 0 means no cap.
+	// Requests caps the measured requests (turns); 0 means no cap.
 	Requests int
 	// Duration stops issuing new requests once the schedule passes it;
 	// requests in flight may finish until Deadline.
@@ -26,15 +33,14 @@ type Window struct {
 	// Deadline is the hard end of the window, from its start: requests
 	// still in flight then are cancelled and reported as such.
 	Deadline time.Duration
-	// MaxConcurrency caps requests in flight for open-loop arrivals; a
-	// request waiting for a slot keeps its intended time, so the wait shows
-	// as schedule lag and in TTFT from schedule.
+	// MaxConcurrency caps sessions in flight for open-loop arrivals (a
+	// session holds its slot across its turns); a request waiting for a
+	// slot keeps its intended time, so the wait shows as schedule lag and
+	// in TTFT from schedule.
 	MaxConcurrency int
 	// Warmup requests are sent before the window starts and not measured.
 	Warmup         int
 	RequestTimeout time.Duration
-	// KeepText keeps each response's text on its Result.
-	KeepText bool
 
 	// Progress, if set, is updated live as requests start and finish.
 	Progress *Progress
@@ -60,16 +66,22 @@ type RunInfo struct {
 	WarmupFailed int
 	DeadlineHit  bool // the hard deadline cancelled requests in flight
 	Aborted      bool // ctx was cancelled from outside
+	// WorkloadHash identifies what the schedule sent: a hash of every
+	// conversation's messages and, for open-loop arrivals, its intended
+	// offset, in schedule order. Two runs with equal hashes sent the same
+	// requests at the same times.
+	WorkloadHash string
 }
 
-// ErrUnbounded is returned for a window that has nothing to end it.
+// ErrUnbounded is returned for a window that has nothing to end it: no
+// cap, duration or deadline, and an arrival that never ends by itself.
 var ErrUnbounded = errors.New("window has no request cap, duration or deadline: it would never end")
 
 // Run executes the window and hands every measured result to sink, from
 // the goroutine that finished the request; sink must be safe for
 // concurrent use. Run returns when every request has been accounted for.
 func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, error) {
-	if w.Requests <= 0 && w.Duration <= 0 && w.Deadline <= 0 {
+	if _, finite := w.Arrival.(dataset.Finite); !finite && w.Requests <= 0 && w.Duration <= 0 && w.Deadline <= 0 {
 		return RunInfo{}, ErrUnbounded
 	}
 	if w.Progress == nil {
@@ -91,11 +103,19 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 		wctx, stop = context.WithDeadlineCause(wctx, info.Start.Add(w.Deadline), errWindowDeadline)
 		defer stop()
 	}
-	if cl, ok := w.Arrival.(dataset.ClosedLoop); ok {
-		info.Sent = w.runClosed(wctx, info.Start, cl.Concurrency(), sink)
-	} else {
-		info.Sent = w.runOpen(wctx, info.Start, sink)
+	st := &windowState{start: info.Start, sink: sink, limit: int64(w.Requests), hash: sha256.New()}
+	var inFlight sync.WaitGroup
+	switch a := w.Arrival.(type) {
+	case dataset.Staged:
+		w.runStages(wctx, st, a.Stages(), &inFlight)
+	case dataset.ClosedLoop:
+		w.runClosed(wctx, st, a.Concurrency(), time.Time{})
+	default:
+		w.runOpen(wctx, st, w.Arrival, 0, 0, &inFlight)
 	}
+	inFlight.Wait()
+	info.Sent = st.sent()
+	info.WorkloadHash = hex.EncodeToString(st.hash.Sum(nil))
 	info.End = time.Now()
 	if ctx.Err() != nil {
 		info.Aborted = true
@@ -115,7 +135,7 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 	var wg sync.WaitGroup
 	var bad atomic.Int64
 	for range n {
-		p, ok := w.Prompts.Next()
+		conv, ok := w.Source.Next()
 		if !ok {
 			break
 		}
@@ -123,7 +143,7 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 		wg.Go(func() {
 			defer func() { <-slots }()
 			res := &result.Result{Warmup: true, Intended: time.Now()}
-			w.Target.send(ctx, p, w.Params, w.RequestTimeout, time.Now(), false, res)
+			w.Target.send(ctx, turnPrompt(nil, conv.Turns[0]), w.Params, w.RequestTimeout, time.Now(), false, res)
 			if !res.Succeeded() {
 				bad.Add(1)
 			}
@@ -133,105 +153,211 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 	return int(bad.Load())
 }
 
-// runOpen follows the arrival schedule against absolute times from start,
-// so a late send never shifts the requests after it.
-func (w *Window) runOpen(ctx context.Context, start time.Time, sink func(*result.Result)) int {
+// windowState is what a window's goroutines share.
+type windowState struct {
+	start  time.Time
+	sink   func(*result.Result)
+	limit  int64        // request cap; 0 for none
+	taken  atomic.Int64 // requests reserved so far
+	hash   hash.Hash    // written by the scheduling goroutine(s) only, under hashMu
+	hashMu sync.Mutex
+}
+
+// take reserves the next request's index, unless the cap is reached.
+func (s *windowState) take() (int, bool) {
+	n := s.taken.Add(1)
+	if s.limit > 0 && n > s.limit {
+		return 0, false
+	}
+	return int(n - 1), true
+}
+
+func (s *windowState) full() bool { return s.limit > 0 && s.taken.Load() >= s.limit }
+
+func (s *windowState) sent() int {
+	n := s.taken.Load()
+	if s.limit > 0 && n > s.limit {
+		n = s.limit
+	}
+	return int(n)
+}
+
+// record adds a scheduled conversation to the workload hash.
+func (s *windowState) record(offset time.Duration, timed bool, c dataset.Conversation) {
+	s.hashMu.Lock()
+	defer s.hashMu.Unlock()
+	if timed {
+		fmt.Fprintf(s.hash, "@%d\n", offset)
+	}
+	for _, t := range c.Turns {
+		fmt.Fprintf(s.hash, "turn %d\n", t.MaxTokens)
+		for _, m := range t.Messages {
+			fmt.Fprintf(s.hash, "%s %d %s\n", m.Role, len(m.Content), m.Content)
+		}
+	}
+}
+
+// runStages runs each stage in turn from its own start offset: rate
+// stages open loop, concurrency stages closed loop.
+func (w *Window) runStages(ctx context.Context, st *windowState, stages []dataset.StageSpec, inFlight *sync.WaitGroup) {
+	var base time.Duration
+	for _, stage := range stages {
+		if ctx.Err() != nil || st.full() {
+			return
+		}
+		if stage.Concurrency > 0 {
+			w.runClosed(ctx, st, stage.Concurrency, st.start.Add(base+stage.Duration))
+		} else {
+			arrival, _ := dataset.ArrivalSpec{Kind: "constant", Rate: stage.Rate}.New(0)
+			w.runOpen(ctx, st, arrival, base, stage.Duration, inFlight)
+			// The schedule ends before the stage does; the next stage
+			// starts on time, not early.
+			select {
+			case <-time.After(time.Until(st.start.Add(base + stage.Duration))):
+			case <-ctx.Done():
+				return
+			}
+		}
+		base += stage.Duration
+	}
+}
+
+// runOpen follows an arrival schedule against absolute times from the
+// window's start (shifted by base), so a late send never shifts the
+// requests after it. It stops at offset until (0: no end of its own) and
+// returns without waiting for the requests it started, which inFlight
+// tracks.
+func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
 	var slots chan struct{}
 	if w.MaxConcurrency > 0 {
 		slots = make(chan struct{}, w.MaxConcurrency)
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	var wg sync.WaitGroup
-	sent := 0
-	for w.Requests <= 0 || sent < w.Requests {
-		offset, ok := w.Arrival.Next()
-		if !ok || (w.Duration > 0 && offset >= w.Duration) {
-			break
+	wg := inFlight
+	for !st.full() {
+		next, ok := arrival.Next()
+		offset := base + next
+		if !ok || (until > 0 && next >= until) || (w.Duration > 0 && offset >= w.Duration) {
+			return
 		}
-		p, ok := w.Prompts.Next()
-		if !ok {
-			break
+		conv, ok := w.Source.Next()
+		if !ok || len(conv.Turns) == 0 {
+			return
 		}
-		intended := start.Add(offset)
+		intended := st.start.Add(offset)
 		if wait := time.Until(intended); wait > 0 {
 			timer.Reset(wait)
 			select {
 			case <-timer.C:
 			case <-ctx.Done():
-				return w.drain(&wg, sent)
+				return
 			}
 		}
 		if slots != nil {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				return w.drain(&wg, sent)
+				return
 			}
 		}
 		if ctx.Err() != nil {
-			return w.drain(&wg, sent)
+			return
 		}
-		index := sent
-		sent++
+		index, ok := st.take()
+		if !ok {
+			return
+		}
+		st.record(offset, true, conv)
 		wg.Go(func() {
-			w.one(ctx, index, intended, start, p, sink)
+			w.session(ctx, st, conv, index, intended)
 			if slots != nil {
 				<-slots
 			}
 		})
 	}
-	return w.drain(&wg, sent)
 }
 
-func (w *Window) drain(wg *sync.WaitGroup, sent int) int {
-	wg.Wait()
-	return sent
-}
-
-// runClosed keeps n requests in flight: each worker sends its next request
-// as soon as its previous one ends.
-func (w *Window) runClosed(ctx context.Context, start time.Time, n int, sink func(*result.Result)) int {
-	var (
-		mu   sync.Mutex // guards the prompt source and the count
-		sent int
-		wg   sync.WaitGroup
-	)
-	next := func() (dataset.Prompt, int, bool) {
+// runClosed keeps n sessions in flight: each worker starts its next one as
+// soon as its previous one ends, until the window's duration or until (if
+// not zero) has passed.
+func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until time.Time) {
+	var mu sync.Mutex // guards the source
+	next := func() (dataset.Conversation, int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ctx.Err() != nil || (w.Requests > 0 && sent >= w.Requests) ||
-			(w.Duration > 0 && time.Since(start) >= w.Duration) {
-			return dataset.Prompt{}, 0, false
+		if ctx.Err() != nil || (w.Duration > 0 && time.Since(st.start) >= w.Duration) ||
+			(!until.IsZero() && !time.Now().Before(until)) {
+			return dataset.Conversation{}, 0, false
 		}
-		p, ok := w.Prompts.Next()
+		conv, ok := w.Source.Next()
+		if !ok || len(conv.Turns) == 0 {
+			return dataset.Conversation{}, 0, false
+		}
+		index, ok := st.take()
 		if !ok {
-			return dataset.Prompt{}, 0, false
+			return dataset.Conversation{}, 0, false
 		}
-		sent++
-		return p, sent - 1, true
+		st.record(0, false, conv)
+		return conv, index, true
 	}
+	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
 			for {
-				p, index, ok := next()
+				conv, index, ok := next()
 				if !ok {
 					return
 				}
-				w.one(ctx, index, time.Now(), start, p, sink)
+				w.session(ctx, st, conv, index, time.Now())
 			}
 		})
 	}
 	wg.Wait()
-	return sent
 }
 
-func (w *Window) one(ctx context.Context, index int, intended, start time.Time, p dataset.Prompt, sink func(*result.Result)) {
+// session sends a conversation's turns in order. Each later turn carries
+// the earlier turns with the answers the server gave in this run; a failed
+// turn ends the session. Later turns are intended the moment the previous
+// one ends.
+func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conversation, index int, intended time.Time) {
+	var history []dataset.Message
+	multi := len(conv.Turns) > 1
+	for i, turn := range conv.Turns {
+		if i > 0 {
+			var ok bool
+			if index, ok = st.take(); !ok || ctx.Err() != nil {
+				return
+			}
+			intended = time.Now()
+		}
+		p := turnPrompt(history, turn)
+		res := w.one(ctx, index, intended, st.start, p, multi)
+		st.sink(res)
+		if !res.Succeeded() {
+			return
+		}
+		history = append(p.Messages, dataset.Message{Role: "assistant", Content: res.Text})
+	}
+}
+
+// turnPrompt is a turn's request: the history, then the turn's messages.
+func turnPrompt(history []dataset.Message, t dataset.Turn) dataset.Prompt {
+	msgs := make([]dataset.Message, 0, len(history)+len(t.Messages))
+	msgs = append(append(msgs, history...), t.Messages...)
+	in := t.InputTokens
+	if in <= 0 {
+		in = dataset.EstimateTokens(msgs)
+	}
+	return dataset.Prompt{Messages: msgs, InputTokens: in, MaxTokens: t.MaxTokens}
+}
+
+func (w *Window) one(ctx context.Context, index int, intended, start time.Time, p dataset.Prompt, keepText bool) *result.Result {
 	pr := w.Progress
 	pr.Started.Add(1)
 	pr.InFlight.Add(1)
 	res := &result.Result{Index: index, Intended: intended}
-	w.Target.send(ctx, p, w.Params, w.RequestTimeout, start, w.KeepText, res)
+	w.Target.send(ctx, p, w.Params, w.RequestTimeout, start, keepText, res)
 	pr.InFlight.Add(-1)
 	pr.Done.Add(1)
 	if res.Succeeded() {
@@ -239,5 +365,5 @@ func (w *Window) one(ctx context.Context, index int, intended, start time.Time, 
 	} else {
 		pr.Failed.Add(1)
 	}
-	sink(res)
+	return res
 }

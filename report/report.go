@@ -30,6 +30,10 @@ type Meta struct {
 	Seed      uint64    `json:"seed"`
 	Config    any       `json:"config,omitempty"`
 
+	// WorkloadHash identifies the requests the schedule sent (see
+	// prober.RunInfo); equal hashes mean the same requests at the same times.
+	WorkloadHash string `json:"workload_hash,omitempty"`
+
 	Warmup       int  `json:"warmup_requests"`
 	WarmupFailed int  `json:"warmup_failed"`
 	DeadlineHit  bool `json:"deadline_hit"`

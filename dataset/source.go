@@ -1,0 +1,184 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Source yields the conversations a window sends, one per arrival. Next
+// returns false when a finite source is exhausted.
+type Source interface {
+	Next() (Conversation, bool)
+}
+
+// EstimateTokens approximates a text's token count by its words, for
+// reports where the server gives no usage.
+func EstimateTokens(msgs []Message) int {
+	n := 0
+	for _, m := range msgs {
+		n += len(strings.Fields(m.Content))
+	}
+	return n
+}
+
+// SourceOptions shape a source of recorded conversations.
+type SourceOptions struct {
+	// FirstTurnOnly sends each conversation's first turn alone (ShareGPT's
+	// usual benchmark), instead of whole sessions.
+	FirstTurnOnly bool
+	// MaxTokens applies to turns whose data sets none.
+	MaxTokens int
+}
+
+func (o SourceOptions) shape(c Conversation) Conversation {
+	if o.FirstTurnOnly && len(c.Turns) > 1 {
+		c.Turns = c.Turns[:1]
+	}
+	if o.MaxTokens > 0 {
+		turns := make([]Turn, len(c.Turns))
+		for i, t := range c.Turns {
+			if t.MaxTokens <= 0 {
+				t.MaxTokens = o.MaxTokens
+			}
+			turns[i] = t
+		}
+		c.Turns = turns
+	}
+	return c
+}
+
+// NewSampler draws conversations at random (with replacement, endless),
+// reproducibly for a seed: the old tool's prompt_source for synthetic
+// arrivals.
+func NewSampler(convs []Conversation, seed uint64, opts SourceOptions) (Source, error) {
+	if len(convs) == 0 {
+		return nil, errors.New("no conversations to draw from")
+	}
+	return &sampler{convs: convs, opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0xda7a))}, nil
+}
+
+type sampler struct {
+	convs []Conversation
+	opts  SourceOptions
+	rng   *rand.Rand
+}
+
+func (s *sampler) Next() (Conversation, bool) {
+	return s.opts.shape(s.convs[s.rng.IntN(len(s.convs))]), true
+}
+
+// NewReplay returns the arrival and the source of a replayed trace:
+// conversations start at their recorded offsets divided by the spec's
+// compression ratio, optionally only those in its workload range. Both
+// follow the conversations in time order, so the i-th arrival sends the
+// i-th conversation.
+func NewReplay(convs []Conversation, spec ArrivalSpec, opts SourceOptions) (Arrival, Source, error) {
+	ratio := spec.CompressionRatio
+	if ratio == 0 {
+		ratio = 1
+	}
+	if !(ratio > 0) {
+		return nil, nil, fmt.Errorf("compression_ratio must be positive, got %v", spec.CompressionRatio)
+	}
+	for i, c := range convs {
+		if !c.HasOffset {
+			return nil, nil, fmt.Errorf("conversation %d has no timestamp: this dataset cannot be replayed; use another arrival", i+1)
+		}
+	}
+	sorted := append([]Conversation(nil), convs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Offset < sorted[j].Offset })
+	if r := spec.WorkloadRange; len(r) > 0 {
+		if len(r) != 2 || r[0] < 0 || r[1] < r[0] || r[1] > len(sorted) {
+			return nil, nil, fmt.Errorf("workload_range %v: want [start, end] with 0 ≤ start ≤ end ≤ %d", r, len(sorted))
+		}
+		sorted = sorted[r[0]:r[1]]
+	}
+	if len(sorted) == 0 {
+		return nil, nil, errors.New("workload_range selects no conversation")
+	}
+	offsets := make([]time.Duration, len(sorted))
+	for i, c := range sorted {
+		offsets[i] = seconds((c.Offset - sorted[0].Offset) / ratio)
+	}
+	return &replayArrival{offsets: offsets}, &listSource{convs: sorted, opts: opts}, nil
+}
+
+// Finite marks a replay as ending with its trace.
+func (a *replayArrival) Finite() {}
+
+type replayArrival struct {
+	offsets []time.Duration
+	i       int
+}
+
+func (a *replayArrival) Next() (time.Duration, bool) {
+	if a.i >= len(a.offsets) {
+		return 0, false
+	}
+	a.i++
+	return a.offsets[a.i-1], true
+}
+
+type listSource struct {
+	convs []Conversation
+	opts  SourceOptions
+	i     int
+}
+
+func (s *listSource) Next() (Conversation, bool) {
+	if s.i >= len(s.convs) {
+		return Conversation{}, false
+	}
+	s.i++
+	return s.opts.shape(s.convs[s.i-1]), true
+}
+
+// Spec is everything that decides what a window sends.
+type Spec struct {
+	// Dataset is synthetic or a file kind (arena, oasst1, dolly, openorca,
+	// sharegpt, jsonl) read from Path.
+	Dataset   string
+	Path      string
+	Synthetic SyntheticSpec
+	Arrival   ArrivalSpec
+	Options   SourceOptions
+	Seed      uint64
+}
+
+// Build returns the window's arrival schedule and conversation source.
+func (s Spec) Build() (Arrival, Source, error) {
+	if err := s.Arrival.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if s.Dataset == "" || s.Dataset == "synthetic" {
+		if s.Arrival.Kind == "replay" {
+			return nil, nil, errors.New("arrival replay needs a dataset with timestamps, not synthetic prompts")
+		}
+		src, err := s.Synthetic.New(s.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		arr, err := s.Arrival.New(s.Seed)
+		return arr, src, err
+	}
+	if s.Path == "" {
+		return nil, nil, fmt.Errorf("dataset %s needs a file path", s.Dataset)
+	}
+	convs, err := LoadConversations(s.Dataset, s.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.Arrival.Kind == "replay" {
+		return NewReplay(convs, s.Arrival, s.Options)
+	}
+	src, err := NewSampler(convs, s.Seed, s.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	arr, err := s.Arrival.New(s.Seed)
+	return arr, src, err
+}

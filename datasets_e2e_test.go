@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// received records what the simulator was sent, and when.
+type received struct {
+	mu     sync.Mutex
+	start  time.Time
+	bodies []map[string]any
+	at     []time.Duration
+}
+
+func (r *received) hook(_ string, body map[string]any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.start.IsZero() {
+		r.start = time.Now()
+	}
+	r.bodies = append(r.bodies, body)
+	r.at = append(r.at, time.Since(r.start))
+}
+
+// conversation renders a chat body's messages as "role: content" lines.
+func conversation(body map[string]any) string {
+	var lines []string
+	msgs, _ := body["messages"].([]any)
+	for _, m := range msgs {
+		mm := m.(map[string]any)
+		lines = append(lines, fmt.Sprintf("%s: %s", mm["role"], mm["content"]))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// TestArenaReplayMultiTurn: arena conversations replayed at 10× speed as
+// sessions, each later turn carrying the live answers of the earlier ones.
+func TestArenaReplayMultiTurn(t *testing.T) {
+	var got received
+	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: 5 * time.Millisecond, ITL: time.Millisecond, OnRequest: got.hook}))
+	defer srv.Close()
+	dir := t.TempDir()
+	code := run([]string{"run", "--url", srv.URL + "/v1", "--api", "openai-chat", "--model", "sim",
+		"--dataset", "arena", "--dataset-path", "dataset/testdata/arena.jsonl", "--arrival", "replay",
+		"--compression-ratio", "10", "--output-tokens", "3", "--report-dir", dir, "--log.level", "warn", "--progress", "never"})
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	r := onlyReport(t, dir)
+	// Conversations of 2, 1 and 3 user turns: 6 requests.
+	if r.TotalRequestNum != 6 || r.FailRate != 0 || r.Run.WorkloadHash == "" {
+		t.Fatalf("requests %d, fail rate %v, hash %q", r.TotalRequestNum, r.FailRate, r.Run.WorkloadHash)
+	}
+	convs := map[string]bool{}
+	for _, b := range got.bodies {
+		convs[conversation(b)] = true
+	}
+	// The simulator's answer to a 3-token request is " the model says".
+	for _, want := range []string{
+		"user: Name three colours of a rainbow.",
+		"user: Name three colours of a rainbow.\nassistant:  the model says\nuser: And the other four?",
+		"user: Write a haiku about tea.",
+		"user: What is 17 times 3?\nassistant:  the model says\nuser: Divide that by 3.\nassistant:  the model says\nuser: Thanks!",
+	} {
+		if !convs[want] {
+			t.Errorf("the simulator never received:\n%s\n\ngot:\n%v", want, got.bodies)
+		}
+	}
+	// Sessions start at their tstamp offsets ÷ 10: 0, 0.452 s and 2.077 s.
+	var firsts []time.Duration
+	for i, b := range got.bodies {
+		if msgs, _ := b["messages"].([]any); len(msgs) == 1 {
+			firsts = append(firsts, got.at[i])
+		}
+	}
+	sort.Slice(firsts, func(i, j int) bool { return firsts[i] < firsts[j] })
+	for i, want := range []time.Duration{0, 452 * time.Millisecond, 2077 * time.Millisecond} {
+		if d := firsts[i] - want; d < -50*time.Millisecond || d > 50*time.Millisecond {
+			t.Errorf("session %d started at %v, want %v", i, firsts[i], want)
+		}
+	}
+}
+
+// TestSynthesizerFromSimulatorSide: the old tool's function issues 591
+// requests, 1 at t=0 then 10 at each whole second, as the server sees them.
+func TestSynthesizerFromSimulatorSide(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the schedule lasts a minute")
+	}
+	var got received
+	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond, OnRequest: got.hook}))
+	defer srv.Close()
+	dir := t.TempDir()
+	code := run([]string{"run", "--url", srv.URL + "/v1", "--api", "openai-completions", "--model", "sim",
+		"--arrival", "synthesizer", "--func", "lambda t: int(t / 0.1 + 1) if t < 60 else None",
+		"--output-tokens", "2", "--report-dir", dir, "--log.level", "warn", "--progress", "never"})
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	if n := len(got.at); n != 591 {
+		t.Fatalf("the simulator received %d requests, want 591", n)
+	}
+	perSecond := map[int]int{}
+	var late []time.Duration
+	for _, at := range got.at {
+		sec := int((at + 500*time.Millisecond) / time.Second)
+		perSecond[sec]++
+		if d := at - time.Duration(sec)*time.Second; d > 5*time.Millisecond || d < -5*time.Millisecond {
+			late = append(late, d)
+		}
+	}
+	if perSecond[0] != 1 || perSecond[1] != 10 || perSecond[59] != 10 || len(perSecond) != 60 {
+		t.Errorf("per second: %v", perSecond)
+	}
+	// A few ms of scheduling noise is allowed on a shared machine; a
+	// schedule that drifts is not.
+	if len(late) > 591/20 {
+		t.Errorf("%d of 591 requests arrived more than 5 ms from their whole second: %v", len(late), late)
+	}
+}

@@ -21,6 +21,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
@@ -37,33 +38,36 @@ const (
 type runCommand struct {
 	cmd *kingpin.CmdClause
 
-	url, api, model, name    string
-	datasetName, datasetPath string
-	firstTurnOnly            bool
-	synthetic                dataset.SyntheticSpec
-	arrival, synthFunc       string
-	compression              float64
-	workloadRange            []int
-	rate, burstiness         float64
-	concurrency, maxConc     int
-	requests, warmup         int
-	duration, deadline       time.Duration
-	requestTimeout           time.Duration
-	seed                     uint64
-	sloTTFT, sloTPOT, sloE2E time.Duration
-	reportDir                string
-	perRequest               bool
-	apiKeyFile               string
-	headers                  map[string]string
-	caFile                   string
-	insecure                 bool
-	temperature, topP        float64
-	maxTokensOnly            bool
-	ignoreEOS                bool
-	minTokens                int
-	extraBody                string
-	progress                 string
-	temperatureSet, topPSet  bool
+	url, api, model, name     string
+	datasetName, datasetPath  string
+	hub                       dataset.HubFile
+	hubTokenFile, hubEndpoint string
+	cacheDir                  string
+	firstTurnOnly             bool
+	synthetic                 dataset.SyntheticSpec
+	arrival, synthFunc        string
+	compression               float64
+	workloadRange             []int
+	rate, burstiness          float64
+	concurrency, maxConc      int
+	requests, warmup          int
+	duration, deadline        time.Duration
+	requestTimeout            time.Duration
+	seed                      uint64
+	sloTTFT, sloTPOT, sloE2E  time.Duration
+	reportDir                 string
+	perRequest                bool
+	apiKeyFile                string
+	headers                   map[string]string
+	caFile                    string
+	insecure                  bool
+	temperature, topP         float64
+	maxTokensOnly             bool
+	ignoreEOS                 bool
+	minTokens                 int
+	extraBody                 string
+	progress                  string
+	temperatureSet, topPSet   bool
 }
 
 func newRunCommand(app *kingpin.Application) *runCommand {
@@ -77,6 +81,12 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	f("dataset", "Prompt source: synthetic, or a file of "+strings.Join(dataset.FileKinds(), ", ")+" (--dataset-path).").Default("synthetic").
 		EnumVar(&c.datasetName, append([]string{"synthetic"}, dataset.FileKinds()...)...)
 	f("dataset-path", "Data file (.json, .jsonl or .parquet) for a file dataset.").StringVar(&c.datasetPath)
+	f("hf-repo", "Download the dataset file from this Hugging Face dataset repository (owner/name) instead of --dataset-path.").StringVar(&c.hub.Repo)
+	f("hf-file", "File in --hf-repo, e.g. data/train-00000-of-00001.parquet.").StringVar(&c.hub.File)
+	f("hf-revision", "Branch, tag or commit of --hf-repo.").Default("main").StringVar(&c.hub.Revision)
+	f("hf-token-file", "File holding a Hugging Face token (else HF_TOKEN), for gated datasets.").StringVar(&c.hubTokenFile)
+	f("hf-endpoint", "Hub address.").Default(dataset.DefaultHubEndpoint).StringVar(&c.hubEndpoint)
+	f("cache-dir", "Where downloaded datasets are kept and reused offline.").Default(config.DefaultCacheDir()).StringVar(&c.cacheDir)
 	f("first-turn-only", "Send only each conversation's first turn instead of whole sessions.").BoolVar(&c.firstTurnOnly)
 	f("input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&c.synthetic.InputTokens)
 	f("output-tokens", "Output length asked for (max_tokens).").Default("128").IntVar(&c.synthetic.OutputTokens)
@@ -138,10 +148,19 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 			return nil, report.Target{}, fmt.Errorf("--arrival: give --rate (open loop) or --concurrency (closed loop)")
 		}
 	}
-	arrival, source, err := dataset.Spec{
+	ds := dataset.Spec{
 		Dataset: c.datasetName, Path: c.datasetPath, Synthetic: c.synthetic, Arrival: spec, Seed: c.seed,
 		Options: dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
-	}.Build()
+	}
+	if c.hub.Repo != "" {
+		token, err := dataset.HubToken(c.hubTokenFile, "")
+		if err != nil {
+			return nil, report.Target{}, err
+		}
+		ds.HubFile = &c.hub
+		ds.Hub = &dataset.Hub{Endpoint: c.hubEndpoint, Token: token, CacheDir: c.cacheDir}
+	}
+	arrival, source, err := ds.Build(context.Background())
 	if err != nil {
 		return nil, report.Target{}, fmt.Errorf("workload: %w", err)
 	}

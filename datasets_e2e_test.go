@@ -2,7 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -124,5 +127,51 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 	// schedule that drifts is not.
 	if len(late) > 591/20 {
 		t.Errorf("%d of 591 requests arrived more than 5 ms from their whole second: %v", len(late), late)
+	}
+}
+
+// TestRunFromHub downloads a dataset through a stand-in for the hub's
+// resolve URLs, with a token from a file, then runs it.
+func TestRunFromHub(t *testing.T) {
+	arena, err := os.ReadFile("dataset/testdata/arena.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer hf_test" {
+			http.Error(w, "gated", http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path != "/datasets/lmsys/chatbot_arena_conversations/resolve/main/data/train.jsonl" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(arena)
+	}))
+	defer hub.Close()
+	sim := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond}))
+	defer sim.Close()
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "token")
+	os.WriteFile(tokenFile, []byte("hf_test\n"), 0o600)
+	args := []string{"run", "--url", sim.URL + "/v1", "--model", "sim", "--dataset", "arena",
+		"--hf-repo", "lmsys/chatbot_arena_conversations", "--hf-file", "data/train.jsonl", "--hf-endpoint", hub.URL,
+		"--cache-dir", filepath.Join(dir, "cache"), "--rate", "50", "--requests", "5", "--output-tokens", "2",
+		"--report-dir", filepath.Join(dir, "reports"), "--log.level", "error", "--progress", "never"}
+	if code := run(append(args, "--hf-token-file", tokenFile)); code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	if r := onlyReport(t, filepath.Join(dir, "reports")); r.TotalRequestNum < 5 || r.FailRate != 0 {
+		t.Errorf("requests %d, fail rate %v", r.TotalRequestNum, r.FailRate)
+	}
+	// Without a token, a fresh cache cannot get the gated file.
+	t.Setenv("HF_TOKEN", "")
+	for i, a := range args {
+		if a == "--cache-dir" {
+			args[i+1] = filepath.Join(dir, "cache2")
+		}
+	}
+	if code := run(args); code != exitSetup {
+		t.Errorf("gated without a token: exit status %d, want %d", code, exitSetup)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"time"
 
@@ -40,6 +41,11 @@ type Global struct {
 	MaxConcurrentWindows int      `yaml:"max_concurrent_windows"`
 	RequestTimeout       Duration `yaml:"request_timeout"`
 	RunOnStart           bool     `yaml:"run_on_start"`
+	// Hugging Face hub downloads: where to, from where, with what token
+	// (else the HF_TOKEN environment variable).
+	DatasetCacheDir string `yaml:"dataset_cache_dir"`
+	HFEndpoint      string `yaml:"hf_endpoint,omitempty"`
+	HFTokenFile     string `yaml:"hf_token_file,omitempty"`
 }
 
 // Simulator starts the built-in simulator inside the daemon, so the
@@ -81,18 +87,30 @@ type Target struct {
 // a data file (arena, oasst1, dolly, openorca, sharegpt, jsonl) at Path.
 // OutputTokens is the output length for turns whose data sets none.
 type Dataset struct {
-	Kind                  string `yaml:"kind"`
-	Path                  string `yaml:"path,omitempty"`
-	FirstTurnOnly         bool   `yaml:"first_turn_only,omitempty"`
+	Kind string `yaml:"kind"`
+	Path string `yaml:"path,omitempty"`
+	// Hub downloads the file from the Hugging Face hub instead (once, into
+	// global.dataset_cache_dir).
+	Hub                   *dataset.HubFile `yaml:"hub,omitempty"`
+	FirstTurnOnly         bool             `yaml:"first_turn_only,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
 }
 
 // Spec is the dataset package's description of what the workload sends.
-func (w *Workload) Spec() dataset.Spec {
-	return dataset.Spec{
-		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
-		Options: dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
+func (w *Workload) Spec(g Global) (dataset.Spec, error) {
+	var hub *dataset.Hub
+	if w.Dataset.Hub != nil {
+		token, err := dataset.HubToken(g.HFTokenFile, "")
+		if err != nil {
+			return dataset.Spec{}, err
+		}
+		hub = &dataset.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
 	}
+	return dataset.Spec{
+		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
+		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
+		Options: dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
+	}, nil
 }
 
 // Params are the request parameters sent to the endpoint.
@@ -169,6 +187,7 @@ func defaults() Config {
 		ReportRetention:      Duration(7 * 24 * time.Hour),
 		MaxConcurrentWindows: 4,
 		RequestTimeout:       Duration(2 * time.Minute),
+		DatasetCacheDir:      DefaultCacheDir(),
 	}}
 }
 
@@ -336,4 +355,13 @@ func decodeStrict(b []byte, v any) error {
 		return yamlError(err)
 	}
 	return nil
+}
+
+// DefaultCacheDir is where downloaded datasets go: the user's cache
+// directory, or a relative one where there is none (a container without HOME).
+func DefaultCacheDir() string {
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "inferno")
+	}
+	return ".cache/inferno"
 }

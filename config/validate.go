@@ -23,6 +23,11 @@ func (c *Config) validate() error {
 	if g.RequestTimeout.D() <= 0 {
 		return c.fail(0, "global.request_timeout", "must be positive")
 	}
+	if g.HFEndpoint != "" {
+		if err := validURL(g.HFEndpoint); err != nil {
+			return c.fail(0, "global.hf_endpoint", "%q: %v", g.HFEndpoint, err)
+		}
+	}
 	if s := c.Simulator; s != nil && s.Listen == "" {
 		return c.fail(0, "simulator.listen", "must be set (e.g. 127.0.0.1:8001)")
 	}
@@ -146,8 +151,13 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	case d.Kind == "":
 		return c.fail(w.line, field+".dataset.kind", "must be set (%s)", kinds)
 	case slices.Contains(dataset.FileKinds(), d.Kind):
-		if d.Path == "" {
-			return c.fail(w.line, field+".dataset.path", "dataset %s needs the path of its data file", d.Kind)
+		if (d.Path == "") == (d.Hub == nil) {
+			return c.fail(w.line, field+".dataset.path", "dataset %s needs either the path of its data file or a hub file", d.Kind)
+		}
+		if d.Hub != nil {
+			if err := d.Hub.Validate(); err != nil {
+				return c.fail(w.line, field+".dataset.hub", "%v", err)
+			}
 		}
 		if d.OutputTokens < 0 {
 			return c.fail(w.line, field+".dataset.output_tokens", "must not be negative")

@@ -30,7 +30,7 @@ type windowJob struct {
 }
 
 // buildWindow turns config into a prober window.
-func buildWindow(j *windowJob) (*prober.Window, error) {
+func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 	t, w := j.Target, j.Workload
 	api, err := prober.LookupAPI(t.API)
 	if err != nil {
@@ -40,7 +40,11 @@ func buildWindow(j *windowJob) (*prober.Window, error) {
 	if err != nil {
 		return nil, err
 	}
-	arrival, source, err := w.Spec().Build()
+	spec, err := w.Spec(j.Global)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+	}
+	arrival, source, err := spec.Build(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
@@ -99,7 +103,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
 	agg := report.NewAggregator(started, slo, nil)
 
-	w, err := buildWindow(j)
+	w, err := buildWindow(ctx, j)
 	if err != nil {
 		meta.Status, meta.Error, meta.EndedAt = report.StatusFailed, err.Error(), time.Now()
 		rep := agg.Report(meta)

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -141,8 +142,12 @@ func (s *listSource) Next() (Conversation, bool) {
 type Spec struct {
 	// Dataset is synthetic or a file kind (arena, oasst1, dolly, openorca,
 	// sharegpt, jsonl) read from Path.
-	Dataset   string
-	Path      string
+	Dataset string
+	Path    string
+	// HubFile, when set, is downloaded through Hub (once, into its cache)
+	// and read instead of Path.
+	HubFile   *HubFile
+	Hub       *Hub
 	Synthetic SyntheticSpec
 	Arrival   ArrivalSpec
 	Options   SourceOptions
@@ -150,7 +155,7 @@ type Spec struct {
 }
 
 // Build returns the window's arrival schedule and conversation source.
-func (s Spec) Build() (Arrival, Source, error) {
+func (s Spec) Build(ctx context.Context) (Arrival, Source, error) {
 	if err := s.Arrival.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -165,10 +170,20 @@ func (s Spec) Build() (Arrival, Source, error) {
 		arr, err := s.Arrival.New(s.Seed)
 		return arr, src, err
 	}
-	if s.Path == "" {
-		return nil, nil, fmt.Errorf("dataset %s needs a file path", s.Dataset)
+	path := s.Path
+	if s.HubFile != nil {
+		if s.Hub == nil {
+			return nil, nil, errors.New("a hub file needs hub settings")
+		}
+		var err error
+		if path, err = s.Hub.Fetch(ctx, *s.HubFile); err != nil {
+			return nil, nil, err
+		}
 	}
-	convs, err := LoadConversations(s.Dataset, s.Path)
+	if path == "" {
+		return nil, nil, fmt.Errorf("dataset %s needs a file path or a hub file", s.Dataset)
+	}
+	convs, err := LoadConversations(s.Dataset, path)
 	if err != nil {
 		return nil, nil, err
 	}

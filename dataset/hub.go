@@ -1,0 +1,226 @@
+package dataset
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// DefaultHubEndpoint is the Hugging Face hub.
+const DefaultHubEndpoint = "https://huggingface.co"
+
+// HubFile names one file of a dataset repository on the hub.
+type HubFile struct {
+	Repo     string `yaml:"repo" json:"repo"` // e.g. lmsys/chatbot_arena_conversations
+	File     string `yaml:"file" json:"file"` // path in the repo, e.g. data/train-00000-of-00001.parquet
+	Revision string `yaml:"revision,omitempty" json:"revision,omitempty"`
+}
+
+// Validate checks the names: they become URL and cache paths.
+func (f HubFile) Validate() error {
+	parts := strings.Split(f.Repo, "/")
+	if len(parts) != 2 || !safeName(parts[0]) || !safeName(parts[1]) {
+		return fmt.Errorf("hub repo %q: want owner/name", f.Repo)
+	}
+	if f.File == "" || strings.HasPrefix(f.File, "/") || path.Clean(f.File) != f.File || strings.HasPrefix(f.File, "..") {
+		return fmt.Errorf("hub file %q: want a relative path inside the repository", f.File)
+	}
+	if f.Revision != "" && !safeName(f.Revision) {
+		return fmt.Errorf("hub revision %q: want a branch, tag or commit", f.Revision)
+	}
+	return nil
+}
+
+func safeName(s string) bool {
+	if s == "" || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// Hub downloads dataset files into a local cache, once: a file in the
+// cache is used offline afterwards. Downloads resume where they stopped
+// and are verified against the hub's ETag before they enter the cache.
+type Hub struct {
+	Endpoint string // default DefaultHubEndpoint
+	Token    string // optional; gated datasets need one
+	CacheDir string
+	Client   *http.Client
+}
+
+// fetchMu serialises downloads, so two windows needing the same file never
+// write one partial file at once. Downloads are rare; cache hits are not
+// slowed by it for long.
+var fetchMu sync.Mutex
+
+// Fetch returns the local path of f, downloading it if the cache lacks it.
+func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
+	if err := f.Validate(); err != nil {
+		return "", err
+	}
+	fetchMu.Lock()
+	defer fetchMu.Unlock()
+	rev := f.Revision
+	if rev == "" {
+		rev = "main"
+	}
+	if h.CacheDir == "" {
+		return "", errors.New("hub: no cache directory")
+	}
+	local := filepath.Join(h.CacheDir, "datasets", filepath.FromSlash(f.Repo), rev, filepath.FromSlash(f.File))
+	if _, err := os.Stat(local); err == nil {
+		return local, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		return "", fmt.Errorf("hub cache: %w", err)
+	}
+	endpoint := strings.TrimRight(h.Endpoint, "/")
+	if endpoint == "" {
+		endpoint = DefaultHubEndpoint
+	}
+	u := fmt.Sprintf("%s/datasets/%s/resolve/%s/%s", endpoint, f.Repo, url.PathEscape(rev), f.File)
+	if err := h.download(ctx, u, f, local); err != nil {
+		return "", err
+	}
+	return local, nil
+}
+
+func (h *Hub) download(ctx context.Context, u string, f HubFile, local string) error {
+	part := local + ".part"
+	have := int64(0)
+	if info, err := os.Stat(part); err == nil {
+		have = info.Size()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	if h.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+h.Token)
+	}
+	if have > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", have))
+	}
+	client := h.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return fmt.Errorf("download %s/%s: %w", f.Repo, f.File, err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+		have = 0 // the server sent the whole file
+	case http.StatusPartialContent:
+	case http.StatusRequestedRangeNotSatisfiable:
+		os.Remove(part) // the partial file is not a prefix of this one
+		return fmt.Errorf("download %s/%s: the partial download no longer matches; retry to start over", f.Repo, f.File)
+	case http.StatusUnauthorized:
+		return fmt.Errorf("dataset %s is gated or private: request access at https://huggingface.co/datasets/%s, then give a token (hf_token_file, or the HF_TOKEN environment variable)", f.Repo, f.Repo)
+	case http.StatusForbidden:
+		return fmt.Errorf("dataset %s: the token has no access; accept the dataset's conditions at https://huggingface.co/datasets/%s with the token's account", f.Repo, f.Repo)
+	case http.StatusNotFound:
+		return fmt.Errorf("dataset %s has no file %q at revision %s", f.Repo, f.File, f.Revision)
+	default:
+		return fmt.Errorf("download %s/%s: HTTP %d", f.Repo, f.File, resp.StatusCode)
+	}
+	flags := os.O_CREATE | os.O_WRONLY
+	if have > 0 {
+		flags |= os.O_APPEND
+	} else {
+		flags |= os.O_TRUNC
+	}
+	out, err := os.OpenFile(part, flags, 0o644)
+	if err != nil {
+		return fmt.Errorf("hub cache: %w", err)
+	}
+	if _, err := io.Copy(out, resp.Body); err != nil {
+		out.Close()
+		// The bytes written so far stay in the .part file for the next try.
+		return fmt.Errorf("download %s/%s interrupted (it resumes on the next try): %w", f.Repo, f.File, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("hub cache: %w", err)
+	}
+	if err := verify(part, resp.Header); err != nil {
+		os.Remove(part)
+		return fmt.Errorf("download %s/%s: %w", f.Repo, f.File, err)
+	}
+	return os.Rename(part, local)
+}
+
+// verify checks a download against the hub's headers: X-Linked-Etag is the
+// SHA-256 of a file stored with LFS, ETag the git blob SHA-1 of others;
+// X-Linked-Size or Content-Length the size.
+func verify(file string, h http.Header) error {
+	info, err := os.Stat(file)
+	if err != nil {
+		return err
+	}
+	if size, err := strconv.ParseInt(h.Get("X-Linked-Size"), 10, 64); err == nil && size != info.Size() {
+		return fmt.Errorf("size %d, the hub says %d", info.Size(), size)
+	}
+	etag := h.Get("X-Linked-Etag")
+	if etag == "" {
+		etag = h.Get("ETag")
+	}
+	etag = strings.Trim(strings.TrimPrefix(etag, "W/"), `"`)
+	var sum hash.Hash
+	switch len(etag) {
+	case 64:
+		sum = sha256.New()
+	case 40:
+		sum = sha1.New()
+		fmt.Fprintf(sum, "blob %d\x00", info.Size())
+	default:
+		return nil // nothing to check against
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := io.Copy(sum, f); err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(sum.Sum(nil)); got != strings.ToLower(etag) {
+		return fmt.Errorf("checksum %s does not match the hub's %s; the download was discarded", got, etag)
+	}
+	return nil
+}
+
+// HubToken finds a token: the given file, else the HF_TOKEN environment
+// variable, else the legacy value (the old tool's hf_auth_key).
+func HubToken(tokenFile, legacy string) (string, error) {
+	if tokenFile != "" {
+		b, err := os.ReadFile(tokenFile)
+		if err != nil {
+			return "", fmt.Errorf("hf_token_file: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if t := os.Getenv("HF_TOKEN"); t != "" {
+		return t, nil
+	}
+	return legacy, nil
+}

@@ -70,7 +70,7 @@ func TestLoadErrors(t *testing.T) {
 		{"no model", "    model: m\n", "\n", `bad.yml:4: targets[0].model: must be set`},
 		{"bad arrival", "kind: poisson, rate: 2", "kind: poisson, rate: 0", `bad.yml:10: workloads[0].arrival: arrival poisson: rate must be a positive`},
 		{"unknown dataset", "kind: synthetic", "kind: imdb", `bad.yml:10: workloads[0].dataset.kind: unknown dataset "imdb"`},
-		{"file dataset without path", "kind: synthetic", "kind: sharegpt", `bad.yml:10: workloads[0].dataset.path: dataset sharegpt needs the path`},
+		{"file dataset without path", "kind: synthetic", "kind: sharegpt", `bad.yml:10: workloads[0].dataset.path: dataset sharegpt needs either the path of its data file or a hub file`},
 		{"replay of synthetic prompts", "kind: poisson, rate: 2", "kind: replay", `bad.yml:10: workloads[0].arrival: replay needs a dataset with timestamps`},
 		{"endless workload", "    requests: 5\n", "\n", `bad.yml:10: workloads[0]: set requests or duration`},
 		{"bad allow pattern", `'http://127\.0\.0\.1:\d+/v1'`, `'http://(['`, `bad.yml:20: modules.m.allow_urls`},
@@ -138,5 +138,27 @@ func TestFieldOnFlowMapping(t *testing.T) {
 	_, err := Load([]byte(strings.Replace(good, "kind: poisson, rate: 2", "kind: poisson, rate: [1]", 1)), "bad.yml")
 	if err == nil || !strings.Contains(err.Error(), "bad.yml:12: workloads[0].arrival: cannot unmarshal !!seq into float64") {
 		t.Errorf("got %v", err)
+	}
+}
+
+func TestFileDatasets(t *testing.T) {
+	withFile := strings.Replace(good, "dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}",
+		"dataset: {kind: arena, path: ../dataset/testdata/arena.jsonl, output_tokens: 4}", 1)
+	withFile = strings.Replace(withFile, "arrival: {kind: poisson, rate: 2}", "arrival: {kind: replay, compression_ratio: 10}", 1)
+	cfg, err := Load([]byte(withFile), "file.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := cfg.Workload("w").Spec(cfg.Global)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := spec.Build(t.Context()); err != nil {
+		t.Errorf("build: %v", err)
+	}
+	bad := strings.Replace(good, "dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}",
+		"dataset: {kind: arena, hub: {repo: x, file: a.json}}", 1)
+	if _, err := Load([]byte(bad), "bad.yml"); err == nil || !strings.Contains(err.Error(), "dataset.hub: hub repo \"x\": want owner/name") {
+		t.Errorf("bad hub repo: %v", err)
 	}
 }

@@ -95,7 +95,7 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(b.Key)}
 	}
 	if b.DatasetName != "synthesizer" {
-		return nil, nil, fmt.Errorf("dataset_name %q: only synthesizer runs here so far; replaying arena, oasst1, dolly and openorca needs their dataset files", b.DatasetName)
+		return nil, nil, fmt.Errorf("dataset_name %q: this API runs only synthesizer, since its body cannot name a data file; replay %s through POST /api/v1/runs with a workload that names the file or the hub repository (README: Workloads)", b.DatasetName, b.DatasetName)
 	}
 	seed := uint64(0)
 	for _, s := range []*uint64{b.RandomSeed, b.DatasetConfig.RandomSeed} {

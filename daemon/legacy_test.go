@@ -129,7 +129,7 @@ func TestLegacyRegisterErrors(t *testing.T) {
 	tests := map[string]string{
 		`{"model":"m","dataset_name":"synthesizer"}`: "url and model are required",
 		`{"url":"` + sim.URL + `/v1","model":"m","dataset_name":"synthesizer","dataset_config":{"func":"lambda t: t"}}`: "must have the form",
-		`{"url":"` + sim.URL + `/v1","model":"m","dataset_name":"arena"}`:                                               "needs their dataset files",
+		`{"url":"` + sim.URL + `/v1","model":"m","dataset_name":"arena"}`:                                               "through POST /api/v1/runs",
 		`{"url":"` + sim.URL + `/v1","model":"m","dataset_name":"synthesizer","endpoint_type":"grpc"}`:                  "unknown api",
 		`{"url":"` + sim.URL + `/v1","model":"m","test_id":"../../x"}`:                                                  "test_id",
 		`not json`: "request body",

@@ -233,3 +233,23 @@ func TestWindowStages(t *testing.T) {
 		t.Errorf("first stage %d requests (want 10), second %d (want ≥ 24), peak in flight %d (want ≥ 6)", first, second, srv.peak.Load())
 	}
 }
+
+// The same seed sends the same workload, and the hash shows it.
+func TestWorkloadHash(t *testing.T) {
+	hashOf := func(seed uint64) string {
+		srv := &countingServer{}
+		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "poisson", Rate: 500})
+		w.Arrival, _ = dataset.ArrivalSpec{Kind: "poisson", Rate: 500}.New(seed)
+		w.Source, _ = dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 2}.New(seed)
+		w.Requests = 10
+		info, err := w.Run(context.Background(), func(*result.Result) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return info.WorkloadHash
+	}
+	a, b, c := hashOf(1), hashOf(1), hashOf(2)
+	if a == "" || a != b || a == c {
+		t.Errorf("hashes %s, %s (same seed), %s (other seed)", a, b, c)
+	}
+}

@@ -37,13 +37,9 @@ func (c *Config) validate() error {
 	seen := map[string]bool{}
 	for i, t := range c.Targets {
 		field := fmt.Sprintf("targets[%d]", i)
-		if !namePattern.MatchString(t.Name) {
-			return c.fail(t.line, field+".name", "%q: want letters, digits, '.', '_' or '-'", t.Name)
+		if err := c.uniqueName(seen, t.line, field, "target", t.Name); err != nil {
+			return err
 		}
-		if seen[t.Name] {
-			return c.fail(t.line, field+".name", "target %q defined twice", t.Name)
-		}
-		seen[t.Name] = true
 		if err := validURL(t.URL); err != nil {
 			return c.fail(t.line, field+".url", "%q: %v", t.URL, err)
 		}
@@ -66,13 +62,9 @@ func (c *Config) validate() error {
 	seen = map[string]bool{}
 	for i, w := range c.Workloads {
 		field := fmt.Sprintf("workloads[%d]", i)
-		if !namePattern.MatchString(w.Name) {
-			return c.fail(w.line, field+".name", "%q: want letters, digits, '.', '_' or '-'", w.Name)
+		if err := c.uniqueName(seen, w.line, field, "workload", w.Name); err != nil {
+			return err
 		}
-		if seen[w.Name] {
-			return c.fail(w.line, field+".name", "workload %q defined twice", w.Name)
-		}
-		seen[w.Name] = true
 		if err := c.validateWorkload(w, field); err != nil {
 			return err
 		}
@@ -80,13 +72,9 @@ func (c *Config) validate() error {
 	seen = map[string]bool{}
 	for i, s := range c.Schedules {
 		field := fmt.Sprintf("schedules[%d]", i)
-		if !namePattern.MatchString(s.Name) {
-			return c.fail(s.line, field+".name", "%q: want letters, digits, '.', '_' or '-'", s.Name)
+		if err := c.uniqueName(seen, s.line, field, "schedule", s.Name); err != nil {
+			return err
 		}
-		if seen[s.Name] {
-			return c.fail(s.line, field+".name", "schedule %q defined twice", s.Name)
-		}
-		seen[s.Name] = true
 		sched, err := CronParser.Parse(s.Cron)
 		if err != nil {
 			return c.fail(s.line, field+".cron", "%q: %v", s.Cron, err)
@@ -204,5 +192,17 @@ func (c *Config) noEmptyEntries() error {
 			return c.fail(0, "modules."+name, "empty entry")
 		}
 	}
+	return nil
+}
+
+// uniqueName checks a name's form and that it was not seen before.
+func (c *Config) uniqueName(seen map[string]bool, line int, field, kind, name string) error {
+	if !namePattern.MatchString(name) {
+		return c.fail(line, field+".name", "%q: want letters, digits, '.', '_' or '-'", name)
+	}
+	if seen[name] {
+		return c.fail(line, field+".name", "%s %q defined twice", kind, name)
+	}
+	seen[name] = true
 	return nil
 }

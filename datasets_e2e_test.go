@@ -111,22 +111,39 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 	if n := len(got.at); n != 591 {
 		t.Fatalf("the simulator received %d requests, want 591", n)
 	}
+	// The first request of each second shows whether the schedule keeps
+	// to whole seconds; the other nine follow it through one scheduler,
+	// transport and server, so they only need to land inside their second.
 	perSecond := map[int]int{}
-	var late []time.Duration
+	first := map[int]time.Duration{}
 	for _, at := range got.at {
 		sec := int((at + 500*time.Millisecond) / time.Second)
 		perSecond[sec]++
-		if d := at - time.Duration(sec)*time.Second; d > 5*time.Millisecond || d < -5*time.Millisecond {
-			late = append(late, d)
+		d := at - time.Duration(sec)*time.Second
+		if f, seen := first[sec]; !seen || d < f {
+			first[sec] = d
+		}
+		if d < -100*time.Millisecond || d > 100*time.Millisecond {
+			t.Errorf("a request of second %d arrived %v from it", sec, d)
 		}
 	}
 	if perSecond[0] != 1 || perSecond[1] != 10 || perSecond[59] != 10 || len(perSecond) != 60 {
 		t.Errorf("per second: %v", perSecond)
 	}
-	// A few ms of scheduling noise is allowed on a shared machine; a
-	// schedule that drifts is not.
-	if len(late) > 591/20 {
-		t.Errorf("%d of 591 requests arrived more than 5 ms from their whole second: %v", len(late), late)
+	// A few ms of scheduling noise, more under the race detector, which
+	// slows this process's server too; a drifting schedule fails either way.
+	tolerance := 5 * time.Millisecond
+	if raceEnabled {
+		tolerance = 25 * time.Millisecond
+	}
+	var late []string
+	for sec, d := range first {
+		if d < -tolerance || d > tolerance {
+			late = append(late, fmt.Sprintf("t=%d: %v", sec, d))
+		}
+	}
+	if len(late) > 3 {
+		t.Errorf("%d seconds began more than %v off their whole second: %v", len(late), tolerance, late)
 	}
 }
 

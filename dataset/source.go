@@ -108,8 +108,17 @@ func NewReplay(convs []Conversation, spec ArrivalSpec, opts SourceOptions) (Arri
 	return &replayArrival{offsets: offsets}, &listSource{convs: sorted, opts: opts}, nil
 }
 
+// Paired is implemented by arrivals whose i-th time belongs to the i-th
+// conversation of their source: nothing else may take from that source.
+type Paired interface {
+	Paired()
+}
+
 // Finite marks a replay as ending with its trace.
 func (a *replayArrival) Finite() {}
+
+// Paired marks a replay's times as its conversations' own.
+func (a *replayArrival) Paired() {}
 
 type replayArrival struct {
 	offsets []time.Duration

@@ -84,6 +84,9 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	if _, finite := w.Arrival.(dataset.Finite); !finite && w.Requests <= 0 && w.Duration <= 0 && w.Deadline <= 0 {
 		return RunInfo{}, ErrUnbounded
 	}
+	if _, paired := w.Arrival.(dataset.Paired); paired && w.Warmup > 0 {
+		return RunInfo{}, errors.New("no warm-up with a replay: each conversation belongs to its timestamp")
+	}
 	if w.Progress == nil {
 		w.Progress = &Progress{}
 	}
@@ -119,8 +122,8 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	info.End = time.Now()
 	if ctx.Err() != nil {
 		info.Aborted = true
-	} else if errors.Is(context.Cause(wctx), errWindowDeadline) {
-		info.DeadlineHit = w.Progress.InFlight.Load() > 0 || info.End.Sub(info.Start) >= w.Deadline
+	} else {
+		info.DeadlineHit = errors.Is(context.Cause(wctx), errWindowDeadline)
 	}
 	return info, nil
 }

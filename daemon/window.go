@@ -122,6 +122,9 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		}
 	}
 	info, err := w.Run(ctx, sink)
+	// Each window has its own client (the config may have changed since the
+	// last); its idle connections would otherwise linger for minutes.
+	w.Target.Client.CloseIdleConnections()
 	meta.EndedAt = time.Now()
 	meta.Warmup, meta.WarmupFailed, meta.DeadlineHit = info.Warmup, info.WarmupFailed, info.DeadlineHit
 	meta.WorkloadHash = info.WorkloadHash

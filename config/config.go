@@ -260,9 +260,6 @@ func joinLines(ss []string) string {
 	return b.String()
 }
 
-// File is the path the config was loaded from.
-func (c *Config) File() string { return c.file }
-
 // Target returns the named target.
 func (c *Config) Target(name string) *Target {
 	for _, t := range c.Targets {

@@ -32,9 +32,6 @@ type Target struct {
 var (
 	errRequestTimeout = errors.New("request timeout")
 	errWindowDeadline = errors.New("window deadline reached")
-	// ErrAborted is the cause given when a window is stopped from outside
-	// (shutdown, an API cancel).
-	ErrAborted = errors.New("window aborted")
 )
 
 // maxErrorBody bounds how much of an error response is read for its reason.

@@ -62,7 +62,6 @@ type runCommand struct {
 	caFile                    string
 	insecure                  bool
 	temperature, topP         float64
-	maxTokensOnly             bool
 	ignoreEOS                 bool
 	minTokens                 int
 	extraBody                 string
@@ -216,16 +215,8 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	if w.Requests <= 0 && w.Duration <= 0 && spec.Kind != "replay" && spec.Kind != "synthesizer" {
 		return nil, report.Target{}, fmt.Errorf("give --requests or --duration: the window needs an end")
 	}
-	target := report.Target{Name: name, URL: redactURL(u), API: api.Name(), Model: c.model}
+	target := report.Target{Name: name, URL: report.RedactURL(c.url), API: api.Name(), Model: c.model}
 	return w, target, nil
-}
-
-// redactURL drops user info and query, which can carry credentials.
-func redactURL(u *url.URL) string {
-	c := *u
-	c.User = nil
-	c.RawQuery = ""
-	return c.String()
 }
 
 func (c *runCommand) execute(logger *slog.Logger) int {
@@ -323,9 +314,8 @@ func (c *runCommand) redactedFlags() map[string]any {
 	for k := range c.headers {
 		headers = append(headers, k+"=<secret>")
 	}
-	u, _ := url.Parse(c.url)
 	return map[string]any{
-		"url": redactURL(u), "api": c.api, "model": c.model, "dataset": c.datasetName, "dataset_path": c.datasetPath,
+		"url": report.RedactURL(c.url), "api": c.api, "model": c.model, "dataset": c.datasetName, "dataset_path": c.datasetPath,
 		"first_turn_only": c.firstTurnOnly, "func": c.synthFunc, "compression_ratio": c.compression, "workload_range": c.workloadRange,
 		"input_tokens": c.synthetic.InputTokens, "output_tokens": c.synthetic.OutputTokens, "length_spread": c.synthetic.Spread,
 		"arrival": c.arrival, "rate": c.rate, "burstiness": c.burstiness, "concurrency": c.concurrency,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -133,5 +132,5 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 			return
 		}
 	}
-	t.Fatal(fmt.Sprintf("timed out after %v waiting for %s", limit, what))
+	t.Fatalf("timed out after %v waiting for %s", limit, what)
 }

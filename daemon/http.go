@@ -324,10 +324,8 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		}
 		v := run.View()
 		row := runRow{RunView: v}
-		if path := run.ReportPath(); path != "" {
-			if rep, err := report.Read(path); err == nil && rep.Stats.TTFT.Count > 0 {
-				row.TTFT = fmt.Sprintf("%.1f ms", 1e3*rep.Stats.TTFT.P50)
-			}
+		if p50, ok := run.TTFTP50(); ok {
+			row.TTFT = fmt.Sprintf("%.1f ms", 1e3*p50)
 		}
 		data.Runs = append(data.Runs, row)
 	}

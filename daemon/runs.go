@@ -37,6 +37,7 @@ type Run struct {
 	started  time.Time
 	cancel   context.CancelFunc
 	summary  *report.Summary
+	ttftP50  float64 // for the status page; 0 when no request succeeded
 }
 
 // RunView is a run's JSON form.
@@ -72,6 +73,14 @@ func (r *Run) setDone(rep *report.Report, path string) {
 	r.status, r.err, r.path, r.progress = rep.Run.Status, rep.Run.Error, path, nil
 	s := rep.Summary
 	r.summary = &s
+	r.ttftP50 = rep.Stats.TTFT.P50
+}
+
+// TTFTP50 is the finished run's median TTFT, if any request succeeded.
+func (r *Run) TTFTP50() (float64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ttftP50, r.ttftP50 > 0
 }
 
 // View snapshots the run.
@@ -166,7 +175,8 @@ func (rs *runs) loadArchive(dir string) (int, error) {
 		}
 		s := rep.Summary
 		rs.add(&Run{id: rep.Run.ID, trigger: rep.Run.Trigger, target: rep.Run.Target.Name, workload: rep.Run.Workload,
-			created: rep.Run.StartedAt, status: rep.Run.Status, err: rep.Run.Error, path: f, summary: &s})
+			created: rep.Run.StartedAt, status: rep.Run.Status, err: rep.Run.Error, path: f, summary: &s,
+			ttftP50: rep.Stats.TTFT.P50})
 		n++
 	}
 	return n, nil

@@ -3,7 +3,6 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -79,14 +78,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 
 // redactedTarget is the target as reports show it: no credentials.
 func redactedTarget(t *config.Target) report.Target {
-	u, err := url.Parse(t.URL)
-	shown := t.URL
-	if err == nil {
-		u.User = nil
-		u.RawQuery = ""
-		shown = u.String()
-	}
-	return report.Target{Name: t.Name, URL: shown, API: t.API, Model: t.Model}
+	return report.Target{Name: t.Name, URL: report.RedactURL(t.URL), API: t.API, Model: t.Model}
 }
 
 // runWindow executes a window and returns its report. Setup errors yield a

@@ -100,7 +100,7 @@ func LegacyAPI(endpointType string, legacy bool) (API, error) {
 	}
 	if legacy {
 		if c, ok := a.(openAIChat); ok {
-			return openAICompletions{vllm: c.vllm}, nil
+			return openAICompletions(c), nil
 		}
 	}
 	return a, nil

@@ -96,7 +96,7 @@ func TestSendOutcomes(t *testing.T) {
 			outcome: result.StreamError, status: 200, reason: "batcher"},
 		{name: "429 with Retry-After", handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "3")
-			http.Error(w, `{"error":"rate limited"}`, 429)
+			http.Error(w, `{"error":"rate limited"}`, http.StatusTooManyRequests)
 		}), api: "openai-chat", outcome: result.HTTP4xx, status: 429, reason: "Retry-After 3"},
 		{name: "401", handler: streamHandler(401, "application/json", `{"error":"bad key"}`, 0), api: "openai-chat",
 			outcome: result.HTTP4xx, status: 401, reason: "HTTP 401: {\"error\":\"bad key\"}"},

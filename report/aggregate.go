@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"sort"
 	"sync"
 	"time"
 
@@ -49,13 +48,6 @@ func (s SLO) Met(r *result.Result) bool {
 // that puts request ids in its errors cannot grow the report without limit.
 const maxReasons = 50
 
-// itl sketch range: 1 µs to 1 h at three significant digits.
-const (
-	itlMinMicros = 1
-	itlMaxMicros = 3600 * 1e6
-	itlSigFigs   = 3
-)
-
 // Aggregator folds a window's results into its statistics as they arrive.
 // Per-request figures are kept as one float per measurement (exact
 // quantiles); per-token figures go into an HDR histogram, so memory grows
@@ -97,7 +89,7 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 	a := &Aggregator{
 		slo:        slo,
 		start:      start,
-		itl:        hdr.New(itlMinMicros, itlMaxMicros, itlSigFigs),
+		itl:        newHistogram(),
 		outcomes:   map[result.Outcome]int{},
 		reasons:    map[reasonKey]int{},
 		tokensFrom: map[result.TokenSource]int{},
@@ -179,7 +171,7 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	a.totalOut += int64(r.OutputTokens)
 	a.tokensFrom[r.TokensFrom]++
 	for _, gap := range r.ITL {
-		a.itl.RecordValue(max(gap.Microseconds(), itlMinMicros))
+		a.itl.RecordValue(max(gap.Microseconds(), histLowest))
 	}
 	for _, s := range r.TokensBySecond {
 		a.secondAt(int(s.Second)).tokens += int64(s.Tokens)
@@ -261,16 +253,4 @@ func (a *Aggregator) writeRequest(r *result.Result) {
 }
 
 // sortedReasons returns failure reasons, most frequent first.
-func (a *Aggregator) sortedReasons() []ErrorCount {
-	out := make([]ErrorCount, 0, len(a.reasons))
-	for k, n := range a.reasons {
-		out = append(out, ErrorCount{Outcome: string(k.outcome), Status: k.status, Reason: k.reason, Count: n})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Reason < out[j].Reason
-	})
-	return out
-}
+func (a *Aggregator) sortedReasons() []ErrorCount { return sortReasons(a.reasons) }

@@ -5,6 +5,8 @@ package report
 import (
 	"time"
 
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -34,9 +36,20 @@ type Meta struct {
 	// prober.RunInfo); equal hashes mean the same requests at the same times.
 	WorkloadHash string `json:"workload_hash,omitempty"`
 
-	Warmup       int  `json:"warmup_requests"`
-	WarmupFailed int  `json:"warmup_failed"`
-	DeadlineHit  bool `json:"deadline_hit"`
+	// Shard is set when the window was one replica's share of a window
+	// that several replicas drove together (a load_share schedule).
+	Shard *Shard `json:"shard,omitempty"`
+	// MergedFrom lists the runs a merged report was made of.
+	MergedFrom   []string `json:"merged_from,omitempty"`
+	Warmup       int      `json:"warmup_requests"`
+	WarmupFailed int      `json:"warmup_failed"`
+	DeadlineHit  bool     `json:"deadline_hit"`
+}
+
+// Shard is replica Index (from 0) of Count.
+type Shard struct {
+	Index int `json:"index"`
+	Count int `json:"count"`
 }
 
 // Target names the endpoint measured.
@@ -65,7 +78,14 @@ type Report struct {
 	Summary  Summary        `json:"summary"`
 	Stats    WindowStats    `json:"stats"`
 	Timeline []TimelineStep `json:"timeline"`
-	Errors   []ErrorCount   `json:"errors"`
+	// TimelineStart is the origin of the timeline's seconds: the start of
+	// the measured window, after any warm-up.
+	TimelineStart time.Time    `json:"timeline_start,omitzero"`
+	Errors        []ErrorCount `json:"errors"`
+	// Distributions hold each statistic's full distribution (see
+	// distribution.go), so reports can be merged with exact counts and
+	// percentiles within HdrHistogram's precision.
+	Distributions map[string]string `json:"distributions,omitempty"`
 }
 
 // LegacyThroughput is the old tool's throughput object, in output tokens per second.
@@ -77,17 +97,21 @@ type LegacyThroughput struct {
 
 // Summary holds the window's headline figures.
 type Summary struct {
-	Requests        int            `json:"requests"`
-	Successes       int            `json:"successes"`
-	Failures        int            `json:"failures"`
-	Outcomes        map[string]int `json:"outcomes"`
-	SuccessRate     float64        `json:"success_rate"`
-	SLO             SLOSummary     `json:"slo"`
-	DurationSeconds float64        `json:"duration_seconds"`
-	RPS             float64        `json:"rps"`         // responses per second
-	GoodputRPS      float64        `json:"goodput_rps"` // SLO-meeting requests per second
-	InputTokens     int64          `json:"input_tokens"`
-	OutputTokens    int64          `json:"output_tokens"`
+	Requests    int            `json:"requests"`
+	Successes   int            `json:"successes"`
+	Failures    int            `json:"failures"`
+	Outcomes    map[string]int `json:"outcomes"`
+	SuccessRate float64        `json:"success_rate"`
+	SLO         SLOSummary     `json:"slo"`
+	// FirstSentAt and LastEndAt bound the measured requests; their
+	// difference is the duration every rate is computed over.
+	FirstSentAt     time.Time `json:"first_sent_at,omitzero"`
+	LastEndAt       time.Time `json:"last_end_at,omitzero"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	RPS             float64   `json:"rps"`         // responses per second
+	GoodputRPS      float64   `json:"goodput_rps"` // SLO-meeting requests per second
+	InputTokens     int64     `json:"input_tokens"`
+	OutputTokens    int64     `json:"output_tokens"`
 	// OutputTokensFrom counts successful requests by where their output
 	// token count came from: the server's usage, or counted events.
 	OutputTokensFrom map[string]int `json:"output_tokens_from"`
@@ -150,67 +174,85 @@ func (a *Aggregator) Report(meta Meta) Report {
 			a.encodeErr = err
 		}
 	}
-	duration := 0.0
-	if !a.firstSent.IsZero() && a.lastEnd.After(a.firstSent) {
-		duration = a.lastEnd.Sub(a.firstSent).Seconds()
+	r := Report{Run: meta, Errors: a.sortedReasons(), TimelineStart: a.start}
+	r.Distributions = map[string]string{}
+	for _, d := range distributions {
+		var h *hdr.Histogram
+		if d.name == "itl_seconds" {
+			h = a.itl
+		} else {
+			h = newDistribution(d, *d.values(a))
+		}
+		*d.stats(&r.Stats) = d.summarize(a, h)
+		if h.TotalCount() > 0 {
+			r.Distributions[d.name] = encodeDistribution(h)
+		}
 	}
-	r := Report{Run: meta, Errors: a.sortedReasons()}
-	s := &r.Stats
-	s.TTFT = Summarize(a.ttft)
-	s.TTFTFromSchedule = Summarize(a.ttftSched)
-	s.FirstEvent = Summarize(a.firstEvent)
-	s.TPOT = Summarize(a.tpot)
-	s.E2EPerToken = Summarize(a.e2ePerToken)
-	s.Latency = Summarize(a.latency)
-	s.ScheduleLag = Summarize(a.lag)
-	s.InputTokens = Summarize(a.inTokens)
-	s.OutputTokens = Summarize(a.outTokens)
-	s.ITL = hdrStats(a)
 
 	sum := &r.Summary
 	sum.Requests = a.requests
 	sum.Successes = a.successes
-	sum.Failures = a.requests - a.successes
 	sum.Outcomes = map[string]int{}
 	for _, o := range result.Outcomes {
 		sum.Outcomes[string(o)] = a.outcomes[o]
 	}
-	sum.SuccessRate = ratio(a.successes, a.requests)
 	sum.SLO = SLOSummary{
 		TTFTSeconds: a.slo.TTFT.Seconds(),
 		TPOTSeconds: a.slo.TPOT.Seconds(),
 		E2ESeconds:  a.slo.E2E.Seconds(),
 		Met:         a.sloMet,
-		Attainment:  ratio(a.sloMet, a.requests),
 	}
-	sum.DurationSeconds = duration
+	sum.FirstSentAt, sum.LastEndAt = a.firstSent, a.lastEnd
 	sum.InputTokens, sum.OutputTokens = a.totalIn, a.totalOut
 	sum.OutputTokensFrom = map[string]int{}
 	for k, n := range a.tokensFrom {
 		sum.OutputTokensFrom[string(k)] = n
 	}
+	for i, c := range a.timeline {
+		r.Timeline = append(r.Timeline, TimelineStep{
+			Second: i, Started: c.started, Completed: c.completed, Failed: c.failed, Tokens: c.tokens,
+		})
+	}
+	r.derive()
+	return r
+}
+
+// derive computes every figure that follows from the report's counts,
+// times, timeline and statistics: the rates, the ratios, in-flight counts
+// and the old tool's fields. An aggregated window and a merged one (see
+// Merge) share it, so both define each figure the same way.
+func (r *Report) derive() {
+	sum := &r.Summary
+	sum.Failures = sum.Requests - sum.Successes
+	sum.SuccessRate = ratio(sum.Successes, sum.Requests)
+	sum.SLO.Attainment = ratio(sum.SLO.Met, sum.Requests)
+	duration := 0.0
+	if !sum.FirstSentAt.IsZero() && sum.LastEndAt.After(sum.FirstSentAt) {
+		duration = sum.LastEndAt.Sub(sum.FirstSentAt).Seconds()
+	}
+	sum.DurationSeconds = duration
+	sum.RPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0
 	if duration > 0 {
-		sum.RPS = float64(a.requests) / duration
-		sum.GoodputRPS = float64(a.sloMet) / duration
-		sum.OutputThroughput = float64(a.totalOut) / duration
-		sum.TotalThroughput = float64(a.totalOut+a.totalIn) / duration
+		sum.RPS = float64(sum.Requests) / duration
+		sum.GoodputRPS = float64(sum.SLO.Met) / duration
+		sum.OutputThroughput = float64(sum.OutputTokens) / duration
+		sum.TotalThroughput = float64(sum.OutputTokens+sum.InputTokens) / duration
 	}
 
 	var inFlight int64
-	perSecond := make([]float64, 0, len(a.timeline))
-	for i, c := range a.timeline {
-		inFlight += c.started - c.completed
-		r.Timeline = append(r.Timeline, TimelineStep{
-			Second: i, Started: c.started, Completed: c.completed, Failed: c.failed,
-			InFlight: inFlight, Tokens: c.tokens,
-		})
-		perSecond = append(perSecond, float64(c.tokens))
+	perSecond := make([]float64, 0, len(r.Timeline))
+	for i := range r.Timeline {
+		step := &r.Timeline[i]
+		inFlight += step.Started - step.Completed
+		step.InFlight = inFlight
+		perSecond = append(perSecond, float64(step.Tokens))
 	}
 	sum.PerSecond = Summarize(perSecond) // sorts perSecond
 
-	r.TotalRequestNum = a.requests
+	s := &r.Stats
+	r.TotalRequestNum = sum.Requests
 	r.FailRate = 1 - sum.SuccessRate
-	if a.requests == 0 {
+	if sum.Requests == 0 {
 		r.FailRate = 0
 	}
 	r.TTFT = s.FirstEvent.Legacy()
@@ -224,7 +266,6 @@ func (a *Aggregator) Report(meta Meta) Report {
 	}
 	r.TotalDurationSec = duration
 	r.RPS = sum.RPS
-	return r
 }
 
 // PerRequestError reports a failure writing the per-request file, if any.
@@ -239,21 +280,4 @@ func ratio(n, d int) float64 {
 		return 0
 	}
 	return float64(n) / float64(d)
-}
-
-func hdrStats(a *Aggregator) Stats {
-	h := a.itl
-	if h.TotalCount() == 0 {
-		return Stats{}
-	}
-	const us = 1e-6
-	q := func(p float64) float64 { return float64(h.ValueAtQuantile(p)) * us }
-	return Stats{
-		Count: int(h.TotalCount()),
-		Mean:  h.Mean() * us,
-		Std:   h.StdDev() * us,
-		Min:   float64(h.Min()) * us,
-		Max:   float64(h.Max()) * us,
-		P50:   q(50), P90: q(90), P95: q(95), P99: q(99), P999: q(99.9),
-	}
 }

@@ -1,0 +1,163 @@
+package report
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/result"
+)
+
+// syntheticWindow is n requests with spread-out latencies and a few
+// failures, sent at 20 per second.
+func syntheticWindow(n int) []*result.Result {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var out []*result.Result
+	for i := range n {
+		sent := at(i * 50)
+		if i%17 == 5 {
+			out = append(out, &result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(20 * time.Millisecond),
+				Outcome: result.HTTP5xx, Status: 503, Reason: "HTTP 503: overloaded"})
+			continue
+		}
+		ttft := time.Duration(80+rng.IntN(400)) * time.Millisecond
+		tokens := 5 + rng.IntN(60)
+		r := &result.Result{Index: i, Intended: sent, Sent: sent, Headers: sent.Add(ttft), FirstEvent: sent.Add(ttft),
+			FirstContent: sent.Add(ttft), Outcome: result.Success, Status: 200, InputTokens: 100 + rng.IntN(50),
+			OutputTokens: tokens, TokensFrom: result.TokensFromUsage, ContentEvents: tokens}
+		end := r.FirstContent
+		for range tokens - 1 {
+			gap := time.Duration(10+rng.IntN(30)) * time.Millisecond
+			r.ITL = append(r.ITL, gap)
+			end = end.Add(gap)
+		}
+		r.End = end
+		r.TokensBySecond = []result.SecondTokens{{Second: int32(end.Sub(base) / time.Second), Tokens: int32(tokens)}}
+		out = append(out, r)
+	}
+	return out
+}
+
+func TestMergeMatchesOneWindow(t *testing.T) {
+	slo := SLO{TTFT: 300 * time.Millisecond}
+	results := syntheticWindow(600)
+	whole := NewAggregator(base, slo, nil)
+	parts := []*Aggregator{NewAggregator(base, slo, nil), NewAggregator(base, slo, nil), NewAggregator(base, slo, nil)}
+	for _, r := range results {
+		whole.Add(r)
+		parts[r.Index%3].Add(r)
+	}
+	want := whole.Report(Meta{ID: "whole", Status: StatusFinished, Target: Target{Name: "t"}, Workload: "w"})
+	var reports []*Report
+	for i, a := range parts {
+		r := a.Report(Meta{ID: string(rune('a' + i)), Status: StatusFinished, Target: Target{Name: "t"}, Workload: "w",
+			Shard: &Shard{Index: i, Count: 3}})
+		// Through JSON, as `inferno report merge` reads them.
+		b, _ := json.Marshal(r)
+		var back Report
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		reports = append(reports, &back)
+	}
+	got, err := Merge("merged", reports)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Summary.Requests != want.Summary.Requests || got.Summary.Successes != want.Summary.Successes ||
+		got.Summary.SLO.Met != want.Summary.SLO.Met || got.Summary.OutputTokens != want.Summary.OutputTokens ||
+		got.Summary.Outcomes["http_5xx"] != want.Summary.Outcomes["http_5xx"] {
+		t.Errorf("counts: got %+v\nwant %+v", got.Summary, want.Summary)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want float64
+	}{
+		{"duration", got.Summary.DurationSeconds, want.Summary.DurationSeconds},
+		{"rps", got.Summary.RPS, want.Summary.RPS},
+		{"goodput", got.Summary.GoodputRPS, want.Summary.GoodputRPS},
+		{"throughput", got.Summary.OutputThroughput, want.Summary.OutputThroughput},
+		{"attainment", got.Summary.SLO.Attainment, want.Summary.SLO.Attainment},
+		{"legacy throughput max", got.Throughput.Max, want.Throughput.Max},
+	} {
+		if math.Abs(f.got-f.want) > 1e-9 {
+			t.Errorf("%s: merged %v, one window %v", f.name, f.got, f.want)
+		}
+	}
+	for _, d := range distributions {
+		g, w := *d.stats(&got.Stats), *d.stats(&want.Stats)
+		if g.Count != w.Count || !near(g.Mean, w.Mean, 1e-9) || !near(g.Std, w.Std, 1e-6) || g.Min != w.Min || g.Max != w.Max {
+			t.Errorf("%s: merged %+v\none window %+v", d.name, g, w)
+		}
+		// Percentiles: HdrHistogram's value is within 0.1% of a value at the
+		// percentile's rank, where the exact one interpolates between
+		// neighbours. ITL is a histogram in both, so the two are equal.
+		for _, p := range []struct{ q, got, want float64 }{{0.5, g.P50, w.P50}, {0.9, g.P90, w.P90}, {0.99, g.P99, w.P99}} {
+			if d.values == nil {
+				if p.got != p.want {
+					t.Errorf("%s p%v: merged %v, one window %v", d.name, p.q*100, p.got, p.want)
+				}
+				continue
+			}
+			sorted := *d.values(whole) // sorted by Report
+			rank := p.q * float64(len(sorted)-1)
+			lo, hi := sorted[int(math.Floor(rank))], sorted[min(int(math.Ceil(rank))+1, len(sorted)-1)]
+			if slack := 1 / d.scale; p.got < lo*0.999-slack || p.got > hi*1.001+slack {
+				t.Errorf("%s p%v: merged %v, outside [%v, %v] around the exact %v", d.name, p.q*100, p.got, lo, hi, p.want)
+			}
+		}
+	}
+	if len(got.Timeline) != len(want.Timeline) {
+		t.Fatalf("timeline: %d seconds, want %d", len(got.Timeline), len(want.Timeline))
+	}
+	for i := range want.Timeline {
+		if got.Timeline[i] != want.Timeline[i] {
+			t.Errorf("second %d: merged %+v, one window %+v", i, got.Timeline[i], want.Timeline[i])
+		}
+	}
+	if len(got.Errors) != 1 || got.Errors[0].Count != want.Errors[0].Count {
+		t.Errorf("errors: %+v, want %+v", got.Errors, want.Errors)
+	}
+	if strings.Join(got.Run.MergedFrom, ",") != "a,b,c" || got.Run.Trigger != "merge" {
+		t.Errorf("meta: %+v", got.Run)
+	}
+}
+
+func near(a, b, rel float64) bool { return math.Abs(a-b) <= rel*math.Max(math.Abs(b), 1e-12) }
+
+func TestMergeTimelinesAlignOnWallClock(t *testing.T) {
+	a := &Report{TimelineStart: base, Timeline: []TimelineStep{{Second: 0, Started: 1}, {Second: 1, Started: 2}}}
+	b := &Report{TimelineStart: base.Add(1002 * time.Millisecond), Timeline: []TimelineStep{{Second: 0, Started: 5}}}
+	got, origin := mergeTimelines([]*Report{a, b})
+	if !origin.Equal(base) || len(got) != 2 || got[0].Started != 1 || got[1].Started != 7 {
+		t.Errorf("origin %v, timeline %+v", origin, got)
+	}
+}
+
+func TestMergeRefuses(t *testing.T) {
+	mk := func(id, target, workload string, shard *Shard) *Report {
+		return &Report{Run: Meta{ID: id, Target: Target{Name: target}, Workload: workload, Shard: shard}}
+	}
+	for _, tc := range []struct {
+		name    string
+		reports []*Report
+		want    string
+	}{
+		{"nothing", nil, "no reports"},
+		{"two targets", []*Report{mk("a", "x", "w", nil), mk("b", "y", "w", nil)}, "only one target's"},
+		{"two workloads", []*Report{mk("a", "x", "w", nil), mk("b", "x", "v", nil)}, "only one workload's"},
+		{"same shard twice", []*Report{mk("a", "x", "w", &Shard{0, 2}), mk("b", "x", "w", &Shard{0, 2})}, "both shard 0"},
+		{"shard counts differ", []*Report{mk("a", "x", "w", &Shard{0, 2}), mk("b", "x", "w", &Shard{1, 3})}, "does not match"},
+		{"old report", []*Report{{Run: Meta{ID: "old"}, Summary: Summary{Successes: 3}}}, "no distributions"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Merge("m", tc.reports)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

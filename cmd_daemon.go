@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -32,6 +34,8 @@ type daemonCommand struct {
 	configFile string
 	check      bool
 	web        *web.FlagConfig
+	shardIndex int
+	shardCount int
 }
 
 func newDaemonCommand(app *kingpin.Application) *daemonCommand {
@@ -39,6 +43,10 @@ func newDaemonCommand(app *kingpin.Application) *daemonCommand {
 	c.cmd = app.Command("daemon", "Run the exporter: scheduled windows, /metrics, /probe and the runs API (the default command).").Default()
 	app.Flag("config.file", "Inferno configuration file.").Default("inferno.yml").StringVar(&c.configFile)
 	app.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&c.check)
+	app.Flag("shard.count", "Replicas sharing one configuration: each runs the targets whose names hash to it, and its share of load_share schedules.").
+		Default("1").IntVar(&c.shardCount)
+	app.Flag("shard.index", "This replica's index, from 0 (default: the StatefulSet ordinal at the end of the hostname).").
+		Default("-1").IntVar(&c.shardIndex)
 	c.web = kingpinflag.AddFlags(app, ":9471")
 	return c
 }
@@ -59,6 +67,17 @@ func (c *daemonCommand) execute(logger *slog.Logger) int {
 	if err != nil {
 		logger.Error("cannot load the configuration", "err", err)
 		return 1
+	}
+	index, err := shardIndex(c.shardIndex, c.shardCount, os.Hostname)
+	if err == nil {
+		err = d.SetShard(index, c.shardCount)
+	}
+	if err != nil {
+		logger.Error("cannot place this replica", "err", err)
+		return 1
+	}
+	if c.shardCount > 1 {
+		logger.Info("scaled out", "shard.index", index, "shard.count", c.shardCount)
 	}
 	if err := d.Start(); err != nil {
 		logger.Error("cannot start", "err", err)
@@ -100,4 +119,24 @@ loop:
 	}
 	server.Shutdown(ctx)
 	return code
+}
+
+// statefulSetOrdinal is the ordinal a StatefulSet puts at the end of each
+// pod's hostname (inferno-0, inferno-1, ...).
+var statefulSetOrdinal = regexp.MustCompile(`-([0-9]+)$`)
+
+// shardIndex is --shard.index, or with it unset the hostname's ordinal.
+func shardIndex(flag, count int, hostname func() (string, error)) (int, error) {
+	if flag >= 0 || count <= 1 {
+		return max(flag, 0), nil
+	}
+	host, err := hostname()
+	if err != nil {
+		return 0, fmt.Errorf("--shard.index not set and no hostname: %w", err)
+	}
+	m := statefulSetOrdinal.FindStringSubmatch(host)
+	if m == nil {
+		return 0, fmt.Errorf("--shard.index not set and hostname %q does not end in a StatefulSet ordinal (-0, -1, ...)", host)
+	}
+	return strconv.Atoi(m[1])
 }

@@ -28,6 +28,7 @@ func run(args []string) int {
 	daemonCmd := newDaemonCommand(app)
 	runCmd := newRunCommand(app)
 	simCmd := newSimulateCommand(app)
+	reportCmd := newReportCommand(app)
 
 	cmd, err := app.Parse(args)
 	if err != nil {
@@ -43,6 +44,8 @@ func run(args []string) int {
 		return runCmd.execute(logger)
 	case simCmd.cmd.FullCommand():
 		return simCmd.execute(logger)
+	case reportCmd.merge.FullCommand():
+		return reportCmd.executeMerge()
 	}
 	return 0
 }

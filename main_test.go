@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
 )
 
@@ -105,5 +106,63 @@ func TestRunExitStatus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestShardIndexFromHostname(t *testing.T) {
+	host := func(name string) func() (string, error) { return func() (string, error) { return name, nil } }
+	for _, tc := range []struct {
+		flag, count int
+		host        string
+		want        int
+		wantErr     bool
+	}{
+		{flag: 2, count: 3, host: "anything", want: 2},
+		{flag: -1, count: 1, host: "laptop", want: 0},
+		{flag: -1, count: 3, host: "inferno-2", want: 2},
+		{flag: -1, count: 3, host: "inferno-canary-10", want: 10}, // out of range: SetShard refuses it
+		{flag: -1, count: 3, host: "laptop", wantErr: true},
+	} {
+		got, err := shardIndex(tc.flag, tc.count, host(tc.host))
+		if (err != nil) != tc.wantErr || (err == nil && got != tc.want) {
+			t.Errorf("shardIndex(%d, %d, %q) = %d, %v; want %d (error %v)", tc.flag, tc.count, tc.host, got, err, tc.want, tc.wantErr)
+		}
+	}
+}
+
+func TestReportMergeCommand(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var files []string
+	for i := range 2 {
+		a := report.NewAggregator(start, report.SLO{}, nil)
+		for j := range 5 {
+			sent := start.Add(time.Duration(j) * 100 * time.Millisecond)
+			a.Add(&result.Result{Index: j, Intended: sent, Sent: sent, Headers: sent, FirstEvent: sent.Add(50 * time.Millisecond),
+				FirstContent: sent.Add(time.Duration(50+10*i) * time.Millisecond), End: sent.Add(time.Second),
+				Outcome: result.Success, Status: 200, InputTokens: 10, OutputTokens: 8, ContentEvents: 8})
+		}
+		r := a.Report(report.Meta{ID: report.NewRunID(start.Add(time.Duration(i) * time.Second)), Status: report.StatusFinished,
+			Target: report.Target{Name: "sim"}, Workload: "w", Shard: &report.Shard{Index: i, Count: 3}})
+		path, err := report.Write(dir, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	out := filepath.Join(dir, "merged.json")
+	if code := run(append([]string{"report", "merge", "-o", out}, files...)); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	merged, err := report.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Summary.Requests != 10 || merged.Stats.TTFT.Min != 0.05 || merged.Stats.TTFT.Max != 0.06 || len(merged.Run.MergedFrom) != 2 {
+		t.Errorf("merged: %d requests, TTFT %v..%v, from %v", merged.Summary.Requests, merged.Stats.TTFT.Min, merged.Stats.TTFT.Max, merged.Run.MergedFrom)
+	}
+	// The same replica twice is refused, with a non-zero exit.
+	if code := run([]string{"report", "merge", "-o", out, files[0], files[0]}); code != 1 {
+		t.Errorf("merging one shard twice: exit %d, want 1", code)
 	}
 }

@@ -156,6 +156,10 @@ type Schedule struct {
 	Targets  []string `yaml:"targets"`
 	Workload string   `yaml:"workload"`
 	Jitter   Duration `yaml:"jitter,omitempty"`
+	// LoadShare makes every replica of a scaled-out Inferno (--shard.count)
+	// run this schedule's windows together, each sending its 1/count share
+	// of the load; without it each target's windows run on one replica.
+	LoadShare bool `yaml:"load_share,omitempty"`
 
 	line     int
 	schedule cron.Schedule

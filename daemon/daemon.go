@@ -7,8 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -20,6 +20,7 @@ import (
 
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -37,6 +38,9 @@ type Daemon struct {
 	jobs    map[string]scheduledJob // by job key
 	slots   chan struct{}           // global cap on windows at once
 	running sync.Map                // job key → struct{}: overlap protection
+
+	// shard is this replica's place among scaled-out replicas (see Owns).
+	shard prober.Share
 
 	// windowRunner runs one window; tests replace it to inject failures.
 	windowRunner func(context.Context, *windowJob, *Run) *report.Report
@@ -85,6 +89,37 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 	return d, nil
 }
 
+// SetShard makes this daemon replica index of count (before Start).
+func (d *Daemon) SetShard(index, count int) error {
+	s := prober.Share{Index: index, Count: count}
+	if count < 1 {
+		return fmt.Errorf("shard count must be at least 1, got %d", count)
+	}
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	d.shard = s
+	return nil
+}
+
+// Owns reports whether this replica runs the schedule's windows of the
+// target. Every replica runs a load_share schedule (each its share);
+// otherwise a target belongs to the replica its name hashes to, so n
+// replicas on one config split the targets without talking to each other.
+func (d *Daemon) Owns(s *config.Schedule, target string) bool {
+	if d.shard.Count <= 1 || s.LoadShare {
+		return true
+	}
+	return ShardOf(target, d.shard.Count) == d.shard.Index
+}
+
+// ShardOf is the replica, of count, that a target's windows run on.
+func ShardOf(target string, count int) int {
+	h := fnv.New32a()
+	h.Write([]byte(target))
+	return int(h.Sum32() % uint32(count))
+}
+
 // Config returns the config in force.
 func (d *Daemon) Config() *config.Config {
 	d.mu.Lock()
@@ -113,7 +148,9 @@ func (d *Daemon) Start() error {
 	if cfg.Global.RunOnStart {
 		for _, s := range cfg.Schedules {
 			for _, t := range s.Targets {
-				go d.scheduledWindow(s.Name, t, 0)
+				if d.Owns(s, t) {
+					go d.scheduledWindow(s.Name, t, 0)
+				}
 			}
 		}
 	}
@@ -142,7 +179,9 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 	want := map[string]string{}
 	for _, s := range cfg.Schedules {
 		for _, t := range s.Targets {
-			want[jobKey(s.Name, t)] = fmt.Sprintf("%s|%v", s.Cron, s.Jitter)
+			if d.Owns(s, t) {
+				want[jobKey(s.Name, t)] = fmt.Sprintf("%s|%v", s.Cron, s.Jitter)
+			}
 		}
 	}
 	for key, job := range d.jobs {
@@ -154,7 +193,7 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 	for _, s := range cfg.Schedules {
 		for _, t := range s.Targets {
 			key := jobKey(s.Name, t)
-			if _, ok := d.jobs[key]; ok {
+			if _, ok := d.jobs[key]; ok || !d.Owns(s, t) {
 				continue
 			}
 			name, target, jitter := s.Name, t, time.Duration(s.Jitter)
@@ -182,14 +221,27 @@ func (d *Daemon) scheduledWindow(schedule, targetName string, jitter time.Durati
 	defer d.running.Delete(key)
 	if jitter > 0 {
 		select {
-		case <-time.After(rand.N(jitter)):
+		case <-time.After(jitterFor(key, time.Now(), jitter)):
 		case <-d.ctx.Done():
 			return
 		}
 	}
 	job := &windowJob{ID: report.NewRunID(time.Now()), Trigger: "schedule", Target: t, Workload: w,
 		Global: cfg.Global, Archive: true, Live: true}
+	if s.LoadShare && d.shard.Count > 1 {
+		job.Share = d.shard
+	}
 	d.execute(d.ctx, job)
+}
+
+// jitterFor is the delay of a job's window at tick: spread over [0, jitter)
+// by the job and the tick's second, so different jobs spread out while
+// every replica of a load_share schedule waits the same and their shares
+// still start together.
+func jitterFor(key string, tick time.Time, jitter time.Duration) time.Duration {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%d", key, tick.Unix())
+	return time.Duration(h.Sum64() % uint64(jitter))
 }
 
 func findSchedule(cfg *config.Config, name string) *config.Schedule {

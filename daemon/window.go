@@ -26,6 +26,9 @@ type windowJob struct {
 	Deadline time.Duration
 	// Live, when set, receives each request as it completes.
 	Live bool
+	// Share, when active, makes the window this replica's share of a
+	// window every replica runs (a load_share schedule).
+	Share prober.Share
 }
 
 // buildWindow turns config into a prober window.
@@ -72,6 +75,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 		MaxConcurrency: w.MaxConcurrency,
 		Warmup:         w.Warmup,
 		RequestTimeout: timeout,
+		Share:          j.Share,
 		Progress:       &prober.Progress{},
 	}, nil
 }
@@ -91,6 +95,9 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed,
 		Config: map[string]any{"workload": j.Workload, "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
 			"cost_per_hour": j.Target.CostPerHour},
+	}
+	if j.Share.Count > 1 {
+		meta.Shard = &report.Shard{Index: j.Share.Index, Count: j.Share.Count}
 	}
 	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
 	agg := report.NewAggregator(started, slo, nil)

@@ -42,11 +42,50 @@ type Window struct {
 	Warmup         int
 	RequestTimeout time.Duration
 
+	// Share, when its Count is above 1, makes this window one replica's
+	// part of a window several replicas drive together.
+	Share Share
+
 	// Progress, if set, is updated live as requests start and finish.
 	Progress *Progress
 	// OnStart, if set, is called with the window's start time (after the
 	// warm-up) before the first measured request is sent.
 	OnStart func(start time.Time)
+}
+
+// Share is replica Index (from 0) of Count replicas that drive one window
+// together. Each deals the same schedule (same seed) and keeps every
+// Count-th arrival and conversation from its Index, so the union of the
+// replicas' requests is exactly the window one instance would send, at
+// the same offsets, however the arrivals are spaced (constant, Poisson,
+// replay, synthesizer). Closed-loop concurrency is split as evenly as it
+// divides, and the request cap the same way as the arrivals.
+type Share struct {
+	Index, Count int
+}
+
+func (s Share) active() bool { return s.Count > 1 }
+
+// mine reports whether the schedule's i-th arrival is this replica's.
+func (s Share) mine(i int64) bool { return !s.active() || i%int64(s.Count) == int64(s.Index) }
+
+// part is this replica's part of n: how many of 0..n-1 it keeps.
+func (s Share) part(n int) int {
+	if !s.active() || n <= 0 {
+		return n
+	}
+	if s.Index >= n%s.Count {
+		return n / s.Count
+	}
+	return n/s.Count + 1
+}
+
+// Validate checks the share's numbers.
+func (s Share) Validate() error {
+	if s.Count < 0 || (s.Count > 0 && (s.Index < 0 || s.Index >= s.Count)) {
+		return fmt.Errorf("share %d of %d: the index must be from 0 to count-1", s.Index, s.Count)
+	}
+	return nil
 }
 
 // Progress is a window's live state, safe to read while it runs.
@@ -87,6 +126,9 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	if _, paired := w.Arrival.(dataset.Paired); paired && w.Warmup > 0 {
 		return RunInfo{}, errors.New("no warm-up with a replay: each conversation belongs to its timestamp")
 	}
+	if err := w.Share.Validate(); err != nil {
+		return RunInfo{}, err
+	}
 	if w.Progress == nil {
 		w.Progress = &Progress{}
 	}
@@ -106,7 +148,11 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 		wctx, stop = context.WithDeadlineCause(wctx, info.Start.Add(w.Deadline), errWindowDeadline)
 		defer stop()
 	}
-	st := &windowState{start: info.Start, sink: sink, limit: int64(w.Requests), hash: sha256.New()}
+	st := &windowState{start: info.Start, sink: sink, limit: int64(w.Share.part(w.Requests)), share: w.Share, hash: sha256.New()}
+	if w.Share.active() && w.Requests > 0 && st.limit == 0 {
+		// A cap smaller than the replica count leaves this replica nothing.
+		st.limit = -1
+	}
 	var inFlight sync.WaitGroup
 	switch a := w.Arrival.(type) {
 	case dataset.Staged:
@@ -160,8 +206,10 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 type windowState struct {
 	start  time.Time
 	sink   func(*result.Result)
-	limit  int64        // request cap; 0 for none
+	limit  int64        // request cap; 0 for none, -1 for nothing to send
 	taken  atomic.Int64 // requests reserved so far
+	share  Share
+	dealt  int64 // arrivals dealt so far, this replica's and others'; scheduling goroutines only
 	hash   hash.Hash    // written by the scheduling goroutine(s) only, under hashMu
 	hashMu sync.Mutex
 }
@@ -169,20 +217,29 @@ type windowState struct {
 // take reserves the next request's index, unless the cap is reached.
 func (s *windowState) take() (int, bool) {
 	n := s.taken.Add(1)
-	if s.limit > 0 && n > s.limit {
+	if s.limit != 0 && n > s.limit {
 		return 0, false
 	}
 	return int(n - 1), true
 }
 
-func (s *windowState) full() bool { return s.limit > 0 && s.taken.Load() >= s.limit }
+func (s *windowState) full() bool { return s.limit != 0 && s.taken.Load() >= s.limit }
 
 func (s *windowState) sent() int {
 	n := s.taken.Load()
-	if s.limit > 0 && n > s.limit {
-		n = s.limit
+	if s.limit != 0 && n > s.limit {
+		n = max(s.limit, 0)
 	}
 	return int(n)
+}
+
+// deal reports whether the next arrival (or conversation) of the schedule
+// is this replica's. Every arrival is dealt, so each replica's schedule
+// stays in step with the one they share.
+func (s *windowState) deal() bool {
+	i := s.dealt
+	s.dealt++
+	return s.share.mine(i)
 }
 
 // record adds a scheduled conversation to the workload hash.
@@ -233,7 +290,8 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
 	var slots chan struct{}
 	if w.MaxConcurrency > 0 {
-		slots = make(chan struct{}, w.MaxConcurrency)
+		// Each replica's client holds its part of the cap.
+		slots = make(chan struct{}, max(st.share.part(w.MaxConcurrency), 1))
 	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -247,6 +305,9 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 		conv, ok := w.Source.Next()
 		if !ok || len(conv.Turns) == 0 {
 			return
+		}
+		if !st.deal() {
+			continue
 		}
 		intended := st.start.Add(offset)
 		if wait := time.Until(intended); wait > 0 {
@@ -294,6 +355,9 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 			return dataset.Conversation{}, 0, false
 		}
 		conv, ok := w.Source.Next()
+		for ok && !st.deal() {
+			conv, ok = w.Source.Next()
+		}
 		if !ok || len(conv.Turns) == 0 {
 			return dataset.Conversation{}, 0, false
 		}
@@ -303,6 +367,15 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 		}
 		st.record(0, false, conv)
 		return conv, index, true
+	}
+	if n = st.share.part(n); n == 0 && !until.IsZero() {
+		// No worker of this stage is this replica's; the next stage
+		// still starts on time.
+		select {
+		case <-time.After(time.Until(until)):
+		case <-ctx.Done():
+		}
+		return
 	}
 	var wg sync.WaitGroup
 	for range n {

@@ -253,3 +253,76 @@ func TestWorkloadHash(t *testing.T) {
 		t.Errorf("hashes %s, %s (same seed), %s (other seed)", a, b, c)
 	}
 }
+
+// TestWindowShare runs a window whole and as three shares: the shares'
+// requests together are the whole window's, at the same offsets.
+func TestWindowShare(t *testing.T) {
+	offsets := func(arrival dataset.ArrivalSpec, requests int, share Share) (map[time.Duration]int, int64) {
+		srv := &countingServer{}
+		w := newWindow(t, srv, arrival)
+		w.Requests, w.Share = requests, share
+		c := &collector{}
+		info, err := w.Run(context.Background(), c.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[time.Duration]int{}
+		for _, r := range c.results {
+			if !r.Succeeded() {
+				t.Errorf("request failed: %s", r.Reason)
+			}
+			got[r.Intended.Sub(info.Start).Round(time.Microsecond)]++
+		}
+		return got, srv.peak.Load()
+	}
+	for _, tc := range []struct {
+		name     string
+		arrival  dataset.ArrivalSpec
+		requests int
+	}{
+		{"poisson", dataset.ArrivalSpec{Kind: "poisson", Rate: 400}, 50},
+		{"gamma", dataset.ArrivalSpec{Kind: "gamma", Rate: 400, Burstiness: 0.5}, 31},
+		{"cap below the replica count", dataset.ArrivalSpec{Kind: "constant", Rate: 400}, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			whole, _ := offsets(tc.arrival, tc.requests, Share{})
+			union := map[time.Duration]int{}
+			total := 0
+			for i := range 3 {
+				part, _ := offsets(tc.arrival, tc.requests, Share{Index: i, Count: 3})
+				if want := (Share{Index: i, Count: 3}).part(tc.requests); len(part) != want {
+					t.Errorf("share %d sent %d requests, want %d", i, len(part), want)
+				}
+				for k, n := range part {
+					union[k] += n
+					total += n
+				}
+			}
+			if total != tc.requests || len(union) != len(whole) {
+				t.Fatalf("shares sent %d requests at %d offsets; whole window %d at %d", total, len(union), tc.requests, len(whole))
+			}
+			for k, n := range whole {
+				if union[k] != n {
+					t.Errorf("offset %v: %d requests from the shares, %d from the whole window", k, union[k], n)
+				}
+			}
+		})
+	}
+	t.Run("closed loop splits the concurrency", func(t *testing.T) {
+		spec := dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 5}
+		for i, want := range []int64{2, 2, 1} {
+			srv := &countingServer{delay: 20 * time.Millisecond}
+			w := newWindow(t, srv, spec)
+			w.Requests, w.Share = 12, Share{Index: i, Count: 3}
+			if _, err := w.Run(context.Background(), func(*result.Result) {}); err != nil {
+				t.Fatal(err)
+			}
+			if srv.peak.Load() != want || srv.seen.Load() != 4 {
+				t.Errorf("share %d: peak %d in flight, %d requests; want %d and 4", i, srv.peak.Load(), srv.seen.Load(), want)
+			}
+		}
+	})
+	if err := (Share{Index: 3, Count: 3}).Validate(); err == nil {
+		t.Error("share 3 of 3 accepted")
+	}
+}

@@ -50,15 +50,23 @@ func Write(dir string, r *Report) (string, error) {
 	if !ValidRunID(r.Run.ID) {
 		return "", fmt.Errorf("write report: invalid run id %q", r.Run.ID)
 	}
-	b, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return "", fmt.Errorf("encode report %s: %w", r.Run.ID, err)
-	}
 	path := filepath.Join(dir, FileName(r.Run.ID))
-	if err := WriteFileAtomic(path, append(b, '\n')); err != nil {
-		return "", fmt.Errorf("write report %s: %w", r.Run.ID, err)
+	if err := WriteFile(path, r); err != nil {
+		return "", err
 	}
 	return path, nil
+}
+
+// WriteFile stores the report at path atomically.
+func WriteFile(path string, r *Report) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode report %s: %w", r.Run.ID, err)
+	}
+	if err := WriteFileAtomic(path, append(b, '\n')); err != nil {
+		return fmt.Errorf("write report %s: %w", r.Run.ID, err)
+	}
+	return nil
 }
 
 // Read loads an archived report.

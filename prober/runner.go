@@ -209,8 +209,8 @@ type windowState struct {
 	limit  int64        // request cap; 0 for none, -1 for nothing to send
 	taken  atomic.Int64 // requests reserved so far
 	share  Share
-	dealt  int64 // arrivals dealt so far, this replica's and others'; scheduling goroutines only
-	hash   hash.Hash    // written by the scheduling goroutine(s) only, under hashMu
+	dealt  int64     // arrivals dealt so far, this replica's and others'; scheduling goroutines only
+	hash   hash.Hash // written by the scheduling goroutine(s) only, under hashMu
 	hashMu sync.Mutex
 }
 

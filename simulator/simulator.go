@@ -59,6 +59,8 @@ type Server struct {
 	mu    sync.Mutex // guards rng
 	rng   *rand.Rand
 	seq   atomic.Int64
+	// metrics are vLLM's server-side metrics, served on /metrics.
+	metrics *serverMetrics
 }
 
 // New returns a simulator with cfg, filling defaults.
@@ -75,7 +77,7 @@ func New(cfg Config) *Server {
 	if cfg.FaultStatus == 0 {
 		cfg.FaultStatus = http.StatusInternalServerError
 	}
-	s := &Server{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed))}
+	s := &Server{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), metrics: newServerMetrics(cfg.Model)}
 	if cfg.MaxConcurrency > 0 {
 		s.slots = make(chan struct{}, cfg.MaxConcurrency)
 	}
@@ -114,8 +116,12 @@ const (
 // ServeHTTP routes by path. The /v1 prefix is optional for every
 // protocol, so one base URL works whichever API a client speaks.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	switch {
+	case r.URL.Path == "/metrics":
+		s.metrics.handler.ServeHTTP(w, r)
+		return
 	case path == "/health" || path == "/v2/health/ready":
 		w.WriteHeader(http.StatusOK)
 		return
@@ -163,7 +169,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.stream(w, r, proto, plan)
+	s.metrics.running.Inc()
+	defer s.metrics.running.Dec()
+	s.stream(w, r, proto, plan, arrived)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
@@ -259,7 +267,9 @@ func intField(m map[string]any, key string) int {
 
 // stream writes the response on an absolute schedule from the start of
 // processing, so write delays never accumulate into the next token.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, p plan) {
+// stream writes the answer; arrived is when the request reached the
+// server, the origin of its server-side TTFT and latency.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, p plan, arrived time.Time) {
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -271,6 +281,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	rc.Flush()
 
 	ctx := r.Context()
+	var last time.Time
 	at := time.Now().Add(p.ttft)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -303,9 +314,17 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 		if err := rc.Flush(); err != nil {
 			return
 		}
+		now := time.Now()
+		if i == 0 {
+			s.metrics.ttft.Observe(now.Sub(arrived).Seconds())
+		} else {
+			s.metrics.tpot.Observe(now.Sub(last).Seconds())
+		}
+		last = now
 	}
 	enc.end(p)
 	rc.Flush()
+	s.metrics.e2e.Observe(time.Since(arrived).Seconds())
 }
 
 // reset aborts the connection with a TCP RST, as a crashed server would.

@@ -175,3 +175,32 @@ func TestRoutingErrors(t *testing.T) {
 		t.Errorf("models: %v %v", resp, err)
 	}
 }
+
+// TestServerMetrics: the simulator exports vLLM's server-side histograms
+// under vLLM's names, with its TTFT where it was configured.
+func TestServerMetrics(t *testing.T) {
+	srv := httptest.NewServer(New(Config{Model: "m1", TTFT: 30 * time.Millisecond, ITL: time.Millisecond}))
+	defer srv.Close()
+	for range 2 {
+		post(t, srv.URL+"/v1/completions", `{"model":"m1","prompt":"a","max_tokens":3,"stream":true}`)
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	text := string(b)
+	for _, want := range []string{
+		`vllm:time_to_first_token_seconds_count{model_name="m1"} 2`,
+		`vllm:time_to_first_token_seconds_bucket{model_name="m1",le="0.02"} 0`,
+		`vllm:time_to_first_token_seconds_bucket{model_name="m1",le="0.04"} 2`,
+		`vllm:time_per_output_token_seconds_count{model_name="m1"} 4`,
+		`vllm:e2e_request_latency_seconds_count{model_name="m1"} 2`,
+		`vllm:num_requests_running{model_name="m1"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}

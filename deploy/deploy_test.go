@@ -26,12 +26,14 @@ func promtool(t *testing.T) string {
 	return path
 }
 
-// TestRules runs `promtool check rules` and the alert unit tests.
+// TestRules runs `promtool check rules`, the alert unit tests and
+// `promtool check config` on the shipped Prometheus configuration.
 func TestRules(t *testing.T) {
 	bin := promtool(t)
 	for _, args := range [][]string{
 		{"check", "rules", "prometheus/rules.yml"},
 		{"test", "rules", "prometheus/rules_test.yml"},
+		{"check", "config", "prometheus/prometheus.yml"},
 	} {
 		out, err := exec.Command(bin, args...).CombinedOutput()
 		if err != nil {

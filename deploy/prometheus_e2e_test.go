@@ -1,0 +1,451 @@
+package deploy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/grafana"
+)
+
+// simulatorTTFT is the built-in simulator's configured TTFT in this test.
+// 70 ms sits in the middle of the (60 ms, 80 ms] bucket of vLLM's
+// boundaries, so a quantile from the classic buckets can be checked to
+// within that bucket.
+const simulatorTTFT = 70 * time.Millisecond
+
+// TestPrometheusEndToEnd runs the real thing: the inferno binary with its
+// built-in simulator, and a real Prometheus (Debian's package) scraping
+// /metrics, /probe and the simulator's vLLM metrics with the shipped
+// configuration and rules. Through Prometheus' HTTP API it checks that
+// every dashboard query and every rule expression parses and returns
+// data, and that the TTFT quantiles match the simulator's latency.
+func TestPrometheusEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Prometheus and the daemon for about a minute")
+	}
+	prometheus, err := exec.LookPath("prometheus")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("prometheus not found; .ci/run installs the prometheus package")
+		}
+		t.Skip("prometheus not installed")
+	}
+	dir := t.TempDir()
+	inferno := filepath.Join(dir, "inferno")
+	if out, err := exec.Command("go", "build", "-o", inferno, "..").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	webAddr, simAddr, promAddr, deadAddr := freePort(t), freePort(t), freePort(t), freePort(t)
+
+	// The daemon: the simulator, a target that refuses connections (so
+	// failures and the endpoint-down alert have data), windows every 2 s.
+	cfgPath := filepath.Join(dir, "inferno.yml")
+	goodConfig := fmt.Sprintf(`global:
+  report_dir: %s
+  run_on_start: true
+  max_concurrent_windows: 4
+simulator: {listen: %s, model: sim, ttft: %v, itl: 5ms, jitter: 0.02}
+targets:
+  - {name: simulator, url: 'http://%s/v1', api: openai-chat, model: sim, cost_per_hour: 2}
+  - {name: dead, url: 'http://%s/v1', api: openai-chat, model: sim}
+workloads:
+  - name: steady
+    dataset: {kind: synthetic, input_tokens: 32, output_tokens: 16}
+    arrival: {kind: poisson, rate: 20}
+    requests: 10
+    deadline: 10s
+    request_timeout: 5s
+    seed: 1
+    slo: {ttft: 150ms}
+  - name: probe
+    dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
+    arrival: {kind: concurrency, concurrency: 2}
+    requests: 4
+schedules:
+  - {name: every-2s, cron: '*/2 * * * * *', targets: [simulator, dead], workload: steady}
+modules:
+  llm_probe: {workload: probe, timeout: 10s}
+`, filepath.Join(dir, "reports"), simAddr, simulatorTTFT, simAddr, deadAddr)
+	os.WriteFile(cfgPath, []byte(goodConfig), 0o644)
+	daemon := start(t, inferno, "--config.file", cfgPath, "--web.listen-address", webAddr)
+	waitHTTP(t, "http://"+webAddr+"/-/ready")
+
+	// A failed reload, so the reload alert's expression has data; the
+	// daemon keeps running on its previous configuration.
+	os.WriteFile(cfgPath, []byte(goodConfig+"bogus_key: 1\n"), 0o644)
+	if resp, err := http.Post("http://"+webAddr+"/-/reload", "", nil); err != nil || resp.StatusCode == http.StatusOK {
+		t.Fatalf("reload of a broken config: %v %v", resp, err)
+	}
+
+	// Prometheus, on the configuration the README documents (the file it
+	// shows), with this test's addresses and faster intervals.
+	promCfg := readmeScrapeConfig(t)
+	for _, r := range [][2]string{
+		{"localhost:9471", webAddr}, {"localhost:8001", simAddr},
+		{"scrape_interval: 15s", "scrape_interval: 1s"}, {"evaluation_interval: 15s", "evaluation_interval: 1s"},
+		{"scrape_interval: 1m", "scrape_interval: 3s"}, {"scrape_timeout: 30s", "scrape_timeout: 3s"},
+	} {
+		if !strings.Contains(promCfg, r[0]) {
+			t.Fatalf("the README's Prometheus configuration no longer has %q; update this test with it", r[0])
+		}
+		promCfg = strings.ReplaceAll(promCfg, r[0], r[1])
+	}
+	promDir := filepath.Join(dir, "prometheus")
+	os.MkdirAll(promDir, 0o755)
+	os.WriteFile(filepath.Join(promDir, "prometheus.yml"), []byte(promCfg), 0o644)
+	os.WriteFile(filepath.Join(promDir, "rules.yml"), firingThresholds(t), 0o644)
+	prom := start(t, prometheus, "--config.file", filepath.Join(promDir, "prometheus.yml"),
+		"--storage.tsdb.path", filepath.Join(promDir, "data"), "--web.listen-address", promAddr)
+	waitHTTP(t, "http://"+promAddr+"/-/ready")
+	api := &promAPI{base: "http://" + promAddr}
+
+	queries := dashboardQueries(t)
+	rules := api.rules(t)
+	for _, r := range rules {
+		queries = append(queries, grafana.Query{Where: r.kind + " " + r.name, Expr: r.query})
+	}
+	// Every query returns data once a few windows and probes have run.
+	var empty []string
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		empty = empty[:0]
+		for _, q := range queries {
+			n, err := api.query(q.Expr)
+			if err != nil {
+				t.Fatalf("%s does not run: %v\n%s", q.Where, err, q.Expr)
+			}
+			if n == 0 {
+				empty = append(empty, q.Where)
+			}
+		}
+		if len(empty) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(2 * time.Second)
+	}
+	if len(empty) > 0 {
+		t.Errorf("no data after 2 minutes for %d of %d queries: %s", len(empty), len(queries), strings.Join(empty, "; "))
+	} else {
+		t.Logf("all %d dashboard and rule queries returned data", len(queries))
+	}
+	for _, r := range api.rules(t) {
+		if r.health != "ok" {
+			t.Errorf("rule %s: health %s: %s", r.name, r.health, r.lastError)
+		}
+	}
+
+	// The recorded quantiles match the simulator's TTFT: within the bucket
+	// from the histograms (Prometheus interpolates inside it), within a few
+	// milliseconds from the last window's exact gauge.
+	lo, hi := 0.06, 0.08
+	for _, q := range []string{
+		`inferno:ttft_seconds:p50_5m{target="simulator"}`,
+		`histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket[1m])))`,
+	} {
+		v := api.scalar(t, q)
+		t.Logf("%s = %.4f s", q, v)
+		if v <= lo || v > hi {
+			t.Errorf("%s = %.4f s, want within the bucket (%v, %v] that holds the simulator's %v", q, v, lo, hi, simulatorTTFT)
+		}
+	}
+	exact := api.scalar(t, `inferno_last_window_ttft_seconds{target="simulator", percentile="p50"}`)
+	if want := simulatorTTFT.Seconds(); exact < want || exact > want+0.010 {
+		t.Errorf("last window TTFT p50 %.4f s, want %.3f s plus at most 10 ms of client and network time", exact, want)
+	}
+	if v := api.scalar(t, `probe_success{job="inferno-probe"}`); v != 1 {
+		t.Errorf("probe_success = %v", v)
+	}
+
+	// Everything started here stops, and leaves no listener behind.
+	prom.stop(t)
+	daemon.stop(t)
+	for _, addr := range []string{webAddr, simAddr, promAddr} {
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			t.Errorf("%s still accepts connections after shutdown", addr)
+		}
+	}
+}
+
+// readmeScrapeConfig returns deploy/prometheus/prometheus.yml after
+// checking that README shows it verbatim, so the test runs what users copy.
+func readmeScrapeConfig(t *testing.T) string {
+	t.Helper()
+	file, err := os.ReadFile("prometheus/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(readme, []byte("```yaml\n"+string(file)+"```")) {
+		t.Fatal("README.md does not show deploy/prometheus/prometheus.yml verbatim in a yaml block")
+	}
+	return string(file)
+}
+
+// firingThresholds is rules.yml with its thresholds set so that every
+// alert's expression holds for this test's healthy and dead targets: an
+// alert whose expression returns data is wired to real series and labels.
+func firingThresholds(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("prometheus/rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Groups []struct {
+			Name  string
+			Rules []map[string]any
+		}
+	}
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	firing := map[string]string{
+		"inferno:threshold:ttft_p95_seconds":         "vector(0)",
+		"inferno:threshold:slo_attainment_objective": "vector(1.01)",
+		"inferno:threshold:failure_ratio":            "vector(-1)",
+		"inferno:threshold:schedule_lag_p99_seconds": "vector(-1)",
+		"inferno:threshold:window_staleness_seconds": "vector(-1)",
+	}
+	text := string(b)
+	for record, expr := range firing {
+		re := regexp.MustCompile(`(record: ` + regexp.QuoteMeta(record) + `\n\s+expr: )vector\([^)]*\)`)
+		if !re.MatchString(text) {
+			t.Fatalf("rules.yml has no threshold %s of the form vector(N)", record)
+		}
+		text = re.ReplaceAllString(text, "${1}"+expr)
+	}
+	for _, g := range doc.Groups {
+		if g.Name != "inferno-thresholds" {
+			continue
+		}
+		if len(g.Rules) != len(firing) {
+			t.Fatalf("rules.yml has %d thresholds, this test sets %d", len(g.Rules), len(firing))
+		}
+	}
+	return []byte(text)
+}
+
+// dashboardQueries are every dashboard's queries with Grafana's variables
+// filled in as "All" would, and label_values() as the PromQL it stands for.
+func dashboardQueries(t *testing.T) []grafana.Query {
+	t.Helper()
+	files, _ := filepath.Glob("../grafana/dashboards/json/*.json")
+	if len(files) == 0 {
+		t.Fatal("no dashboards found")
+	}
+	labelValues := regexp.MustCompile(`^label_values\((.+),\s*(\w+)\)$`)
+	vars := strings.NewReplacer(`$target`, `.*`, `$model`, `.*`, `$workload`, `.*`, `$__rate_interval`, `30s`)
+	var out []grafana.Query
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		qs, err := grafana.Queries(b)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, q := range qs {
+			if m := labelValues.FindStringSubmatch(q.Expr); m != nil {
+				q.Expr = fmt.Sprintf("count by (%s) (%s)", m[2], m[1])
+			}
+			q.Expr = vars.Replace(q.Expr)
+			if strings.Contains(q.Expr, "$") {
+				t.Fatalf("%s: %s: a variable this test does not fill", f, q.Expr)
+			}
+			q.Where = filepath.Base(f) + ": " + q.Where
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+type promAPI struct{ base string }
+
+type apiResponse struct {
+	Status    string          `json:"status"`
+	Error     string          `json:"error"`
+	ErrorType string          `json:"errorType"`
+	Data      json.RawMessage `json:"data"`
+}
+
+func (p *promAPI) get(path string, params url.Values) (json.RawMessage, error) {
+	resp, err := http.Get(p.base + path + "?" + params.Encode())
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var r apiResponse
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("HTTP %d: %s", resp.StatusCode, b)
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("%s: %s", r.ErrorType, r.Error)
+	}
+	return r.Data, nil
+}
+
+// query runs an instant query and returns how many series it gave.
+func (p *promAPI) query(expr string) (int, error) {
+	data, err := p.get("/api/v1/query", url.Values{"query": {expr}})
+	if err != nil {
+		return 0, err
+	}
+	var d struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	}
+	json.Unmarshal(data, &d)
+	if d.ResultType == "scalar" {
+		return 1, nil
+	}
+	var series []json.RawMessage
+	json.Unmarshal(d.Result, &series)
+	return len(series), nil
+}
+
+// scalar is the value of a query that gives one series.
+func (p *promAPI) scalar(t *testing.T, expr string) float64 {
+	t.Helper()
+	data, err := p.get("/api/v1/query", url.Values{"query": {expr}})
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	var d struct {
+		Result []struct {
+			Value [2]any `json:"value"`
+		} `json:"result"`
+	}
+	json.Unmarshal(data, &d)
+	if len(d.Result) != 1 {
+		t.Fatalf("%s: %d series, want 1", expr, len(d.Result))
+	}
+	s, _ := d.Result[0].Value[1].(string)
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) {
+		t.Fatalf("%s: value %q", expr, s)
+	}
+	return v
+}
+
+type ruleState struct{ kind, name, query, health, lastError string }
+
+func (p *promAPI) rules(t *testing.T) []ruleState {
+	t.Helper()
+	var data json.RawMessage
+	var err error
+	for range 50 { // rules load just after /-/ready
+		if data, err = p.get("/api/v1/rules", nil); err == nil && bytes.Contains(data, []byte(`"rules"`)) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Groups []struct {
+			Rules []struct {
+				Type, Name, Query, Health, LastError string
+			}
+		}
+	}
+	json.Unmarshal(data, &d)
+	var out []ruleState
+	for _, g := range d.Groups {
+		for _, r := range g.Rules {
+			out = append(out, ruleState{kind: r.Type, name: r.Name, query: r.Query, health: r.Health, lastError: r.LastError})
+		}
+	}
+	if len(out) == 0 {
+		t.Fatal("Prometheus loaded no rules")
+	}
+	return out
+}
+
+// process is a command this test started and must stop.
+type process struct {
+	cmd    *exec.Cmd
+	logs   *bytes.Buffer
+	exited chan struct{}
+}
+
+func start(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), logs: &bytes.Buffer{}, exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill() // no-op once stopped
+		<-p.exited
+		if t.Failed() {
+			t.Logf("%s output (last 3 KB):\n%s", filepath.Base(bin), tail(p.logs.String(), 3000))
+		}
+	})
+	return p
+}
+
+// stop ends the process with SIGTERM, as a service manager would.
+func (p *process) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		t.Errorf("%s still running 30 s after SIGTERM", p.cmd.Path)
+		p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func waitHTTP(t *testing.T, url string) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+	}
+	t.Fatalf("%s not ready after 30 s", url)
+}

@@ -1,0 +1,306 @@
+// Package grafana generates Inferno's Grafana dashboards. The JSON under
+// grafana/dashboards/json is what users import or provision; it is written
+// from the definitions here (go test ./grafana -update) so every panel
+// follows the same conventions: a datasource variable, target/model/
+// workload variables in every selector, and sums that leave out
+// `instance`, so scaled-out replicas add up.
+package grafana
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// sel is the label selector every Inferno panel filters by.
+const sel = `target=~"$target", model=~"$model", workload=~"$workload"`
+
+var datasource = map[string]any{"type": "prometheus", "uid": "${datasource}"}
+
+// query is one PromQL expression of a panel.
+type query struct {
+	Expr, Legend string
+	// Format is "heatmap" for bucket series drawn as a heatmap.
+	Format string
+}
+
+// panel is one Grafana panel; Type is timeseries, stat or heatmap.
+type panel struct {
+	Title, Description, Type, Unit string
+	W, H                           int
+	Queries                        []query
+	// Thresholds, when set, colour a stat panel: value → colour steps.
+	Thresholds []step
+	Min, Max   *float64
+}
+
+type step struct {
+	Value *float64
+	Color string
+}
+
+func f(v float64) *float64 { return &v }
+
+// quantiles returns p50/p95/p99 queries over a histogram's buckets.
+func quantiles(metric, by, legendPrefix string) []query {
+	var qs []query
+	for _, q := range []struct{ value, name string }{{"0.5", "p50"}, {"0.95", "p95"}, {"0.99", "p99"}} {
+		qs = append(qs, query{
+			Expr:   fmt.Sprintf(`histogram_quantile(%s, sum by (%sle) (rate(%s_bucket{%s}[$__rate_interval])))`, q.value, by, metric, sel),
+			Legend: legendPrefix + q.name,
+		})
+	}
+	return qs
+}
+
+func variables(targetMulti bool) []any {
+	variable := func(name, label, query string, multi bool) map[string]any {
+		v := map[string]any{
+			"name": name, "label": label, "type": "query", "datasource": datasource,
+			"query":      map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+			"definition": query, "refresh": 2, "sort": 1, "multi": multi, "includeAll": multi,
+		}
+		if multi {
+			v["allValue"] = ".*"
+			v["current"] = map[string]any{"text": "All", "value": "$__all"}
+		}
+		return v
+	}
+	return []any{
+		map[string]any{"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
+			"current": map[string]any{"text": "Prometheus", "value": "prometheus"}},
+		variable("target", "Target", "label_values(inferno_requests_total, target)", targetMulti),
+		variable("model", "Model", `label_values(inferno_requests_total{target=~"$target"}, model)`, true),
+		variable("workload", "Workload", `label_values(inferno_requests_total{target=~"$target", model=~"$model"}, workload)`, true),
+	}
+}
+
+// dashboard lays panels out left to right, wrapping at Grafana's 24 columns.
+func dashboard(uid, title, description string, targetMulti bool, panels []panel) map[string]any {
+	var out []any
+	x, y, rowH := 0, 0, 0
+	for i, p := range panels {
+		if x+p.W > 24 {
+			x, y, rowH = 0, y+rowH, 0
+		}
+		out = append(out, p.json(i+1, x, y))
+		x += p.W
+		rowH = max(rowH, p.H)
+	}
+	return map[string]any{
+		"uid": uid, "title": title, "description": description,
+		"tags":          []string{"inferno", "llm"},
+		"schemaVersion": 39, "version": 1, "editable": true,
+		"time":          map[string]any{"from": "now-6h", "to": "now"},
+		"refresh":       "1m",
+		"timezone":      "",
+		"templating":    map[string]any{"list": variables(targetMulti)},
+		"annotations":   map[string]any{"list": []any{}},
+		"links": []any{map[string]any{"title": "Inferno", "type": "dashboards", "tags": []string{"inferno"},
+			"asDropdown": true, "includeVars": true, "keepTime": true}},
+		"panels": out,
+	}
+}
+
+func (p panel) json(id, x, y int) map[string]any {
+	var targets []any
+	for i, q := range p.Queries {
+		t := map[string]any{"refId": string(rune('A' + i)), "expr": q.Expr, "legendFormat": q.Legend, "datasource": datasource}
+		if q.Format != "" {
+			t["format"] = q.Format
+		}
+		if p.Type == "stat" {
+			t["instant"] = true
+		}
+		targets = append(targets, t)
+	}
+	defaults := map[string]any{"unit": p.Unit}
+	if p.Min != nil {
+		defaults["min"] = *p.Min
+	}
+	if p.Max != nil {
+		defaults["max"] = *p.Max
+	}
+	if len(p.Thresholds) > 0 {
+		var steps []any
+		for _, s := range p.Thresholds {
+			var v any
+			if s.Value != nil {
+				v = *s.Value
+			}
+			steps = append(steps, map[string]any{"value": v, "color": s.Color})
+		}
+		defaults["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
+		defaults["color"] = map[string]any{"mode": "thresholds"}
+	}
+	out := map[string]any{
+		"id": id, "type": p.Type, "title": p.Title, "description": p.Description, "datasource": datasource,
+		"gridPos":     map[string]any{"x": x, "y": y, "w": p.W, "h": p.H},
+		"targets":     targets,
+		"fieldConfig": map[string]any{"defaults": defaults, "overrides": []any{}},
+	}
+	switch p.Type {
+	case "heatmap":
+		out["options"] = map[string]any{
+			"calculate": false, "cellGap": 1,
+			"yAxis":     map[string]any{"unit": p.Unit},
+			"rowsFrame": map[string]any{"layout": "le"},
+			"color":     map[string]any{"mode": "scheme", "scheme": "Oranges", "exponent": 0.5},
+			"tooltip":   map[string]any{"mode": "single", "yHistogram": true},
+		}
+	case "stat":
+		out["options"] = map[string]any{"reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}},
+			"colorMode": "value", "graphMode": "none", "textMode": "value_and_name"}
+	case "timeseries":
+		out["options"] = map[string]any{"legend": map[string]any{"displayMode": "table", "placement": "bottom",
+			"calcs": []string{"lastNotNull", "max"}}, "tooltip": map[string]any{"mode": "multi"}}
+	}
+	return out
+}
+
+// Overview is the board of every target at once.
+func Overview() map[string]any {
+	good, warn, bad := "green", "orange", "red"
+	return dashboard("inferno-overview", "Inferno / Overview",
+		"How fast every LLM endpoint Inferno probes really is: client-side latency from Inferno's histograms, each window's throughput and SLO figures, failures and the prober's own health.",
+		true, []panel{
+			{Title: "TTFT p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
+				Description: "Time to first generated token, as the client sees it, from Inferno's histogram (vLLM's buckets).",
+				Queries:     quantiles("inferno_time_to_first_token_seconds", "target, ", "{{target}} ")},
+			{Title: "TPOT p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
+				Description: "Decode time per output token after the first, per request.",
+				Queries:     quantiles("inferno_time_per_output_token_seconds", "target, ", "{{target}} ")},
+			{Title: "Output throughput", Type: "timeseries", Unit: "tokens/s", W: 8, H: 8,
+				Description: "Output tokens per second over each target's last window.",
+				Queries:     []query{{Expr: `max by (target) (inferno_last_window_output_tokens_per_second{` + sel + `})`, Legend: "{{target}}"}}},
+			{Title: "Requests per second", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
+				Description: "Responses per second over each target's last window.",
+				Queries:     []query{{Expr: `max by (target) (inferno_last_window_requests_per_second{` + sel + `})`, Legend: "{{target}}"}}},
+			{Title: "Goodput", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
+				Description: "Requests per second that met the workload's SLO, over each target's last window.",
+				Queries:     []query{{Expr: `max by (target) (inferno_last_window_goodput_requests_per_second{` + sel + `})`, Legend: "{{target}}"}}},
+			{Title: "SLO attainment", Type: "timeseries", Unit: "percentunit", W: 8, H: 8, Min: f(0), Max: f(1),
+				Description: "Share of the last window's requests that met the SLO, against the objective the alert uses.",
+				Queries: []query{
+					{Expr: `min by (target) (inferno_last_window_slo_attainment_ratio{` + sel + `})`, Legend: "{{target}}"},
+					{Expr: `inferno:threshold:slo_attainment_objective`, Legend: "objective"},
+				}},
+			{Title: "Failure ratio by reason", Type: "timeseries", Unit: "percentunit", W: 8, H: 8, Min: f(0),
+				Description: "Share of requests that failed, by outcome class (http_4xx, http_5xx, timeout, connection_error, stream_error, cancelled).",
+				Queries: []query{{Expr: `sum by (target, outcome) (rate(inferno_requests_total{` + sel + `, outcome!="success"}[$__rate_interval]))
+  / ignoring (outcome) group_left () sum by (target) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`, Legend: "{{target}} {{outcome}}"}}},
+			{Title: "Schedule lag p99", Type: "timeseries", Unit: "s", W: 8, H: 8,
+				Description: "How late requests left against their schedule. Above a few milliseconds the prober is overloaded and understates the load it was asked to send.",
+				Queries: []query{{Expr: `histogram_quantile(0.99, sum by (target, le) (rate(inferno_schedule_lag_seconds_bucket{` + sel + `}[$__rate_interval])))`,
+					Legend: "{{target}}"}}},
+			{Title: "Windows by result", Type: "timeseries", Unit: "short", W: 12, H: 8,
+				Description: "Benchmark windows that succeeded, failed (no request succeeded), were aborted or were skipped because the previous one still ran.",
+				Queries: []query{{Expr: `sum by (target, result) (increase(inferno_windows_total{target=~"$target", workload=~"$workload"}[$__rate_interval]))`,
+					Legend: "{{target}} {{result}}"}}},
+			{Title: "Last window age", Type: "stat", Unit: "s", W: 12, H: 8,
+				Description: "Time since each target's last window ended. It should stay below the schedule's period.",
+				Thresholds:  []step{{nil, good}, {f(3600), warn}, {f(7200), bad}},
+				Queries: []query{{Expr: `time() - max by (target, workload) (inferno_last_window_end_timestamp_seconds{` + sel + `})`,
+					Legend: "{{target}} {{workload}}"}}},
+		})
+}
+
+// Target is the board of one target in detail.
+func Target() map[string]any {
+	last := func(title, metric, percentile string) panel {
+		return panel{Title: title, Type: "stat", Unit: "s", W: 4, H: 4,
+			Description: "From the latest window's report.",
+			Queries:     []query{{Expr: fmt.Sprintf(`max(%s{%s, percentile=%q})`, metric, sel, percentile), Legend: percentile}}}
+	}
+	return dashboard("inferno-target", "Inferno / Target",
+		"One endpoint in detail: latency distributions as heatmaps, the latest window's figures, cost, and the client's TTFT beside vLLM's own.",
+		false, []panel{
+			last("TTFT p50 (last window)", "inferno_last_window_ttft_seconds", "p50"),
+			last("TTFT p99 (last window)", "inferno_last_window_ttft_seconds", "p99"),
+			last("TPOT p50 (last window)", "inferno_last_window_tpot_seconds", "p50"),
+			last("ITL p99 (last window)", "inferno_last_window_itl_seconds", "p99"),
+			{Title: "Output tokens/s (last window)", Type: "stat", Unit: "tokens/s", W: 4, H: 4, Description: "From the latest window's report.",
+				Queries: []query{{Expr: `sum(inferno_last_window_output_tokens_per_second{` + sel + `})`}}},
+			{Title: "Cost per million output tokens", Type: "stat", Unit: "currencyUSD", W: 4, H: 4,
+				Description: "The target's cost_per_hour over its measured output tokens per hour; shown where the config sets a cost.",
+				Queries:     []query{{Expr: `max(inferno_cost_per_million_output_tokens{` + sel + `})`}}},
+			{Title: "TTFT heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
+				Description: "Where the first tokens fell, per interval, from the TTFT histogram's buckets.",
+				Queries: []query{{Expr: `sum by (le) (increase(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval]))`,
+					Legend: "{{le}}", Format: "heatmap"}}},
+			{Title: "ITL heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
+				Description: "Gaps between consecutive generated tokens, per interval.",
+				Queries: []query{{Expr: `sum by (le) (increase(inferno_inter_token_latency_seconds_bucket{` + sel + `}[$__rate_interval]))`,
+					Legend: "{{le}}", Format: "heatmap"}}},
+			{Title: "Client TTFT against vLLM's server TTFT", Type: "timeseries", Unit: "s", W: 12, H: 9,
+				Description: "Where vLLM's own /metrics are scraped too: vllm:time_to_first_token_seconds has the same buckets, so the two quantiles compare bucket for bucket. The gap is what the server cannot see: network, proxies, queueing before the engine.",
+				Queries: []query{
+					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p50"},
+					{Expr: `histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p95"},
+					{Expr: `histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, Legend: "vLLM p50"},
+					{Expr: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, Legend: "vLLM p95"},
+				}},
+			{Title: "End-to-end latency p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 9,
+				Description: "From sending a request to its last byte.",
+				Queries:     quantiles("inferno_request_duration_seconds", "", "")},
+			{Title: "Requests by outcome", Type: "timeseries", Unit: "reqps", W: 12, H: 8,
+				Description: "Requests per second by outcome class.",
+				Queries: []query{{Expr: `sum by (outcome) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`,
+					Legend: "{{outcome}}"}}},
+			{Title: "SLO attainment and failures (last window)", Type: "timeseries", Unit: "percentunit", W: 12, H: 8, Min: f(0), Max: f(1),
+				Description: "Share of the last window's requests that met the SLO, and that failed.",
+				Queries: []query{
+					{Expr: `min(inferno_last_window_slo_attainment_ratio{` + sel + `})`, Legend: "SLO attainment"},
+					{Expr: `max(inferno_last_window_failure_ratio{` + sel + `})`, Legend: "failure ratio"},
+				}},
+		})
+}
+
+// Dashboards are the generated boards by file name.
+func Dashboards() map[string]map[string]any {
+	return map[string]map[string]any{
+		"inferno-overview.json": Overview(),
+		"inferno-target.json":   Target(),
+	}
+}
+
+// Query is one PromQL expression found in a dashboard.
+type Query struct {
+	Where string // panel title and refId, or variable name
+	Expr  string
+}
+
+// Queries lists every PromQL expression in a dashboard's JSON: each panel
+// target's expr and each query variable's query. Tests run them against a
+// real Prometheus.
+func Queries(dashboardJSON []byte) ([]Query, error) {
+	var d struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ RefID, Expr string }
+		}
+		Templating struct {
+			List []struct {
+				Name, Type string
+				Query      any
+			}
+		}
+	}
+	if err := json.Unmarshal(dashboardJSON, &d); err != nil {
+		return nil, err
+	}
+	var out []Query
+	for _, v := range d.Templating.List {
+		if v.Type != "query" {
+			continue
+		}
+		q, _ := v.Query.(map[string]any)
+		expr, _ := q["query"].(string)
+		out = append(out, Query{Where: "variable " + v.Name, Expr: expr})
+	}
+	for _, p := range d.Panels {
+		for _, t := range p.Targets {
+			out = append(out, Query{Where: p.Title + " " + t.RefID, Expr: t.Expr})
+		}
+	}
+	return out, nil
+}

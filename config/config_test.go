@@ -162,3 +162,16 @@ func TestFileDatasets(t *testing.T) {
 		t.Errorf("bad hub repo: %v", err)
 	}
 }
+
+// TestExamples: every configuration under examples/ loads.
+func TestExamples(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "examples", "*.yml"))
+	if len(files) == 0 {
+		t.Fatal("no examples found")
+	}
+	for _, f := range files {
+		if _, err := LoadFile(f); err != nil {
+			t.Errorf("%v", err)
+		}
+	}
+}

@@ -215,3 +215,65 @@ func toStrings(v any) []string {
 	}
 	return out
 }
+
+// TestStatefulSetManifest checks the scale-out variant against the main
+// manifests: the same pod labels (so the Service and monitors select its
+// pods), the ConfigMap it mounts, a volume for every mount, and
+// --shard.count equal to replicas with the index left to the ordinal.
+func TestStatefulSetManifest(t *testing.T) {
+	read := func(path string) map[string]object {
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		out := map[string]object{}
+		for dec := yaml.NewDecoder(f); ; {
+			var o object
+			if err := dec.Decode(&o); err == io.EOF {
+				return out
+			} else if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if o != nil {
+				out[asString(o["kind"])+"/"+asString(dig(o, "metadata", "name"))] = o
+			}
+		}
+	}
+	main, scaled := read("kubernetes/inferno.yaml"), read("kubernetes/inferno-statefulset.yaml")
+	sts, ok := scaled["StatefulSet/inferno"]
+	if !ok {
+		t.Fatal("no StatefulSet/inferno")
+	}
+	svc := main["Service/inferno"]
+	if asString(dig(sts, "spec", "serviceName")) != asString(dig(svc, "metadata", "name")) {
+		t.Errorf("serviceName %v is not the Service", dig(sts, "spec", "serviceName"))
+	}
+	podLabels := dig(sts, "spec", "template", "metadata", "labels").(object)
+	for k, v := range dig(svc, "spec", "selector").(object) {
+		if podLabels[k] != v {
+			t.Errorf("the Service selector %s=%v does not select the StatefulSet's pods", k, v)
+		}
+	}
+	container := dig(sts, "spec", "template", "spec", "containers").([]any)[0].(object)
+	volumes := map[string]bool{}
+	for _, v := range dig(sts, "spec", "template", "spec", "volumes").([]any) {
+		vol := v.(object)
+		volumes[asString(vol["name"])] = true
+		if name := asString(dig(vol, "configMap", "name")); name != "" && main["ConfigMap/"+name] == nil {
+			t.Errorf("ConfigMap %s is not in inferno.yaml", name)
+		}
+	}
+	for _, c := range dig(sts, "spec", "volumeClaimTemplates").([]any) {
+		volumes[asString(dig(c.(object), "metadata", "name"))] = true
+	}
+	for _, m := range container["volumeMounts"].([]any) {
+		if !volumes[asString(m.(object)["name"])] {
+			t.Errorf("mount %v has no volume", m.(object)["name"])
+		}
+	}
+	args := strings.Join(toStrings(container["args"]), " ")
+	if want := fmt.Sprintf("--shard.count=%d", dig(sts, "spec", "replicas")); !strings.Contains(args, want) || strings.Contains(args, "--shard.index") {
+		t.Errorf("args %q: want %s and the index from the pod's ordinal", args, want)
+	}
+}

@@ -96,6 +96,10 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		Config: map[string]any{"workload": j.Workload, "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
 			"cost_per_hour": j.Target.CostPerHour},
 	}
+	if hw := j.Target.Hardware; hw != nil {
+		meta.Hardware = &report.Hardware{GPU: hw.GPU, Count: hw.Count}
+	}
+	meta.CostPerHour = j.Target.CostPerHour
 	if j.Share.Count > 1 {
 		meta.Shard = &report.Shard{Index: j.Share.Index, Count: j.Share.Count}
 	}

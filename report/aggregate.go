@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
+	"sort"
 	"sync"
 	"time"
 
@@ -69,8 +71,20 @@ type Aggregator struct {
 	firstSent, lastEnd          time.Time
 	timeline                    []timelineCounts
 
+	// samples is a uniform reservoir of requests (Algorithm R) for the
+	// TTFT-by-arrival chart; rng is fixed so a report is reproducible.
+	samples []sampleAt
+	rng     *rand.Rand
+
 	perRequest *bufio.Writer
 	encodeErr  error
+}
+
+// sampleAt is a sample before the window's start is final.
+type sampleAt struct {
+	sent time.Time
+	ttft float64
+	ok   bool
 }
 
 type reasonKey struct {
@@ -93,6 +107,7 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 		outcomes:   map[result.Outcome]int{},
 		reasons:    map[reasonKey]int{},
 		tokensFrom: map[result.TokenSource]int{},
+		rng:        rand.New(rand.NewPCG(1, 2)),
 	}
 	if perRequest != nil {
 		a.perRequest = bufio.NewWriter(perRequest)
@@ -140,6 +155,7 @@ func (a *Aggregator) Add(r *result.Result) {
 	if a.slo.Met(r) {
 		a.sloMet++
 	}
+	a.sample(r)
 	if a.perRequest != nil {
 		a.writeRequest(r)
 	}
@@ -176,6 +192,29 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	for _, s := range r.TokensBySecond {
 		a.secondAt(int(s.Second)).tokens += int64(s.Tokens)
 	}
+}
+
+// sample keeps r in the reservoir with the right chance. a.mu held.
+func (a *Aggregator) sample(r *result.Result) {
+	s := sampleAt{sent: r.Sent, ok: r.Succeeded()}
+	if v, ok := r.TTFT(); ok && s.ok {
+		s.ttft = secs(v)
+	}
+	if len(a.samples) < MaxSamples {
+		a.samples = append(a.samples, s)
+	} else if i := a.rng.IntN(a.requests); i < MaxSamples {
+		a.samples[i] = s
+	}
+}
+
+// sortedSamples returns the samples in send order, timed from the start.
+func (a *Aggregator) sortedSamples() []Sample {
+	out := make([]Sample, 0, len(a.samples))
+	for _, s := range a.samples {
+		out = append(out, Sample{Sent: secs(s.sent.Sub(a.start)), TTFT: s.ttft, OK: s.ok})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Sent < out[j].Sent })
+	return out
 }
 
 func (a *Aggregator) addFailure(r *result.Result) {

@@ -113,3 +113,45 @@ func decodeDistribution(encoded string) (*hdr.Histogram, error) {
 	}
 	return h, nil
 }
+
+// CDF returns a statistic's cumulative distribution from the report's
+// histogram: points (value in reported units, share of values at or
+// below it), at most maxPoints of them, evenly thinned. It is empty when
+// the report has no values of that statistic.
+func (r *Report) CDF(name string, maxPoints int) ([][2]float64, error) {
+	var d *distribution
+	for i := range distributions {
+		if distributions[i].name == name {
+			d = &distributions[i]
+		}
+	}
+	if d == nil {
+		return nil, fmt.Errorf("no statistic %q", name)
+	}
+	encoded, ok := r.Distributions[name]
+	if !ok {
+		return nil, nil
+	}
+	h, err := decodeDistribution(encoded)
+	if err != nil {
+		return nil, fmt.Errorf("distribution %s: %w", name, err)
+	}
+	total := float64(h.TotalCount())
+	var points [][2]float64
+	var seen int64
+	for _, bar := range h.Distribution() {
+		if bar.Count == 0 {
+			continue
+		}
+		seen += bar.Count
+		points = append(points, [2]float64{float64(bar.To) / d.scale, float64(seen) / total})
+	}
+	if maxPoints > 1 && len(points) > maxPoints {
+		thin := make([][2]float64, 0, maxPoints)
+		for i := range maxPoints {
+			thin = append(thin, points[i*(len(points)-1)/(maxPoints-1)])
+		}
+		points = thin
+	}
+	return points, nil
+}

@@ -79,6 +79,8 @@ func Merge(id string, reports []*Report) (*Report, error) {
 	}
 	out.Errors = sortReasons(reasons)
 	out.Timeline, out.TimelineStart = mergeTimelines(reports)
+	out.Samples = mergeSamples(reports, out.TimelineStart)
+	meta.Hardware, meta.CostPerHour = first.Run.Hardware, first.Run.CostPerHour
 	if err := mergeStats(out, reports); err != nil {
 		return nil, err
 	}
@@ -228,6 +230,31 @@ func sortReasons(reasons map[reasonKey]int) []ErrorCount {
 	})
 	if len(out) > maxReasons {
 		out = out[:maxReasons]
+	}
+	return out
+}
+
+// mergeSamples puts every replica's samples on the merged timeline and
+// thins them evenly to MaxSamples.
+func mergeSamples(reports []*Report, origin time.Time) []Sample {
+	var all []Sample
+	for _, r := range reports {
+		shift := r.TimelineStart.Sub(origin).Seconds()
+		if r.TimelineStart.IsZero() {
+			shift = 0
+		}
+		for _, s := range r.Samples {
+			s.Sent += shift
+			all = append(all, s)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].Sent < all[j].Sent })
+	if len(all) <= MaxSamples {
+		return all
+	}
+	out := make([]Sample, MaxSamples)
+	for i := range out {
+		out[i] = all[i*len(all)/MaxSamples]
 	}
 	return out
 }

@@ -36,6 +36,11 @@ type Meta struct {
 	// prober.RunInfo); equal hashes mean the same requests at the same times.
 	WorkloadHash string `json:"workload_hash,omitempty"`
 
+	// Hardware and CostPerHour describe what served the target, from its
+	// configuration, for comparisons and cost figures.
+	Hardware    *Hardware `json:"hardware,omitempty"`
+	CostPerHour float64   `json:"cost_per_hour,omitempty"`
+
 	// Shard is set when the window was one replica's share of a window
 	// that several replicas drove together (a load_share schedule).
 	Shard *Shard `json:"shard,omitempty"`
@@ -44,6 +49,12 @@ type Meta struct {
 	Warmup       int      `json:"warmup_requests"`
 	WarmupFailed int      `json:"warmup_failed"`
 	DeadlineHit  bool     `json:"deadline_hit"`
+}
+
+// Hardware is the accelerator a target runs on.
+type Hardware struct {
+	GPU   string `json:"gpu,omitempty"`
+	Count int    `json:"count,omitempty"`
 }
 
 // Shard is replica Index (from 0) of Count.
@@ -86,7 +97,21 @@ type Report struct {
 	// distribution.go), so reports can be merged with exact counts and
 	// percentiles within HdrHistogram's precision.
 	Distributions map[string]string `json:"distributions,omitempty"`
+	// Samples are up to MaxSamples requests (a uniform sample beyond that)
+	// with their send time and TTFT, for the TTFT-by-arrival chart.
+	Samples []Sample `json:"samples,omitempty"`
 }
+
+// Sample is one request: when it was sent (seconds from TimelineStart),
+// its TTFT in seconds (0 when it failed) and whether it succeeded.
+type Sample struct {
+	Sent float64 `json:"sent"`
+	TTFT float64 `json:"ttft,omitempty"`
+	OK   bool    `json:"ok"`
+}
+
+// MaxSamples bounds Report.Samples.
+const MaxSamples = 2000
 
 // LegacyThroughput is the old tool's throughput object, in output tokens per second.
 type LegacyThroughput struct {
@@ -121,6 +146,9 @@ type Summary struct {
 	TotalThroughput float64 `json:"total_tokens_per_second"`
 	// PerSecond summarises the per-second output-token series.
 	PerSecond Stats `json:"output_tokens_per_second_series"`
+	// CostPerMillionOutputTokens is the target's cost per hour over the
+	// output tokens it generated per hour, per million; 0 without a cost.
+	CostPerMillionOutputTokens float64 `json:"cost_per_million_output_tokens,omitempty"`
 }
 
 // SLOSummary is the SLO applied and how the window did against it.
@@ -174,7 +202,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 			a.encodeErr = err
 		}
 	}
-	r := Report{Run: meta, Errors: a.sortedReasons(), TimelineStart: a.start}
+	r := Report{Run: meta, Errors: a.sortedReasons(), TimelineStart: a.start, Samples: a.sortedSamples()}
 	r.Distributions = map[string]string{}
 	for _, d := range distributions {
 		var h *hdr.Histogram
@@ -266,6 +294,10 @@ func (r *Report) derive() {
 	}
 	r.TotalDurationSec = duration
 	r.RPS = sum.RPS
+	sum.CostPerMillionOutputTokens = 0
+	if r.Run.CostPerHour > 0 && sum.OutputThroughput > 0 {
+		sum.CostPerMillionOutputTokens = r.Run.CostPerHour / (sum.OutputThroughput * 3600) * 1e6
+	}
 }
 
 // PerRequestError reports a failure writing the per-request file, if any.

@@ -1,0 +1,80 @@
+package report
+
+import "math"
+
+// Figure is one headline figure of a comparison.
+type Figure struct {
+	Key   string `json:"key"`
+	Label string `json:"label"`
+	Unit  string `json:"unit"` // s, tokens/s, req/s, ratio, currency
+	// LowerIsBetter says which way a difference is an improvement.
+	LowerIsBetter bool `json:"lower_is_better"`
+	value         func(*Report) float64
+}
+
+// Value is the figure for one report.
+func (f Figure) Value(r *Report) float64 { return f.value(r) }
+
+// Figures are the headline figures comparisons show, in order.
+var Figures = []Figure{
+	{"ttft_p50", "TTFT p50", "s", true, func(r *Report) float64 { return r.Stats.TTFT.P50 }},
+	{"ttft_p95", "TTFT p95", "s", true, func(r *Report) float64 { return r.Stats.TTFT.P95 }},
+	{"ttft_p99", "TTFT p99", "s", true, func(r *Report) float64 { return r.Stats.TTFT.P99 }},
+	{"tpot_p50", "TPOT p50", "s", true, func(r *Report) float64 { return r.Stats.TPOT.P50 }},
+	{"tpot_p95", "TPOT p95", "s", true, func(r *Report) float64 { return r.Stats.TPOT.P95 }},
+	{"tpot_p99", "TPOT p99", "s", true, func(r *Report) float64 { return r.Stats.TPOT.P99 }},
+	{"e2e_p50", "E2E latency p50", "s", true, func(r *Report) float64 { return r.Stats.Latency.P50 }},
+	{"e2e_p95", "E2E latency p95", "s", true, func(r *Report) float64 { return r.Stats.Latency.P95 }},
+	{"e2e_p99", "E2E latency p99", "s", true, func(r *Report) float64 { return r.Stats.Latency.P99 }},
+	{"output_tokens_per_second", "Output throughput", "tokens/s", false, func(r *Report) float64 { return r.Summary.OutputThroughput }},
+	{"rps", "Requests per second", "req/s", false, func(r *Report) float64 { return r.Summary.RPS }},
+	{"goodput_rps", "Goodput", "req/s", false, func(r *Report) float64 { return r.Summary.GoodputRPS }},
+	{"slo_attainment", "SLO attainment", "ratio", false, func(r *Report) float64 { return r.Summary.SLO.Attainment }},
+	{"failure_ratio", "Failure ratio", "ratio", true, func(r *Report) float64 { return 1 - r.Summary.SuccessRate }},
+	{"cost_per_million_output_tokens", "Cost per million output tokens", "currency", true,
+		func(r *Report) float64 { return r.Summary.CostPerMillionOutputTokens }},
+}
+
+// Comparison is runs side by side, each figure with its difference from
+// the first run's.
+type Comparison struct {
+	Figures []Figure      `json:"figures"`
+	Runs    []ComparedRun `json:"runs"`
+	Reports []*Report     `json:"-"`
+}
+
+// ComparedRun is one run's column.
+type ComparedRun struct {
+	ID          string             `json:"id"`
+	Target      string             `json:"target"`
+	Workload    string             `json:"workload"`
+	Status      string             `json:"status"`
+	Hardware    *Hardware          `json:"hardware,omitempty"`
+	CostPerHour float64            `json:"cost_per_hour,omitempty"`
+	Values      map[string]float64 `json:"values"`
+	// Relative is (value − first run's value) / first run's value; absent
+	// for the first run and where the first run's value is 0.
+	Relative map[string]float64 `json:"relative,omitempty"`
+}
+
+// Compare builds the comparison of reports, relative to the first.
+func Compare(reports []*Report) Comparison {
+	c := Comparison{Figures: Figures, Reports: reports}
+	for i, r := range reports {
+		run := ComparedRun{ID: r.Run.ID, Target: r.Run.Target.Name, Workload: r.Run.Workload, Status: r.Run.Status,
+			Hardware: r.Run.Hardware, CostPerHour: r.Run.CostPerHour, Values: map[string]float64{}}
+		for _, f := range Figures {
+			run.Values[f.Key] = f.Value(r)
+			if i > 0 {
+				if base := f.Value(reports[0]); base != 0 && !math.IsNaN(base) {
+					if run.Relative == nil {
+						run.Relative = map[string]float64{}
+					}
+					run.Relative[f.Key] = (f.Value(r) - base) / base
+				}
+			}
+		}
+		c.Runs = append(c.Runs, run)
+	}
+	return c
+}

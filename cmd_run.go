@@ -24,6 +24,7 @@ import (
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 )
 
@@ -270,6 +271,8 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	if err != nil {
 		logger.Error("report not written", "err", err)
 		code = exitReportLost
+	} else if _, err := render.WriteReportFile(c.reportDir, &rep); err != nil {
+		logger.Error("HTML report not written; inferno report render makes it from the JSON", "err", err)
 	}
 	if perRequest != nil {
 		if err := finishPerRequest(perRequest, agg, filepath.Join(c.reportDir, report.RequestsFileName(id))); err != nil {

@@ -46,6 +46,10 @@ func run(args []string) int {
 		return simCmd.execute(logger)
 	case reportCmd.merge.FullCommand():
 		return reportCmd.executeMerge()
+	case reportCmd.render.FullCommand():
+		return reportCmd.executeRender()
+	case reportCmd.compare.FullCommand():
+		return reportCmd.executeCompare()
 	}
 	return 0
 }

@@ -50,6 +50,7 @@ type Daemon struct {
 	windows sync.WaitGroup
 	runs    *runs
 	legacy  *legacyTests
+	groups  *groups
 	sim     *http.Server
 }
 
@@ -84,6 +85,9 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		legacy:     newLegacyTests(),
 	}
 	d.windowRunner = d.runWindow
+	if d.groups, err = loadGroups(cfg.Global.ReportDir); err != nil {
+		logger.Warn("cannot read the groups", "err", err)
+	}
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	return d, nil

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -43,6 +44,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", d.handleCancelRun)
 	mux.HandleFunc("GET /{$}", d.handleStatus)
 	d.legacyRoutes(mux)
+	d.compareRoutes(mux)
 	return mux
 }
 
@@ -272,6 +274,8 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "delete report: %v", errors.Unwrap(err))
 			return
 		}
+		// The page beside it goes too; it may never have been written.
+		os.Remove(filepath.Join(filepath.Dir(p), report.HTMLFileName(run.id)))
 	}
 	d.runs.remove(run.id)
 	w.WriteHeader(http.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 )
 
@@ -156,6 +157,11 @@ func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 			d.collector.ReportWriteErrors.Inc()
 			d.logger.Error("report not written; the window's figures are still on /metrics", "run", j.ID, "err", err)
 			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
+		} else if _, err := render.WriteReportFile(j.Global.ReportDir, rep); err != nil {
+			// The JSON is the record; its page can be rendered again from it
+			// (inferno report render, or /reports/<id>).
+			d.collector.ReportWriteErrors.Inc()
+			d.logger.Error("HTML report not written", "run", j.ID, "err", err)
 		}
 	}
 	run.setDone(rep, path)

@@ -41,6 +41,9 @@ func RedactURL(raw string) string {
 // FileName is the report's name in the archive.
 func FileName(id string) string { return "report_" + id + ".json" }
 
+// HTMLFileName is the HTML page's name beside the JSON.
+func HTMLFileName(id string) string { return "report_" + id + ".html" }
+
 // RequestsFileName is the per-request JSONL file's name.
 func RequestsFileName(id string) string { return "requests_" + id + ".jsonl" }
 

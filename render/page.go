@@ -1,0 +1,257 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"path/filepath"
+	"time"
+
+	"github.com/inferno-llm/inferno/report"
+)
+
+// maxCDFPoints bounds each distribution line.
+const maxCDFPoints = 300
+
+// ReportCharts are a report's charts, in page order.
+func ReportCharts(r *report.Report) []Chart {
+	var started, completed, failed, inFlight, tokens [][2]float64
+	for _, s := range r.Timeline {
+		x := float64(s.Second)
+		started = append(started, [2]float64{x, float64(s.Started)})
+		completed = append(completed, [2]float64{x, float64(s.Completed)})
+		failed = append(failed, [2]float64{x, float64(s.Failed)})
+		inFlight = append(inFlight, [2]float64{x, float64(s.InFlight)})
+		tokens = append(tokens, [2]float64{x, float64(s.Tokens)})
+	}
+	cdf := func(name string) [][2]float64 {
+		points, _ := r.CDF(name, maxCDFPoints) // a report without the histogram draws an empty chart
+		return points
+	}
+	var ok, bad [][2]float64
+	for _, s := range r.Samples {
+		if s.OK {
+			ok = append(ok, [2]float64{s.Sent, s.TTFT})
+		} else {
+			bad = append(bad, [2]float64{s.Sent, 0})
+		}
+	}
+	var bars []Bar
+	for _, e := range r.Errors {
+		bars = append(bars, Bar{Label: e.Outcome + ": " + e.Reason, Value: float64(e.Count)})
+	}
+	scatter := []Series{{Name: "succeeded", Points: ok, Dots: true}}
+	if len(bad) > 0 {
+		scatter = append(scatter, Series{Name: "failed (at 0)", Points: bad, Dots: true})
+	}
+	return []Chart{
+		{ID: "requests", Title: "Requests over time", XLabel: "second of the window", YLabel: "requests",
+			Series: []Series{{Name: "started", Points: started}, {Name: "completed", Points: completed},
+				{Name: "failed", Points: failed}, {Name: "in flight", Points: inFlight}}},
+		{ID: "throughput", Title: "Output-token throughput", XLabel: "second of the window", YLabel: "output tokens per second",
+			Series: []Series{{Name: "tokens/s", Points: tokens}}},
+		{ID: "ttft-cdf", Title: "TTFT distribution (CDF)", XLabel: "time to first token (s)", YLabel: "share of requests",
+			Series: []Series{{Name: "TTFT", Points: cdf("ttft_seconds"), Step: true}}, Empty: "no successful request"},
+		{ID: "tpot-cdf", Title: "TPOT and ITL distribution (CDF)", XLabel: "seconds", YLabel: "share",
+			Series: []Series{{Name: "TPOT per request", Points: cdf("tpot_seconds"), Step: true},
+				{Name: "ITL per token gap", Points: cdf("itl_seconds"), Step: true}}, Empty: "no successful request"},
+		{ID: "ttft-scatter", Title: "TTFT by arrival time", XLabel: "sent at (s into the window)", YLabel: "TTFT (s)",
+			Series: scatter, Empty: "no requests"},
+		{ID: "errors", Title: "Errors by reason", Bars: bars, Empty: "no failed requests"},
+	}
+}
+
+// headline is one figure of a page's summary.
+type headline struct{ Label, Value string }
+
+func seconds(v float64) string {
+	switch {
+	case v == 0:
+		return "–"
+	case v < 1:
+		return fmt.Sprintf("%.1f ms", v*1e3)
+	}
+	return fmt.Sprintf("%.3f s", v)
+}
+
+func headlines(r *report.Report) []headline {
+	s, st := r.Summary, r.Stats
+	h := []headline{
+		{"Requests", fmt.Sprintf("%d (%d failed)", s.Requests, s.Failures)},
+		{"Success rate", fmt.Sprintf("%.1f%%", s.SuccessRate*100)},
+		{"TTFT p50 / p95 / p99", seconds(st.TTFT.P50) + " / " + seconds(st.TTFT.P95) + " / " + seconds(st.TTFT.P99)},
+		{"TPOT p50 / p95 / p99", seconds(st.TPOT.P50) + " / " + seconds(st.TPOT.P95) + " / " + seconds(st.TPOT.P99)},
+		{"ITL p50 / p99", seconds(st.ITL.P50) + " / " + seconds(st.ITL.P99)},
+		{"E2E latency p50 / p95 / p99", seconds(st.Latency.P50) + " / " + seconds(st.Latency.P95) + " / " + seconds(st.Latency.P99)},
+		{"Output throughput", fmt.Sprintf("%.1f tokens/s", s.OutputThroughput)},
+		{"Requests per second", fmt.Sprintf("%.2f", s.RPS)},
+		{"Goodput", fmt.Sprintf("%.2f req/s", s.GoodputRPS)},
+		{"SLO attainment", fmt.Sprintf("%.1f%%", s.SLO.Attainment*100)},
+		{"Schedule lag p99", seconds(st.ScheduleLag.P99)},
+		{"Duration", fmt.Sprintf("%.1f s", s.DurationSeconds)},
+	}
+	if s.CostPerMillionOutputTokens > 0 {
+		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})
+	}
+	return h
+}
+
+// Report writes r's page.
+func Report(w io.Writer, r *report.Report) error {
+	config, err := json.MarshalIndent(r.Run, "", "  ")
+	if err != nil {
+		return err
+	}
+	var charts []template.HTML
+	var ids, titles []string
+	for _, c := range ReportCharts(r) {
+		charts = append(charts, c.SVG())
+		ids, titles = append(ids, c.ID), append(titles, c.Title)
+	}
+	return reportPage.Execute(w, map[string]any{
+		"R": r, "Headlines": headlines(r), "Config": string(config), "Charts": figures(ids, titles, charts),
+		"Started": r.Run.StartedAt.UTC().Format(time.RFC3339),
+	})
+}
+
+type figure struct {
+	ID, Title string
+	SVG       template.HTML
+}
+
+func figures(ids, titles []string, svgs []template.HTML) []figure {
+	out := make([]figure, len(ids))
+	for i := range ids {
+		out[i] = figure{ids[i], titles[i], svgs[i]}
+	}
+	return out
+}
+
+// Comparison writes the comparison page: the table of figures with each
+// run's difference from the first, and overlaid charts.
+func Comparison(w io.Writer, c report.Comparison) error {
+	type cell struct {
+		Value, Delta string
+		Better       bool
+		Worse        bool
+	}
+	type row struct {
+		Label string
+		Cells []cell
+	}
+	var rows []row
+	for _, f := range c.Figures {
+		rw := row{Label: f.Label}
+		for i, run := range c.Runs {
+			v := run.Values[f.Key]
+			cl := cell{Value: formatFigure(v, f.Unit)}
+			if d, ok := run.Relative[f.Key]; ok && i > 0 && !math.IsNaN(d) && !math.IsInf(d, 0) {
+				cl.Delta = fmt.Sprintf("%+.1f%%", d*100)
+				improved := (d < 0) == f.LowerIsBetter
+				cl.Better, cl.Worse = d != 0 && improved, d != 0 && !improved
+			}
+			rw.Cells = append(rw.Cells, cl)
+		}
+		rows = append(rows, rw)
+	}
+	var ttft, tpot, tput []Series
+	for i, r := range c.Reports {
+		name := c.Runs[i].ID
+		if t := c.Runs[i].Target; t != "" {
+			name = t + " · " + name
+		}
+		p, _ := r.CDF("ttft_seconds", maxCDFPoints)
+		ttft = append(ttft, Series{Name: name, Points: p, Step: true})
+		p, _ = r.CDF("tpot_seconds", maxCDFPoints)
+		tpot = append(tpot, Series{Name: name, Points: p, Step: true})
+		var tokens [][2]float64
+		for _, s := range r.Timeline {
+			tokens = append(tokens, [2]float64{float64(s.Second), float64(s.Tokens)})
+		}
+		tput = append(tput, Series{Name: name, Points: tokens})
+	}
+	charts := []Chart{
+		{ID: "ttft-cdf", Title: "TTFT distribution (CDF)", XLabel: "time to first token (s)", YLabel: "share of requests", Series: ttft},
+		{ID: "tpot-cdf", Title: "TPOT distribution (CDF)", XLabel: "time per output token (s)", YLabel: "share of requests", Series: tpot},
+		{ID: "throughput", Title: "Output-token throughput", XLabel: "second of the window", YLabel: "output tokens per second", Series: tput},
+	}
+	var figs []figure
+	for _, ch := range charts {
+		figs = append(figs, figure{ch.ID, ch.Title, ch.SVG()})
+	}
+	return comparePage.Execute(w, map[string]any{"C": c, "Rows": rows, "Charts": figs})
+}
+
+func formatFigure(v float64, unit string) string {
+	switch unit {
+	case "s":
+		return seconds(v)
+	case "ratio":
+		return fmt.Sprintf("%.1f%%", v*100)
+	case "currency":
+		if v == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.4g", v)
+	}
+	return fmt.Sprintf("%.2f %s", v, unit)
+}
+
+const style = `<style>
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:24px auto;max-width:1340px;color:#222;background:#f6f7f9}
+h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 10px}
+.meta{color:#555}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:8px}
+.card{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:8px 12px}
+.card b{display:block;font-size:12px;color:#555;font-weight:500}.card span{font-size:17px}
+.charts{display:grid;grid-template-columns:repeat(2,642px);gap:16px}
+figure{margin:0;background:#fff;border:1px solid #dde1e6;border-radius:6px}
+figcaption{display:none}
+svg .title{font-size:15px;font-weight:600;fill:#222}svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#333}
+svg .legend{font-size:11px;fill:#222}svg .empty{font-size:14px;fill:#777}
+svg .grid{stroke:#e4e7eb;stroke-width:1}svg .plot{fill:none;stroke:#9aa1a9}
+pre{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px;overflow:auto;font-size:12px}
+table{border-collapse:collapse;background:#fff}td,th{border:1px solid #dde1e6;padding:5px 10px;text-align:right}
+th:first-child,td:first-child{text-align:left}.better{color:#17803d}.worse{color:#b42318}.delta{font-size:12px;margin-left:6px}
+</style>`
+
+var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Inferno report {{.R.Run.ID}}</title>` + style + `</head><body>
+<h1>Inferno report: {{.R.Run.Target.Name}} · {{.R.Run.Workload}}</h1>
+<p class="meta">Run <code>{{.R.Run.ID}}</code>, {{.R.Run.Status}}{{with .R.Run.Error}} ({{.}}){{end}}; started {{.Started}};
+{{.R.Run.Target.API}} {{.R.Run.Target.Model}} at {{.R.Run.Target.URL}}{{with .R.Run.Hardware}}; {{.Count}}× {{.GPU}}{{end}}{{with .R.Run.Shard}}; shard {{.Index}} of {{.Count}}{{end}}</p>
+<h2>Headline figures</h2>
+<div class="cards">{{range .Headlines}}<div class="card"><b>{{.Label}}</b><span>{{.Value}}</span></div>{{end}}</div>
+<h2>Charts</h2>
+<div class="charts">{{range .Charts}}<figure id="chart-{{.ID}}" data-chart="{{.ID}}"><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>{{end}}</div>
+<h2>Configuration</h2>
+<pre>{{.Config}}</pre>
+</body></html>
+`))
+
+var comparePage = template.Must(template.New("compare").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Inferno comparison</title>` + style + `</head><body>
+<h1>Inferno comparison of {{len .C.Runs}} runs</h1>
+<p class="meta">Differences are relative to the first run; green is better, red worse.</p>
+<table><thead><tr><th>Figure</th>{{range .C.Runs}}<th>{{.Target}} · {{.Workload}}<br><code>{{.ID}}</code>{{with .Hardware}}<br>{{.Count}}× {{.GPU}}{{end}}{{if .CostPerHour}}<br>{{.CostPerHour}}/h{{end}}</th>{{end}}</tr></thead>
+<tbody>{{range .Rows}}<tr><td>{{.Label}}</td>{{range .Cells}}<td>{{.Value}}{{if .Delta}}<span class="delta {{if .Better}}better{{else if .Worse}}worse{{end}}">{{.Delta}}</span>{{end}}</td>{{end}}</tr>{{end}}</tbody></table>
+<h2>Charts</h2>
+<div class="charts">{{range .Charts}}<figure id="chart-{{.ID}}" data-chart="{{.ID}}"><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>{{end}}</div>
+</body></html>
+`))
+
+// WriteReportFile writes r's page as report_<id>.html in dir, atomically.
+func WriteReportFile(dir string, r *report.Report) (string, error) {
+	var buf bytes.Buffer
+	if err := Report(&buf, r); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, report.HTMLFileName(r.Run.ID))
+	if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return "", err
+	}
+	return path, nil
+}

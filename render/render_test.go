@@ -1,0 +1,214 @@
+package render
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"image"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
+)
+
+// sampleReport is a window of 300 requests with spread latencies and a
+// few failures of two kinds.
+func sampleReport(t *testing.T) *report.Report {
+	t.Helper()
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := report.NewAggregator(start, report.SLO{TTFT: 250 * time.Millisecond}, nil)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		sent := start.Add(time.Duration(i) * 40 * time.Millisecond)
+		switch i % 41 {
+		case 7:
+			a.Add(&result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(5 * time.Millisecond), Outcome: result.HTTP5xx,
+				Status: 503, Reason: "HTTP 503: overloaded"})
+			continue
+		case 19:
+			a.Add(&result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(time.Second), Outcome: result.Timeout,
+				Reason: "request timeout after 1s"})
+			continue
+		}
+		ttft := time.Duration(120+rng.IntN(200)) * time.Millisecond
+		r := &result.Result{Index: i, Intended: sent, Sent: sent, Headers: sent.Add(ttft), FirstEvent: sent.Add(ttft),
+			FirstContent: sent.Add(ttft), Outcome: result.Success, Status: 200, InputTokens: 200, OutputTokens: 32,
+			TokensFrom: result.TokensFromUsage, ContentEvents: 32}
+		end := r.FirstContent
+		for range 31 {
+			gap := time.Duration(12+rng.IntN(12)) * time.Millisecond
+			r.ITL = append(r.ITL, gap)
+			end = end.Add(gap)
+		}
+		r.End = end
+		r.TokensBySecond = []result.SecondTokens{{Second: int32(end.Sub(start) / time.Second), Tokens: 32}}
+		a.Add(r)
+	}
+	rep := a.Report(report.Meta{ID: "20260301T100000.000Z-abcdef", Status: report.StatusFinished, StartedAt: start, EndedAt: start.Add(14 * time.Second),
+		Target: report.Target{Name: "llama-a", URL: "http://127.0.0.1:8000/v1", API: "openai-chat", Model: "sim"}, Workload: "steady",
+		Hardware: &report.Hardware{GPU: "H100", Count: 2}, CostPerHour: 6,
+		Config: map[string]any{"workload": map[string]any{"arrival": "poisson"}}})
+	return &rep
+}
+
+func TestReportPage(t *testing.T) {
+	rep := sampleReport(t)
+	var buf bytes.Buffer
+	if err := Report(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, c := range ReportCharts(rep) {
+		if !strings.Contains(page, `data-chart="`+c.ID+`"`) || !strings.Contains(page, ">"+c.Title+"<") {
+			t.Errorf("chart %s (%s) missing from the page", c.ID, c.Title)
+		}
+	}
+	for _, want := range []string{"TTFT p50 / p95 / p99", "2× H100", "Cost per million output tokens", "HTTP 503: overloaded", "llama-a"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	for _, banned := range []string{"<script", "http://cdn", "https://"} {
+		if strings.Contains(page, banned) {
+			t.Errorf("page is not self-contained: it has %q", banned)
+		}
+	}
+}
+
+func TestComparisonPage(t *testing.T) {
+	a, b := sampleReport(t), sampleReport(t)
+	b.Run.ID, b.Run.Target.Name = "20260301T110000.000Z-fedcba", "llama-b"
+	b.Stats.TTFT.P50 = a.Stats.TTFT.P50 * 2
+	var buf bytes.Buffer
+	if err := Comparison(&buf, report.Compare([]*report.Report{a, b})); err != nil {
+		t.Fatal(err)
+	}
+	page := html.UnescapeString(buf.String())
+	// TTFT p50 doubled: +100.0%, worse (lower is better).
+	if !strings.Contains(page, `<span class="delta worse">+100.0%</span>`) || !strings.Contains(page, "llama-b") {
+		t.Errorf("comparison page lacks the TTFT p50 difference: %.2000s", page)
+	}
+}
+
+// chromium finds a headless-capable Chromium.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no chromium; .ci/run installs Debian's chromium package")
+	}
+	t.Skip("chromium not installed")
+	return ""
+}
+
+// TestReportInBrowser loads a report in headless Chromium: the DOM has
+// every chart's title, and in a screenshot every chart's box holds drawn
+// data (coloured marks), not just a blank frame.
+func TestReportInBrowser(t *testing.T) {
+	browser := chromium(t)
+	dir := t.TempDir()
+	rep := sampleReport(t)
+	path, err := WriteReportFile(dir, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const width, height = 1340, 1700
+	flags := []string{"--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--force-device-scale-factor=1",
+		fmt.Sprintf("--window-size=%d,%d", width, height), "--user-data-dir=" + filepath.Join(dir, "profile")}
+
+	// Where each chart is: a copy of the page with a script that writes
+	// the charts' boxes into the DOM (the page itself has no JavaScript).
+	page, _ := os.ReadFile(path)
+	probe := strings.Replace(string(page), "</body>", `<script>
+const boxes = {};
+document.querySelectorAll("figure[data-chart]").forEach(f => {
+  const r = f.querySelector("svg").getBoundingClientRect();
+  boxes[f.dataset.chart] = [r.x, r.y, r.width, r.height];
+});
+const pre = document.createElement("pre"); pre.id = "boxes"; pre.textContent = JSON.stringify(boxes);
+document.body.appendChild(pre);
+</script></body>`, 1)
+	probePath := filepath.Join(dir, "probe.html")
+	os.WriteFile(probePath, []byte(probe), 0o644)
+	dom, err := exec.Command(browser, append(flags, "--dump-dom", "file://"+probePath)...).Output()
+	if err != nil {
+		t.Fatalf("chromium --dump-dom: %v", err)
+	}
+	m := regexp.MustCompile(`<pre id="boxes">(.*?)</pre>`).FindSubmatch(dom)
+	if m == nil {
+		t.Fatalf("no chart boxes in the DOM:\n%s", dom)
+	}
+	var boxes map[string][4]float64
+	if err := json.Unmarshal(m[1], &boxes); err != nil {
+		t.Fatal(err)
+	}
+
+	shot := filepath.Join(dir, "shot.png")
+	if out, err := exec.Command(browser, append(flags, "--screenshot="+shot, "file://"+path)...).CombinedOutput(); err != nil {
+		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range ReportCharts(rep) {
+		if !bytes.Contains(dom, []byte(c.Title)) {
+			t.Errorf("the DOM lacks chart title %q", c.Title)
+		}
+		box, ok := boxes[c.ID]
+		if !ok {
+			t.Errorf("chart %s not laid out", c.ID)
+			continue
+		}
+		rect := image.Rect(int(box[0]), int(box[1]), int(box[0]+box[2]), int(box[1]+box[3]))
+		if !rect.In(img.Bounds()) || rect.Dx() < 100 || rect.Dy() < 100 {
+			t.Errorf("chart %s at %v, outside the %v screenshot or too small", c.ID, rect, img.Bounds())
+			continue
+		}
+		if n := colouredPixels(img, rect); n < 150 {
+			t.Errorf("chart %s at %v has %d coloured pixels: nothing drawn", c.ID, rect, n)
+		} else {
+			t.Logf("chart %s: %d coloured pixels", c.ID, n)
+		}
+	}
+	if t.Failed() {
+		keep := filepath.Join(os.TempDir(), "inferno-report-shot.png")
+		b, _ := os.ReadFile(shot)
+		os.WriteFile(keep, b, 0o644)
+		t.Logf("screenshot kept at %s", keep)
+	}
+}
+
+// colouredPixels counts saturated pixels in r: series colours, where
+// frames, grid lines and text are grey.
+func colouredPixels(img image.Image, r image.Rectangle) int {
+	n := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			hi, lo := max(cr, cg, cb)>>8, min(cr, cg, cb)>>8
+			if hi-lo > 60 {
+				n++
+			}
+		}
+	}
+	return n
+}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,5 +165,44 @@ func TestReportMergeCommand(t *testing.T) {
 	// The same replica twice is refused, with a non-zero exit.
 	if code := run([]string{"report", "merge", "-o", out, files[0], files[0]}); code != 1 {
 		t.Errorf("merging one shard twice: exit %d, want 1", code)
+	}
+}
+
+func TestReportRenderAndCompareCommands(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var files []string
+	for i, ttft := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond} {
+		a := report.NewAggregator(start, report.SLO{}, nil)
+		for j := range 5 {
+			sent := start.Add(time.Duration(j) * 100 * time.Millisecond)
+			a.Add(&result.Result{Index: j, Intended: sent, Sent: sent, Headers: sent, FirstEvent: sent.Add(ttft),
+				FirstContent: sent.Add(ttft), End: sent.Add(time.Second), Outcome: result.Success, Status: 200,
+				InputTokens: 10, OutputTokens: 8, ContentEvents: 8})
+		}
+		r := a.Report(report.Meta{ID: report.NewRunID(start.Add(time.Duration(i) * time.Second)), Status: report.StatusFinished,
+			Target: report.Target{Name: fmt.Sprint("t", i)}, Workload: "w"})
+		path, err := report.Write(dir, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	if code := run([]string{"report", "render", files[0]}); code != 0 {
+		t.Fatalf("render: exit %d", code)
+	}
+	page, err := os.ReadFile(strings.TrimSuffix(files[0], ".json") + ".html")
+	if err != nil || !strings.Contains(string(page), "<svg") {
+		t.Errorf("rendered page: %v", err)
+	}
+	out := filepath.Join(dir, "compare.html")
+	if code := run(append([]string{"report", "compare", "--html", out}, files...)); code != 0 {
+		t.Fatalf("compare: exit %d", code)
+	}
+	if page, err := os.ReadFile(out); err != nil || !strings.Contains(string(page), "+100.0%") && !strings.Contains(string(page), "&#43;100.0%") {
+		t.Errorf("comparison page lacks TTFT's +100%%: %v", err)
+	}
+	if code := run([]string{"report", "render", filepath.Join(dir, "missing.json")}); code == 0 {
+		t.Error("rendering a missing file succeeded")
 	}
 }

@@ -286,7 +286,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
 </head><body>
 <h1>Inferno</h1>
-<p><a href="/metrics">Metrics</a> · <a href="/config">Configuration</a> · <a href="/api/v1/runs">Runs (JSON)</a></p>
+<p><a href="/metrics">Metrics</a> · <a href="/config">Configuration</a> · <a href="/api/v1/runs">Runs (JSON)</a> · <a href="/api/v1/groups">Groups (JSON)</a></p>
 <h2>Targets</h2>
 <table><tr><th>name</th><th>api</th><th>model</th><th>url</th></tr>
 {{range .Targets}}<tr><td>{{.Name}}</td><td>{{.API}}</td><td>{{.Model}}</td><td>{{.URL}}</td></tr>{{end}}</table>
@@ -295,7 +295,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 {{range .Schedules}}<tr><td>{{.Name}}</td><td>{{.Cron}}</td><td>{{.Workload}}</td><td>{{.Targets}}</td><td>{{.Next}}</td></tr>{{end}}</table>
 <h2>Windows</h2>
 <table><tr><th>run</th><th>trigger</th><th>target</th><th>workload</th><th>status</th><th>requests</th><th>failed</th><th>TTFT p50</th><th>output tok/s</th></tr>
-{{range .Runs}}<tr><td><a href="/api/v1/runs/{{.ID}}/report">{{.ID}}</a></td><td>{{.Trigger}}</td><td>{{.Target}}</td><td>{{.Workload}}</td><td>{{.Status}}</td>
+{{range .Runs}}<tr><td><a href="/reports/{{.ID}}">{{.ID}}</a> (<a href="/api/v1/runs/{{.ID}}/report">JSON</a>)</td><td>{{.Trigger}}</td><td>{{.Target}}</td><td>{{.Workload}}</td><td>{{.Status}}</td>
 <td>{{if .Summary}}{{.Summary.Requests}}{{else if .Progress}}{{.Progress.Done}} (in flight {{.Progress.InFlight}}){{end}}</td>
 <td>{{if .Summary}}{{.Summary.Failures}}{{else if .Progress}}{{.Progress.Failed}}{{end}}</td>
 <td>{{.TTFT}}</td><td>{{if .Summary}}{{printf "%.1f" .Summary.OutputThroughput}}{{end}}</td></tr>{{end}}</table>

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -33,8 +34,9 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd.Flag("default-max-tokens", "Output length when a request sets none.").Default("128").IntVar(&c.cfg.DefaultMaxTokens)
 	c.cmd.Flag("eos-rate", "Share of requests that stop early unless they set ignore_eos.").Default("0").Float64Var(&c.cfg.EOSRate)
 	c.cmd.Flag("seed", "Seed for jitter, early stops and faults.").Default("0").Uint64Var(&c.cfg.Seed)
-	c.cmd.Flag("fault", "Fault to inject: status, reset, stall or malformed.").Default("").EnumVar(&c.cfg.Fault,
-		"", simulator.FaultStatus, simulator.FaultReset, simulator.FaultStall, simulator.FaultMalformed)
+	c.cmd.Flag("fault", "Fault to inject: "+strings.Join(simulator.Faults, ", ")+".").Default("").EnumVar(&c.cfg.Fault,
+		append([]string{""}, simulator.Faults...)...)
+	c.cmd.Flag("retry-after", "Retry-After header of --fault=status answers.").StringVar(&c.cfg.RetryAfter)
 	c.cmd.Flag("fault-rate", "Share of requests that get the fault (default 1 when --fault is set).").Default("0").Float64Var(&c.cfg.FaultRate)
 	c.cmd.Flag("fault-status", "HTTP status for --fault=status.").Default("500").IntVar(&c.cfg.FaultStatus)
 	return c

@@ -122,6 +122,9 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "text/event-stream")
+	// No compression: it would hold tokens back in the server's buffer.
+	// Set explicitly, so Go's transport does not ask for gzip itself.
+	req.Header.Set("Accept-Encoding", "identity")
 	return req, nil
 }
 

@@ -1,6 +1,7 @@
 package prober
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -71,7 +72,23 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 			return
 		}
 	}
-	t.readStream(ctx, resp.Body, res, windowStart, keepText)
+	var body io.Reader = resp.Body
+	switch enc := strings.ToLower(resp.Header.Get("Content-Encoding")); enc {
+	case "", "identity":
+	case "gzip":
+		// Not asked for, but readable: measure what the client sees,
+		// compression's buffering included.
+		gz, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			t.fail(ctx, res, result.StreamError, "gzip stream: "+innermost(err))
+			return
+		}
+		body = gz
+	default:
+		t.fail(ctx, res, result.StreamError, fmt.Sprintf("Content-Encoding %q, though identity was asked for", enc))
+		return
+	}
+	t.readStream(ctx, body, res, windowStart, keepText)
 }
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
@@ -246,6 +263,8 @@ func connectionReason(err error) string {
 		return "connection reset before response"
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return "connection closed before response"
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "tls handshake failed: server answered in plain HTTP"
 	case strings.Contains(err.Error(), "tls:"):
 		return "tls handshake failed: " + innermost(err)
 	}

@@ -5,8 +5,13 @@
 package simulator
 
 import (
+	"bytes"
+	"compress/gzip"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -23,7 +28,20 @@ const (
 	FaultReset     = "reset"     // connection reset halfway through the stream
 	FaultStall     = "stall"     // stop sending after the first token, never end
 	FaultMalformed = "malformed" // one event that is not valid JSON
+	FaultDrip        = "drip"         // the stream's bytes one per second
+	FaultNoHeaders   = "no-headers"   // accept the request, never answer
+	FaultContentType = "content-type" // 200 with a JSON body, not an event stream
+	FaultErrorEvent  = "error-event"  // an error object halfway through the stream
+	FaultNoDone      = "no-done"      // end the stream without its terminal [DONE]
+	FaultHugeLine    = "huge-line"    // one 10 MB event line
+	FaultEndless     = "endless"      // tokens forever
+	FaultGzip        = "gzip"         // gzip the stream though no one asked for it
+	FaultRedirect    = "redirect"     // 308 to the same path, then the stream
 )
+
+// Faults lists every fault kind, for flags and errors.
+var Faults = []string{FaultStatus, FaultReset, FaultStall, FaultMalformed, FaultDrip, FaultNoHeaders, FaultContentType,
+	FaultErrorEvent, FaultNoDone, FaultHugeLine, FaultEndless, FaultGzip, FaultRedirect}
 
 // Config sets the simulated server's behaviour.
 type Config struct {
@@ -46,6 +64,8 @@ type Config struct {
 	Fault       string
 	FaultRate   float64 // share of requests that get the fault
 	FaultStatus int     // status for FaultStatus (default 500)
+	// RetryAfter, if set, is sent with FaultStatus answers.
+	RetryAfter string
 
 	// OnRequest, if set, sees every decoded request body (tests use it to
 	// check what the prober sent).
@@ -87,9 +107,10 @@ func New(cfg Config) *Server {
 // Validate checks a configuration.
 func (c Config) Validate() error {
 	switch c.Fault {
-	case FaultNone, FaultStatus, FaultReset, FaultStall, FaultMalformed:
+	case FaultNone, FaultStatus, FaultReset, FaultStall, FaultMalformed, FaultDrip, FaultNoHeaders, FaultContentType,
+		FaultErrorEvent, FaultNoDone, FaultHugeLine, FaultEndless, FaultGzip, FaultRedirect:
 	default:
-		return fmt.Errorf("unknown fault %q (want status, reset, stall or malformed)", c.Fault)
+		return fmt.Errorf("unknown fault %q (want one of %s)", c.Fault, strings.Join(Faults, ", "))
 	}
 	if c.TTFT < 0 || c.ITL < 0 {
 		return fmt.Errorf("ttft and itl must not be negative")
@@ -157,8 +178,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.cfg.OnRequest(r.URL.Path, body)
 	}
 	plan := s.plan(proto, body)
-	if plan.fault == FaultStatus {
+	switch plan.fault {
+	case FaultStatus:
+		if s.cfg.RetryAfter != "" {
+			w.Header().Set("Retry-After", s.cfg.RetryAfter)
+		}
 		writeError(w, s.cfg.FaultStatus, "simulated failure")
+		return
+	case FaultRedirect:
+		if r.URL.Query().Get("redirected") == "" {
+			http.Redirect(w, r, r.URL.Path+"?redirected=1", http.StatusPermanentRedirect)
+			return
+		}
+		plan.fault = FaultNone
+	case FaultNoHeaders:
+		<-r.Context().Done()
+		return
+	case FaultContentType:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id":"cmpl-sim-%d","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hello"}}]}`, plan.id)
 		return
 	}
 	if s.slots != nil {
@@ -273,20 +311,40 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
+	var out io.Writer = w
+	flush := rc.Flush
+	switch p.fault {
+	case FaultGzip:
+		w.Header().Set("Content-Encoding", "gzip")
+		gz := gzip.NewWriter(w)
+		defer gz.Close()
+		out = gz
+		flush = func() error {
+			if err := gz.Flush(); err != nil {
+				return err
+			}
+			return rc.Flush()
+		}
+	case FaultDrip:
+		out = &dripWriter{w: w, rc: rc, ctx: r.Context()}
+	}
 	w.WriteHeader(http.StatusOK)
-	enc := &encoder{w: w, proto: proto, model: s.cfg.Model, id: p.id, created: time.Now().Unix()}
+	enc := &encoder{w: out, proto: proto, model: s.cfg.Model, id: p.id, created: time.Now().Unix()}
 	if proto == chat {
 		enc.role()
 	}
-	rc.Flush()
+	flush()
 
 	ctx := r.Context()
 	var last time.Time
 	at := time.Now().Add(p.ttft)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	if p.fault == FaultEndless {
+		p.outputTokens = math.MaxInt
+	}
 	for i := range p.outputTokens {
-		at = at.Add(p.itl[i])
+		at = at.Add(p.itl[i%len(p.itl)])
 		if wait := time.Until(at); wait > 0 {
 			timer.Reset(wait)
 			select {
@@ -309,9 +367,19 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 			rc.Flush()
 			<-ctx.Done()
 			return
+		case half && p.fault == FaultErrorEvent:
+			fmt.Fprint(out, "data: {\"error\":{\"message\":\"simulated failure mid-stream\",\"code\":500}}\n\n")
+			flush()
+			return
+		case half && p.fault == FaultHugeLine:
+			fmt.Fprint(out, "data: ")
+			out.Write(bytes.Repeat([]byte("x"), 10<<20))
+			fmt.Fprint(out, "\n\n")
+			flush()
+			return
 		}
 		enc.token(i, p.outputTokens)
-		if err := rc.Flush(); err != nil {
+		if err := flush(); err != nil {
 			return
 		}
 		now := time.Now()
@@ -322,9 +390,36 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 		}
 		last = now
 	}
-	enc.end(p)
-	rc.Flush()
+	if p.fault != FaultNoDone {
+		enc.end(p)
+	}
+	flush()
 	s.metrics.e2e.Observe(time.Since(arrived).Seconds())
+}
+
+// dripWriter sends what it is given one byte a second, as a congested or
+// broken proxy might.
+type dripWriter struct {
+	w   io.Writer
+	rc  *http.ResponseController
+	ctx context.Context
+}
+
+func (d *dripWriter) Write(b []byte) (int, error) {
+	for i := range b {
+		if _, err := d.w.Write(b[i : i+1]); err != nil {
+			return i, err
+		}
+		if err := d.rc.Flush(); err != nil {
+			return i + 1, err
+		}
+		select {
+		case <-time.After(time.Second):
+		case <-d.ctx.Done():
+			return i + 1, d.ctx.Err()
+		}
+	}
+	return len(b), nil
 }
 
 // reset aborts the connection with a TCP RST, as a crashed server would.

@@ -23,11 +23,11 @@ import (
 
 // Fault kinds the simulator can inject.
 const (
-	FaultNone      = ""
-	FaultStatus    = "status"    // an error status before the stream
-	FaultReset     = "reset"     // connection reset halfway through the stream
-	FaultStall     = "stall"     // stop sending after the first token, never end
-	FaultMalformed = "malformed" // one event that is not valid JSON
+	FaultNone        = ""
+	FaultStatus      = "status"       // an error status before the stream
+	FaultReset       = "reset"        // connection reset halfway through the stream
+	FaultStall       = "stall"        // stop sending after the first token, never end
+	FaultMalformed   = "malformed"    // one event that is not valid JSON
 	FaultDrip        = "drip"         // the stream's bytes one per second
 	FaultNoHeaders   = "no-headers"   // accept the request, never answer
 	FaultContentType = "content-type" // 200 with a JSON body, not an event stream

@@ -140,6 +140,9 @@ func (d *Daemon) Start() error {
 			return err
 		}
 	}
+	if n := removeTempFiles(cfg.Global.ReportDir); n > 0 {
+		d.logger.Warn("removed temporary files of interrupted writes", "dir", cfg.Global.ReportDir, "files", n)
+	}
 	if n, err := d.runs.loadArchive(cfg.Global.ReportDir); err != nil {
 		d.logger.Warn("cannot read the report archive", "dir", cfg.Global.ReportDir, "err", err)
 	} else {
@@ -362,8 +365,6 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 }
 
 func (d *Daemon) retentionLoop() {
-	tick := time.NewTicker(10 * time.Minute)
-	defer tick.Stop()
 	for {
 		cfg := d.Config()
 		retention := time.Duration(cfg.Global.ReportRetention)
@@ -375,8 +376,14 @@ func (d *Daemon) retentionLoop() {
 				}
 			}
 		}
+		// Prune a few times per retention period, so the archive stays
+		// within about 1.25 periods however short it is set.
+		interval := min(max(retention/4, time.Second), 10*time.Minute)
+		if retention <= 0 {
+			interval = 10 * time.Minute
+		}
 		select {
-		case <-tick.C:
+		case <-time.After(interval):
 		case <-d.ctx.Done():
 			return
 		}

@@ -173,6 +173,9 @@ func (rs *runs) loadArchive(dir string) (int, error) {
 		if err != nil || !report.ValidRunID(rep.Run.ID) {
 			continue // a foreign or damaged file is not ours to list
 		}
+		if rep.Run.Status == report.StatusRunning {
+			markInterrupted(f, rep)
+		}
 		s := rep.Summary
 		rs.add(&Run{id: rep.Run.ID, trigger: rep.Run.Trigger, target: rep.Run.Target.Name, workload: rep.Run.Workload,
 			created: rep.Run.StartedAt, status: rep.Run.Status, err: rep.Run.Error, path: f, summary: &s,
@@ -180,6 +183,31 @@ func (rs *runs) loadArchive(dir string) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// markInterrupted turns the placeholder of a window that was running when
+// the daemon stopped without a shutdown into an aborted report. If the
+// file cannot be rewritten the run is still listed as aborted.
+func markInterrupted(path string, rep *report.Report) {
+	rep.Run.Status = report.StatusAborted
+	rep.Run.Error = "interrupted: Inferno stopped during the window (killed or crashed); its results were lost"
+	if info, err := os.Stat(path); err == nil {
+		rep.Run.EndedAt = info.ModTime()
+	}
+	report.WriteFile(path, rep)
+}
+
+// removeTempFiles deletes temporary files an interrupted atomic write left
+// in dir (report.WriteFileAtomic's ".<name>.tmp-*"); it returns how many.
+func removeTempFiles(dir string) int {
+	files, _ := filepath.Glob(filepath.Join(dir, ".*.tmp-*"))
+	n := 0
+	for _, f := range files {
+		if os.Remove(f) == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // pruneArchive deletes reports older than retention; it returns how many.

@@ -132,15 +132,11 @@ schedules:
 		waitFor(t, "a report from every replica", func() bool {
 			out = out[:0]
 			for _, dir := range dirs {
-				files, _ := filepath.Glob(filepath.Join(dir, "reports", "report_*.json"))
-				if len(files) != 1 {
+				done := finishedReports(filepath.Join(dir, "reports"))
+				if len(done) != 1 {
 					return false
 				}
-				r, err := report.Read(files[0])
-				if err != nil {
-					return false
-				}
-				out = append(out, r)
+				out = append(out, done[0])
 			}
 			return true
 		})

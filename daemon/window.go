@@ -107,6 +107,16 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
 	agg := report.NewAggregator(started, slo, nil)
 
+	if j.Archive {
+		// A placeholder, so a window cut short by kill -9 or a crash is
+		// still in the archive after a restart, and listed as aborted.
+		placeholder := report.Report{Run: meta}
+		placeholder.Run.Status = report.StatusRunning
+		if _, err := report.Write(j.Global.ReportDir, &placeholder); err != nil {
+			d.collector.ReportWriteErrors.Inc()
+			d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
+		}
+	}
 	w, err := buildWindow(ctx, j)
 	if err != nil {
 		meta.Status, meta.Error, meta.EndedAt = report.StatusFailed, err.Error(), time.Now()

@@ -15,6 +15,10 @@ const (
 	StatusFinished = "finished" // the window ran to its end
 	StatusAborted  = "aborted"  // stopped from outside (shutdown, cancel)
 	StatusFailed   = "failed"   // could not run at all
+	// StatusRunning marks the placeholder archived when a window starts.
+	// A report still in that state after a restart belongs to a window the
+	// daemon never finished (killed, crashed, power lost).
+	StatusRunning = "running"
 )
 
 // Meta describes the run a report belongs to. The caller fills it; Config

@@ -3,6 +3,8 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -166,6 +168,9 @@ func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 		if path, err = report.Write(j.Global.ReportDir, rep); err != nil {
 			d.collector.ReportWriteErrors.Inc()
 			d.logger.Error("report not written; the window's figures are still on /metrics", "run", j.ID, "err", err)
+			// Its placeholder would otherwise pass for an interrupted run
+			// after a restart. (Unlinking needs no space on a full disk.)
+			os.Remove(filepath.Join(j.Global.ReportDir, report.FileName(j.ID)))
 			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
 		} else if _, err := render.WriteReportFile(j.Global.ReportDir, rep); err != nil {
 			// The JSON is the record; its page can be rendered again from it

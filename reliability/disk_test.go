@@ -1,0 +1,147 @@
+package reliability
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// mountTmpfs mounts a small tmpfs at dir, or skips the test where this
+// machine does not allow it (mounting needs root with CAP_SYS_ADMIN).
+func mountTmpfs(t *testing.T, dir string, size string) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs here (%v: %s); the full and read-only disk cases need one", err, bytes.TrimSpace(out))
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+}
+
+func remount(t *testing.T, dir, mode string) {
+	t.Helper()
+	if out, err := exec.Command("mount", "-o", "remount,"+mode, dir).CombinedOutput(); err != nil {
+		t.Fatalf("remount %s: %v: %s", mode, err, out)
+	}
+}
+
+// fill writes a file until the disk is full.
+func fill(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := bytes.Repeat([]byte("f"), 4096)
+	for {
+		if _, err := f.Write(chunk); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("filling the disk: %v", err)
+			}
+			return
+		}
+	}
+}
+
+func counter(t *testing.T, reg *prometheus.Registry, name string, labels map[string]string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+	metrics:
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if v, ok := labels[l.GetName()]; ok && v != l.GetValue() {
+					continue metrics
+				}
+			}
+			switch {
+			case m.GetCounter() != nil:
+				total += m.GetCounter().GetValue()
+			case m.GetHistogram() != nil:
+				total += float64(m.GetHistogram().GetSampleCount())
+			case m.GetGauge() != nil:
+				total += m.GetGauge().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+// TestFullAndReadOnlyDisk runs scheduled windows while the report
+// directory fills up, then becomes read-only: each window's figures still
+// reach /metrics, the write-error counter rises, nothing crashes, no
+// report is ever half-written, and writing resumes when space returns.
+func TestFullAndReadOnlyDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs windows for about 15 seconds")
+	}
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	os.MkdirAll(reports, 0o755)
+	mountTmpfs(t, reports, "1m")
+	sim := newSim(t, simulator.Config{TTFT: 2 * time.Millisecond, ITL: time.Millisecond})
+	cfg := writeConfig(t, dir, fmt.Sprintf(`global: {report_dir: %s}
+targets: [{name: sim, url: '%s/v1', model: sim}]
+workloads: [{name: w, dataset: {kind: synthetic, input_tokens: 4, output_tokens: 4}, arrival: {kind: concurrency, concurrency: 2}, requests: 4}]
+schedules: [{name: every-second, cron: '* * * * * *', targets: [sim], workload: w}]
+`, reports, sim.URL))
+	d := startDaemon(t, cfg)
+	reg := d.registry
+	windows := func() float64 {
+		return counter(t, reg, "inferno_windows_total", map[string]string{"result": "success"})
+	}
+	writeErrors := func() float64 { return counter(t, reg, "inferno_report_write_errors_total", nil) }
+	finished := func() int {
+		n := 0
+		for _, r := range archive(t, reports) {
+			if r.Run.Status == report.StatusFinished {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, 10*time.Second, "a first report", func() bool { return finished() > 0 })
+
+	phases := []struct {
+		name  string
+		break_, repair func()
+	}{
+		{"disk full", func() { fill(t, filepath.Join(reports, "filler")) }, func() { os.Remove(filepath.Join(reports, "filler")) }},
+		{"read-only", func() { remount(t, reports, "ro") }, func() { remount(t, reports, "rw") }},
+	}
+	for _, p := range phases {
+		p.break_()
+		w0, e0, ttft0 := windows(), writeErrors(), counter(t, reg, "inferno_time_to_first_token_seconds", nil)
+		waitFor(t, 10*time.Second, p.name+": two more windows", func() bool { return windows() >= w0+2 })
+		if e := writeErrors(); e <= e0 {
+			t.Errorf("%s: report_write_errors_total stayed at %v", p.name, e)
+		}
+		if ttft := counter(t, reg, "inferno_time_to_first_token_seconds", nil); ttft < ttft0+8 {
+			t.Errorf("%s: the TTFT histogram gained %v observations over two windows of 4 requests", p.name, ttft-ttft0)
+		}
+		if code, _ := do(t, "GET", d.server.URL+"/-/healthy", "", nil); code != 200 {
+			t.Errorf("%s: /-/healthy answered %d", p.name, code)
+		}
+		archive(t, reports) // every file parses, no temporary file is left
+		before := finished()
+		p.repair()
+		waitFor(t, 10*time.Second, p.name+": a report written again", func() bool { return finished() > before })
+	}
+}

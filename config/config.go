@@ -30,6 +30,7 @@ type Config struct {
 	Modules   map[string]*Module `yaml:"modules,omitempty"`
 
 	file string
+	doc  *yaml.Node // the parsed file, for the line of a field in errors
 }
 
 // Global holds daemon-wide settings.
@@ -235,9 +236,16 @@ func Load(b []byte, file string) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Err: errors.New("the file is empty")}
 		}
+		if e := httpClientError(b, file); e != nil {
+			return nil, e
+		}
 		return nil, withField(&Error{File: file, Err: yamlError(err)}, b)
 	}
 	cfg.recordLines(b)
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
+		cfg.doc = doc.Content[0]
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -298,6 +306,9 @@ func (m *Module) Allows(rawURL string) bool {
 }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
+	if line == 0 {
+		line = lineOf(c.doc, field)
+	}
 	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
 }
 

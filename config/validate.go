@@ -28,8 +28,17 @@ func (c *Config) validate() error {
 			return c.fail(0, "global.hf_endpoint", "%q: %v", g.HFEndpoint, err)
 		}
 	}
-	if s := c.Simulator; s != nil && s.Listen == "" {
-		return c.fail(0, "simulator.listen", "must be set (e.g. 127.0.0.1:8001)")
+	if s := c.Simulator; s != nil {
+		switch {
+		case s.Listen == "":
+			return c.fail(0, "simulator.listen", "must be set (e.g. 127.0.0.1:8001)")
+		case s.TTFT < 0 || s.ITL < 0:
+			return c.fail(0, "simulator", "ttft and itl must not be negative")
+		case s.Jitter < 0 || s.Jitter >= 1:
+			return c.fail(0, "simulator.jitter", "must be in [0, 1) (a share of each latency), got %v", s.Jitter)
+		case s.MaxConcurrency < 0:
+			return c.fail(0, "simulator.max_concurrency", "must not be negative, got %d", s.MaxConcurrency)
+		}
 	}
 	if err := c.noEmptyEntries(); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	promconfig "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -113,4 +114,72 @@ func fieldAt(n *yaml.Node, line int, path string) string {
 		}
 	}
 	return ""
+}
+
+// lineOf is the line of a field path such as "global.report_dir" or
+// "targets[2].url" in the document, or 0 if it is not there (a default).
+func lineOf(n *yaml.Node, path string) int {
+	if n == nil || path == "" {
+		return 0
+	}
+	line := 0
+	for _, part := range strings.Split(path, ".") {
+		name, index := part, -1
+		if i := strings.IndexByte(part, '['); i > 0 && strings.HasSuffix(part, "]") {
+			name = part[:i]
+			index, _ = strconv.Atoi(part[i+1 : len(part)-1])
+		}
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == name {
+				line, next = n.Content[i].Line, n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return line
+		}
+		if index >= 0 {
+			if next.Kind != yaml.SequenceNode || index >= len(next.Content) {
+				return line
+			}
+			next = next.Content[index]
+			line = next.Line
+		}
+		n = next
+	}
+	return line
+}
+
+// httpClientError finds the target whose http_client failed to decode.
+// prometheus/common validates that block while it is decoded and its
+// errors carry no line, so decode each target's block alone to say where.
+func httpClientError(b []byte, file string) *Error {
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	root := doc.Content[0]
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "targets" {
+			continue
+		}
+		for j, item := range root.Content[i+1].Content {
+			if item.Kind != yaml.MappingNode {
+				continue
+			}
+			for k := 0; k+1 < len(item.Content); k += 2 {
+				if item.Content[k].Value != "http_client" {
+					continue
+				}
+				var hc promconfig.HTTPClientConfig
+				if err := item.Content[k+1].Decode(&hc); err != nil {
+					return &Error{File: file, Line: item.Content[k].Line, Field: fmt.Sprintf("targets[%d].http_client", j), Err: err}
+				}
+			}
+		}
+	}
+	return nil
 }

@@ -120,7 +120,7 @@ schedules: [{name: every-second, cron: '* * * * * *', targets: [sim], workload: 
 	waitFor(t, 10*time.Second, "a first report", func() bool { return finished() > 0 })
 
 	phases := []struct {
-		name  string
+		name           string
 		break_, repair func()
 	}{
 		{"disk full", func() { fill(t, filepath.Join(reports, "filler")) }, func() { os.Remove(filepath.Join(reports, "filler")) }},

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +29,14 @@ func readParquet(path string) (rows []Row, err error) {
 			rows, err = nil, fmt.Errorf("%s: damaged Parquet file (row %d): %v", path, len(rows)+1, p)
 		}
 	}()
+	if err := checkParquetFrame(f, info.Size()); err != nil {
+		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+	}
 	pf, err := parquet.OpenFile(f, info.Size())
 	if err != nil {
+		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
+	}
+	if err := checkParquetSizes(pf, info.Size()); err != nil {
 		return nil, fmt.Errorf("%s: not a readable Parquet file: %w", path, err)
 	}
 	r := parquet.NewReader(pf, pf.Schema())
@@ -48,4 +55,51 @@ func readParquet(path string) (rows []Row, err error) {
 		return nil, fmt.Errorf("%s: no rows", path)
 	}
 	return rows, nil
+}
+
+// checkParquetFrame checks the file's frame, "PAR1" at both ends and a
+// footer length that fits, before parquet-go reads it: given a footer
+// length past the start of the file, parquet-go fails once and then
+// hangs allocating on the next file it opens (found by FuzzParquet).
+func checkParquetFrame(f io.ReaderAt, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("%d bytes is too short", size)
+	}
+	head := make([]byte, 4)
+	tail := make([]byte, 8)
+	if _, err := f.ReadAt(head, 0); err != nil {
+		return err
+	}
+	if _, err := f.ReadAt(tail, size-8); err != nil {
+		return err
+	}
+	if string(head) != magic || string(tail[4:]) != magic {
+		return errors.New("no PAR1 magic at its start and end")
+	}
+	footer := int64(binary.LittleEndian.Uint32(tail[:4]))
+	if footer == 0 || footer > size-12 {
+		return fmt.Errorf("footer length %d does not fit in %d bytes", footer, size)
+	}
+	return nil
+}
+
+// maxParquetExpansion bounds how much larger than the file its columns may
+// claim to be once decompressed; real datasets compress text 3–10×.
+const maxParquetExpansion = 100
+
+// checkParquetSizes refuses files whose metadata claims more data than
+// the file could hold, before any of it is allocated.
+func checkParquetSizes(pf *parquet.File, size int64) error {
+	for i, rg := range pf.Metadata().RowGroups {
+		for j, c := range rg.Columns {
+			m := c.MetaData
+			if m.TotalCompressedSize < 0 || m.TotalCompressedSize > size || m.TotalUncompressedSize < 0 ||
+				m.TotalUncompressedSize > maxParquetExpansion*size+1<<20 {
+				return fmt.Errorf("row group %d column %d claims %d bytes (%d compressed) in a %d-byte file",
+					i, j, m.TotalUncompressedSize, m.TotalCompressedSize, size)
+			}
+		}
+	}
+	return nil
 }

@@ -32,7 +32,7 @@ type orcaParquetRow struct {
 
 // writeArenaParquet writes the JSONL fixture's rows as Parquet, so both
 // formats can be checked to give the same conversations.
-func writeArenaParquet(t *testing.T, dir string) string {
+func writeArenaParquet(t testing.TB, dir string) string {
 	t.Helper()
 	rows, err := ReadRows("testdata/arena.jsonl")
 	if err != nil {
@@ -94,4 +94,30 @@ func TestParquetErrors(t *testing.T) {
 			t.Errorf("%s %s: got %v, want the path and %q", tt.kind, filepath.Base(tt.path), err, tt.want)
 		}
 	}
+}
+
+// FuzzParquet feeds the Parquet reader damaged files: it must fail with an
+// error naming the file, never panic or hang.
+func FuzzParquet(f *testing.F) {
+	seed, err := os.ReadFile(writeArenaParquet(f, f.TempDir()))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add(seed[:len(seed)/2])
+	f.Add([]byte("PAR1PAR1"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(dir, "fuzz.parquet")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := readParquet(path)
+		if err == nil && len(rows) == 0 {
+			t.Fatal("no error and no rows")
+		}
+		if err != nil && !strings.Contains(err.Error(), path) {
+			t.Fatalf("error without the file: %v", err)
+		}
+	})
 }

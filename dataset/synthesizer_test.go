@@ -57,12 +57,19 @@ func TestParseSynthesizer(t *testing.T) {
 		"":                                          "func",
 		"lambda t: int(t/1+1) if t<60 else None; 1": "must have the form",
 		// General expressions: no files, no clock, no unbounded work.
-		`readFile("/etc/passwd")`:         "unknown name readFile",
-		`now()`:                           "unknown name now",
-		`t < 60 ? "many" : nil`:           "want a number or nil",
-		`min(1..100000000)`:               "memory budget exceeded",
-		`u + 1`:                           "unknown name u",
-		strings.Repeat("t + ", 400) + "t": "func",
+		`readFile("/etc/passwd")`: "unknown name readFile",
+		`now()`:                   "unknown name now",
+		`t < 60 ? "many" : nil`:   "want a number or nil",
+		`min(1..100000000)`:       "memory budget exceeded",
+		// Loops: every iteration over a range counts against the budget,
+		// so no expression runs long (the constant ones are folded).
+		`reduce(1..1000000000, #acc + # * t)`: "memory budget exceeded",
+		`count(1..1000000000, # > t)`:         "memory budget exceeded",
+		`find(1..1000000000, # < 0) ?? 1`:     "memory budget exceeded",
+		`let x = 1..100000000; 1`:             "memory budget exceeded",
+		`repeat("a", 100000000)`:              "unknown name repeat",
+		`u + 1`:                               "unknown name u",
+		strings.Repeat("t + ", 400) + "t":     "func",
 	}
 	for src, want := range bad {
 		if _, err := ParseSynthesizer(src); err == nil || !strings.Contains(err.Error(), want) {

@@ -132,7 +132,7 @@ func FuzzDecoders(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, name := range []string{"openai-chat", "tgi", "triton"} {
+		for _, name := range APINames() {
 			api, _ := LookupAPI(name)
 			c, err := api.Decode(data)
 			if err == nil && c.Tokens < 0 {

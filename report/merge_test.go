@@ -161,3 +161,27 @@ func TestMergeRefuses(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDistribution feeds the histogram decoder what a hand-edited or
+// damaged report might hold: it must fail cleanly or give a histogram of
+// Inferno's geometry, never panic.
+func FuzzDistribution(f *testing.F) {
+	h := newHistogram()
+	for _, v := range []int64{1, 250000, 3600000000} {
+		h.RecordValue(v)
+	}
+	f.Add(encodeDistribution(h))
+	f.Add("HISTFAAAACt42pJpmSzMwMDAxgABzFCaEURcm7yEwf4DRGBzBdN7SSZAAAAA//92gQbE")
+	f.Add("")
+	f.Add("not base64!")
+	f.Fuzz(func(t *testing.T, encoded string) {
+		d, err := decodeDistribution(encoded)
+		if err != nil {
+			return
+		}
+		if d.LowestTrackableValue() != histLowest || d.HighestTrackableValue() != histHighest {
+			t.Fatalf("accepted geometry %d..%d", d.LowestTrackableValue(), d.HighestTrackableValue())
+		}
+		(&Report{Distributions: map[string]string{"ttft_seconds": encoded}}).CDF("ttft_seconds", 10)
+	})
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -13,18 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferno-llm/inferno/internal/testutil"
 	"github.com/inferno-llm/inferno/report"
 )
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freePort(t *testing.T) string { return testutil.FreePort(t) }
 
 // TestDaemonExampleConfig runs the binary on the shipped example, as a new
 // user would: metrics and a report within the first minute, a probe, and a

@@ -305,7 +305,6 @@ func (d *Daemon) handleDeleteGroup(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handleAddToGroup(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
 	var body struct {
 		Runs []string `json:"runs"`
 	}
@@ -313,37 +312,39 @@ func (d *Daemon) handleAddToGroup(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = d.checkRuns(body.Runs)
 	}
-	if err == nil {
-		err = d.groups.update(func(m map[string][]string) error {
-			runs, ok := m[name]
-			if !ok {
-				return errStatus{http.StatusNotFound, fmt.Errorf("no group %q", name)}
-			}
-			m[name] = dedupe(append(runs, body.Runs...))
-			return nil
-		})
-	}
 	if err != nil {
 		writeError(w, statusOf(err), "%v", err)
 		return
 	}
-	g, _ := d.groups.get(name)
-	writeJSON(w, http.StatusOK, g)
+	d.changeGroup(w, r.PathValue("name"), func(runs []string) ([]string, error) {
+		return dedupe(append(runs, body.Runs...)), nil
+	})
 }
 
 func (d *Daemon) handleRemoveFromGroup(w http.ResponseWriter, r *http.Request) {
 	name, id := r.PathValue("name"), r.PathValue("id")
+	d.changeGroup(w, name, func(runs []string) ([]string, error) {
+		i := slices.Index(runs, id)
+		if i < 0 {
+			return nil, errStatus{http.StatusNotFound, fmt.Errorf("run %q is not in group %q", id, name)}
+		}
+		return slices.Delete(runs, i, i+1), nil
+	})
+}
+
+// changeGroup applies change to an existing group's runs, saves, and
+// answers with the group or the error.
+func (d *Daemon) changeGroup(w http.ResponseWriter, name string, change func([]string) ([]string, error)) {
 	err := d.groups.update(func(m map[string][]string) error {
 		runs, ok := m[name]
 		if !ok {
 			return errStatus{http.StatusNotFound, fmt.Errorf("no group %q", name)}
 		}
-		i := slices.Index(runs, id)
-		if i < 0 {
-			return errStatus{http.StatusNotFound, fmt.Errorf("run %q is not in group %q", id, name)}
+		runs, err := change(runs)
+		if err == nil {
+			m[name] = runs
 		}
-		m[name] = slices.Delete(runs, i, i+1)
-		return nil
+		return err
 	})
 	if err != nil {
 		writeError(w, statusOf(err), "%v", err)

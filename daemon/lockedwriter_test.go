@@ -1,24 +1,6 @@
 package daemon
 
-import (
-	"bytes"
-	"sync"
-)
+import "github.com/inferno-llm/inferno/internal/testutil"
 
 // lockedBuffer collects the daemon's logs from its goroutines for a test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type lockedBuffer = testutil.LockedBuffer

@@ -22,6 +22,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/grafana"
+	"github.com/inferno-llm/inferno/internal/testutil"
 )
 
 // simulatorTTFT is the built-in simulator's configured TTFT in this test.
@@ -427,15 +428,7 @@ func tail(s string, n int) string {
 	return s
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freePort(t *testing.T) string { return testutil.FreePort(t) }
 
 func waitHTTP(t *testing.T, url string) {
 	t.Helper()

@@ -1,11 +1,9 @@
 package reliability
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,27 +17,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferno-llm/inferno/daemon"
+	"github.com/inferno-llm/inferno/internal/testutil"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 )
 
-// lockedBuffer is a log sink safe for concurrent writes.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+type lockedBuffer = testutil.LockedBuffer
 
 // testDaemon is an in-process daemon with its HTTP server.
 type testDaemon struct {
@@ -173,15 +156,7 @@ func inferno(t *testing.T) string {
 	return binPath
 }
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+func freePort(t *testing.T) string { return testutil.FreePort(t) }
 
 // process is the binary, started by a test.
 type process struct {

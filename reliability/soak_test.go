@@ -87,11 +87,9 @@ schedules:
 		time.Sleep(5 * time.Second)
 		samples = append(samples, take())
 	}
-	var warm sample
-	for _, s := range samples {
-		if s.at <= warmup {
-			warm = s
-		}
+	warm := samples[len(samples)-1]
+	for i := len(samples) - 1; i >= 0 && samples[i].at >= warmup; i-- {
+		warm = samples[i] // the first sample after warm-up
 	}
 	end := samples[len(samples)-1]
 	t.Logf("%8s %8s %10s %5s %7s %8s %9s", "time", "windows", "goroutines", "fds", "series", "RSS MiB", "archived")

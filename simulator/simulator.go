@@ -70,6 +70,11 @@ type Config struct {
 	// OnRequest, if set, sees every decoded request body (tests use it to
 	// check what the prober sent).
 	OnRequest func(path string, body map[string]any)
+	// OnFirstToken, if set, gets each request's server-side TTFT: from the
+	// request's arrival to its first token's flush. Tests set Inferno's
+	// client-side figure beside it, so a busy machine's late timers, which
+	// delay both alike, do not count as measurement error.
+	OnFirstToken func(ttft time.Duration)
 }
 
 // Server is the simulator's HTTP handler.
@@ -385,6 +390,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 		now := time.Now()
 		if i == 0 {
 			s.metrics.ttft.Observe(now.Sub(arrived).Seconds())
+			if s.cfg.OnFirstToken != nil {
+				s.cfg.OnFirstToken(now.Sub(arrived))
+			}
 		} else {
 			s.metrics.tpot.Observe(now.Sub(last).Seconds())
 		}

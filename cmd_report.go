@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -72,12 +71,7 @@ func (c *reportCommand) executeRender() int {
 	if out == "" {
 		out = filepath.Join(filepath.Dir(c.renderFile), report.HTMLFileName(r.Run.ID))
 	}
-	var buf bytes.Buffer
-	if err := render.Report(&buf, r); err != nil {
-		fmt.Fprintf(os.Stderr, "inferno report render: %v\n", err)
-		return 1
-	}
-	if err := report.WriteFileAtomic(out, buf.Bytes()); err != nil {
+	if err := render.WriteReport(out, r); err != nil {
 		fmt.Fprintf(os.Stderr, "inferno report render: %v\n", err)
 		return 4
 	}
@@ -92,12 +86,7 @@ func (c *reportCommand) executeCompare() int {
 	}
 	cmp := report.Compare(reports)
 	if c.compareHTML != "" {
-		var buf bytes.Buffer
-		if err := render.Comparison(&buf, cmp); err != nil {
-			fmt.Fprintf(os.Stderr, "inferno report compare: %v\n", err)
-			return 1
-		}
-		if err := report.WriteFileAtomic(c.compareHTML, buf.Bytes()); err != nil {
+		if err := render.WriteComparison(c.compareHTML, cmp); err != nil {
 			fmt.Fprintf(os.Stderr, "inferno report compare: %v\n", err)
 			return 4
 		}

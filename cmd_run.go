@@ -271,7 +271,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	if err != nil {
 		logger.Error("report not written", "err", err)
 		code = exitReportLost
-	} else if _, err := render.WriteReportFile(c.reportDir, &rep); err != nil {
+	} else if err := render.WriteReport(filepath.Join(c.reportDir, report.HTMLFileName(id)), &rep); err != nil {
 		logger.Error("HTML report not written; inferno report render makes it from the JSON", "err", err)
 	}
 	if perRequest != nil {

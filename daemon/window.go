@@ -172,7 +172,7 @@ func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 			// after a restart. (Unlinking needs no space on a full disk.)
 			os.Remove(filepath.Join(j.Global.ReportDir, report.FileName(j.ID)))
 			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
-		} else if _, err := render.WriteReportFile(j.Global.ReportDir, rep); err != nil {
+		} else if err := render.WriteReport(filepath.Join(j.Global.ReportDir, report.HTMLFileName(j.ID)), rep); err != nil {
 			// The JSON is the record; its page can be rendered again from it
 			// (inferno report render, or /reports/<id>).
 			d.collector.ReportWriteErrors.Inc()

@@ -196,7 +196,7 @@ func TestEndpointFaults(t *testing.T) {
 				t.Fatalf("%d requests in the report, %d sent; want %d", s.Requests, info.Sent, faultRequests)
 			}
 			for outcome, n := range s.Outcomes {
-				if got := requestsTotal(t, reg, outcome); int(got) != n {
+				if got := counter(t, reg, "inferno_requests_total", map[string]string{"outcome": outcome}); int(got) != n {
 					t.Errorf("inferno_requests_total{outcome=%q} = %v, report says %d", outcome, got, n)
 				}
 			}
@@ -240,26 +240,4 @@ func reasons(errs []report.ErrorCount) string {
 		out = append(out, fmt.Sprintf("%d× %s", e.Count, e.Reason))
 	}
 	return strings.Join(out, "; ")
-}
-
-// requestsTotal reads inferno_requests_total{outcome} from reg.
-func requestsTotal(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "inferno_requests_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "outcome" && l.GetValue() == outcome {
-					return m.GetCounter().GetValue()
-				}
-			}
-		}
-	}
-	return 0
 }

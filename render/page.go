@@ -7,7 +7,6 @@ import (
 	"html/template"
 	"io"
 	"math"
-	"path/filepath"
 	"time"
 
 	"github.com/inferno-llm/inferno/report"
@@ -243,15 +242,21 @@ var comparePage = template.Must(template.New("compare").Parse(`<!doctype html>
 </body></html>
 `))
 
-// WriteReportFile writes r's page as report_<id>.html in dir, atomically.
-func WriteReportFile(dir string, r *report.Report) (string, error) {
+// WriteReport writes r's page to path, atomically.
+func WriteReport(path string, r *report.Report) error {
+	return writePage(path, func(w io.Writer) error { return Report(w, r) })
+}
+
+// WriteComparison writes the comparison page to path, atomically.
+func WriteComparison(path string, c report.Comparison) error {
+	return writePage(path, func(w io.Writer) error { return Comparison(w, c) })
+}
+
+// writePage renders in memory first, so a failed render writes nothing.
+func writePage(path string, render func(io.Writer) error) error {
 	var buf bytes.Buffer
-	if err := Report(&buf, r); err != nil {
-		return "", err
+	if err := render(&buf); err != nil {
+		return err
 	}
-	path := filepath.Join(dir, report.HTMLFileName(r.Run.ID))
-	if err := report.WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return "", err
-	}
-	return path, nil
+	return report.WriteFileAtomic(path, buf.Bytes())
 }

@@ -121,8 +121,8 @@ func TestReportInBrowser(t *testing.T) {
 	browser := chromium(t)
 	dir := t.TempDir()
 	rep := sampleReport(t)
-	path, err := WriteReportFile(dir, rep)
-	if err != nil {
+	path := filepath.Join(dir, report.HTMLFileName(rep.Run.ID))
+	if err := WriteReport(path, rep); err != nil {
 		t.Fatal(err)
 	}
 	const width, height = 1340, 1700

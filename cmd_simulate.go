@@ -29,6 +29,7 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd.Flag("model", "Model name the simulator reports.").Default("sim").StringVar(&c.cfg.Model)
 	c.cmd.Flag("ttft", "Time to first token, from the start of processing.").Default("200ms").DurationVar(&c.cfg.TTFT)
 	c.cmd.Flag("itl", "Time between tokens.").Default("20ms").DurationVar(&c.cfg.ITL)
+	c.cmd.Flag("stream-interval", "Tokens per stream event after the first, as vLLM's --stream-interval (1: one token per event).").Default("1").IntVar(&c.cfg.StreamInterval)
 	c.cmd.Flag("jitter", "Spread of each TTFT and ITL, as a fraction (0.1 = ±10%).").Default("0").Float64Var(&c.cfg.Jitter)
 	c.cmd.Flag("max-concurrency", "Requests processed at once; the rest queue (0: no limit).").Default("0").IntVar(&c.cfg.MaxConcurrency)
 	c.cmd.Flag("default-max-tokens", "Output length when a request sets none.").Default("128").IntVar(&c.cfg.DefaultMaxTokens)

@@ -16,8 +16,11 @@ import (
 // Params are the generation parameters every API shares.
 type Params struct {
 	MaxTokens   int
-	MinTokens   int  // vLLM only
-	IgnoreEOS   bool // vLLM only
+	// MinTokens and IgnoreEOS are vLLM's and SGLang's extensions; every
+	// OpenAI-style API sends them when asked (servers that do not know
+	// them ignore or refuse them, which is seen), TGI and Triton have none.
+	MinTokens   int
+	IgnoreEOS   bool
 	Temperature *float64
 	TopP        *float64
 	// Extra fields are merged into the request body as given, so options
@@ -40,7 +43,14 @@ type Chunk struct {
 	// zero means unknown, counted as one.
 	Tokens int
 	Text   string
-	Usage  *Usage
+	// Size is the length of the generated content the event carries (text,
+	// reasoning, tool-call arguments) in bytes: when the server's usage
+	// shows more tokens than events, each event's share is estimated from it.
+	Size  int
+	Usage *Usage
+	// Finished is true when the event carries a finish_reason: the answer
+	// is complete even if the stream's terminal marker never comes.
+	Finished bool
 	// Done marks the API's terminal event.
 	Done bool
 	// ServerError is an error the server reported inside the stream.
@@ -167,22 +177,22 @@ func (a openAIChat) NewRequest(ctx context.Context, base, model string, p datase
 		"stream":         true,
 		"stream_options": map[string]any{"include_usage": true},
 	}
-	openAICommon(body, a.vllm, p, params)
+	openAICommon(body, p, params)
 	return postJSON(ctx, joinURL(base, "/chat/completions"), body, params.Extra)
 }
 
-func openAICommon(body map[string]any, vllm bool, p dataset.Prompt, params Params) {
+func openAICommon(body map[string]any, p dataset.Prompt, params Params) {
 	if n := maxTokens(p, params); n > 0 {
 		body["max_tokens"] = n
 	}
 	setSampling(body, params)
-	if vllm {
-		if params.IgnoreEOS {
-			body["ignore_eos"] = true
-		}
-		if params.MinTokens > 0 {
-			body["min_tokens"] = params.MinTokens
-		}
+	// Asked-for parameters are sent whatever the API's name: dropping them
+	// silently would measure a different workload than the one configured.
+	if params.IgnoreEOS {
+		body["ignore_eos"] = true
+	}
+	if params.MinTokens > 0 {
+		body["min_tokens"] = params.MinTokens
 	}
 }
 
@@ -195,6 +205,7 @@ type openAIStreamChunk struct {
 			Reasoning        *string           `json:"reasoning"`
 			ToolCalls        []json.RawMessage `json:"tool_calls"`
 		} `json:"delta"`
+		FinishReason *string `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *Usage          `json:"usage"`
 	Error json.RawMessage `json:"error"`
@@ -223,6 +234,9 @@ func decodeOpenAI(data []byte) (Chunk, error) {
 	out.Usage = c.Usage
 	var text strings.Builder
 	for _, ch := range c.Choices {
+		if ch.FinishReason != nil && *ch.FinishReason != "" {
+			out.Finished = true
+		}
 		if ch.Text != nil && *ch.Text != "" {
 			out.Content = true
 			text.WriteString(*ch.Text)
@@ -232,15 +246,20 @@ func decodeOpenAI(data []byte) (Chunk, error) {
 				out.Content = true
 				text.WriteString(*d.Content)
 			}
-			if (d.ReasoningContent != nil && *d.ReasoningContent != "") || (d.Reasoning != nil && *d.Reasoning != "") {
-				out.Content = true
+			for _, r := range []*string{d.ReasoningContent, d.Reasoning} {
+				if r != nil && *r != "" {
+					out.Content = true
+					out.Size += len(*r)
+				}
 			}
-			if len(d.ToolCalls) > 0 {
+			for _, tc := range d.ToolCalls {
 				out.Content = true
+				out.Size += len(tc)
 			}
 		}
 	}
 	out.Text = text.String()
+	out.Size += len(out.Text)
 	return out, nil
 }
 
@@ -284,7 +303,7 @@ func (a openAICompletions) NewRequest(ctx context.Context, base, model string, p
 		"stream":         true,
 		"stream_options": map[string]any{"include_usage": true},
 	}
-	openAICommon(body, a.vllm, p, params)
+	openAICommon(body, p, params)
 	return postJSON(ctx, joinURL(base, "/completions"), body, params.Extra)
 }
 
@@ -334,7 +353,7 @@ func (tgi) Decode(data []byte) (Chunk, error) {
 	}
 	var out Chunk
 	if e.Token != nil && !e.Token.Special {
-		out.Content, out.Tokens, out.Text = true, 1, e.Token.Text
+		out.Content, out.Tokens, out.Text, out.Size = true, 1, e.Token.Text, len(e.Token.Text)
 	}
 	// The last event repeats the whole text in generated_text; it ends the stream.
 	if e.GeneratedText != nil {
@@ -377,7 +396,7 @@ func (triton) Decode(data []byte) (Chunk, error) {
 	}
 	var out Chunk
 	if e.TextOutput != nil && *e.TextOutput != "" {
-		out.Content, out.Text = true, *e.TextOutput
+		out.Content, out.Text, out.Size = true, *e.TextOutput, len(*e.TextOutput)
 	}
 	return out, nil
 }

@@ -46,7 +46,7 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
 		defer cancel()
 	}
-	res.InputTokens = p.InputTokens
+	res.InputTokens, res.RequestedInputTokens, res.InputTokensFrom = p.InputTokens, p.InputTokens, result.TokensFromRequest
 	req, err := t.API.NewRequest(ctx, t.URL, t.Model, p, params)
 	if err != nil {
 		res.Sent = time.Now()
@@ -94,17 +94,23 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
 	sse := NewSSEReader(body)
 	var (
-		last  time.Time // previous content event
-		usage *Usage
-		done  bool
-		text  strings.Builder
+		usage    *Usage
+		done     bool
+		finished bool // a finish_reason was seen
+		text     strings.Builder
+		events   []contentEvent
 	)
 	for !done {
 		ev, err := sse.Next()
 		if err == io.EOF {
 			if t.API.EndsWithMarker() {
-				t.fail(ctx, res, result.StreamError, "stream ended without its terminal event")
-				return
+				// An answer that was declared finished lost nothing but its
+				// marker: a success, with the protocol slip counted.
+				if !finished && usage == nil {
+					t.fail(ctx, res, result.StreamError, "stream ended without its terminal event")
+					return
+				}
+				res.ProtocolWarning = "stream ended without its terminal event after the answer was complete"
 			}
 			break
 		}
@@ -127,23 +133,17 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		if chunk.Usage != nil {
 			usage = chunk.Usage
 		}
+		finished = finished || chunk.Finished
 		done = chunk.Done
 		if !chunk.Content {
 			continue
 		}
-		tokens := max(chunk.Tokens, 1)
 		res.ContentEvents++
 		if res.FirstContent.IsZero() {
 			res.FirstContent = ev.Arrived
-		} else {
-			// A chunk carrying several tokens spreads its gap over them.
-			gap := ev.Arrived.Sub(last) / time.Duration(tokens)
-			for range tokens {
-				res.ITL = append(res.ITL, gap)
-			}
 		}
-		last = ev.Arrived
-		addTokens(res, ev.Arrived.Sub(windowStart), tokens)
+		res.LastContent = ev.Arrived
+		events = append(events, contentEvent{at: ev.Arrived, size: chunk.Size, tokens: chunk.Tokens})
 		if keepText {
 			text.WriteString(chunk.Text)
 		}
@@ -155,36 +155,77 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		return
 	}
 	res.OutputTokens, res.TokensFrom = res.ContentEvents, result.TokensFromEvents
-	if n := sumTokens(res); n > res.OutputTokens {
-		res.OutputTokens = n
+	declared := 0
+	for _, e := range events {
+		declared += max(e.tokens, 1)
 	}
+	res.OutputTokens = max(res.OutputTokens, declared)
 	if usage != nil && usage.CompletionTokens > 0 {
 		res.OutputTokens, res.TokensFrom = usage.CompletionTokens, result.TokensFromUsage
 	}
 	if usage != nil && usage.PromptTokens > 0 {
-		res.InputTokens = usage.PromptTokens
+		res.InputTokens, res.InputTokensFrom = usage.PromptTokens, result.TokensFromUsage
 	}
+	spreadTokens(res, events, windowStart)
 	res.Outcome = result.Success
 }
 
-func sumTokens(res *result.Result) int {
-	n := 0
-	for _, s := range res.TokensBySecond {
-		n += int(s.Tokens)
-	}
-	return n
+// contentEvent is one content event as the token accounting needs it.
+type contentEvent struct {
+	at     time.Time
+	size   int // bytes of generated content
+	tokens int // tokens the server declared for the event; 0 if unknown
 }
 
-func addTokens(res *result.Result, since time.Duration, n int) {
-	sec := int32(since / time.Second)
-	if since < 0 {
-		sec = 0
+// spreadTokens assigns the request's output tokens to its content events
+// and derives ITL and the token timelines from them. When the total is
+// more than the events (speculative decoding, a server's stream_interval),
+// each event's share beyond its first token is estimated from its content
+// length, so a 4-token event counts 4 tokens and its gap is spread over
+// them: ITL then agrees with TPOT and the per-second series counts tokens,
+// never events.
+func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Time) {
+	shares := make([]int, len(events))
+	assigned, size := 0, 0
+	for i, e := range events {
+		shares[i] = max(e.tokens, 1)
+		assigned += shares[i]
+		size += max(e.size, 1)
 	}
-	if k := len(res.TokensBySecond); k > 0 && res.TokensBySecond[k-1].Second == sec {
-		res.TokensBySecond[k-1].Tokens += int32(n)
-		return
+	if extra := res.OutputTokens - assigned; extra > 0 {
+		// Cumulative rounding hands out exactly extra tokens, in
+		// proportion to content length.
+		seen, given := 0, 0
+		for i, e := range events {
+			seen += max(e.size, 1)
+			upTo := int(int64(extra) * int64(seen) / int64(size))
+			shares[i] += upTo - given
+			given = upTo
+		}
 	}
-	res.TokensBySecond = append(res.TokensBySecond, result.SecondTokens{Second: sec, Tokens: int32(n)})
+	for i, e := range events {
+		if i > 0 {
+			// The first event's gap is TTFT, not an inter-token gap; a
+			// later event's gap is shared by the tokens it carries.
+			gap := e.at.Sub(events[i-1].at) / time.Duration(shares[i])
+			for range shares[i] {
+				res.ITL = append(res.ITL, gap)
+			}
+		}
+		since := e.at.Sub(windowStart)
+		res.TokensBySecond = addTokens(res.TokensBySecond, since, time.Second, shares[i])
+		res.TokensByHalfSecond = addTokens(res.TokensByHalfSecond, since, time.Second/2, shares[i])
+	}
+}
+
+// addTokens adds n tokens at since to a run-length timeline of step-long slots.
+func addTokens(line []result.SecondTokens, since, step time.Duration, n int) []result.SecondTokens {
+	slot := int32(max(since, 0) / step)
+	if k := len(line); k > 0 && line[k-1].Second == slot {
+		line[k-1].Tokens += int32(n)
+		return line
+	}
+	return append(line, result.SecondTokens{Second: slot, Tokens: int32(n)})
 }
 
 // fail records a failure. A failure caused by a cancelled context is

@@ -108,7 +108,9 @@ func TestSendOutcomes(t *testing.T) {
 		}), api: "openai-chat", outcome: result.HTTP4xx, status: 307, reason: "redirect"},
 		{name: "JSON instead of a stream", handler: streamHandler(200, "application/json", `{"choices":[]}`, 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "not an event stream"},
-		{name: "no DONE", handler: streamHandler(200, sse, strings.Replace(okChat, "data: [DONE]\n\n", "", 1), 0), api: "openai-chat",
+		{name: "no DONE after finish_reason and usage", handler: streamHandler(200, sse, strings.Replace(okChat, "data: [DONE]\n\n", "", 1), 0), api: "openai-chat",
+			outcome: result.Success, status: 200, tokens: 9, tokensFrom: result.TokensFromUsage},
+		{name: "no DONE, no finish_reason", handler: streamHandler(200, sse, "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n", 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "without its terminal event"},
 		{name: "malformed JSON", handler: streamHandler(200, sse, "data: {\"choices\": [\n\n", 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "malformed event"},
@@ -210,8 +212,10 @@ func TestSendTimestamps(t *testing.T) {
 	if gap := res.FirstContent.Sub(res.FirstEvent); gap < 15*time.Millisecond {
 		t.Errorf("role chunk to first content %v; the server waited 20ms between them", gap)
 	}
-	if res.ContentEvents != 4 || len(res.ITL) != 3 {
-		t.Errorf("content events %d, ITL samples %d; want 4 and 3", res.ContentEvents, len(res.ITL))
+	// usage says 9 tokens in 4 events: the first carries one, the other
+	// 8 share the gaps after it (see spreadTokens).
+	if res.ContentEvents != 4 || len(res.ITL) != 8 {
+		t.Errorf("content events %d, ITL samples %d; want 4 and 8", res.ContentEvents, len(res.ITL))
 	}
 	if res.Text != "Hello world" || res.InputTokens != 12 {
 		t.Errorf("text %q input tokens %d", res.Text, res.InputTokens)

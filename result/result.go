@@ -28,6 +28,9 @@ type TokenSource string
 const (
 	TokensFromUsage  TokenSource = "usage"  // the server's usage report
 	TokensFromEvents TokenSource = "events" // counted content events
+	// TokensFromRequest is an input length as the workload asked for it
+	// (the synthesizer's or dataset's count), for servers that report none.
+	TokensFromRequest TokenSource = "request"
 )
 
 // SecondTokens counts output tokens that arrived in one second of the
@@ -48,15 +51,24 @@ type Result struct {
 	Headers      time.Time // when response headers arrived
 	FirstEvent   time.Time // first stream event of any kind (role-only included)
 	FirstContent time.Time // first event carrying generated output
+	LastContent  time.Time // last event carrying generated output
 	End          time.Time // end of the stream, or of the failure
 
 	Outcome Outcome
 	Status  int    // HTTP status, when one was received
 	Reason  string // detail for failures; empty on success
 
-	InputTokens  int
-	OutputTokens int
-	TokensFrom   TokenSource
+	// InputTokens is the server's prompt_tokens where its usage gives
+	// them, else RequestedInputTokens; InputTokensFrom says which.
+	InputTokens          int
+	InputTokensFrom      TokenSource
+	RequestedInputTokens int
+	OutputTokens         int
+	TokensFrom           TokenSource
+	// ProtocolWarning is set on a success whose stream broke the protocol
+	// in a way that lost nothing (it ended without [DONE] after its
+	// finish_reason or usage).
+	ProtocolWarning string
 	// ContentEvents is the number of content-bearing events.
 	ContentEvents int
 
@@ -66,6 +78,10 @@ type Result struct {
 	ITL []time.Duration
 	// TokensBySecond is the output-token timeline, run-length by second.
 	TokensBySecond []SecondTokens
+	// TokensByHalfSecond is the same timeline by half-second (Second
+	// counts halves), for the old tool's smoothed throughput, whose 5 s
+	// windows move in 0.5 s steps.
+	TokensByHalfSecond []SecondTokens
 	// Text is the generated text, kept only when the workload needs it
 	// (multi-turn sessions send it back as the assistant's turn).
 	Text string
@@ -109,12 +125,17 @@ func (r *Result) Latency() (time.Duration, bool) {
 }
 
 // TPOT is the decode time per output token after the first:
-// (end − first content) / (output tokens − 1). Undefined for one token.
+// (last content − first content) / (output tokens − 1). A trailing usage
+// event or a slow [DONE] is not decode time. Undefined for one token.
 func (r *Result) TPOT() (time.Duration, bool) {
-	if r.OutputTokens < 2 || r.FirstContent.IsZero() || r.End.IsZero() {
+	last := r.LastContent
+	if last.IsZero() {
+		last = r.End // results built before LastContent existed
+	}
+	if r.OutputTokens < 2 || r.FirstContent.IsZero() || last.IsZero() {
 		return 0, false
 	}
-	return r.End.Sub(r.FirstContent) / time.Duration(r.OutputTokens-1), true
+	return last.Sub(r.FirstContent) / time.Duration(r.OutputTokens-1), true
 }
 
 // E2EPerToken is end-to-end latency divided by output tokens, TTFT

@@ -61,12 +61,28 @@ func (e *encoder) role() {
 	}}, nil))
 }
 
-// token writes one token's event. The OpenAI and Triton events, by far
-// the most frequent, are assembled by hand rather than through
-// encoding/json: under load (and the race detector) the simulator's own
-// encoding cost would otherwise show up as latency it was not asked for.
-func (e *encoder) token(i, n int) {
-	word := words[i%len(words)]
+// tokens writes the event carrying tokens from to to-1 of n. TGI's
+// protocol has one token per event, so there each token gets its own.
+func (e *encoder) tokens(from, to, n int) {
+	if e.proto == tgi || to-from == 1 {
+		for i := from; i < to; i++ {
+			e.token(i, n, words[i%len(words)])
+		}
+		return
+	}
+	var text []byte
+	for i := from; i < to; i++ {
+		text = append(text, words[i%len(words)]...)
+	}
+	e.token(to-1, n, string(text))
+}
+
+// token writes one event of word, ending at token i of n. The OpenAI and
+// Triton events, by far the most frequent, are assembled by hand rather
+// than through encoding/json: under load (and the race detector) the
+// simulator's own encoding cost would otherwise show up as latency it was
+// not asked for.
+func (e *encoder) token(i, n int, word string) {
 	finish := "null"
 	if i == n-1 {
 		finish = `"length"`

@@ -54,6 +54,12 @@ type Config struct {
 	// MaxConcurrency bounds requests processed at once; the rest queue, so
 	// load raises TTFT as on a real server. 0 means no bound.
 	MaxConcurrency int
+	// StreamInterval is how many tokens one event carries, as vLLM's and
+	// SGLang's --stream-interval: the first token goes out alone, then the
+	// rest in events of StreamInterval tokens (the last may hold fewer).
+	// 0 or 1 means one token per event. TGI's protocol has one token per
+	// event, so there the tokens of a group are flushed together instead.
+	StreamInterval int
 	// DefaultMaxTokens applies when a request sets no output length.
 	DefaultMaxTokens int
 	// EOSRate is the chance per request of stopping at a random length
@@ -122,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		return fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter)
+	}
+	if c.StreamInterval < 0 {
+		return fmt.Errorf("stream interval must not be negative, got %d", c.StreamInterval)
 	}
 	if c.FaultRate < 0 || c.FaultRate > 1 {
 		return fmt.Errorf("fault rate must be in [0, 1], got %v", c.FaultRate)
@@ -348,8 +357,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	if p.fault == FaultEndless {
 		p.outputTokens = math.MaxInt
 	}
+	interval := max(s.cfg.StreamInterval, 1)
+	pending := 0 // first token not yet written
 	for i := range p.outputTokens {
 		at = at.Add(p.itl[i%len(p.itl)])
+		if i > 0 && i%interval != 0 && i != p.outputTokens-1 {
+			continue // this token waits for the rest of its event
+		}
 		if wait := time.Until(at); wait > 0 {
 			timer.Reset(wait)
 			select {
@@ -383,7 +397,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 			flush()
 			return
 		}
-		enc.token(i, p.outputTokens)
+		enc.tokens(pending, i+1, p.outputTokens)
 		if err := flush(); err != nil {
 			return
 		}
@@ -394,8 +408,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 				s.cfg.OnFirstToken(now.Sub(arrived))
 			}
 		} else {
-			s.metrics.tpot.Observe(now.Sub(last).Seconds())
+			// vLLM observes each token's share of its event's gap.
+			k := i + 1 - pending
+			for range k {
+				s.metrics.tpot.Observe(now.Sub(last).Seconds() / float64(k))
+			}
 		}
+		pending = i + 1
 		last = now
 	}
 	if p.fault != FaultNoDone {

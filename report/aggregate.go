@@ -67,7 +67,10 @@ type Aggregator struct {
 	outcomes                    map[result.Outcome]int
 	reasons                     map[reasonKey]int
 	tokensFrom                  map[result.TokenSource]int
+	inputFrom                   map[result.TokenSource]int
+	protocolWarnings            int
 	totalIn, totalOut           int64
+	totalRequestedIn            int64
 	firstSent, lastEnd          time.Time
 	timeline                    []timelineCounts
 
@@ -95,6 +98,9 @@ type reasonKey struct {
 
 type timelineCounts struct {
 	started, completed, failed, tokens int64
+	// firstHalfTokens are the tokens of the second's first half, for the
+	// old tool's throughput smoothing in 0.5 s steps.
+	firstHalfTokens int64
 }
 
 // NewAggregator starts a window's aggregation. perRequest, if not nil,
@@ -107,6 +113,7 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 		outcomes:   map[result.Outcome]int{},
 		reasons:    map[reasonKey]int{},
 		tokensFrom: map[result.TokenSource]int{},
+		inputFrom:  map[result.TokenSource]int{},
 		rng:        rand.New(rand.NewPCG(1, 2)),
 	}
 	if perRequest != nil {
@@ -185,12 +192,24 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	a.outTokens = append(a.outTokens, float64(r.OutputTokens))
 	a.totalIn += int64(r.InputTokens)
 	a.totalOut += int64(r.OutputTokens)
+	a.totalRequestedIn += int64(r.RequestedInputTokens)
 	a.tokensFrom[r.TokensFrom]++
+	if r.InputTokensFrom != "" {
+		a.inputFrom[r.InputTokensFrom]++
+	}
+	if r.ProtocolWarning != "" {
+		a.protocolWarnings++
+	}
 	for _, gap := range r.ITL {
 		a.itl.RecordValue(max(gap.Microseconds(), histLowest))
 	}
 	for _, s := range r.TokensBySecond {
 		a.secondAt(int(s.Second)).tokens += int64(s.Tokens)
+	}
+	for _, s := range r.TokensByHalfSecond {
+		if s.Second%2 == 0 {
+			a.secondAt(int(s.Second / 2)).firstHalfTokens += int64(s.Tokens)
+		}
 	}
 }
 
@@ -253,8 +272,13 @@ type requestLine struct {
 	Status       int     `json:"status,omitempty"`
 	Reason       string  `json:"reason,omitempty"`
 	InputTokens  int     `json:"input_tokens,omitempty"`
-	OutputTokens int     `json:"output_tokens,omitempty"`
-	TokensFrom   string  `json:"tokens_from,omitempty"`
+	// InputTokensFrom says whether InputTokens is the server's count
+	// ("usage") or the requested length ("request").
+	InputTokensFrom      string `json:"input_tokens_from,omitempty"`
+	RequestedInputTokens int    `json:"requested_input_tokens,omitempty"`
+	OutputTokens         int    `json:"output_tokens,omitempty"`
+	TokensFrom           string `json:"tokens_from,omitempty"`
+	ProtocolWarning      string `json:"protocol_warning,omitempty"`
 }
 
 func (a *Aggregator) writeRequest(r *result.Result) {
@@ -268,6 +292,10 @@ func (a *Aggregator) writeRequest(r *result.Result) {
 		InputTokens:  r.InputTokens,
 		OutputTokens: r.OutputTokens,
 		TokensFrom:   string(r.TokensFrom),
+
+		InputTokensFrom:      string(r.InputTokensFrom),
+		RequestedInputTokens: r.RequestedInputTokens,
+		ProtocolWarning:      r.ProtocolWarning,
 	}
 	if v, ok := r.TTFT(); ok {
 		line.TTFT = secs(v)

@@ -74,13 +74,16 @@ func (d distribution) summarize(a *Aggregator, h *hdr.Histogram) Stats {
 	return d.fromHistogram(h)
 }
 
-// fromHistogram summarises a histogram in reported units.
+// fromHistogram summarises a histogram in reported units. Its
+// percentiles interpolate linearly between ranks, as Percentile does for
+// exact values, so a merged report and a single one agree.
 func (d distribution) fromHistogram(h *hdr.Histogram) Stats {
 	if h.TotalCount() == 0 {
 		return Stats{}
 	}
 	unit := 1 / d.scale
-	q := func(p float64) float64 { return float64(h.ValueAtQuantile(p)) * unit }
+	bars := nonEmptyBars(h)
+	q := func(p float64) float64 { return histPercentile(bars, h.TotalCount(), p) * unit }
 	return Stats{
 		Count: int(h.TotalCount()),
 		Mean:  h.Mean() * unit,
@@ -89,6 +92,44 @@ func (d distribution) fromHistogram(h *hdr.Histogram) Stats {
 		Max:   float64(h.Max()) * unit,
 		P50:   q(50), P90: q(90), P95: q(95), P99: q(99), P999: q(99.9),
 	}
+}
+
+// nonEmptyBars are a histogram's occupied buckets in value order.
+func nonEmptyBars(h *hdr.Histogram) []hdr.Bar {
+	var bars []hdr.Bar
+	for _, b := range h.Distribution() {
+		if b.Count > 0 {
+			bars = append(bars, b)
+		}
+	}
+	return bars
+}
+
+// histPercentile is numpy's linear method over a histogram's values: the
+// values at the two ranks around p/100·(n−1), interpolated. A value is its
+// bucket's midpoint, within half a bucket (0.05% at three significant
+// digits) of the value recorded. HdrHistogram's own ValueAtQuantile picks
+// the nearest rank's bucket top instead, which disagrees with the linear
+// method by up to a whole gap between neighbours: 13% at p99 of 60 values.
+func histPercentile(bars []hdr.Bar, total int64, p float64) float64 {
+	rank := p / 100 * float64(total-1)
+	lo := int64(math.Floor(rank))
+	at := func(k int64) float64 { // the k-th smallest value, from 0
+		var seen int64
+		for _, b := range bars {
+			seen += b.Count
+			if k < seen {
+				return float64(b.From+b.To) / 2
+			}
+		}
+		last := bars[len(bars)-1]
+		return float64(last.From+last.To) / 2
+	}
+	v := at(lo)
+	if frac := rank - float64(lo); frac > 0 {
+		v += frac * (at(lo+1) - v)
+	}
+	return v
 }
 
 func encodeDistribution(h *hdr.Histogram) string {

@@ -62,12 +62,20 @@ func Merge(id string, reports []*Report) (*Report, error) {
 		sum.Successes += s.Successes
 		sum.SLO.Met += s.SLO.Met
 		sum.InputTokens += s.InputTokens
+		sum.RequestedInputTokens += s.RequestedInputTokens
 		sum.OutputTokens += s.OutputTokens
+		sum.ProtocolWarnings += s.ProtocolWarnings
 		for k, n := range s.Outcomes {
 			sum.Outcomes[k] += n
 		}
 		for k, n := range s.OutputTokensFrom {
 			sum.OutputTokensFrom[k] += n
+		}
+		for k, n := range s.InputTokensFrom {
+			if sum.InputTokensFrom == nil {
+				sum.InputTokensFrom = map[string]int{}
+			}
+			sum.InputTokensFrom[k] += n
 		}
 		sum.FirstSentAt = earliest(sum.FirstSentAt, s.FirstSentAt)
 		if s.LastEndAt.After(sum.LastEndAt) {
@@ -154,6 +162,10 @@ func mergeStats(out *Report, reports []*Report) error {
 		st.Mean = sum / n
 		st.Std = math.Sqrt(math.Max(sumSquares/n-st.Mean*st.Mean, 0))
 		st.Min, st.Max = lo, hi
+		// A bucket's midpoint may lie a hair beyond the exact extremes.
+		for _, p := range []*float64{&st.P50, &st.P90, &st.P95, &st.P99, &st.P999} {
+			*p = min(max(*p, lo), hi)
+		}
 		*d.stats(&out.Stats) = st
 		out.Distributions[d.name] = encodeDistribution(merged)
 	}
@@ -183,6 +195,7 @@ func mergeTimelines(reports []*Report) ([]TimelineStep, time.Time) {
 			out[i].Completed += step.Completed
 			out[i].Failed += step.Failed
 			out[i].Tokens += step.Tokens
+			out[i].TokensFirstHalf += step.TokensFirstHalf
 		}
 	}
 	return out, origin

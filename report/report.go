@@ -139,8 +139,18 @@ type Summary struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 	RPS             float64   `json:"rps"`         // responses per second
 	GoodputRPS      float64   `json:"goodput_rps"` // SLO-meeting requests per second
-	InputTokens     int64     `json:"input_tokens"`
-	OutputTokens    int64     `json:"output_tokens"`
+	// InputTokens are the prompt tokens of successful requests: the
+	// server's usage.prompt_tokens where given, else the requested length
+	// (InputTokensFrom counts requests by which). RequestedInputTokens is
+	// what the workload asked for, so a server counting prompts longer
+	// than asked (a chat template) is seen.
+	InputTokens          int64          `json:"input_tokens"`
+	InputTokensFrom      map[string]int `json:"input_tokens_from,omitempty"`
+	RequestedInputTokens int64          `json:"requested_input_tokens"`
+	OutputTokens         int64          `json:"output_tokens"`
+	// ProtocolWarnings counts successes whose stream broke the protocol
+	// without losing anything (ended without [DONE] after finish_reason or usage).
+	ProtocolWarnings int `json:"protocol_warnings"`
 	// OutputTokensFrom counts successful requests by where their output
 	// token count came from: the server's usage, or counted events.
 	OutputTokensFrom map[string]int `json:"output_tokens_from"`
@@ -148,7 +158,9 @@ type Summary struct {
 	OutputThroughput float64 `json:"output_tokens_per_second"`
 	// TotalThroughput counts input and output tokens.
 	TotalThroughput float64 `json:"total_tokens_per_second"`
-	// PerSecond summarises the per-second output-token series.
+	// PerSecond summarises the per-second output-token series over the
+	// whole seconds between the first send and the last end: a second
+	// the window covers only in part would read low.
 	PerSecond Stats `json:"output_tokens_per_second_series"`
 	// CostPerMillionOutputTokens is the target's cost per hour over the
 	// output tokens it generated per hour, per million; 0 without a cost.
@@ -186,6 +198,9 @@ type TimelineStep struct {
 	Failed    int64 `json:"failed"`
 	InFlight  int64 `json:"in_flight"` // at the end of the second
 	Tokens    int64 `json:"output_tokens"`
+	// TokensFirstHalf are the second's tokens that arrived in its first
+	// half, for the top-level Throughput's 0.5 s steps.
+	TokensFirstHalf int64 `json:"output_tokens_first_half"`
 }
 
 // ErrorCount is how often one failure reason occurred.
@@ -236,13 +251,20 @@ func (a *Aggregator) Report(meta Meta) Report {
 	}
 	sum.FirstSentAt, sum.LastEndAt = a.firstSent, a.lastEnd
 	sum.InputTokens, sum.OutputTokens = a.totalIn, a.totalOut
+	sum.RequestedInputTokens = a.totalRequestedIn
+	sum.ProtocolWarnings = a.protocolWarnings
 	sum.OutputTokensFrom = map[string]int{}
 	for k, n := range a.tokensFrom {
 		sum.OutputTokensFrom[string(k)] = n
 	}
+	sum.InputTokensFrom = map[string]int{}
+	for k, n := range a.inputFrom {
+		sum.InputTokensFrom[string(k)] = n
+	}
 	for i, c := range a.timeline {
 		r.Timeline = append(r.Timeline, TimelineStep{
 			Second: i, Started: c.started, Completed: c.completed, Failed: c.failed, Tokens: c.tokens,
+			TokensFirstHalf: c.firstHalfTokens,
 		})
 	}
 	r.derive()
@@ -264,7 +286,10 @@ func (r *Report) derive() {
 	}
 	sum.DurationSeconds = duration
 	sum.RPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0
-	if duration > 0 {
+	// A window without a success has no rate worth reading: a dead
+	// endpoint refuses connections in microseconds, which would otherwise
+	// show as thousands of requests per second.
+	if duration > 0 && sum.Successes > 0 {
 		sum.RPS = float64(sum.Requests) / duration
 		sum.GoodputRPS = float64(sum.SLO.Met) / duration
 		sum.OutputThroughput = float64(sum.OutputTokens) / duration
@@ -272,14 +297,12 @@ func (r *Report) derive() {
 	}
 
 	var inFlight int64
-	perSecond := make([]float64, 0, len(r.Timeline))
 	for i := range r.Timeline {
 		step := &r.Timeline[i]
 		inFlight += step.Started - step.Completed
 		step.InFlight = inFlight
-		perSecond = append(perSecond, float64(step.Tokens))
 	}
-	sum.PerSecond = Summarize(perSecond) // sorts perSecond
+	sum.PerSecond = Summarize(r.wholeSeconds()) // sorts the series
 
 	s := &r.Stats
 	r.TotalRequestNum = sum.Requests
@@ -287,21 +310,79 @@ func (r *Report) derive() {
 	if sum.Requests == 0 {
 		r.FailRate = 0
 	}
-	r.TTFT = s.FirstEvent.Legacy()
+	// The old tool's TTFT was the first piece of any kind, which reads
+	// 1 ms on servers that flush the role chunk early: the key now carries
+	// the real TTFT; the first event stays in stats.first_event_seconds.
+	r.TTFT = s.TTFT.Legacy()
 	r.TPOT = s.E2EPerToken.Legacy()
 	r.Latency = s.Latency.Legacy()
 	r.SLO = sum.SLO.Attainment
-	r.Throughput = LegacyThroughput{
-		Max:          sum.PerSecond.Max,
-		Percentile95: sum.PerSecond.P95,
-		Avg:          trimmedMean(perSecond, 0.05),
-	}
+	r.Throughput = r.smoothedThroughput()
 	r.TotalDurationSec = duration
 	r.RPS = sum.RPS
 	sum.CostPerMillionOutputTokens = 0
 	if r.Run.CostPerHour > 0 && sum.OutputThroughput > 0 {
 		sum.CostPerMillionOutputTokens = r.Run.CostPerHour / (sum.OutputThroughput * 3600) * 1e6
 	}
+}
+
+// wholeSeconds is the per-second token series over the timeline's seconds
+// that lie wholly between the first send and the last end.
+func (r *Report) wholeSeconds() []float64 {
+	lo, hi := r.spanSlots(time.Second)
+	out := make([]float64, 0, max(hi-lo, 0))
+	for i := lo; i < hi && i < len(r.Timeline); i++ {
+		out = append(out, float64(r.Timeline[i].Tokens))
+	}
+	return out
+}
+
+// spanSlots returns the step-long slots of the timeline [lo, hi) that lie
+// wholly inside the measured span (first send to last end).
+func (r *Report) spanSlots(step time.Duration) (lo, hi int) {
+	sum := r.Summary
+	if sum.FirstSentAt.IsZero() || r.TimelineStart.IsZero() || !sum.LastEndAt.After(sum.FirstSentAt) {
+		return 0, 0
+	}
+	from, to := sum.FirstSentAt.Sub(r.TimelineStart), sum.LastEndAt.Sub(r.TimelineStart)
+	lo = int((max(from, 0) + step - 1) / step) // round up: a slot begun before the first send is partial
+	hi = int(max(to, 0) / step)
+	return lo, max(hi, lo)
+}
+
+// Old-tool smoothing: 5 s windows every 0.5 s, tokens divided by 5.
+const (
+	smoothingWindow = 5 * time.Second
+	smoothingStep   = time.Second / 2
+)
+
+// smoothedThroughput is the old tool's Throughput object, counting tokens
+// where the old tool counted chunks: every 0.5 s, the output tokens of a
+// 5 s window around it divided by 5; max, 95th percentile and the mean
+// after trimming 5% at each end. Only windows wholly inside the measured
+// span count; a span shorter than one window gives the overall rate.
+func (r *Report) smoothedThroughput() LegacyThroughput {
+	half := make([]int64, 0, 2*len(r.Timeline))
+	for _, step := range r.Timeline {
+		half = append(half, step.TokensFirstHalf, step.Tokens-step.TokensFirstHalf)
+	}
+	lo, hi := r.spanSlots(smoothingStep)
+	hi = min(hi, len(half))
+	per := int(smoothingWindow / smoothingStep)
+	var rates []float64
+	for start := lo; start+per <= hi; start++ {
+		var n int64
+		for _, v := range half[start : start+per] {
+			n += v
+		}
+		rates = append(rates, float64(n)/smoothingWindow.Seconds())
+	}
+	if len(rates) == 0 {
+		t := r.Summary.OutputThroughput
+		return LegacyThroughput{Max: t, Percentile95: t, Avg: t}
+	}
+	st := Summarize(rates) // sorts rates
+	return LegacyThroughput{Max: st.Max, Percentile95: st.P95, Avg: trimmedMean(rates, 0.05)}
 }
 
 // PerRequestError reports a failure writing the per-request file, if any.

@@ -20,6 +20,7 @@ type reportCommand struct {
 	merge      *kingpin.CmdClause
 	mergeFiles []string
 	mergeOut   string
+	mergeForce bool
 
 	render     *kingpin.CmdClause
 	renderFile string
@@ -38,6 +39,8 @@ func newReportCommand(app *kingpin.Application) *reportCommand {
 	c.merge.Arg("reports", "report_<id>.json files, one per replica.").Required().ExistingFilesVar(&c.mergeFiles)
 	c.merge.Flag("output", "Where to write the merged report (default: report_<new id>.json in the first report's directory).").
 		Short('o').StringVar(&c.mergeOut)
+	c.merge.Flag("force", "Merge reports that are not the shards of one window (no run.shard, different shard counts or start ticks).").
+		BoolVar(&c.mergeForce)
 	c.render = cmd.Command("render", "Render an archived JSON report as a self-contained HTML page with charts.")
 	c.render.Arg("report", "report_<id>.json").Required().ExistingFileVar(&c.renderFile)
 	c.render.Flag("output", "Where to write the page (default: report_<id>.html beside the JSON).").Short('o').StringVar(&c.renderOut)
@@ -85,6 +88,9 @@ func (c *reportCommand) executeCompare() int {
 		return 1
 	}
 	cmp := report.Compare(reports)
+	for _, w := range cmp.Warnings {
+		fmt.Fprintf(os.Stderr, "inferno report compare: warning: %s\n", w)
+	}
 	if c.compareHTML != "" {
 		if err := render.WriteComparison(c.compareHTML, cmp); err != nil {
 			fmt.Fprintf(os.Stderr, "inferno report compare: %v\n", err)
@@ -113,9 +119,12 @@ func printComparison(w io.Writer, cmp report.Comparison) {
 	for _, f := range cmp.Figures {
 		fmt.Fprintf(tw, "%s\t", f.Label)
 		for i, r := range cmp.Runs {
-			v := r.Values[f.Key]
+			v, known := r.Values[f.Key]
 			cell := fmt.Sprintf("%.4g", v)
-			if f.Unit == "s" {
+			switch {
+			case !known:
+				cell = "–"
+			case f.Unit == "s":
 				cell = fmt.Sprintf("%.1f ms", v*1e3)
 			}
 			if d, ok := r.Relative[f.Key]; ok && i > 0 {
@@ -139,7 +148,7 @@ func (c *reportCommand) executeMerge() int {
 		reports = append(reports, r)
 	}
 	id := report.NewRunID(time.Now())
-	merged, err := report.Merge(id, reports)
+	merged, err := report.MergeWith(id, reports, c.mergeForce)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "inferno report merge: %v\n", err)
 		return 1

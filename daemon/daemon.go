@@ -214,6 +214,9 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 // the same schedule and target is still running.
 func (d *Daemon) scheduledWindow(schedule, targetName string, jitter time.Duration) {
 	key := jobKey(schedule, targetName)
+	// cron fires on the second; replicas' clocks agree on that second, so
+	// it names the window before jitter spreads the starts.
+	tick := time.Now().Truncate(time.Second)
 	cfg := d.Config()
 	s := findSchedule(cfg, schedule)
 	if s == nil {
@@ -236,7 +239,7 @@ func (d *Daemon) scheduledWindow(schedule, targetName string, jitter time.Durati
 	job := &windowJob{ID: report.NewRunID(time.Now()), Trigger: "schedule", Target: t, Workload: w,
 		Global: cfg.Global, Archive: true, Live: true}
 	if s.LoadShare && d.shard.Count > 1 {
-		job.Share = d.shard
+		job.Share, job.Tick = d.shard, tick
 	}
 	d.execute(d.ctx, job)
 }

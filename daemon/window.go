@@ -32,6 +32,9 @@ type windowJob struct {
 	// Share, when active, makes the window this replica's share of a
 	// window every replica runs (a load_share schedule).
 	Share prober.Share
+	// Tick is the schedule's tick that started a shared window, the same
+	// on every replica; it tells one window's shards from the next's.
+	Tick time.Time
 }
 
 // buildWindow turns config into a prober window.
@@ -104,7 +107,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	}
 	meta.CostPerHour = j.Target.CostPerHour
 	if j.Share.Count > 1 {
-		meta.Shard = &report.Shard{Index: j.Share.Index, Count: j.Share.Count}
+		meta.Shard = &report.Shard{Index: j.Share.Index, Count: j.Share.Count, Tick: j.Tick}
 	}
 	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
 	agg := report.NewAggregator(started, slo, nil)

@@ -145,8 +145,11 @@ func Comparison(w io.Writer, c report.Comparison) error {
 	for _, f := range c.Figures {
 		rw := row{Label: f.Label}
 		for i, run := range c.Runs {
-			v := run.Values[f.Key]
+			v, known := run.Values[f.Key]
 			cl := cell{Value: formatFigure(v, f.Unit)}
+			if !known {
+				cl.Value = "–"
+			}
 			if d, ok := run.Relative[f.Key]; ok && i > 0 && !math.IsNaN(d) && !math.IsInf(d, 0) {
 				cl.Delta = fmt.Sprintf("%+.1f%%", d*100)
 				improved := (d < 0) == f.LowerIsBetter
@@ -235,6 +238,7 @@ var comparePage = template.Must(template.New("compare").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Inferno comparison</title>` + style + `</head><body>
 <h1>Inferno comparison of {{len .C.Runs}} runs</h1>
 <p class="meta">Differences are relative to the first run; green is better, red worse.</p>
+{{range .C.Warnings}}<p class="warning"><b>Warning:</b> {{.}}</p>{{end}}
 <table><thead><tr><th>Figure</th>{{range .C.Runs}}<th>{{.Target}} · {{.Workload}}<br><code>{{.ID}}</code>{{with .Hardware}}<br>{{.Count}}× {{.GPU}}{{end}}{{if .CostPerHour}}<br>{{.CostPerHour}}/h{{end}}</th>{{end}}</tr></thead>
 <tbody>{{range .Rows}}<tr><td>{{.Label}}</td>{{range .Cells}}<td>{{.Value}}{{if .Delta}}<span class="delta {{if .Better}}better{{else if .Worse}}worse{{end}}">{{.Delta}}</span>{{end}}</td>{{end}}</tr>{{end}}</tbody></table>
 <h2>Charts</h2>

@@ -212,3 +212,34 @@ func colouredPixels(img image.Image, r image.Rectangle) int {
 	}
 	return n
 }
+
+// A run without a configured cost has no cost figure: "–", no change, not
+// "0 (-100.0%)" in green. Runs of different workloads carry a warning.
+func TestComparisonUnknownCost(t *testing.T) {
+	a, b := sampleReport(t), sampleReport(t)
+	b.Run.ID, b.Run.Workload = "20260301T110000.000Z-fedcba", "bursty"
+	b.Run.CostPerHour, b.Summary.CostPerMillionOutputTokens = 0, 0
+	c := report.Compare([]*report.Report{a, b})
+	if _, ok := c.Runs[1].Values["cost_per_million_output_tokens"]; ok {
+		t.Errorf("unknown cost has a value: %v", c.Runs[1].Values)
+	}
+	if _, ok := c.Runs[1].Relative["cost_per_million_output_tokens"]; ok {
+		t.Errorf("unknown cost has a change: %v", c.Runs[1].Relative)
+	}
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], `"bursty"`) {
+		t.Errorf("warnings %q, want one naming the other workload", c.Warnings)
+	}
+	var buf bytes.Buffer
+	if err := Comparison(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	page := html.UnescapeString(buf.String())
+	row := page[strings.Index(page, "<td>Cost per million output tokens</td>"):]
+	row = row[:strings.Index(row, "</tr>")]
+	if strings.Contains(row, "-100.0%") || strings.Count(row, "<td>–</td>") != 1 {
+		t.Errorf("cost row %q: want the second run's cell as – with no change", row)
+	}
+	if !strings.Contains(page, "Warning:") {
+		t.Error("page does not show the workload warning")
+	}
+}

@@ -261,17 +261,17 @@ func (a *Aggregator) secondAt(s int) *timelineCounts {
 // requestLine is one line of the per-request JSONL file. Times are seconds
 // from the window's start; absent stages are omitted.
 type requestLine struct {
-	Index        int     `json:"index"`
-	Intended     float64 `json:"intended_s"`
-	Sent         float64 `json:"sent_s"`
-	TTFT         float64 `json:"ttft_s,omitempty"`
-	FirstEvent   float64 `json:"first_event_s,omitempty"`
-	TPOT         float64 `json:"tpot_s,omitempty"`
-	Latency      float64 `json:"latency_s,omitempty"`
-	Outcome      string  `json:"outcome"`
-	Status       int     `json:"status,omitempty"`
-	Reason       string  `json:"reason,omitempty"`
-	InputTokens  int     `json:"input_tokens,omitempty"`
+	Index       int     `json:"index"`
+	Intended    float64 `json:"intended_s"`
+	Sent        float64 `json:"sent_s"`
+	TTFT        float64 `json:"ttft_s,omitempty"`
+	FirstEvent  float64 `json:"first_event_s,omitempty"`
+	TPOT        float64 `json:"tpot_s,omitempty"`
+	Latency     float64 `json:"latency_s,omitempty"`
+	Outcome     string  `json:"outcome"`
+	Status      int     `json:"status,omitempty"`
+	Reason      string  `json:"reason,omitempty"`
+	InputTokens int     `json:"input_tokens,omitempty"`
 	// InputTokensFrom says whether InputTokens is the server's count
 	// ("usage") or the requested length ("request").
 	InputTokensFrom      string `json:"input_tokens_from,omitempty"`

@@ -1,6 +1,9 @@
 package report
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Figure is one headline figure of a comparison.
 type Figure struct {
@@ -10,6 +13,18 @@ type Figure struct {
 	// LowerIsBetter says which way a difference is an improvement.
 	LowerIsBetter bool `json:"lower_is_better"`
 	value         func(*Report) float64
+}
+
+// partialFigures are the figures a report may lack: a target without a
+// configured cost has no cost figure, not a cost of 0.
+var partialFigures = map[string]func(*Report) bool{
+	"cost_per_million_output_tokens": func(r *Report) bool { return r.Summary.CostPerMillionOutputTokens > 0 },
+}
+
+// Known reports whether r has this figure.
+func (f Figure) Known(r *Report) bool {
+	known, partial := partialFigures[f.Key]
+	return !partial || known(r)
 }
 
 // Value is the figure for one report.
@@ -41,6 +56,8 @@ type Comparison struct {
 	Figures []Figure      `json:"figures"`
 	Runs    []ComparedRun `json:"runs"`
 	Reports []*Report     `json:"-"`
+	// Warnings say why the runs may not be comparable (different workloads).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // ComparedRun is one run's column.
@@ -51,9 +68,12 @@ type ComparedRun struct {
 	Status      string             `json:"status"`
 	Hardware    *Hardware          `json:"hardware,omitempty"`
 	CostPerHour float64            `json:"cost_per_hour,omitempty"`
-	Values      map[string]float64 `json:"values"`
+	// Values holds the run's figures; a figure the run does not have (a
+	// cost without a configured cost per hour) is absent, shown as "–".
+	Values map[string]float64 `json:"values"`
 	// Relative is (value − first run's value) / first run's value; absent
-	// for the first run and where the first run's value is 0.
+	// for the first run, where the first run's value is 0 and where
+	// either run lacks the figure.
 	Relative map[string]float64 `json:"relative,omitempty"`
 }
 
@@ -63,9 +83,16 @@ func Compare(reports []*Report) Comparison {
 	for i, r := range reports {
 		run := ComparedRun{ID: r.Run.ID, Target: r.Run.Target.Name, Workload: r.Run.Workload, Status: r.Run.Status,
 			Hardware: r.Run.Hardware, CostPerHour: r.Run.CostPerHour, Values: map[string]float64{}}
+		if i > 0 && r.Run.Workload != reports[0].Run.Workload {
+			c.Warnings = append(c.Warnings, fmt.Sprintf("run %s ran workload %q, run %s ran %q: their figures measure different requests",
+				r.Run.ID, r.Run.Workload, reports[0].Run.ID, reports[0].Run.Workload))
+		}
 		for _, f := range Figures {
+			if !f.Known(r) {
+				continue
+			}
 			run.Values[f.Key] = f.Value(r)
-			if i > 0 {
+			if i > 0 && f.Known(reports[0]) {
 				if base := f.Value(reports[0]); base != 0 && !math.IsNaN(base) {
 					if run.Relative == nil {
 						run.Relative = map[string]float64{}

@@ -21,13 +21,18 @@ import (
 //     exact; its percentiles come from the summed HdrHistograms, within
 //     0.1% of the exact value.
 //
-// The reports must be of one target and workload; replicas of one
-// load_share window must be distinct shards of the same count.
-func Merge(id string, reports []*Report) (*Report, error) {
+// The reports must be of one target and workload, and distinct shards of
+// one load_share window: the same shard count and start tick.
+func Merge(id string, reports []*Report) (*Report, error) { return MergeWith(id, reports, false) }
+
+// MergeWith is Merge; force accepts reports that are not shards of one
+// window (consecutive windows, say), whose union's rates then span the
+// gaps between them.
+func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("no reports to merge")
 	}
-	if err := checkMergeable(reports); err != nil {
+	if err := checkMergeable(reports, force); err != nil {
 		return nil, err
 	}
 	first := reports[0]
@@ -96,7 +101,7 @@ func Merge(id string, reports []*Report) (*Report, error) {
 	return out, nil
 }
 
-func checkMergeable(reports []*Report) error {
+func checkMergeable(reports []*Report, force bool) error {
 	first := reports[0]
 	shards := map[int]string{}
 	for _, r := range reports {
@@ -111,11 +116,22 @@ func checkMergeable(reports []*Report) error {
 		if r.Summary.Successes > 0 && len(r.Distributions) == 0 {
 			return fmt.Errorf("run %s has no distributions (written by an Inferno older than report merge): its percentiles cannot be merged", r.Run.ID)
 		}
+	}
+	if force {
+		return nil
+	}
+	for _, r := range reports {
+		// Two windows of one schedule, one after the other, are not one
+		// window: their merged rates would count the idle time between.
 		if r.Run.Shard == nil {
-			continue
+			return fmt.Errorf("run %s is not a shard of a load_share window (no run.shard): only the shares of one window merge (--force merges anyway)", r.Run.ID)
 		}
 		if first.Run.Shard == nil || r.Run.Shard.Count != first.Run.Shard.Count {
-			return fmt.Errorf("run %s is shard %d of %d, which does not match run %s", r.Run.ID, r.Run.Shard.Index, r.Run.Shard.Count, first.Run.ID)
+			return fmt.Errorf("run %s is shard %d of %d, which does not match run %s (--force merges anyway)", r.Run.ID, r.Run.Shard.Index, r.Run.Shard.Count, first.Run.ID)
+		}
+		if !r.Run.Shard.Tick.Equal(first.Run.Shard.Tick) {
+			return fmt.Errorf("run %s started at tick %s, run %s at %s: shards of different windows (--force merges anyway)",
+				r.Run.ID, r.Run.Shard.Tick.Format(time.RFC3339), first.Run.ID, first.Run.Shard.Tick.Format(time.RFC3339))
 		}
 		if other, dup := shards[r.Run.Shard.Index]; dup {
 			return fmt.Errorf("runs %s and %s are both shard %d: the same replica's share would count twice", other, r.Run.ID, r.Run.Shard.Index)

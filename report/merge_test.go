@@ -149,8 +149,12 @@ func TestMergeRefuses(t *testing.T) {
 		{"nothing", nil, "no reports"},
 		{"two targets", []*Report{mk("a", "x", "w", nil), mk("b", "y", "w", nil)}, "only one target's"},
 		{"two workloads", []*Report{mk("a", "x", "w", nil), mk("b", "x", "v", nil)}, "only one workload's"},
-		{"same shard twice", []*Report{mk("a", "x", "w", &Shard{0, 2}), mk("b", "x", "w", &Shard{0, 2})}, "both shard 0"},
-		{"shard counts differ", []*Report{mk("a", "x", "w", &Shard{0, 2}), mk("b", "x", "w", &Shard{1, 3})}, "does not match"},
+		{"same shard twice", []*Report{mk("a", "x", "w", &Shard{Index: 0, Count: 2}), mk("b", "x", "w", &Shard{Index: 0, Count: 2})}, "both shard 0"},
+		{"shard counts differ", []*Report{mk("a", "x", "w", &Shard{Index: 0, Count: 2}), mk("b", "x", "w", &Shard{Index: 1, Count: 3})}, "does not match"},
+		{"not shards", []*Report{mk("a", "x", "w", nil), mk("b", "x", "w", nil)}, "not a shard"},
+		{"one shard, one not", []*Report{mk("a", "x", "w", &Shard{Index: 0, Count: 2}), mk("b", "x", "w", nil)}, "not a shard"},
+		{"shards of two windows", []*Report{mk("a", "x", "w", &Shard{Index: 0, Count: 2, Tick: base}),
+			mk("b", "x", "w", &Shard{Index: 1, Count: 2, Tick: base.Add(time.Hour)})}, "different windows"},
 		{"old report", []*Report{{Run: Meta{ID: "old"}, Summary: Summary{Successes: 3}}}, "no distributions"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,6 +163,23 @@ func TestMergeRefuses(t *testing.T) {
 				t.Errorf("error %v, want one containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// --force merges what is not one window's shards, for those who know.
+func TestMergeForce(t *testing.T) {
+	a := NewAggregator(base, SLO{}, nil)
+	b := NewAggregator(base.Add(time.Hour), SLO{}, nil)
+	for _, r := range syntheticWindow(20) {
+		a.Add(r)
+	}
+	ra, rb := a.Report(Meta{ID: "a", Target: Target{Name: "t"}}), b.Report(Meta{ID: "b", Target: Target{Name: "t"}})
+	if _, err := Merge("m", []*Report{&ra, &rb}); err == nil {
+		t.Fatal("two windows merged without --force")
+	}
+	m, err := MergeWith("m", []*Report{&ra, &rb}, true)
+	if err != nil || m.Summary.Requests != 20 {
+		t.Fatalf("forced merge: %v, %+v", err, m)
 	}
 }
 

@@ -61,10 +61,13 @@ type Hardware struct {
 	Count int    `json:"count,omitempty"`
 }
 
-// Shard is replica Index (from 0) of Count.
+// Shard is replica Index (from 0) of Count. Tick is the schedule's tick
+// that started the window (the same on every replica), so the shares of
+// one window can be told from those of the next.
 type Shard struct {
-	Index int `json:"index"`
-	Count int `json:"count"`
+	Index int       `json:"index"`
+	Count int       `json:"count"`
+	Tick  time.Time `json:"tick,omitzero"`
 }
 
 // Target names the endpoint measured.

@@ -175,6 +175,9 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		if err := json.Unmarshal([]byte(c.extraBody), &params.Extra); err != nil {
 			return nil, report.Target{}, fmt.Errorf("--extra-body: want a JSON object: %w", err)
 		}
+		if err := config.CheckExtraBody(params.Extra); err != nil {
+			return nil, report.Target{}, fmt.Errorf("--extra-body: %w", err)
+		}
 	}
 	httpCfg := promconfig.DefaultHTTPClientConfig
 	if c.apiKeyFile != "" {

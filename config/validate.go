@@ -175,7 +175,27 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
 		return c.fail(w.line, field, "durations must not be negative")
 	}
+	if err := CheckExtraBody(w.Params.ExtraBody); err != nil {
+		return c.fail(w.line, field+".params.extra_body", "%v", err)
+	}
 	return nil
+}
+
+// CheckExtraBody refuses request fields Inferno cannot measure: n > 1
+// asks for several choices per request, but every per-request figure
+// (TTFT, TPOT, tokens) assumes one stream of one answer.
+func CheckExtraBody(body map[string]any) error {
+	v, ok := body["n"]
+	if !ok {
+		return nil
+	}
+	if n, isNum := v.(float64); isNum && n == 1 {
+		return nil
+	}
+	if n, isInt := v.(int); isInt && n == 1 {
+		return nil
+	}
+	return fmt.Errorf("n: %v is refused: Inferno measures one choice per request, and its per-request figures would mix several answers (leave n out or set it to 1)", v)
 }
 
 // noEmptyEntries rejects list items and modules written as null ("- " or

@@ -15,7 +15,7 @@ import (
 
 // Params are the generation parameters every API shares.
 type Params struct {
-	MaxTokens   int
+	MaxTokens int
 	// MinTokens and IgnoreEOS are vLLM's and SGLang's extensions; every
 	// OpenAI-style API sends them when asked (servers that do not know
 	// them ignore or refuse them, which is seen), TGI and Triton have none.

@@ -62,12 +62,12 @@ type Comparison struct {
 
 // ComparedRun is one run's column.
 type ComparedRun struct {
-	ID          string             `json:"id"`
-	Target      string             `json:"target"`
-	Workload    string             `json:"workload"`
-	Status      string             `json:"status"`
-	Hardware    *Hardware          `json:"hardware,omitempty"`
-	CostPerHour float64            `json:"cost_per_hour,omitempty"`
+	ID          string    `json:"id"`
+	Target      string    `json:"target"`
+	Workload    string    `json:"workload"`
+	Status      string    `json:"status"`
+	Hardware    *Hardware `json:"hardware,omitempty"`
+	CostPerHour float64   `json:"cost_per_hour,omitempty"`
 	// Values holds the run's figures; a figure the run does not have (a
 	// cost without a configured cost per hour) is absent, shown as "–".
 	Values map[string]float64 `json:"values"`

@@ -55,6 +55,7 @@ type Collector struct {
 	ttft, ttftSched, tpot, itl, latency, lag *prometheus.HistogramVec
 
 	requests         *prometheus.CounterVec
+	protocolWarnings *prometheus.CounterVec
 	inputTokens      *prometheus.CounterVec
 	outputTokens     *prometheus.CounterVec
 	windows          *prometheus.CounterVec
@@ -91,6 +92,8 @@ func New(reg prometheus.Registerer) *Collector {
 		lag:       histogram("schedule_lag_seconds", "How late requests went out against their schedule.", LagBuckets),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "requests_total",
 			Help: "Requests sent, by outcome."}, append(append([]string{}, windowLabels...), "outcome")),
+		protocolWarnings: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "protocol_warnings_total",
+			Help: "Successful requests whose stream broke the protocol without losing the answer (no [DONE] after finish_reason or usage)."}, windowLabels),
 		inputTokens: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "input_tokens_total",
 			Help: "Prompt tokens of successful requests."}, windowLabels),
 		outputTokens: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "inferno", Name: "output_tokens_total",
@@ -119,7 +122,7 @@ func New(reg prometheus.Registerer) *Collector {
 		ReportWriteErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "inferno", Name: "report_write_errors_total",
 			Help: "Reports that could not be written to the archive."}),
 	}
-	reg.MustRegister(c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.inputTokens, c.outputTokens,
+	reg.MustRegister(c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
 		c.windows, c.windowsRunning, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput,
 		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
@@ -135,6 +138,9 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	}
 	if !r.Succeeded() {
 		return
+	}
+	if r.ProtocolWarning != "" {
+		c.protocolWarnings.WithLabelValues(lv...).Inc()
 	}
 	if v, ok := r.TTFT(); ok {
 		c.ttft.WithLabelValues(lv...).Observe(v.Seconds())
@@ -187,10 +193,20 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 		success = 1
 	}
 	c.lastSuccess.WithLabelValues(lv...).Set(success)
-	for _, q := range quantiles {
-		c.lastTTFT.WithLabelValues(append(lv, q.label)...).Set(q.pick(rep.Stats.TTFT))
-		c.lastTPOT.WithLabelValues(append(lv, q.label)...).Set(q.pick(rep.Stats.TPOT))
-		c.lastITL.WithLabelValues(append(lv, q.label)...).Set(q.pick(rep.Stats.ITL))
+	// A window without a success has no latency to tell: its gauges are
+	// removed, not set to 0, so a dead endpoint never reads as fast. A
+	// statistic without values (TPOT of one-token answers) is removed too.
+	for _, g := range []struct {
+		vec   *prometheus.GaugeVec
+		stats report.Stats
+	}{{c.lastTTFT, rep.Stats.TTFT}, {c.lastTPOT, rep.Stats.TPOT}, {c.lastITL, rep.Stats.ITL}} {
+		for _, q := range quantiles {
+			if g.stats.Count == 0 || rep.Summary.Successes == 0 {
+				g.vec.DeleteLabelValues(append(lv, q.label)...)
+				continue
+			}
+			g.vec.WithLabelValues(append(lv, q.label)...).Set(q.pick(g.stats))
+		}
 	}
 	s := rep.Summary
 	c.lastThroughput.WithLabelValues(lv...).Set(s.OutputThroughput)
@@ -201,5 +217,33 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 	c.lastLagP99.WithLabelValues(lv...).Set(rep.Stats.ScheduleLag.P99)
 	if costPerHour > 0 && s.OutputThroughput > 0 {
 		c.costPerMTokens.WithLabelValues(lv...).Set(costPerHour / (s.OutputThroughput * 3600) * 1e6)
+	} else {
+		c.costPerMTokens.DeleteLabelValues(lv...)
 	}
+}
+
+// Forget removes every series of the given labels; an empty label matches
+// any value, and all empty forgets nothing. A reload calls it for the
+// targets, workloads and schedules it removed, so their last figures do
+// not linger on /metrics as if still measured.
+func (c *Collector) Forget(target, workload string) int {
+	match := prometheus.Labels{}
+	if target != "" {
+		match["target"] = target
+	}
+	if workload != "" {
+		match["workload"] = workload
+	}
+	if len(match) == 0 {
+		return 0
+	}
+	n := 0
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
+		c.windows, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput, c.lastRPS, c.lastGoodput,
+		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens} {
+		n += v.DeletePartialMatch(match)
+	}
+	return n
 }

@@ -34,6 +34,9 @@ func simulatedWindow() []*result.Result {
 			End: sent.Add(200*time.Millisecond + 3*20*time.Millisecond), Outcome: result.Success, Status: 200,
 			InputTokens: 128, OutputTokens: 4, TokensFrom: result.TokensFromUsage, ContentEvents: 4,
 			ITL: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}}
+		if i == 3 {
+			r.ProtocolWarning = "stream ended without its terminal event after the answer was complete"
+		}
 		out = append(out, r)
 	}
 	out = append(out,
@@ -133,5 +136,109 @@ func TestProbeRegistry(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("probe exposition lacks %q", want)
 		}
+	}
+}
+
+func gather(t *testing.T, reg *prometheus.Registry) string {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	for _, mf := range mfs {
+		expfmt.MetricFamilyToText(&buf, mf)
+	}
+	return buf.String()
+}
+
+// deadWindow is a window whose every request was refused in microseconds.
+func deadWindow() *report.Report {
+	agg := report.NewAggregator(base, report.SLO{}, nil)
+	for i := range 40 {
+		agg.Add(&result.Result{Index: i, Intended: at(0), Sent: at(0), End: at(0).Add(time.Duration(i) * time.Microsecond),
+			Outcome: result.ConnectionError, Reason: "connection refused"})
+	}
+	rep := agg.Report(report.Meta{Status: report.StatusFinished})
+	return &rep
+}
+
+// After a window without a success, no latency gauge is left to read (not
+// the last good window's, not 0) and the rates are 0, never thousands of
+// refusals per second.
+func TestDeadWindowGauges(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := New(reg)
+	labels := Labels{Target: "simulator", Model: "sim", Workload: "smoke"}
+	agg := report.NewAggregator(base, report.SLO{}, nil)
+	for _, r := range simulatedWindow() {
+		agg.Add(r)
+	}
+	good := agg.Report(report.Meta{Status: report.StatusFinished})
+	c.WindowDone(labels, &good, at(5000), 2.5)
+	if text := gather(t, reg); !strings.Contains(text, "inferno_last_window_ttft_seconds{") {
+		t.Fatalf("no TTFT gauge after a good window:\n%s", text)
+	}
+	c.WindowDone(labels, deadWindow(), at(9000), 2.5)
+	text := gather(t, reg)
+	for _, gone := range []string{"inferno_last_window_ttft_seconds{", "inferno_last_window_tpot_seconds{", "inferno_last_window_itl_seconds{",
+		"inferno_cost_per_million_output_tokens{"} {
+		if strings.Contains(text, gone) {
+			t.Errorf("%s still exported after a window without success", gone)
+		}
+	}
+	for _, want := range []string{
+		`inferno_last_window_requests_per_second{model="sim",target="simulator",workload="smoke"} 0`,
+		`inferno_last_window_output_tokens_per_second{model="sim",target="simulator",workload="smoke"} 0`,
+		`inferno_last_window_success{model="sim",target="simulator",workload="smoke"} 0`,
+		`inferno_last_window_failure_ratio{model="sim",target="simulator",workload="smoke"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("exposition lacks %q", want)
+		}
+	}
+}
+
+func TestProbeOfDeadEndpoint(t *testing.T) {
+	reg := ProbeRegistry(deadWindow(), false, 0.01)
+	text := gather(t, reg)
+	for _, gone := range []string{"probe_ttft_seconds", "probe_tpot_seconds", "probe_itl_seconds", "probe_request_duration_seconds"} {
+		if strings.Contains(text, gone) {
+			t.Errorf("probe of a dead endpoint exports %s", gone)
+		}
+	}
+	if !strings.Contains(text, "probe_success 0") || !strings.Contains(text, "probe_output_tokens_per_second 0") {
+		t.Errorf("probe exposition:\n%s", text)
+	}
+}
+
+// Forget removes a target's or a workload's series and nothing else.
+func TestForget(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := New(reg)
+	agg := report.NewAggregator(base, report.SLO{}, nil)
+	for _, r := range simulatedWindow() {
+		agg.Add(r)
+	}
+	rep := agg.Report(report.Meta{Status: report.StatusFinished})
+	pairs := []Labels{{"a", "m", "w1"}, {"a", "m", "w2"}, {"b", "m", "w1"}}
+	for _, l := range pairs {
+		for _, r := range simulatedWindow() {
+			c.Observe(l, r)
+		}
+		c.WindowDone(l, &rep, at(5000), 1)
+	}
+	if c.Forget("", "") != 0 {
+		t.Error("an empty match forgot series")
+	}
+	c.Forget("a", "w2") // a schedule of a on w2 removed
+	c.Forget("b", "")   // target b removed
+	text := gather(t, reg)
+	if strings.Contains(text, `workload="w2"`) || strings.Contains(text, `target="b"`) {
+		t.Errorf("forgotten series remain:\n%s", text)
+	}
+	if !strings.Contains(text, `inferno_last_window_success{model="m",target="a",workload="w1"} 1`) ||
+		!strings.Contains(text, `inferno_requests_total{model="m",outcome="success",target="a",workload="w1"} 8`) {
+		t.Errorf("series of a/w1 were forgotten too:\n%s", text)
 	}
 }

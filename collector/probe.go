@@ -35,10 +35,20 @@ func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *p
 	s := rep.Summary
 	g("probe_requests", "Requests the probe window sent.").Set(float64(s.Requests))
 	g("probe_failed_requests", "Requests of the probe window that failed.").Set(float64(s.Failures))
-	q("probe_ttft_seconds", "TTFT percentiles of the probe window.", rep.Stats.TTFT)
-	q("probe_tpot_seconds", "TPOT percentiles of the probe window.", rep.Stats.TPOT)
-	q("probe_itl_seconds", "Inter-token latency percentiles of the probe window.", rep.Stats.ITL)
-	q("probe_request_duration_seconds", "End-to-end latency percentiles of the probe window.", rep.Stats.Latency)
+	// Latencies only where the window had values: a probe of a dead
+	// endpoint must not read probe_ttft_seconds 0.
+	if rep.Stats.TTFT.Count > 0 {
+		q("probe_ttft_seconds", "TTFT percentiles of the probe window.", rep.Stats.TTFT)
+	}
+	if rep.Stats.TPOT.Count > 0 {
+		q("probe_tpot_seconds", "TPOT percentiles of the probe window.", rep.Stats.TPOT)
+	}
+	if rep.Stats.ITL.Count > 0 {
+		q("probe_itl_seconds", "Inter-token latency percentiles of the probe window.", rep.Stats.ITL)
+	}
+	if rep.Stats.Latency.Count > 0 && s.Successes > 0 {
+		q("probe_request_duration_seconds", "End-to-end latency percentiles of the probe window.", rep.Stats.Latency)
+	}
 	g("probe_output_tokens_per_second", "Output tokens per second over the probe window.").Set(s.OutputThroughput)
 	g("probe_slo_attainment_ratio", "Share of the probe window's requests that met the SLO.").Set(s.SLO.Attainment)
 	g("probe_goodput_requests_per_second", "SLO-meeting requests per second in the probe window.").Set(s.GoodputRPS)

@@ -331,6 +331,7 @@ func (d *Daemon) Reload() error {
 		return err
 	}
 	d.mu.Lock()
+	old := d.cfg
 	d.cfg = cfg
 	if cap(d.slots) != cfg.Global.MaxConcurrentWindows {
 		// Windows holding a slot of the old channel release it there.
@@ -338,10 +339,44 @@ func (d *Daemon) Reload() error {
 	}
 	d.syncJobs(cfg)
 	d.mu.Unlock()
+	d.forgetRemoved(old, cfg)
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	d.logger.Info("config reloaded", "file", d.configFile)
 	return nil
+}
+
+// forgetRemoved deletes the series of what a reload removed: targets,
+// workloads, and the target-workload pairs of removed schedules. Their last
+// figures would otherwise stay on /metrics, looking current, forever.
+func (d *Daemon) forgetRemoved(old, cfg *config.Config) {
+	if old == nil {
+		return
+	}
+	for _, t := range old.Targets {
+		if cfg.Target(t.Name) == nil {
+			d.collector.Forget(t.Name, "")
+		}
+	}
+	for _, w := range old.Workloads {
+		if cfg.Workload(w.Name) == nil {
+			d.collector.Forget("", w.Name)
+		}
+	}
+	type pair struct{ target, workload string }
+	scheduled := map[pair]bool{}
+	for _, s := range cfg.Schedules {
+		for _, t := range s.Targets {
+			scheduled[pair{t, s.Workload}] = true
+		}
+	}
+	for _, s := range old.Schedules {
+		for _, t := range s.Targets {
+			if !scheduled[pair{t, s.Workload}] {
+				d.collector.Forget(t, s.Workload)
+			}
+		}
+	}
 }
 
 // Shutdown stops scheduling, cancels windows in flight (their reports are

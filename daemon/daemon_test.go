@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -474,4 +475,28 @@ func finishedReports(dir string) []*report.Report {
 		}
 	}
 	return out
+}
+
+// A reload that removes a schedule removes the series of its target and
+// workload: their last figures must not linger as if still measured.
+func TestReloadForgetsRemovedSeries(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	good, _ := os.ReadFile(cfgPath)
+	rep := report.Report{Summary: report.Summary{Requests: 1, Successes: 1}}
+	d.collector.WindowDone(collector.Labels{Target: "sim", Model: "sim", Workload: "small"}, &rep, time.Now(), 0)
+	series := `inferno_last_window_success{model="sim",target="sim",workload="small"} 1`
+	if _, metrics := get(t, d.server.URL+"/metrics"); !strings.Contains(metrics, series) {
+		t.Fatalf("/metrics lacks %q before the reload", series)
+	}
+	text := string(good)
+	noSchedule := text[:strings.Index(text, "schedules:")] + text[strings.Index(text, "modules:"):]
+	os.WriteFile(cfgPath, []byte(noSchedule), 0o644)
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if _, metrics := get(t, d.server.URL+"/metrics"); strings.Contains(metrics, `target="sim",workload="small"`) {
+		t.Errorf("/metrics keeps the removed schedule's series:\n%s", metrics)
+	}
 }

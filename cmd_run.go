@@ -381,8 +381,26 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	fmt.Fprintf(out, "\nRun %s (%s): %s %s, model %s\n", r.Run.ID, r.Run.Status, r.Run.Target.API, r.Run.Target.URL, r.Run.Target.Model)
 	fmt.Fprintf(out, "Requests %d: %d succeeded, %d failed; duration %.2fs; %.2f req/s\n",
 		s.Requests, s.Successes, s.Failures, s.DurationSeconds, s.RPS)
-	fmt.Fprintf(out, "Output tokens %d (%.1f tok/s); input tokens %d; SLO attainment %.1f%%; goodput %.2f req/s\n",
-		s.OutputTokens, s.OutputThroughput, s.InputTokens, 100*s.SLO.Attainment, s.GoodputRPS)
+	fmt.Fprintf(out, "Output tokens %d (%.1f tok/s); input tokens %d (requested %d); SLO attainment %.1f%%; goodput %.2f req/s\n",
+		s.OutputTokens, s.OutputThroughput, s.InputTokens, s.RequestedInputTokens, 100*s.SLO.Attainment, s.GoodputRPS)
+	if s.ProtocolWarnings > 0 {
+		fmt.Fprintf(out, "Protocol warnings %d: streams that ended without [DONE] after a complete answer\n", s.ProtocolWarnings)
+	}
+	if s.Successes == 0 {
+		// A table of zeros would read as a very fast endpoint.
+		fmt.Fprintln(out, "No successful request: no latency to report.")
+	} else {
+		printLatencies(out, r)
+	}
+	for _, e := range r.Errors {
+		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
+	}
+	if path != "" {
+		fmt.Fprintf(out, "Report: %s\n", path)
+	}
+}
+
+func printLatencies(out io.Writer, r *report.Report) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp90\tp99\tmax\t")
 	row := func(name string, st report.Stats) {
@@ -395,10 +413,4 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	row("E2E latency", r.Stats.Latency)
 	row("schedule lag", r.Stats.ScheduleLag)
 	tw.Flush()
-	for _, e := range r.Errors {
-		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
-	}
-	if path != "" {
-		fmt.Fprintf(out, "Report: %s\n", path)
-	}
 }

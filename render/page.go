@@ -46,10 +46,14 @@ func ReportCharts(r *report.Report) []Chart {
 	if len(bad) > 0 {
 		scatter = append(scatter, Series{Name: "failed (at 0)", Points: bad, Dots: true})
 	}
+	// A window over within its first second (a dead endpoint refuses in
+	// microseconds) has one point per series, which a line cannot show:
+	// draw its points, so the failed requests are seen.
+	dots := len(r.Timeline) < 2
 	return []Chart{
 		{ID: "requests", Title: "Requests over time", XLabel: "second of the window", YLabel: "requests",
-			Series: []Series{{Name: "started", Points: started}, {Name: "completed", Points: completed},
-				{Name: "failed", Points: failed}, {Name: "in flight", Points: inFlight}}},
+			Series: []Series{{Name: "started", Points: started, Dots: dots}, {Name: "completed", Points: completed, Dots: dots},
+				{Name: "failed", Points: failed, Dots: dots}, {Name: "in flight", Points: inFlight, Dots: dots}}},
 		{ID: "throughput", Title: "Output-token throughput", XLabel: "second of the window", YLabel: "output tokens per second",
 			Series: []Series{{Name: "tokens/s", Points: tokens}}},
 		{ID: "ttft-cdf", Title: "TTFT distribution (CDF)", XLabel: "time to first token (s)", YLabel: "share of requests",

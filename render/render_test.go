@@ -243,3 +243,25 @@ func TestComparisonUnknownCost(t *testing.T) {
 		t.Error("page does not show the workload warning")
 	}
 }
+
+// A dead endpoint's window (every request refused within its first
+// second) still draws its requests: the failures must be seen.
+func TestDeadWindowDrawsFailures(t *testing.T) {
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := report.NewAggregator(start, report.SLO{}, nil)
+	for i := range 30 {
+		sent := start.Add(time.Duration(i) * time.Millisecond)
+		a.Add(&result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(50 * time.Microsecond),
+			Outcome: result.ConnectionError, Reason: "connection refused"})
+	}
+	rep := a.Report(report.Meta{ID: "dead", Status: report.StatusFinished})
+	for _, c := range ReportCharts(&rep) {
+		if c.ID != "requests" {
+			continue
+		}
+		svg := string(c.SVG())
+		if !strings.Contains(svg, "<circle") {
+			t.Errorf("requests chart of a dead window draws nothing:\n%s", svg)
+		}
+	}
+}

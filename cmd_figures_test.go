@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
+)
+
+// A window without a success prints no latency table (zeros would read as
+// a fast endpoint) and no rate.
+func TestSummaryOfDeadWindow(t *testing.T) {
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	a := report.NewAggregator(start, report.SLO{}, nil)
+	for i := range 20 {
+		sent := start.Add(time.Duration(i) * time.Microsecond)
+		a.Add(&result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(3 * time.Microsecond),
+			Outcome: result.ConnectionError, Reason: "connection refused"})
+	}
+	r := a.Report(report.Meta{ID: "dead", Status: report.StatusFinished})
+	var out bytes.Buffer
+	printSummary(&out, &r, "")
+	text := out.String()
+	if !strings.Contains(text, "No successful request") || strings.Contains(text, "metric (ms)") || strings.Contains(text, "0.00\t") {
+		t.Errorf("summary of a dead window:\n%s", text)
+	}
+	if !strings.Contains(text, "0.00 req/s") {
+		t.Errorf("a dead window's rate must be 0:\n%s", text)
+	}
+}
+
+// report merge refuses two reports that are not shards of one window;
+// --force merges them.
+func TestReportMergeRefusesNonShards(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var files []string
+	for i := range 2 {
+		from := start.Add(time.Duration(i) * time.Minute) // two consecutive windows
+		a := report.NewAggregator(from, report.SLO{}, nil)
+		a.Add(&result.Result{Intended: from, Sent: from, FirstEvent: from.Add(time.Millisecond), FirstContent: from.Add(time.Millisecond),
+			End: from.Add(time.Second), Outcome: result.Success, OutputTokens: 4})
+		r := a.Report(report.Meta{ID: report.NewRunID(from), Status: report.StatusFinished, Target: report.Target{Name: "sim"}, Workload: "w"})
+		path, err := report.Write(dir, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	out := filepath.Join(dir, "merged.json")
+	if code := run(append([]string{"report", "merge", "-o", out}, files...)); code != 1 {
+		t.Errorf("merging two windows: exit %d, want 1", code)
+	}
+	if code := run(append([]string{"report", "merge", "--force", "-o", out}, files...)); code != 0 {
+		t.Errorf("merging with --force: exit %d, want 0", code)
+	}
+}

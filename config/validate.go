@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
@@ -174,6 +175,9 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	}
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
 		return c.fail(w.line, field, "durations must not be negative")
+	}
+	if w.Grace != nil && *w.Grace < 0 {
+		return c.fail(w.line, field+".grace", "must not be negative, got %s", time.Duration(*w.Grace))
 	}
 	return nil
 }

@@ -76,13 +76,17 @@ type Aggregator struct {
 	dns, connect, tls, written                                   []float64
 	itl                                                          *hdr.Histogram
 
-	requests, successes, sloMet, sloMetFromSend int
-	outcomes                                    map[result.Outcome]int
-	reasons                                     map[reasonKey]int
-	tokensFrom                                  map[result.TokenSource]int
-	totalIn, totalOut                           int64
-	firstSent, lastEnd                          time.Time
-	timeline                                    []timelineCounts
+	requests, successes, sloMet int
+	outcomes                    map[result.Outcome]int
+	reasons                     map[reasonKey]int
+	tokensFrom                  map[result.TokenSource]int
+	totalIn, totalOut           int64
+	firstSent, lastEnd          time.Time
+	timeline                    []timelineCounts
+
+	// sloMetFromSend counts requests meeting the SLO judged from the
+	// actual send, beside sloMet's from the intended time.
+	sloMetFromSend int
 
 	// samples is a uniform reservoir of requests (Algorithm R) for the
 	// TTFT-by-arrival chart; rng is fixed so a report is reproducible.
@@ -282,9 +286,20 @@ func (a *Aggregator) secondAt(s int) *timelineCounts {
 // requestLine is one line of the per-request JSONL file. Times are seconds
 // from the window's start; absent stages are omitted.
 type requestLine struct {
-	Index    int      `json:"index"`
-	Intended float64  `json:"intended_s"`
-	Sent     *float64 `json:"sent_s,omitempty"` // absent for not_sent
+	Index        int      `json:"index"`
+	Intended     float64  `json:"intended_s"`
+	Sent         *float64 `json:"sent_s,omitempty"` // absent for not_sent
+	TTFT         float64  `json:"ttft_s,omitempty"`
+	FirstEvent   float64  `json:"first_event_s,omitempty"`
+	TPOT         float64  `json:"tpot_s,omitempty"`
+	Latency      float64  `json:"latency_s,omitempty"`
+	Outcome      string   `json:"outcome"`
+	Status       int      `json:"status,omitempty"`
+	Reason       string   `json:"reason,omitempty"`
+	InputTokens  int      `json:"input_tokens,omitempty"`
+	OutputTokens int      `json:"output_tokens,omitempty"`
+	TokensFrom   string   `json:"tokens_from,omitempty"`
+
 	// Connection phases: DNS, connect and TLS only when the request
 	// opened its connection; request_written_s from the send.
 	DNS            float64 `json:"dns_s,omitempty"`
@@ -292,16 +307,6 @@ type requestLine struct {
 	TLS            float64 `json:"tls_s,omitempty"`
 	RequestWritten float64 `json:"request_written_s,omitempty"`
 	ConnReused     bool    `json:"conn_reused,omitempty"`
-	TTFT           float64 `json:"ttft_s,omitempty"`
-	FirstEvent     float64 `json:"first_event_s,omitempty"`
-	TPOT           float64 `json:"tpot_s,omitempty"`
-	Latency        float64 `json:"latency_s,omitempty"`
-	Outcome        string  `json:"outcome"`
-	Status         int     `json:"status,omitempty"`
-	Reason         string  `json:"reason,omitempty"`
-	InputTokens    int     `json:"input_tokens,omitempty"`
-	OutputTokens   int     `json:"output_tokens,omitempty"`
-	TokensFrom     string  `json:"tokens_from,omitempty"`
 }
 
 func (a *Aggregator) writeRequest(r *result.Result) {

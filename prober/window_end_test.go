@@ -85,8 +85,8 @@ func TestWindowAccountsForEveryArrival(t *testing.T) {
 			// Three-turn sessions, closed loop: sessions in progress when
 			// the duration ends have turns that cannot start.
 			name: "closed-loop session turns after the duration", handler: &countingServer{delay: 30 * time.Millisecond},
-			arrival: dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2},
-			setup:   func(w *Window) { w.Duration, w.Source = 200*time.Millisecond, multiTurn(3) },
+			arrival:    dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2},
+			setup:      func(w *Window) { w.Duration, w.Source = 200*time.Millisecond, multiTurn(3) },
 			wantReason: "sending stopped before this turn of its session",
 		},
 	}

@@ -60,6 +60,7 @@ func TestNotSentAndSLOFromIntendedTime(t *testing.T) {
 		{"goodput from the send: 4 over 2.4 s", r.Summary.SLO.GoodputFromSendRPS, 4 / 2.4},
 		{"goodput: 1 over 2.4 s", r.Summary.GoodputRPS, 1 / 2.4},
 		{"duration ignores the unsent", r.Summary.DurationSeconds, 2.4},
+		{"RPS counts the sent requests only", r.RPS, 4 / 2.4},
 		{"connect: only the dialling request", float64(r.Stats.Connect.Count), 1},
 		{"connect seconds", r.Stats.Connect.Max, 0.003},
 		{"tls seconds", r.Stats.TLS.Max, 0.010},

@@ -292,7 +292,9 @@ func (r *Report) derive() {
 	sum.RPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0
 	sum.SLO.GoodputFromSendRPS = 0
 	if duration > 0 {
-		sum.RPS = float64(sum.Requests) / duration
+		// Arrivals never sent had no response: they count as failures,
+		// not as traffic the endpoint served.
+		sum.RPS = float64(sum.Requests-sum.Outcomes[string(result.NotSent)]) / duration
 		sum.GoodputRPS = float64(sum.SLO.Met) / duration
 		sum.SLO.GoodputFromSendRPS = float64(sum.SLO.MetFromSend) / duration
 		sum.OutputThroughput = float64(sum.OutputTokens) / duration

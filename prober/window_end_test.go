@@ -265,3 +265,38 @@ func TestWarmConnections(t *testing.T) {
 		})
 	}
 }
+
+// The Runner warms as many connections as the window will keep in
+// flight, within its caps.
+func TestWarmCount(t *testing.T) {
+	arrival := func(spec dataset.ArrivalSpec) dataset.Arrival {
+		a, err := spec.New(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	tests := []struct {
+		name string
+		w    Window
+		want int
+	}{
+		{"closed loop", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12})}, 12},
+		{"closed loop share", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), Share: Share{Index: 0, Count: 5}}, 3},
+		{"open loop: a second of arrivals", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "poisson", Rate: 7.5})}, 8},
+		{"open loop estimate capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "constant", Rate: 5000})}, 64},
+		{"max concurrency bounds it", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "constant", Rate: 50}), MaxConcurrency: 8}, 8},
+		{"request cap bounds it", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), Requests: 3}, 3},
+		{"explicit count capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}), WarmConnections: 1000}, MaxWarmConnections},
+		{"cold", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), WarmConnections: -1}, 0},
+		{"stages: the largest", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "stages", Stages: []dataset.StageSpec{
+			{Rate: 3, Duration: time.Second}, {Concurrency: 6, Duration: time.Second}}})}, 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.w.warmCount(); got != tt.want {
+				t.Errorf("warm count %d, want %d", got, tt.want)
+			}
+		})
+	}
+}

@@ -259,10 +259,10 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			// The deadline passed: the requests not yet sent failed too.
-			bad.Add(int64(n - i))
 		}
 		if ctx.Err() != nil {
+			// The deadline passed: the requests not yet sent failed too.
+			bad.Add(int64(n - i))
 			break
 		}
 		wg.Go(func() {

@@ -26,6 +26,7 @@ import (
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
 )
 
 // Exit statuses of inferno run.
@@ -68,6 +69,10 @@ type runCommand struct {
 	extraBody                 string
 	progress                  string
 	temperatureSet, topPSet   bool
+
+	grace                   time.Duration
+	noWarmConnections       bool
+	rateSet, concurrencySet bool
 }
 
 func newRunCommand(app *kingpin.Application) *runCommand {
@@ -96,13 +101,15 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	f("func", "The old tool's arrival function for --arrival synthesizer: 'lambda t: int(t/A+B) if t<C else None'.").StringVar(&c.synthFunc)
 	f("compression-ratio", "Replay the dataset's timeline this many times faster (--arrival replay).").Default("1").Float64Var(&c.compression)
 	f("workload-range", "Replay only conversations [start, end) in time order: give start and end (--workload-range 0 --workload-range 100).").IntsVar(&c.workloadRange)
-	f("rate", "Requests per second for open-loop arrivals.").Float64Var(&c.rate)
+	f("rate", "Requests per second for open-loop arrivals.").IsSetByUser(&c.rateSet).Float64Var(&c.rate)
 	f("burstiness", "Gamma shape of the gaps: 1 is Poisson, lower is burstier.").Default("1").Float64Var(&c.burstiness)
-	f("concurrency", "Requests kept in flight for --arrival=concurrency.").IntVar(&c.concurrency)
+	f("concurrency", "Requests kept in flight for --arrival=concurrency.").IsSetByUser(&c.concurrencySet).IntVar(&c.concurrency)
 	f("max-concurrency", "Cap on requests in flight for open-loop arrivals (0: none).").Default("0").IntVar(&c.maxConc)
 	f("requests", "Number of measured requests (0: until --duration).").Default("0").IntVar(&c.requests)
-	f("duration", "Stop sending new requests after this long.").Default("0s").DurationVar(&c.duration)
-	f("deadline", "Hard end of the window; requests still in flight are cancelled (default: --duration + --request-timeout).").Default("0s").DurationVar(&c.deadline)
+	f("duration", "Length of the window on the wall clock: nothing is sent after it; arrivals due but never sent are counted as not_sent.").Default("0s").DurationVar(&c.duration)
+	f("grace", "After --duration, how long requests in flight may finish before they are cancelled (0: none).").Default("30s").DurationVar(&c.grace)
+	f("deadline", "Hard end of the whole run, warm-up included; requests still in flight are cancelled (0: none).").Default("0s").DurationVar(&c.deadline)
+	f("no-warm-connections", "Do not open connections before the window: measure cold connection setup.").BoolVar(&c.noWarmConnections)
 	f("warmup", "Requests sent before the window and left out of the results.").Default("0").IntVar(&c.warmup)
 	f("request-timeout", "Timeout of each request.").Default("5m").DurationVar(&c.requestTimeout)
 	f("seed", "Seed for prompts and arrival times.").Default("0").Uint64Var(&c.seed)
@@ -126,6 +133,9 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 
 // window builds the window and the report's target description from flags.
 func (c *runCommand) window() (*prober.Window, report.Target, error) {
+	if err := c.checkFlags(); err != nil {
+		return nil, report.Target{}, err
+	}
 	u, err := url.Parse(c.url)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, report.Target{}, fmt.Errorf("--url %q: want an http or https URL with a host", c.url)
@@ -200,9 +210,6 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		return nil, report.Target{}, err
 	}
 	deadline := c.deadline
-	if deadline == 0 && c.duration > 0 {
-		deadline = c.duration + c.requestTimeout
-	}
 	w := &prober.Window{
 		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client},
 		Arrival:        arrival,
@@ -215,12 +222,44 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		Warmup:         c.warmup,
 		RequestTimeout: c.requestTimeout,
 	}
+	w.Grace = c.grace
+	if c.grace == 0 {
+		w.Grace = -1 // the Runner's 0 is its default
+	}
+	if c.noWarmConnections {
+		w.WarmConnections = -1
+	}
 	// Replays and synthesizer functions end on their own; other arrivals need a cap.
 	if w.Requests <= 0 && w.Duration <= 0 && spec.Kind != "replay" && spec.Kind != "synthesizer" {
 		return nil, report.Target{}, fmt.Errorf("give --requests or --duration: the window needs an end")
 	}
 	target := report.Target{Name: name, URL: report.RedactURL(c.url), API: api.Name(), Model: c.model}
 	return w, target, nil
+}
+
+// checkFlags refuses flag combinations whose meaning is ambiguous and
+// values that cannot be meant.
+func (c *runCommand) checkFlags() error {
+	if c.rateSet && c.concurrencySet {
+		return fmt.Errorf("--rate and --concurrency together: --concurrency is a closed loop that ignores any rate; " +
+			"to cap an open loop's requests in flight, give --rate with --max-concurrency (as vllm bench --request-rate --max-concurrency)")
+	}
+	for _, n := range []struct {
+		flag  string
+		value int64
+	}{
+		{"--requests", int64(c.requests)}, {"--warmup", int64(c.warmup)}, {"--max-concurrency", int64(c.maxConc)},
+		{"--concurrency", int64(c.concurrency)}, {"--duration", int64(c.duration)}, {"--deadline", int64(c.deadline)},
+		{"--request-timeout", int64(c.requestTimeout)}, {"--grace", int64(c.grace)},
+	} {
+		if n.value < 0 {
+			return fmt.Errorf("%s must not be negative", n.flag)
+		}
+	}
+	if c.rateSet && c.rate < 0 {
+		return fmt.Errorf("--rate must not be negative, got %v", c.rate)
+	}
+	return nil
 }
 
 func (c *runCommand) execute(logger *slog.Logger) int {
@@ -269,6 +308,8 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		Config: c.redactedFlags(), Warmup: info.Warmup, WarmupFailed: info.WarmupFailed, DeadlineHit: info.DeadlineHit,
 		WorkloadHash: info.WorkloadHash,
 	})
+	rep.Run.WarmConnections, rep.Run.GraceExpired = info.WarmConnections, info.GraceExpired
+	rep.Run.WindowSeconds, rep.Run.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
 	code := exitOK
 	path, err := report.Write(c.reportDir, &rep)
 	if err != nil {
@@ -329,6 +370,7 @@ func (c *runCommand) redactedFlags() map[string]any {
 		"warmup": c.warmup, "request_timeout": c.requestTimeout.String(), "seed": c.seed,
 		"slo_ttft": c.sloTTFT.String(), "slo_tpot": c.sloTPOT.String(), "slo_e2e": c.sloE2E.String(),
 		"api_key_file": c.apiKeyFile, "headers": headers, "ignore_eos": c.ignoreEOS, "min_tokens": c.minTokens,
+		"grace": c.grace.String(), "warm_connections": !c.noWarmConnections,
 	}
 }
 
@@ -379,10 +421,10 @@ func (c *runCommand) showProgress(w *prober.Window) func() {
 func printSummary(out io.Writer, r *report.Report, path string) {
 	s := r.Summary
 	fmt.Fprintf(out, "\nRun %s (%s): %s %s, model %s\n", r.Run.ID, r.Run.Status, r.Run.Target.API, r.Run.Target.URL, r.Run.Target.Model)
-	fmt.Fprintf(out, "Requests %d: %d succeeded, %d failed; duration %.2fs; %.2f req/s\n",
-		s.Requests, s.Successes, s.Failures, s.DurationSeconds, s.RPS)
-	fmt.Fprintf(out, "Output tokens %d (%.1f tok/s); input tokens %d (requested %d); SLO attainment %.1f%%; goodput %.2f req/s\n",
-		s.OutputTokens, s.OutputThroughput, s.InputTokens, s.RequestedInputTokens, 100*s.SLO.Attainment, s.GoodputRPS)
+	fmt.Fprintf(out, "Requests %d: %d succeeded, %d failed (%d not sent); duration %.2fs; %.2f req/s\n",
+		s.Requests, s.Successes, s.Failures, s.Outcomes[string(result.NotSent)], s.DurationSeconds, s.RPS)
+	fmt.Fprintf(out, "Output tokens %d (%.1f tok/s); input tokens %d (requested %d); SLO attainment %.1f%% (%.1f%% from the actual send); goodput %.2f req/s\n",
+		s.OutputTokens, s.OutputThroughput, s.InputTokens, s.RequestedInputTokens, 100*s.SLO.Attainment, 100*s.SLO.AttainmentFromSend, s.GoodputRPS)
 	if s.ProtocolWarnings > 0 {
 		fmt.Fprintf(out, "Protocol warnings %d: streams that ended without [DONE] after a complete answer\n", s.ProtocolWarnings)
 	}

@@ -18,6 +18,9 @@ var (
 	TokenBuckets   = []float64{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0}
 	LatencyBuckets = []float64{0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}
 	LagBuckets     = []float64{0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
+	// SetupBuckets span a loopback dial (tens of µs) to a slow TLS
+	// handshake across the world (seconds).
+	SetupBuckets = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 )
 
 // Labels are the bounded label set of every window series.
@@ -76,6 +79,8 @@ type Collector struct {
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
 	ReportWriteErrors prometheus.Counter
+
+	connectionSetup *prometheus.HistogramVec
 }
 
 // New creates the collector and registers it on reg.
@@ -122,6 +127,9 @@ func New(reg prometheus.Registerer) *Collector {
 		ReportWriteErrors: prometheus.NewCounter(prometheus.CounterOpts{Namespace: "inferno", Name: "report_write_errors_total",
 			Help: "Reports that could not be written to the archive."}),
 	}
+	c.connectionSetup = histogram("connection_setup_seconds",
+		"Time to open a connection to the target (DNS, connect, TLS), for every connection the prober opened, warm-up included.", SetupBuckets)
+	reg.MustRegister(c.connectionSetup)
 	reg.MustRegister(c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
 		c.windows, c.windowsRunning, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput,
 		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
@@ -136,6 +144,7 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	if v, ok := r.ScheduleLag(); ok {
 		c.lag.WithLabelValues(lv...).Observe(v.Seconds())
 	}
+	c.ObserveConnection(l, r.Conn)
 	if !r.Succeeded() {
 		return
 	}
@@ -160,6 +169,24 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	}
 	c.inputTokens.WithLabelValues(lv...).Add(float64(r.InputTokens))
 	c.outputTokens.WithLabelValues(lv...).Add(float64(r.OutputTokens))
+}
+
+// ObserveConnection records a connection the prober opened: a measured
+// request's, or one opened before its window (warm connections, warm-up).
+// A request that reused a connection opened none.
+func (c *Collector) ObserveConnection(l Labels, p result.ConnPhases) {
+	if d, ok := p.Setup(); ok {
+		c.connectionSetup.WithLabelValues(l.values()...).Observe(d.Seconds())
+	}
+}
+
+// InitOutcomes exports every outcome's request counter for the labels, at
+// 0 until one happens, so a rate over an outcome that has not occurred
+// (not_sent, say) is 0 rather than no data.
+func (c *Collector) InitOutcomes(l Labels) {
+	for _, o := range result.Outcomes {
+		c.requests.WithLabelValues(append(l.values(), string(o))...)
+	}
 }
 
 // WindowStarted and WindowEnded bracket a window in progress; WindowEnded
@@ -240,7 +267,7 @@ func (c *Collector) Forget(target, workload string) int {
 	n := 0
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
-	}{c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
+	}{c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.connectionSetup, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
 		c.windows, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput, c.lastRPS, c.lastGoodput,
 		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens} {
 		n += v.DeletePartialMatch(match)

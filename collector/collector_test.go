@@ -41,7 +41,13 @@ func simulatedWindow() []*result.Result {
 	}
 	out = append(out,
 		&result.Result{Index: 8, Intended: at(800), Sent: at(801), Headers: at(802), End: at(802), Outcome: result.HTTP5xx, Status: 503},
-		&result.Result{Index: 9, Intended: at(900), Sent: at(901), End: at(5000), Outcome: result.Timeout})
+		&result.Result{Index: 9, Intended: at(900), Sent: at(901), End: at(5000), Outcome: result.Timeout},
+		&result.Result{Index: 10, Intended: at(950), Outcome: result.NotSent, Reason: "no free slot under max_concurrency before sending stopped"})
+	// The first request opened its connection; the rest reused it.
+	out[0].Conn = result.ConnPhases{Connect: 300 * time.Microsecond, RequestWritten: out[0].Sent.Add(50 * time.Microsecond)}
+	for _, r := range out[1:8] {
+		r.Conn.Reused = true
+	}
 	return out
 }
 
@@ -54,6 +60,9 @@ func exposition(t *testing.T) []byte {
 	labels := Labels{Target: "simulator", Model: "sim", Workload: "smoke"}
 	agg := report.NewAggregator(base, report.SLO{TTFT: 500 * time.Millisecond}, nil)
 	c.WindowStarted()
+	c.InitOutcomes(labels)
+	// A warm connection opened before the window: 2 ms with TLS.
+	c.ObserveConnection(labels, result.ConnPhases{DNS: 200 * time.Microsecond, Connect: 800 * time.Microsecond, TLS: time.Millisecond})
 	for _, r := range simulatedWindow() {
 		agg.Add(r)
 		c.Observe(labels, r)
@@ -132,7 +141,7 @@ func probeExposition(t *testing.T) []byte {
 func TestProbeRegistry(t *testing.T) {
 	text := string(probeExposition(t))
 	for _, want := range []string{"probe_success 1", "probe_duration_seconds 1.5", `probe_ttft_seconds{percentile="p50"} 0.2`,
-		"probe_requests 10", "probe_failed_requests 2"} {
+		"probe_requests 11", "probe_failed_requests 3", "probe_not_sent_requests 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("probe exposition lacks %q", want)
 		}

@@ -35,6 +35,7 @@ func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *p
 	s := rep.Summary
 	g("probe_requests", "Requests the probe window sent.").Set(float64(s.Requests))
 	g("probe_failed_requests", "Requests of the probe window that failed.").Set(float64(s.Failures))
+	g("probe_not_sent_requests", "Arrivals of the probe window that were due but never sent (counted in probe_failed_requests).").Set(float64(s.Outcomes["not_sent"]))
 	// Latencies only where the window had values: a probe of a dead
 	// endpoint must not read probe_ttft_seconds 0.
 	if rep.Stats.TTFT.Count > 0 {

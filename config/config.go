@@ -145,6 +145,14 @@ type Workload struct {
 	Seed           uint64              `yaml:"seed,omitempty"`
 	SLO            SLO                 `yaml:"slo,omitempty"`
 
+	// Grace is how long requests in flight at the end of Duration may
+	// finish before they are cancelled; unset means 30s, 0 none.
+	Grace *Duration `yaml:"grace,omitempty"`
+	// WarmConnections opens the connections the window will keep in
+	// flight before it starts; unset means true, false measures cold
+	// connections.
+	WarmConnections *bool `yaml:"warm_connections,omitempty"`
+
 	line int
 }
 

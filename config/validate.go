@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
@@ -177,6 +178,9 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	}
 	if err := CheckExtraBody(w.Params.ExtraBody); err != nil {
 		return c.fail(w.line, field+".params.extra_body", "%v", err)
+	}
+	if w.Grace != nil && *w.Grace < 0 {
+		return c.fail(w.line, field+".grace", "must not be negative, got %s", time.Duration(*w.Grace))
 	}
 	return nil
 }

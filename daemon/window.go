@@ -14,6 +14,7 @@ import (
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
 )
 
 // windowJob is one window to run: everything is resolved from the config
@@ -60,14 +61,13 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 	if timeout <= 0 {
 		timeout = time.Duration(j.Global.RequestTimeout)
 	}
+	// A window with a duration ends by its grace; the deadline is only
+	// the explicit hard end (and a probe's scrape timeout).
 	deadline := time.Duration(w.Deadline)
-	if deadline <= 0 && w.Duration > 0 {
-		deadline = time.Duration(w.Duration) + timeout
-	}
 	if j.Deadline > 0 && (deadline <= 0 || j.Deadline < deadline) {
 		deadline = j.Deadline
 	}
-	return &prober.Window{
+	win := &prober.Window{
 		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client},
 		Arrival: arrival,
 		Source:  source,
@@ -83,7 +83,30 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 		RequestTimeout: timeout,
 		Share:          j.Share,
 		Progress:       &prober.Progress{},
-	}, nil
+	}
+	win.Grace, win.WarmConnections = windowGrace(w.Grace), windowWarmConnections(w.WarmConnections)
+	return win, nil
+}
+
+// windowGrace maps a workload's grace onto the Runner's: unset is the
+// default, an explicit 0 is none.
+func windowGrace(g *config.Duration) time.Duration {
+	switch {
+	case g == nil:
+		return 0
+	case *g == 0:
+		return -1
+	}
+	return time.Duration(*g)
+}
+
+// windowWarmConnections maps warm_connections onto the Runner's count:
+// unset or true lets the Runner size them, false opens none.
+func windowWarmConnections(warm *bool) int {
+	if warm != nil && !*warm {
+		return -1
+	}
+	return 0
 }
 
 // redactedTarget is the target as reports show it: no credentials.
@@ -135,6 +158,8 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	if j.Live {
 		d.collector.WindowStarted()
 		defer d.collector.WindowEnded()
+		d.collector.InitOutcomes(labels)
+		w.OnConnection = func(p result.ConnPhases) { d.collector.ObserveConnection(labels, p) }
 		sink = func(r *resultT) {
 			agg.Add(r)
 			d.collector.Observe(labels, r)
@@ -147,6 +172,8 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	meta.EndedAt = time.Now()
 	meta.Warmup, meta.WarmupFailed, meta.DeadlineHit = info.Warmup, info.WarmupFailed, info.DeadlineHit
 	meta.WorkloadHash = info.WorkloadHash
+	meta.WarmConnections, meta.GraceExpired = info.WarmConnections, info.GraceExpired
+	meta.WindowSeconds, meta.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
 	switch {
 	case err != nil:
 		meta.Status, meta.Error = report.StatusFailed, err.Error()

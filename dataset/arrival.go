@@ -26,6 +26,12 @@ type ClosedLoop interface {
 	Concurrency() int
 }
 
+// Rated is implemented by open-loop arrivals with a known mean rate, in
+// requests per second (the Runner sizes its warm connections by it).
+type Rated interface {
+	Rate() float64
+}
+
 // ArrivalSpec describes an arrival pattern as configured.
 type ArrivalSpec struct {
 	// Kind is constant, poisson, gamma or concurrency.
@@ -127,6 +133,8 @@ type constantArrival struct {
 	n   int
 }
 
+func (a *constantArrival) Rate() float64 { return 1 / a.gap }
+
 func (a *constantArrival) Next() (time.Duration, bool) {
 	// Computed from the index, not accumulated, so rounding never drifts.
 	d := seconds(float64(a.n) * a.gap)
@@ -142,6 +150,8 @@ type gammaArrival struct {
 	t            float64
 	started      bool
 }
+
+func (a *gammaArrival) Rate() float64 { return 1 / (a.shape * a.scale) }
 
 func (a *gammaArrival) Next() (time.Duration, bool) {
 	// The first request goes at once, as in vllm bench serve; gaps follow it.

@@ -54,6 +54,9 @@ type rampArrival struct {
 
 func (r *rampArrival) Finite() {}
 
+// Rate is the ramp's highest rate.
+func (r *rampArrival) Rate() float64 { return max(r.a, r.b) }
+
 func (r *rampArrival) Next() (time.Duration, bool) {
 	at, ok := r.time(float64(r.n))
 	if !ok {

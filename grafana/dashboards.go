@@ -185,7 +185,7 @@ func Overview() map[string]any {
 					{Expr: `inferno:threshold:slo_attainment_objective`, Legend: "objective"},
 				}},
 			{Title: "Failure ratio by reason", Type: "timeseries", Unit: "percentunit", W: 8, H: 8, Min: f(0),
-				Description: "Share of requests that failed, by outcome class (http_4xx, http_5xx, timeout, connection_error, stream_error, cancelled).",
+				Description: "Share of requests that failed, by outcome class (http_4xx, http_5xx, timeout, connection_error, stream_error, cancelled, not_sent).",
 				Queries: []query{{Expr: `sum by (target, outcome) (rate(inferno_requests_total{` + sel + `, outcome!="success"}[$__rate_interval]))
   / ignoring (outcome) group_left () sum by (target) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`, Legend: "{{target}} {{outcome}}"}}},
 			{Title: "Schedule lag p99", Type: "timeseries", Unit: "s", W: 8, H: 8,
@@ -201,6 +201,13 @@ func Overview() map[string]any {
 				Thresholds:  []step{{nil, good}, {f(3600), warn}, {f(7200), bad}},
 				Queries: []query{{Expr: `time() - max by (target, workload) (inferno_last_window_end_timestamp_seconds{` + sel + `})`,
 					Legend: "{{target}} {{workload}}"}}},
+			{Title: "Arrivals not sent", Type: "timeseries", Unit: "percentunit", W: 12, H: 8, Min: f(0),
+				Description: "Share of scheduled arrivals that were due inside a window but never sent: no free slot under max_concurrency before the window's duration ended, or the window was cancelled. They count as failures and miss the SLO.",
+				Queries: []query{{Expr: `sum by (target) (rate(inferno_requests_total{` + sel + `, outcome="not_sent"}[$__rate_interval]))
+  / sum by (target) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`, Legend: "{{target}}"}}},
+			{Title: "Connection setup p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
+				Description: "DNS, connect and TLS time of each connection the prober opened (warm connections before each window included). A burst of slow dials shows here, not as TTFT.",
+				Queries:     quantiles("inferno_connection_setup_seconds", "target, ", "{{target}} ")},
 		})
 }
 
@@ -252,6 +259,13 @@ func Target() map[string]any {
 					{Expr: `min(inferno_last_window_slo_attainment_ratio{` + sel + `})`, Legend: "SLO attainment"},
 					{Expr: `max(inferno_last_window_failure_ratio{` + sel + `})`, Legend: "failure ratio"},
 				}},
+			{Title: "Arrivals not sent", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
+				Description: "Arrivals per second that were due inside a window but never sent (no free slot under max_concurrency, or the window was cancelled).",
+				Queries:     []query{{Expr: `sum(rate(inferno_requests_total{` + sel + `, outcome="not_sent"}[$__rate_interval]))`, Legend: "not sent"}}},
+			{Title: "Connection setup heatmap", Type: "heatmap", Unit: "s", W: 12, H: 8,
+				Description: "DNS, connect and TLS time of each connection the prober opened, warm connections included.",
+				Queries: []query{{Expr: `sum by (le) (increase(inferno_connection_setup_seconds_bucket{` + sel + `}[$__rate_interval]))`,
+					Legend: "{{le}}", Format: "heatmap"}}},
 		})
 }
 

@@ -33,7 +33,12 @@ type Target struct {
 var (
 	errRequestTimeout = errors.New("request timeout")
 	errWindowDeadline = errors.New("window deadline reached")
+	errGraceOver      = errors.New("grace period after the window's duration ran out")
 )
+
+// sendByKey carries, on a request's context, the time after which it must
+// not be sent (the end of its window's duration).
+type sendByKey struct{}
 
 // maxErrorBody bounds how much of an error response is read for its reason.
 const maxErrorBody = 4 << 10
@@ -47,14 +52,25 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		defer cancel()
 	}
 	res.InputTokens, res.RequestedInputTokens, res.InputTokensFrom = p.InputTokens, p.InputTokens, result.TokensFromRequest
-	req, err := t.API.NewRequest(ctx, t.URL, t.Model, p, params)
+	trace := &connTrace{}
+	// Refreshed at the end too: a server that answers before reading the
+	// whole body gets its headers to us before the request is written.
+	defer func() { res.Conn = trace.phases() }()
+	req, err := t.API.NewRequest(trace.with(ctx), t.URL, t.Model, p, params)
 	if err != nil {
 		res.Sent = time.Now()
 		t.fail(ctx, res, result.ConnectionError, fmt.Sprintf("build request: %v", err))
 		return
 	}
 	res.Sent = time.Now()
+	if by, ok := ctx.Value(sendByKey{}).(time.Time); ok && res.Sent.After(by) {
+		// The window stopped sending while this request was on its way
+		// out: it is not sent, so no request goes out after the window.
+		res.Sent, res.Outcome, res.Reason = time.Time{}, result.NotSent, "sending stopped before the prober could send it"
+		return
+	}
 	resp, err := t.Client.Do(req)
+	res.Conn = trace.phases()
 	if err != nil {
 		t.fail(ctx, res, result.ConnectionError, connectionReason(err))
 		return
@@ -242,6 +258,8 @@ func (t *Target) fail(ctx context.Context, res *result.Result, class result.Outc
 		res.Outcome, res.Reason = result.Timeout, timeoutReason(res)
 	case errors.Is(cause, errWindowDeadline):
 		res.Outcome, res.Reason = result.Cancelled, "window deadline reached"
+	case errors.Is(cause, errGraceOver):
+		res.Outcome, res.Reason = result.Cancelled, errGraceOver.Error()
 	default:
 		res.Outcome, res.Reason = result.Cancelled, "aborted"
 	}

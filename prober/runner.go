@@ -26,12 +26,21 @@ type Window struct {
 	Params Params
 
 	// Requests caps the measured requests (turns); 0 means no cap.
+	// Arrivals accounted as not sent count against it too.
 	Requests int
-	// Duration stops issuing new requests once the schedule passes it;
-	// requests in flight may finish until Deadline.
+	// Duration is the window's length on the wall clock from its start:
+	// nothing is sent after it. An arrival it leaves due but unsent (no
+	// free slot under MaxConcurrency) is a not_sent result, and so is a
+	// later turn of a session in progress.
 	Duration time.Duration
-	// Deadline is the hard end of the window, from its start: requests
-	// still in flight then are cancelled and reported as such.
+	// Grace is how long requests in flight at the end of Duration may
+	// still finish; then they are cancelled. 0 means DefaultGrace, a
+	// negative value none. A window without a Duration has no grace: its
+	// requests are bounded by RequestTimeout and Deadline.
+	Grace time.Duration
+	// Deadline is the hard end of the whole run, from the call to Run
+	// (warm-up included, so a probe answers within its scrape timeout):
+	// requests still in flight then are cancelled and reported as such.
 	Deadline time.Duration
 	// MaxConcurrency caps sessions in flight for open-loop arrivals (a
 	// session holds its slot across its turns); a request waiting for a
@@ -41,6 +50,16 @@ type Window struct {
 	// Warmup requests are sent before the window starts and not measured.
 	Warmup         int
 	RequestTimeout time.Duration
+	// WarmConnections is how many connections to open before the window,
+	// so its first requests do not each pay a dial and handshake: 0 means
+	// as many as the window keeps in flight (closed-loop concurrency,
+	// MaxConcurrency, or about a second of open-loop arrivals), capped at
+	// MaxWarmConnections; negative means none, to measure cold starts.
+	WarmConnections int
+	// OnConnection, if set, gets the phases of every connection opened
+	// outside the measured requests (warm connections, warm-up requests),
+	// so connection setup is seen even when the window reuses them all.
+	OnConnection func(result.ConnPhases)
 
 	// Share, when its Count is above 1, makes this window one replica's
 	// part of a window several replicas drive together.
@@ -95,16 +114,25 @@ type Progress struct {
 	Failed   atomic.Int64
 	InFlight atomic.Int64
 	Tokens   atomic.Int64
+	NotSent  atomic.Int64 // arrivals accounted as not sent
 }
 
 // RunInfo describes how a window went as a whole.
 type RunInfo struct {
 	Start, End   time.Time // the measured part, warm-up excluded
 	Sent         int       // measured requests sent
+	NotSent      int       // arrivals due inside the window and never sent
 	Warmup       int
 	WarmupFailed int
-	DeadlineHit  bool // the hard deadline cancelled requests in flight
-	Aborted      bool // ctx was cancelled from outside
+	// WarmConnections is how many connections were open and idle, ready
+	// for the window, when it started.
+	WarmConnections int
+	// Duration and Grace are the window's sending time and the grace its
+	// requests in flight had after it (0 for a window without a duration).
+	Duration, Grace time.Duration
+	DeadlineHit     bool // the hard deadline cancelled requests in flight
+	GraceExpired    bool // requests still in flight after the grace were cancelled
+	Aborted         bool // ctx was cancelled from outside
 	// WorkloadHash identifies what the schedule sent: a hash of every
 	// conversation's messages and, for open-loop arrivals, its intended
 	// offset, in schedule order. Two runs with equal hashes sent the same
@@ -115,6 +143,13 @@ type RunInfo struct {
 // ErrUnbounded is returned for a window that has nothing to end it: no
 // cap, duration or deadline, and an arrival that never ends by itself.
 var ErrUnbounded = errors.New("window has no request cap, duration or deadline: it would never end")
+
+// DefaultGrace is the grace requests in flight get at the end of a
+// window's duration, as k6's gracefulStop.
+const DefaultGrace = 30 * time.Second
+
+// MaxWarmConnections caps the connections opened before a window.
+const MaxWarmConnections = 128
 
 // Run executes the window and hands every measured result to sink, from
 // the goroutine that finished the request; sink must be safe for
@@ -132,27 +167,47 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	if w.Progress == nil {
 		w.Progress = &Progress{}
 	}
+	// The deadline covers the warm-up too: a probe must answer within its
+	// scrape timeout even when the warm-up hangs.
+	hard := ctx
+	if w.Deadline > 0 {
+		var stop context.CancelFunc
+		hard, stop = context.WithDeadlineCause(ctx, time.Now().Add(w.Deadline), errWindowDeadline)
+		defer stop()
+	}
 	var info RunInfo
+	if n := w.warmCount(); n > 0 {
+		info.WarmConnections = w.warmConnections(hard, n)
+	}
 	if w.Warmup > 0 {
 		info.Warmup = w.Warmup
-		info.WarmupFailed = w.warmup(ctx)
+		info.WarmupFailed = w.warmup(hard)
 	}
 	info.Start = time.Now()
 	if w.OnStart != nil {
 		w.OnStart(info.Start)
 	}
-	wctx, cancel := context.WithCancelCause(ctx)
+	wctx, cancel := context.WithCancelCause(hard)
 	defer cancel(nil)
-	if w.Deadline > 0 {
-		var stop context.CancelFunc
-		wctx, stop = context.WithDeadlineCause(wctx, info.Start.Add(w.Deadline), errWindowDeadline)
-		defer stop()
+	// send ends when nothing more may be sent: at the end of the duration
+	// on the wall clock, or when the window is cancelled. Requests in
+	// flight then have the grace to finish.
+	send := context.Context(wctx)
+	if w.Duration > 0 {
+		info.Duration, info.Grace = w.Duration, w.grace()
+		var stopGrace, stopSend context.CancelFunc
+		wctx, stopGrace = context.WithDeadlineCause(wctx, info.Start.Add(w.Duration+info.Grace), errGraceOver)
+		defer stopGrace()
+		send, stopSend = context.WithDeadline(wctx, info.Start.Add(w.Duration))
+		defer stopSend()
+		wctx = context.WithValue(wctx, sendByKey{}, info.Start.Add(w.Duration))
 	}
-	st := &windowState{start: info.Start, sink: sink, limit: int64(w.Share.part(w.Requests)), share: w.Share, hash: sha256.New()}
+	st := &windowState{start: info.Start, send: send, sink: sink, limit: int64(w.Share.part(w.Requests)), share: w.Share, hash: sha256.New()}
 	if w.Share.active() && w.Requests > 0 && st.limit == 0 {
 		// A cap smaller than the replica count leaves this replica nothing.
 		st.limit = -1
 	}
+	notSentBefore := w.Progress.NotSent.Load()
 	var inFlight sync.WaitGroup
 	switch a := w.Arrival.(type) {
 	case dataset.Staged:
@@ -163,15 +218,28 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 		w.runOpen(wctx, st, w.Arrival, 0, 0, &inFlight)
 	}
 	inFlight.Wait()
-	info.Sent = st.sent()
+	info.NotSent = int(w.Progress.NotSent.Load() - notSentBefore)
+	info.Sent = st.sent() - info.NotSent
 	info.WorkloadHash = hex.EncodeToString(st.hash.Sum(nil))
 	info.End = time.Now()
 	if ctx.Err() != nil {
 		info.Aborted = true
 	} else {
-		info.DeadlineHit = errors.Is(context.Cause(wctx), errWindowDeadline)
+		cause := context.Cause(wctx)
+		info.DeadlineHit = errors.Is(cause, errWindowDeadline)
+		info.GraceExpired = errors.Is(cause, errGraceOver)
 	}
 	return info, nil
+}
+
+func (w *Window) grace() time.Duration {
+	switch {
+	case w.Grace < 0:
+		return 0
+	case w.Grace == 0:
+		return DefaultGrace
+	}
+	return w.Grace
 }
 
 func (w *Window) warmup(ctx context.Context) (failed int) {
@@ -183,18 +251,29 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 	slots := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	var bad atomic.Int64
-	for range n {
+	for i := range n {
 		conv, ok := w.Source.Next()
 		if !ok {
 			break
 		}
-		slots <- struct{}{}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			// The deadline passed: the requests not yet sent failed too.
+			bad.Add(int64(n - i))
+			break
+		}
 		wg.Go(func() {
 			defer func() { <-slots }()
 			res := &result.Result{Warmup: true, Intended: time.Now()}
 			w.Target.send(ctx, turnPrompt(nil, conv.Turns[0]), w.Params, w.RequestTimeout, time.Now(), false, res)
 			if !res.Succeeded() {
 				bad.Add(1)
+			}
+			if w.OnConnection != nil && !res.Conn.Reused && res.Conn.Connect > 0 {
+				w.OnConnection(res.Conn)
 			}
 		})
 	}
@@ -204,7 +283,9 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 
 // windowState is what a window's goroutines share.
 type windowState struct {
-	start  time.Time
+	start time.Time
+	// send is done when nothing more may be sent (see Run).
+	send   context.Context
 	sink   func(*result.Result)
 	limit  int64        // request cap; 0 for none, -1 for nothing to send
 	taken  atomic.Int64 // requests reserved so far
@@ -262,7 +343,7 @@ func (s *windowState) record(offset time.Duration, timed bool, c dataset.Convers
 func (w *Window) runStages(ctx context.Context, st *windowState, stages []dataset.StageSpec, inFlight *sync.WaitGroup) {
 	var base time.Duration
 	for _, stage := range stages {
-		if ctx.Err() != nil || st.full() {
+		if st.send.Err() != nil || st.full() {
 			return
 		}
 		if stage.Concurrency > 0 {
@@ -274,7 +355,7 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 			// starts on time, not early.
 			select {
 			case <-time.After(time.Until(st.start.Add(base + stage.Duration))):
-			case <-ctx.Done():
+			case <-st.send.Done():
 				return
 			}
 		}
@@ -286,16 +367,27 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 // window's start (shifted by base), so a late send never shifts the
 // requests after it. It stops at offset until (0: no end of its own) and
 // returns without waiting for the requests it started, which inFlight
-// tracks.
+// tracks. Once sending stops, the arrivals already due are accounted for
+// as not sent.
 func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
 	var slots chan struct{}
 	if w.MaxConcurrency > 0 {
 		// Each replica's client holds its part of the cap.
 		slots = make(chan struct{}, max(st.share.part(w.MaxConcurrency), 1))
 	}
+	send := st.send
+	if until > 0 {
+		var stop context.CancelFunc
+		send, stop = context.WithDeadline(send, st.start.Add(base+until))
+		defer stop()
+	}
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	wg := inFlight
+	// Once sending has stopped, reason says why, and arrivals intended
+	// after cutoff (when it is set) were not due yet.
+	var reason string
+	var cutoff time.Time
 	for !st.full() {
 		next, ok := arrival.Next()
 		offset := base + next
@@ -310,26 +402,24 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 			continue
 		}
 		intended := st.start.Add(offset)
-		if wait := time.Until(intended); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
+		if reason == "" {
+			reason, cutoff = acquire(ctx, send, intended, slots, timer)
+		}
+		if reason != "" {
+			if !cutoff.IsZero() && intended.After(cutoff) {
 				return
 			}
-		}
-		if slots != nil {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
+			st.record(offset, true, conv)
+			if !w.notSent(st, conv.Turns, intended, reason) {
 				return
 			}
-		}
-		if ctx.Err() != nil {
-			return
+			continue
 		}
 		index, ok := st.take()
 		if !ok {
+			if slots != nil {
+				<-slots
+			}
 			return
 		}
 		st.record(offset, true, conv)
@@ -342,6 +432,67 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 	}
 }
 
+// acquire waits for an arrival's intended time and then for a free slot.
+// It returns an empty reason once the request may go, holding its slot;
+// else why it may not, with the cutoff stopReason gives.
+func acquire(ctx, send context.Context, intended time.Time, slots chan struct{}, timer *time.Timer) (string, time.Time) {
+	if wait := time.Until(intended); wait > 0 {
+		timer.Reset(wait)
+		select {
+		case <-timer.C:
+		case <-send.Done():
+			return stopReason(ctx, "sending stopped before the prober could send it")
+		}
+	}
+	if slots != nil {
+		select {
+		case slots <- struct{}{}:
+		case <-send.Done():
+			return stopReason(ctx, "no free slot under max_concurrency before sending stopped")
+		}
+	}
+	if send.Err() != nil {
+		if slots != nil {
+			<-slots
+		}
+		return stopReason(ctx, "sending stopped before the prober could send it")
+	}
+	return "", time.Time{}
+}
+
+// stopReason says why an arrival was not sent once sending stopped. When
+// the window ran its course (duration, stage end) every arrival of the
+// schedule up to that end was due: ended is the reason and there is no
+// cutoff. When it was cancelled, only the arrivals due by now were.
+func stopReason(ctx context.Context, ended string) (string, time.Time) {
+	if ctx.Err() == nil {
+		return ended, time.Time{}
+	}
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errGraceOver):
+		// No grace: the duration's end and the grace's are one.
+		return ended, time.Time{}
+	case errors.Is(cause, errWindowDeadline):
+		return "window deadline reached before it was sent", time.Now()
+	default:
+		return "window aborted before it was sent", time.Now()
+	}
+}
+
+// notSent accounts for turns that were due but never sent, one result
+// each; it reports false once the request cap is reached.
+func (w *Window) notSent(st *windowState, turns []dataset.Turn, intended time.Time, reason string) bool {
+	for range turns {
+		index, ok := st.take()
+		if !ok {
+			return false
+		}
+		w.Progress.NotSent.Add(1)
+		st.sink(&result.Result{Index: index, Intended: intended, Outcome: result.NotSent, Reason: reason})
+	}
+	return true
+}
+
 // runClosed keeps n sessions in flight: each worker starts its next one as
 // soon as its previous one ends, until the window's duration or until (if
 // not zero) has passed.
@@ -350,8 +501,7 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 	next := func() (dataset.Conversation, int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ctx.Err() != nil || (w.Duration > 0 && time.Since(st.start) >= w.Duration) ||
-			(!until.IsZero() && !time.Now().Before(until)) {
+		if ctx.Err() != nil || st.send.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) {
 			return dataset.Conversation{}, 0, false
 		}
 		conv, ok := w.Source.Next()
@@ -395,14 +545,19 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 // session sends a conversation's turns in order. Each later turn carries
 // the earlier turns with the answers the server gave in this run; a failed
 // turn ends the session. Later turns are intended the moment the previous
-// one ends.
+// one ends; those the window's end leaves unsent are accounted as such.
 func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conversation, index int, intended time.Time) {
 	var history []dataset.Message
 	multi := len(conv.Turns) > 1
 	for i, turn := range conv.Turns {
 		if i > 0 {
+			if st.send.Err() != nil {
+				reason, _ := stopReason(ctx, "sending stopped before this turn of its session")
+				w.notSent(st, conv.Turns[i:], time.Now(), reason)
+				return
+			}
 			var ok bool
-			if index, ok = st.take(); !ok || ctx.Err() != nil {
+			if index, ok = st.take(); !ok {
 				return
 			}
 			intended = time.Now()
@@ -435,6 +590,11 @@ func (w *Window) one(ctx context.Context, index int, intended, start time.Time, 
 	res := &result.Result{Index: index, Intended: intended}
 	w.Target.send(ctx, p, w.Params, w.RequestTimeout, start, keepText, res)
 	pr.InFlight.Add(-1)
+	if res.Outcome == result.NotSent {
+		pr.Started.Add(-1)
+		pr.NotSent.Add(1)
+		return res
+	}
 	pr.Done.Add(1)
 	if res.Succeeded() {
 		pr.Tokens.Add(int64(res.OutputTokens))

@@ -22,10 +22,17 @@ type countingServer struct {
 	stall         bool
 	seen, current atomic.Int64
 	peak          atomic.Int64
+	warm          atomic.Int64 // requests other than completions
 }
 
 func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.Copy(io.Discard, r.Body)
+	if r.Method != http.MethodPost {
+		// The Runner's warm connections: not completions, so not counted.
+		c.warm.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	c.seen.Add(1)
 	n := c.current.Add(1)
 	defer c.current.Add(-1)

@@ -45,6 +45,15 @@ type Chart struct {
 	Bars           []Bar
 	// Empty is shown in the plot area when there is nothing to draw.
 	Empty string
+	// Marks are labelled vertical lines at x values (the end of a
+	// window's duration, of its grace).
+	Marks []Mark
+}
+
+// Mark is a labelled vertical line.
+type Mark struct {
+	X     float64
+	Label string
 }
 
 // SVG draws the chart.
@@ -123,6 +132,9 @@ func (c Chart) plot(b *strings.Builder) {
 			ylo, yhi = math.Min(ylo, p[1]), math.Max(yhi, p[1])
 		}
 	}
+	for _, m := range c.Marks {
+		xhi = math.Max(xhi, m.X)
+	}
 	xa, xt := niceAxis(math.Min(xlo, 0), xhi)
 	ya, yt := niceAxis(ylo, yhi)
 	c.frame(b, true)
@@ -135,6 +147,11 @@ func (c Chart) plot(b *strings.Builder) {
 		y := marginT + plotH - ya.scale(v, plotH)
 		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" class="grid"/>`, marginL, y, marginL+plotW, y)
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" class="tick">%s</text>`, marginL-6, y+4, num(v))
+	}
+	for i, m := range c.Marks {
+		x := marginL + xa.scale(m.X, plotW)
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" class="mark" stroke="#555" stroke-dasharray="5 4"/>`, x, marginT, x, marginT+plotH)
+		fmt.Fprintf(b, `<text x="%.1f" y="%d" class="tick">%s</text>`, x+4, marginT+plotH-8-14*i, esc(m.Label))
 	}
 	for i, s := range c.Series {
 		color := palette[i%len(palette)]

@@ -17,9 +17,12 @@ const maxCDFPoints = 300
 
 // ReportCharts are a report's charts, in page order.
 func ReportCharts(r *report.Report) []Chart {
-	var started, completed, failed, inFlight, tokens [][2]float64
+	var started, completed, failed, inFlight, tokens, notSent [][2]float64
+	anyNotSent := false
 	for _, s := range r.Timeline {
 		x := float64(s.Second)
+		notSent = append(notSent, [2]float64{x, float64(s.NotSent)})
+		anyNotSent = anyNotSent || s.NotSent > 0
 		started = append(started, [2]float64{x, float64(s.Started)})
 		completed = append(completed, [2]float64{x, float64(s.Completed)})
 		failed = append(failed, [2]float64{x, float64(s.Failed)})
@@ -50,12 +53,17 @@ func ReportCharts(r *report.Report) []Chart {
 	// microseconds) has one point per series, which a line cannot show:
 	// draw its points, so the failed requests are seen.
 	dots := len(r.Timeline) < 2
+	requests := []Series{{Name: "started", Points: started, Dots: dots}, {Name: "completed", Points: completed, Dots: dots},
+		{Name: "failed", Points: failed, Dots: dots}, {Name: "in flight", Points: inFlight, Dots: dots}}
+	if anyNotSent {
+		requests = append(requests, Series{Name: "not sent (when due)", Points: notSent, Dots: dots})
+	}
+	marks := windowMarks(r.Run, r.Timeline)
 	return []Chart{
 		{ID: "requests", Title: "Requests over time", XLabel: "second of the window", YLabel: "requests",
-			Series: []Series{{Name: "started", Points: started, Dots: dots}, {Name: "completed", Points: completed, Dots: dots},
-				{Name: "failed", Points: failed, Dots: dots}, {Name: "in flight", Points: inFlight, Dots: dots}}},
+			Series: requests, Marks: marks},
 		{ID: "throughput", Title: "Output-token throughput", XLabel: "second of the window", YLabel: "output tokens per second",
-			Series: []Series{{Name: "tokens/s", Points: tokens}}},
+			Series: []Series{{Name: "tokens/s", Points: tokens}}, Marks: marks},
 		{ID: "ttft-cdf", Title: "TTFT distribution (CDF)", XLabel: "time to first token (s)", YLabel: "share of requests",
 			Series: []Series{{Name: "TTFT", Points: cdf("ttft_seconds"), Step: true}}, Empty: "no successful request"},
 		{ID: "tpot-cdf", Title: "TPOT and ITL distribution (CDF)", XLabel: "seconds", YLabel: "share",
@@ -65,6 +73,24 @@ func ReportCharts(r *report.Report) []Chart {
 			Series: scatter, Empty: "no requests"},
 		{ID: "errors", Title: "Errors by reason", Bars: bars, Empty: "no failed requests"},
 	}
+}
+
+// windowMarks mark the end of the window's duration (nothing was sent
+// after it) and of the grace its requests in flight had, on the timeline.
+func windowMarks(m report.Meta, timeline []report.TimelineStep) []Mark {
+	if m.WindowSeconds <= 0 {
+		return nil
+	}
+	if m.GraceSeconds <= 0 {
+		return []Mark{{X: m.WindowSeconds, Label: "duration ends (no grace)"}}
+	}
+	marks := []Mark{{X: m.WindowSeconds, Label: fmt.Sprintf("duration ends (grace %s)", seconds(m.GraceSeconds))}}
+	// The grace's end is drawn only when the window reached it: a 30 s
+	// mark after a 2 s window would squeeze the window into a corner.
+	if m.GraceExpired || float64(len(timeline)) > m.WindowSeconds+m.GraceSeconds {
+		marks = append(marks, Mark{X: m.WindowSeconds + m.GraceSeconds, Label: "grace ends: the rest cancelled"})
+	}
+	return marks
 }
 
 // headline is one figure of a page's summary.
@@ -83,7 +109,7 @@ func seconds(v float64) string {
 func headlines(r *report.Report) []headline {
 	s, st := r.Summary, r.Stats
 	h := []headline{
-		{"Requests", fmt.Sprintf("%d (%d failed)", s.Requests, s.Failures)},
+		{"Requests", fmt.Sprintf("%d (%d failed, %d of them not sent)", s.Requests, s.Failures, s.Outcomes["not_sent"])},
 		{"Success rate", fmt.Sprintf("%.1f%%", s.SuccessRate*100)},
 		{"TTFT p50 / p95 / p99", seconds(st.TTFT.P50) + " / " + seconds(st.TTFT.P95) + " / " + seconds(st.TTFT.P99)},
 		{"TPOT p50 / p95 / p99", seconds(st.TPOT.P50) + " / " + seconds(st.TPOT.P95) + " / " + seconds(st.TPOT.P99)},
@@ -92,7 +118,7 @@ func headlines(r *report.Report) []headline {
 		{"Output throughput", fmt.Sprintf("%.1f tokens/s", s.OutputThroughput)},
 		{"Requests per second", fmt.Sprintf("%.2f", s.RPS)},
 		{"Goodput", fmt.Sprintf("%.2f req/s", s.GoodputRPS)},
-		{"SLO attainment", fmt.Sprintf("%.1f%%", s.SLO.Attainment*100)},
+		{"SLO attainment", fmt.Sprintf("%.1f%% (%.1f%% judged from the actual send)", s.SLO.Attainment*100, s.SLO.AttainmentFromSend*100)},
 		{"Schedule lag p99", seconds(st.ScheduleLag.P99)},
 		{"Duration", fmt.Sprintf("%.1f s", s.DurationSeconds)},
 	}

@@ -21,14 +21,26 @@ type SLO struct {
 	E2E  time.Duration `json:"e2e,omitempty"`
 }
 
-// Met reports whether a request met every configured threshold. Failed
-// requests never do; with no thresholds, success alone counts.
+// Met reports whether a request met every configured threshold, with TTFT
+// and E2E judged from its intended send time: the wait a user saw, queue
+// for a slot included. Failed and unsent requests never meet it; with no
+// thresholds, success alone counts.
 func (s SLO) Met(r *result.Result) bool {
+	return s.met(r, (*result.Result).TTFTFromSchedule, (*result.Result).LatencyFromSchedule)
+}
+
+// MetFromSend is Met with TTFT and E2E judged from the actual send, as
+// vllm bench's goodput judges them.
+func (s SLO) MetFromSend(r *result.Result) bool {
+	return s.met(r, (*result.Result).TTFT, (*result.Result).Latency)
+}
+
+func (s SLO) met(r *result.Result, ttft, e2e func(*result.Result) (time.Duration, bool)) bool {
 	if !r.Succeeded() {
 		return false
 	}
 	if s.TTFT > 0 {
-		if v, ok := r.TTFT(); !ok || v > s.TTFT {
+		if v, ok := ttft(r); !ok || v > s.TTFT {
 			return false
 		}
 	}
@@ -39,7 +51,7 @@ func (s SLO) Met(r *result.Result) bool {
 		}
 	}
 	if s.E2E > 0 {
-		if v, ok := r.Latency(); !ok || v > s.E2E {
+		if v, ok := e2e(r); !ok || v > s.E2E {
 			return false
 		}
 	}
@@ -61,6 +73,7 @@ type Aggregator struct {
 
 	ttft, ttftSched, firstEvent, tpot, e2ePerToken, latency, lag []float64
 	inTokens, outTokens                                          []float64
+	dns, connect, tls, written                                   []float64
 	itl                                                          *hdr.Histogram
 
 	requests, successes, sloMet int
@@ -73,6 +86,10 @@ type Aggregator struct {
 	totalRequestedIn            int64
 	firstSent, lastEnd          time.Time
 	timeline                    []timelineCounts
+
+	// sloMetFromSend counts requests meeting the SLO judged from the
+	// actual send, beside sloMet's from the intended time.
+	sloMetFromSend int
 
 	// samples is a uniform reservoir of requests (Algorithm R) for the
 	// TTFT-by-arrival chart; rng is fixed so a report is reproducible.
@@ -97,7 +114,7 @@ type reasonKey struct {
 }
 
 type timelineCounts struct {
-	started, completed, failed, tokens int64
+	started, completed, failed, notSent, tokens int64
 	// firstHalfTokens are the tokens of the second's first half, for the
 	// old tool's throughput smoothing in 0.5 s steps.
 	firstHalfTokens int64
@@ -150,19 +167,29 @@ func (a *Aggregator) Add(r *result.Result) {
 	if v, ok := r.ScheduleLag(); ok {
 		a.lag = append(a.lag, secs(v))
 	}
-	a.second(r.Sent).started++
-	end := a.second(r.End)
-	end.completed++
-	if r.Succeeded() {
-		a.addSuccess(r)
-	} else {
-		end.failed++
+	a.addPhases(r)
+	if r.Outcome == result.NotSent {
+		// Never in flight: counted at the second it was due.
+		a.second(r.Intended).notSent++
 		a.addFailure(r)
+	} else {
+		a.second(r.Sent).started++
+		end := a.second(r.End)
+		end.completed++
+		if r.Succeeded() {
+			a.addSuccess(r)
+		} else {
+			end.failed++
+			a.addFailure(r)
+		}
+		a.sample(r)
 	}
 	if a.slo.Met(r) {
 		a.sloMet++
 	}
-	a.sample(r)
+	if a.slo.MetFromSend(r) {
+		a.sloMetFromSend++
+	}
 	if a.perRequest != nil {
 		a.writeRequest(r)
 	}
@@ -236,6 +263,23 @@ func (a *Aggregator) sortedSamples() []Sample {
 	return out
 }
 
+// addPhases keeps the connection phases of every request that got a
+// connection, failed or not: a slow dial is worth seeing either way.
+func (a *Aggregator) addPhases(r *result.Result) {
+	if _, dialled := r.Conn.Setup(); dialled {
+		if r.Conn.DNS > 0 {
+			a.dns = append(a.dns, secs(r.Conn.DNS))
+		}
+		a.connect = append(a.connect, secs(r.Conn.Connect))
+		if r.Conn.TLS > 0 {
+			a.tls = append(a.tls, secs(r.Conn.TLS))
+		}
+	}
+	if v, ok := r.WriteTime(); ok {
+		a.written = append(a.written, secs(v))
+	}
+}
+
 func (a *Aggregator) addFailure(r *result.Result) {
 	k := reasonKey{r.Outcome, r.Status, r.Reason}
 	if _, seen := a.reasons[k]; !seen && len(a.reasons) >= maxReasons {
@@ -261,17 +305,17 @@ func (a *Aggregator) secondAt(s int) *timelineCounts {
 // requestLine is one line of the per-request JSONL file. Times are seconds
 // from the window's start; absent stages are omitted.
 type requestLine struct {
-	Index       int     `json:"index"`
-	Intended    float64 `json:"intended_s"`
-	Sent        float64 `json:"sent_s"`
-	TTFT        float64 `json:"ttft_s,omitempty"`
-	FirstEvent  float64 `json:"first_event_s,omitempty"`
-	TPOT        float64 `json:"tpot_s,omitempty"`
-	Latency     float64 `json:"latency_s,omitempty"`
-	Outcome     string  `json:"outcome"`
-	Status      int     `json:"status,omitempty"`
-	Reason      string  `json:"reason,omitempty"`
-	InputTokens int     `json:"input_tokens,omitempty"`
+	Index       int      `json:"index"`
+	Intended    float64  `json:"intended_s"`
+	Sent        *float64 `json:"sent_s,omitempty"` // absent for not_sent
+	TTFT        float64  `json:"ttft_s,omitempty"`
+	FirstEvent  float64  `json:"first_event_s,omitempty"`
+	TPOT        float64  `json:"tpot_s,omitempty"`
+	Latency     float64  `json:"latency_s,omitempty"`
+	Outcome     string   `json:"outcome"`
+	Status      int      `json:"status,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	InputTokens int      `json:"input_tokens,omitempty"`
 	// InputTokensFrom says whether InputTokens is the server's count
 	// ("usage") or the requested length ("request").
 	InputTokensFrom      string `json:"input_tokens_from,omitempty"`
@@ -279,13 +323,21 @@ type requestLine struct {
 	OutputTokens         int    `json:"output_tokens,omitempty"`
 	TokensFrom           string `json:"tokens_from,omitempty"`
 	ProtocolWarning      string `json:"protocol_warning,omitempty"`
+
+	// Connection phases: DNS, connect and TLS only when the request
+	// opened its connection; request_written_s from the send.
+	DNS            float64 `json:"dns_s,omitempty"`
+	Connect        float64 `json:"connect_s,omitempty"`
+	TLS            float64 `json:"tls_s,omitempty"`
+	RequestWritten float64 `json:"request_written_s,omitempty"`
+	ConnReused     bool    `json:"conn_reused,omitempty"`
 }
 
 func (a *Aggregator) writeRequest(r *result.Result) {
 	line := requestLine{
 		Index:        r.Index,
 		Intended:     secs(r.Intended.Sub(a.start)),
-		Sent:         secs(r.Sent.Sub(a.start)),
+		ConnReused:   r.Conn.Reused,
 		Outcome:      string(r.Outcome),
 		Status:       r.Status,
 		Reason:       r.Reason,
@@ -296,6 +348,16 @@ func (a *Aggregator) writeRequest(r *result.Result) {
 		InputTokensFrom:      string(r.InputTokensFrom),
 		RequestedInputTokens: r.RequestedInputTokens,
 		ProtocolWarning:      r.ProtocolWarning,
+	}
+	if !r.Sent.IsZero() {
+		sent := secs(r.Sent.Sub(a.start))
+		line.Sent = &sent
+	}
+	if _, ok := r.Conn.Setup(); ok {
+		line.DNS, line.Connect, line.TLS = secs(r.Conn.DNS), secs(r.Conn.Connect), secs(r.Conn.TLS)
+	}
+	if v, ok := r.WriteTime(); ok {
+		line.RequestWritten = secs(v)
 	}
 	if v, ok := r.TTFT(); ok {
 		line.TTFT = secs(v)

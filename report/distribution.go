@@ -46,6 +46,10 @@ var distributions = []distribution{
 	{"schedule_lag_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.lag }, func(s *WindowStats) *Stats { return &s.ScheduleLag }},
 	{"input_tokens", 1, func(a *Aggregator) *[]float64 { return &a.inTokens }, func(s *WindowStats) *Stats { return &s.InputTokens }},
 	{"output_tokens", 1, func(a *Aggregator) *[]float64 { return &a.outTokens }, func(s *WindowStats) *Stats { return &s.OutputTokens }},
+	{"dns_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.dns }, func(s *WindowStats) *Stats { return &s.DNS }},
+	{"connect_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.connect }, func(s *WindowStats) *Stats { return &s.Connect }},
+	{"tls_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.tls }, func(s *WindowStats) *Stats { return &s.TLS }},
+	{"request_written_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.written }, func(s *WindowStats) *Stats { return &s.RequestWritten }},
 }
 
 func newHistogram() *hdr.Histogram { return hdr.New(histLowest, histHighest, histSigFigs) }

@@ -46,7 +46,7 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 	sum.Outcomes = map[string]int{}
 	sum.OutputTokensFrom = map[string]int{}
 	sum.SLO = first.Summary.SLO
-	sum.SLO.Met = 0
+	sum.SLO.Met, sum.SLO.MetFromSend = 0, 0
 	reasons := map[reasonKey]int{}
 	for _, r := range reports {
 		meta.MergedFrom = append(meta.MergedFrom, r.Run.ID)
@@ -61,11 +61,15 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		meta.Warmup += r.Run.Warmup
 		meta.WarmupFailed += r.Run.WarmupFailed
 		meta.DeadlineHit = meta.DeadlineHit || r.Run.DeadlineHit
+		meta.GraceExpired = meta.GraceExpired || r.Run.GraceExpired
+		meta.WarmConnections += r.Run.WarmConnections
+		meta.WindowSeconds, meta.GraceSeconds = max(meta.WindowSeconds, r.Run.WindowSeconds), max(meta.GraceSeconds, r.Run.GraceSeconds)
 
 		s := r.Summary
 		sum.Requests += s.Requests
 		sum.Successes += s.Successes
 		sum.SLO.Met += s.SLO.Met
+		sum.SLO.MetFromSend += s.SLO.MetFromSend
 		sum.InputTokens += s.InputTokens
 		sum.RequestedInputTokens += s.RequestedInputTokens
 		sum.OutputTokens += s.OutputTokens
@@ -210,6 +214,7 @@ func mergeTimelines(reports []*Report) ([]TimelineStep, time.Time) {
 			out[i].Started += step.Started
 			out[i].Completed += step.Completed
 			out[i].Failed += step.Failed
+			out[i].NotSent += step.NotSent
 			out[i].Tokens += step.Tokens
 			out[i].TokensFirstHalf += step.TokensFirstHalf
 		}

@@ -18,6 +18,10 @@ func syntheticWindow(n int) []*result.Result {
 	var out []*result.Result
 	for i := range n {
 		sent := at(i * 50)
+		if i%23 == 7 {
+			out = append(out, &result.Result{Index: i, Intended: sent, Outcome: result.NotSent, Reason: "no free slot under max_concurrency before sending stopped"})
+			continue
+		}
 		if i%17 == 5 {
 			out = append(out, &result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(20 * time.Millisecond),
 				Outcome: result.HTTP5xx, Status: 503, Reason: "HTTP 503: overloaded"})
@@ -35,6 +39,15 @@ func syntheticWindow(n int) []*result.Result {
 			end = end.Add(gap)
 		}
 		r.End = end
+		// Every tenth request opened its connection; all were written.
+		r.Conn.RequestWritten = sent.Add(time.Duration(50+rng.IntN(500)) * time.Microsecond)
+		if i%10 == 0 {
+			r.Conn.DNS = time.Duration(100+rng.IntN(900)) * time.Microsecond
+			r.Conn.Connect = time.Duration(200+rng.IntN(2000)) * time.Microsecond
+			r.Conn.TLS = time.Duration(1000+rng.IntN(9000)) * time.Microsecond
+		} else {
+			r.Conn.Reused = true
+		}
 		r.TokensBySecond = []result.SecondTokens{{Second: int32(end.Sub(base) / time.Second), Tokens: int32(tokens)}}
 		out = append(out, r)
 	}
@@ -69,7 +82,9 @@ func TestMergeMatchesOneWindow(t *testing.T) {
 	}
 	if got.Summary.Requests != want.Summary.Requests || got.Summary.Successes != want.Summary.Successes ||
 		got.Summary.SLO.Met != want.Summary.SLO.Met || got.Summary.OutputTokens != want.Summary.OutputTokens ||
-		got.Summary.Outcomes["http_5xx"] != want.Summary.Outcomes["http_5xx"] {
+		got.Summary.Outcomes["http_5xx"] != want.Summary.Outcomes["http_5xx"] ||
+		got.Summary.Outcomes["not_sent"] != want.Summary.Outcomes["not_sent"] || want.Summary.Outcomes["not_sent"] == 0 ||
+		got.Summary.SLO.MetFromSend != want.Summary.SLO.MetFromSend {
 		t.Errorf("counts: got %+v\nwant %+v", got.Summary, want.Summary)
 	}
 	for _, f := range []struct {
@@ -81,6 +96,8 @@ func TestMergeMatchesOneWindow(t *testing.T) {
 		{"goodput", got.Summary.GoodputRPS, want.Summary.GoodputRPS},
 		{"throughput", got.Summary.OutputThroughput, want.Summary.OutputThroughput},
 		{"attainment", got.Summary.SLO.Attainment, want.Summary.SLO.Attainment},
+		{"attainment from send", got.Summary.SLO.AttainmentFromSend, want.Summary.SLO.AttainmentFromSend},
+		{"goodput from send", got.Summary.SLO.GoodputFromSendRPS, want.Summary.SLO.GoodputFromSendRPS},
 		{"legacy throughput max", got.Throughput.Max, want.Throughput.Max},
 	} {
 		if math.Abs(f.got-f.want) > 1e-9 {
@@ -89,6 +106,10 @@ func TestMergeMatchesOneWindow(t *testing.T) {
 	}
 	for _, d := range distributions {
 		g, w := *d.stats(&got.Stats), *d.stats(&want.Stats)
+		if w.Count == 0 {
+			t.Errorf("%s: the fixture has no values", d.name)
+			continue
+		}
 		if g.Count != w.Count || !near(g.Mean, w.Mean, 1e-9) || !near(g.Std, w.Std, 1e-6) || g.Min != w.Min || g.Max != w.Max {
 			t.Errorf("%s: merged %+v\none window %+v", d.name, g, w)
 		}
@@ -118,7 +139,7 @@ func TestMergeMatchesOneWindow(t *testing.T) {
 			t.Errorf("second %d: merged %+v, one window %+v", i, got.Timeline[i], want.Timeline[i])
 		}
 	}
-	if len(got.Errors) != 1 || got.Errors[0].Count != want.Errors[0].Count {
+	if len(got.Errors) != 2 || len(want.Errors) != 2 || got.Errors[0] != want.Errors[0] || got.Errors[1] != want.Errors[1] {
 		t.Errorf("errors: %+v, want %+v", got.Errors, want.Errors)
 	}
 	if strings.Join(got.Run.MergedFrom, ",") != "a,b,c" || got.Run.Trigger != "merge" {

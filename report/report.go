@@ -53,6 +53,17 @@ type Meta struct {
 	Warmup       int      `json:"warmup_requests"`
 	WarmupFailed int      `json:"warmup_failed"`
 	DeadlineHit  bool     `json:"deadline_hit"`
+	// WarmConnections is how many connections were opened and ready
+	// before the window started.
+	WarmConnections int `json:"warm_connections"`
+	// WindowSeconds is the window's duration on the wall clock (nothing
+	// was sent after it) and GraceSeconds the grace its requests in
+	// flight had after it; both 0 for a window capped by requests only.
+	WindowSeconds float64 `json:"window_seconds,omitempty"`
+	GraceSeconds  float64 `json:"grace_seconds,omitempty"`
+	// GraceExpired says requests still in flight after the grace were
+	// cancelled.
+	GraceExpired bool `json:"grace_expired,omitempty"`
 }
 
 // Hardware is the accelerator a target runs on.
@@ -175,8 +186,14 @@ type SLOSummary struct {
 	TTFTSeconds float64 `json:"ttft_seconds,omitempty"`
 	TPOTSeconds float64 `json:"tpot_seconds,omitempty"`
 	E2ESeconds  float64 `json:"e2e_seconds,omitempty"`
-	Met         int     `json:"met"`
-	Attainment  float64 `json:"attainment"`
+	// Met and Attainment judge TTFT and E2E from the intended send time.
+	Met        int     `json:"met"`
+	Attainment float64 `json:"attainment"`
+	// MetFromSend and AttainmentFromSend judge them from the actual send,
+	// as vllm bench's goodput does; GoodputFromSendRPS is its goodput.
+	MetFromSend        int     `json:"met_from_send"`
+	AttainmentFromSend float64 `json:"attainment_from_send"`
+	GoodputFromSendRPS float64 `json:"goodput_from_send_rps"`
 }
 
 // WindowStats are the full statistics, times in seconds.
@@ -191,6 +208,12 @@ type WindowStats struct {
 	ScheduleLag      Stats `json:"schedule_lag_seconds"`
 	InputTokens      Stats `json:"input_tokens"`
 	OutputTokens     Stats `json:"output_tokens"`
+	// Connection phases (httptrace): DNS, connect and TLS of the requests
+	// that opened a connection; request written, from the send, of all.
+	DNS            Stats `json:"dns_seconds"`
+	Connect        Stats `json:"connect_seconds"`
+	TLS            Stats `json:"tls_seconds"`
+	RequestWritten Stats `json:"request_written_seconds"`
 }
 
 // TimelineStep is one second of the window.
@@ -199,7 +222,8 @@ type TimelineStep struct {
 	Started   int64 `json:"started"`
 	Completed int64 `json:"completed"`
 	Failed    int64 `json:"failed"`
-	InFlight  int64 `json:"in_flight"` // at the end of the second
+	InFlight  int64 `json:"in_flight"`          // at the end of the second
+	NotSent   int64 `json:"not_sent,omitempty"` // arrivals due this second, never sent
 	Tokens    int64 `json:"output_tokens"`
 	// TokensFirstHalf are the second's tokens that arrived in its first
 	// half, for the top-level Throughput's 0.5 s steps.
@@ -251,6 +275,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 		TPOTSeconds: a.slo.TPOT.Seconds(),
 		E2ESeconds:  a.slo.E2E.Seconds(),
 		Met:         a.sloMet,
+		MetFromSend: a.sloMetFromSend,
 	}
 	sum.FirstSentAt, sum.LastEndAt = a.firstSent, a.lastEnd
 	sum.InputTokens, sum.OutputTokens = a.totalIn, a.totalOut
@@ -266,7 +291,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 	}
 	for i, c := range a.timeline {
 		r.Timeline = append(r.Timeline, TimelineStep{
-			Second: i, Started: c.started, Completed: c.completed, Failed: c.failed, Tokens: c.tokens,
+			Second: i, Started: c.started, Completed: c.completed, Failed: c.failed, NotSent: c.notSent, Tokens: c.tokens,
 			TokensFirstHalf: c.firstHalfTokens,
 		})
 	}
@@ -283,18 +308,23 @@ func (r *Report) derive() {
 	sum.Failures = sum.Requests - sum.Successes
 	sum.SuccessRate = ratio(sum.Successes, sum.Requests)
 	sum.SLO.Attainment = ratio(sum.SLO.Met, sum.Requests)
+	sum.SLO.AttainmentFromSend = ratio(sum.SLO.MetFromSend, sum.Requests)
 	duration := 0.0
 	if !sum.FirstSentAt.IsZero() && sum.LastEndAt.After(sum.FirstSentAt) {
 		duration = sum.LastEndAt.Sub(sum.FirstSentAt).Seconds()
 	}
 	sum.DurationSeconds = duration
 	sum.RPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0
+	sum.SLO.GoodputFromSendRPS = 0
 	// A window without a success has no rate worth reading: a dead
 	// endpoint refuses connections in microseconds, which would otherwise
 	// show as thousands of requests per second.
 	if duration > 0 && sum.Successes > 0 {
-		sum.RPS = float64(sum.Requests) / duration
+		// Arrivals never sent had no response: they count as failures,
+		// not as traffic the endpoint served.
+		sum.RPS = float64(sum.Requests-sum.Outcomes[string(result.NotSent)]) / duration
 		sum.GoodputRPS = float64(sum.SLO.Met) / duration
+		sum.SLO.GoodputFromSendRPS = float64(sum.SLO.MetFromSend) / duration
 		sum.OutputThroughput = float64(sum.OutputTokens) / duration
 		sum.TotalThroughput = float64(sum.OutputTokens+sum.InputTokens) / duration
 	}

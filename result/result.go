@@ -17,10 +17,15 @@ const (
 	ConnectionError Outcome = "connection_error"
 	StreamError     Outcome = "stream_error"
 	Cancelled       Outcome = "cancelled"
+	// NotSent is an arrival the schedule had due inside the window that
+	// was never sent: no free slot under max_concurrency before the window
+	// stopped sending, or the window was cancelled first. It has an
+	// intended time and no send time.
+	NotSent Outcome = "not_sent"
 )
 
 // Outcomes lists every class, in the order reports show them.
-var Outcomes = []Outcome{Success, HTTP4xx, HTTP5xx, Timeout, ConnectionError, StreamError, Cancelled}
+var Outcomes = []Outcome{Success, HTTP4xx, HTTP5xx, Timeout, ConnectionError, StreamError, Cancelled, NotSent}
 
 // TokenSource says where an output token count came from.
 type TokenSource string
@@ -53,6 +58,9 @@ type Result struct {
 	FirstContent time.Time // first event carrying generated output
 	LastContent  time.Time // last event carrying generated output
 	End          time.Time // end of the stream, or of the failure
+
+	// Conn holds the connection phases of the request (httptrace).
+	Conn ConnPhases
 
 	Outcome Outcome
 	Status  int    // HTTP status, when one was received
@@ -87,6 +95,37 @@ type Result struct {
 	Text string
 }
 
+// ConnPhases are a request's connection phases, as net/http/httptrace
+// reports them. On a reused connection only RequestWritten is set: there
+// was no lookup, dial or handshake to time.
+type ConnPhases struct {
+	Reused bool // the request went out on an idle keep-alive connection
+	// DNS, Connect and TLS are the lookup, TCP connect and TLS handshake
+	// of the connection the request opened; 0 when it had none.
+	DNS, Connect, TLS time.Duration
+	// RequestWritten is when the whole request (headers and body) was on
+	// the wire.
+	RequestWritten time.Time
+}
+
+// Setup is the time spent opening the request's connection (lookup,
+// connect and handshake), or false when it reused one.
+func (c ConnPhases) Setup() (time.Duration, bool) {
+	if c.Reused || c.Connect <= 0 {
+		return 0, false
+	}
+	return c.DNS + c.Connect + c.TLS, true
+}
+
+// WriteTime is the time from send to the request being written, or false
+// when it never was.
+func (r *Result) WriteTime() (time.Duration, bool) {
+	if r.Conn.RequestWritten.IsZero() || r.Sent.IsZero() {
+		return 0, false
+	}
+	return r.Conn.RequestWritten.Sub(r.Sent), true
+}
+
 // Succeeded reports whether the request completed successfully.
 func (r *Result) Succeeded() bool { return r.Outcome == Success }
 
@@ -105,6 +144,15 @@ func (r *Result) TTFTFromSchedule() (time.Duration, bool) {
 		return 0, false
 	}
 	return r.FirstContent.Sub(r.Intended), true
+}
+
+// LatencyFromSchedule is the time from the intended send to the end of the
+// stream: the end-to-end latency the user saw.
+func (r *Result) LatencyFromSchedule() (time.Duration, bool) {
+	if r.End.IsZero() || r.Intended.IsZero() {
+		return 0, false
+	}
+	return r.End.Sub(r.Intended), true
 }
 
 // FirstEventLatency is the time from send to the first event of any kind,

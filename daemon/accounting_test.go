@@ -1,0 +1,150 @@
+package daemon
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// accountingConfig is a config whose workload name is the test's and
+// whose workload body is given; its schedule fires every second when
+// cron says so.
+func accountingConfig(t *testing.T, url, cron, workload string) (path, reportDir string) {
+	t.Helper()
+	dir := t.TempDir()
+	reportDir = filepath.Join(dir, "reports")
+	cfg := fmt.Sprintf(`global:
+  report_dir: %s
+targets:
+  - {name: sim, url: '%s/v1', model: sim}
+workloads:
+  - name: w
+    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}
+%s
+schedules:
+  - {name: tick, cron: %q, targets: [sim], workload: w}
+modules:
+  m: {workload: w, timeout: 1m}
+`, reportDir, url, workload, cron)
+	path = filepath.Join(dir, "inferno.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, reportDir
+}
+
+// A scheduled window counts its unsent arrivals in the report and in
+// inferno_requests_total, opens its connections before it starts, and
+// exports their setup time.
+func TestScheduledWindowAccountsForEveryArrival(t *testing.T) {
+	sim := newSim(t, simulator.Config{TTFT: 100 * time.Millisecond, ITL: time.Millisecond})
+	cfgPath, reports := accountingConfig(t, sim.URL, "* * * * * *", `    arrival: {kind: constant, rate: 40}
+    duration: 500ms
+    requests: 20
+    max_concurrency: 1
+    request_timeout: 5s`)
+	d := startDaemon(t, cfgPath)
+	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
+	r := finishedReports(reports)[0]
+	ns := r.Summary.Outcomes["not_sent"]
+	if r.Summary.Requests != 20 || ns == 0 || r.Run.WarmConnections != 1 || r.Run.WindowSeconds != 0.5 || r.Run.GraceSeconds != 30 {
+		t.Errorf("%d requests, %d not sent, %d warm connections, window %vs grace %vs; want 20, some, 1, 0.5, 30",
+			r.Summary.Requests, ns, r.Run.WarmConnections, r.Run.WindowSeconds, r.Run.GraceSeconds)
+	}
+	_, metrics := get(t, d.server.URL+"/metrics")
+	m := regexp.MustCompile(`inferno_requests_total\{model="sim",outcome="not_sent",target="sim",workload="w"\} (\d+)`).FindStringSubmatch(metrics)
+	if m == nil {
+		t.Fatalf("/metrics has no not_sent counter")
+	}
+	if n, _ := strconv.Atoi(m[1]); n < ns {
+		t.Errorf("not_sent counter %d, the report has %d", n, ns)
+	}
+	for _, want := range []string{
+		// Initialised, though no request timed out.
+		`inferno_requests_total{model="sim",outcome="timeout",target="sim",workload="w"} 0`,
+		`inferno_connection_setup_seconds_count{model="sim",target="sim",workload="w"} `,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+// A probe answers within its scrape timeout even when every request to
+// the target hangs, warm connections and warm-up requests included.
+func TestProbeWarmupWithinScrapeTimeout(t *testing.T) {
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hang.Close)
+	cfgPath, _ := accountingConfig(t, hang.URL, never, `    arrival: {kind: concurrency, concurrency: 2}
+    requests: 4
+    warmup: 2
+    request_timeout: 2m`)
+	d := startDaemon(t, cfgPath)
+	req, _ := http.NewRequest("GET", d.server.URL+"/probe?module=m&target=sim", nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "3")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "probe_success 0") {
+		t.Errorf("hanging target: %s", body)
+	}
+	// Without the deadline over the warm-up, the warm connections alone
+	// would hang for 10 s and each warm-up request for its 2 minutes.
+	if el := time.Since(start); el > 9*time.Second {
+		t.Errorf("probe took %v; the scrape timeout was 3s", el)
+	}
+}
+
+// The runs API takes grace and warm_connections with the workload.
+func TestRunsAPIGraceAndColdConnections(t *testing.T) {
+	sim := newSim(t, simulator.Config{TTFT: 5 * time.Millisecond, ITL: time.Millisecond})
+	cfgPath, _ := accountingConfig(t, sim.URL, never, `    arrival: {kind: concurrency, concurrency: 1}
+    requests: 1`)
+	d := startDaemon(t, cfgPath)
+	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+		"workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":2},"arrival":{"kind":"concurrency","concurrency":3},
+		"duration":"300ms","grace":"2s","warm_connections":false}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	id := regexp.MustCompile(`"id": ?"([^"]+)"`).FindStringSubmatch(string(b))
+	if resp.StatusCode != 202 || id == nil {
+		t.Fatalf("create: %d %s", resp.StatusCode, b)
+	}
+	var report string
+	waitFor(t, "the run to finish", func() bool {
+		_, report = get(t, d.server.URL+"/api/v1/runs/"+id[1]+"/report")
+		return strings.Contains(report, `"status": "finished"`)
+	})
+	for _, want := range []string{`"warm_connections": 0`, `"grace_seconds": 2`, `"window_seconds": 0.3`} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	// Cold: each of the three workers dialled its own connection (more
+	// when the transport dials while a connection is on its way back to
+	// the pool).
+	m := regexp.MustCompile(`"connect_seconds": \{\s*"count": (\d+)`).FindStringSubmatch(report)
+	if m == nil {
+		t.Fatal("report has no connect_seconds")
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 3 {
+		t.Errorf("connect_seconds count %s, want at least 3", m[1])
+	}
+}

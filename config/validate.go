@@ -25,8 +25,20 @@ func (c *Config) validate() error {
 	}
 	if g.HFEndpoint != "" {
 		if err := validURL(g.HFEndpoint); err != nil {
-			return c.fail(0, "global.hf_endpoint", "%q: %v", g.HFEndpoint, err)
+			return c.fail(0, "global.hf_endpoint", "%v", err)
 		}
+	}
+	if g.APIWindows == 0 {
+		c.Global.APIWindows = g.MaxConcurrentWindows
+		if len(c.Schedules) > 0 {
+			c.Global.APIWindows = g.MaxConcurrentWindows / 2
+		}
+		if c.Global.APIWindows < 1 {
+			return c.fail(0, "global.max_concurrent_windows", "1 window at a time leaves no share for API and probe windows beside the schedules: set 2 or more (api_windows of them go to API and probe windows)")
+		}
+	}
+	if err := c.validateLimits(); err != nil {
+		return err
 	}
 	if s := c.Simulator; s != nil {
 		switch {
@@ -39,6 +51,9 @@ func (c *Config) validate() error {
 		case s.MaxConcurrency < 0:
 			return c.fail(0, "simulator.max_concurrency", "must not be negative, got %d", s.MaxConcurrency)
 		}
+		if err := validListen(s.Listen); err != nil {
+			return c.fail(0, "simulator.listen", "%v", err)
+		}
 	}
 	if err := c.noEmptyEntries(); err != nil {
 		return err
@@ -50,7 +65,7 @@ func (c *Config) validate() error {
 			return err
 		}
 		if err := validURL(t.URL); err != nil {
-			return c.fail(t.line, field+".url", "%q: %v", t.URL, err)
+			return c.fail(t.line, field+".url", "%v", err)
 		}
 		if t.API == "" {
 			t.API = "openai-chat"
@@ -66,6 +81,9 @@ func (c *Config) validate() error {
 		}
 		if t.CostPerHour < 0 {
 			return c.fail(t.line, field+".cost_per_hour", "must not be negative")
+		}
+		if t.Hardware != nil && t.Hardware.Count < 0 {
+			return c.fail(t.line, field+".hardware.count", "must not be negative, got %d", t.Hardware.Count)
 		}
 	}
 	seen = map[string]bool{}
@@ -84,9 +102,9 @@ func (c *Config) validate() error {
 		if err := c.uniqueName(seen, s.line, field, "schedule", s.Name); err != nil {
 			return err
 		}
-		sched, err := CronParser.Parse(s.Cron)
+		sched, err := parseCron(s.Cron)
 		if err != nil {
-			return c.fail(s.line, field+".cron", "%q: %v", s.Cron, err)
+			return c.fail(s.line, field+".cron", "%v", err)
 		}
 		s.schedule = sched
 		if c.Workload(s.Workload) == nil {
@@ -102,6 +120,9 @@ func (c *Config) validate() error {
 		}
 		if s.Jitter < 0 {
 			return c.fail(s.line, field+".jitter", "must not be negative")
+		}
+		if period := shortestPeriod(sched); s.Jitter.D() >= period {
+			return c.fail(s.line, field+".jitter", "%v is not shorter than the schedule's period (%v): windows would pile up", s.Jitter, Duration(period))
 		}
 	}
 	for name, m := range c.Modules {
@@ -168,6 +189,12 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Requests < 0 || w.Warmup < 0 || w.MaxConcurrency < 0 {
 		return c.fail(w.line, field, "requests, warmup and max_concurrency must not be negative")
 	}
+	if w.Params.MinTokens < 0 {
+		return c.fail(w.line, field+".params.min_tokens", "must not be negative, got %d", w.Params.MinTokens)
+	}
+	if r := w.Arrival.WorkloadRange; len(r) != 0 && (len(r) != 2 || r[0] < 0 || r[1] <= r[0]) {
+		return c.fail(w.line, field+".arrival.workload_range", "want [start, end) with 0 <= start < end, got %d numbers %v", len(r), r)
+	}
 	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer"
 	if w.Requests == 0 && w.Duration <= 0 && !endsAlone {
 		return c.fail(w.line, field, "set requests or duration: a window needs an end")
@@ -175,7 +202,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
 		return c.fail(w.line, field, "durations must not be negative")
 	}
-	return nil
+	return c.workloadLimits(w, field)
 }
 
 // noEmptyEntries rejects list items and modules written as null ("- " or

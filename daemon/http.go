@@ -72,7 +72,7 @@ func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) handleConfig(w http.ResponseWriter, r *http.Request) {
 	// prometheus/common's Secret marshals as <secret>, so credentials in
 	// http_client never leave the process.
-	b, err := yaml.Marshal(d.Config())
+	b, err := yaml.Marshal(redactedConfig(d.Config()))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "encode config: %v", err)
 		return
@@ -323,7 +323,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Schedules []scheduleRow
 		Runs      []runRow
 	}
-	data.Targets = cfg.Targets
+	data.Targets = redactedConfig(cfg).Targets
 	for _, s := range cfg.Schedules {
 		data.Schedules = append(data.Schedules, scheduleRow{Name: s.Name, Cron: s.Cron, Workload: s.Workload, Targets: s.Targets,
 			Next: s.CronSchedule().Next(time.Now()).Format(time.RFC3339)})

@@ -163,6 +163,12 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 
 // finish archives the report and settles the run's state.
 func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
+	// Transport errors quote the URL; its key or signature must not
+	// reach the archive, the runs API or the logs.
+	rep.Run.Error = report.RedactText(rep.Run.Error)
+	for i := range rep.Errors {
+		rep.Errors[i].Reason = report.RedactText(rep.Errors[i].Reason)
+	}
 	var path string
 	if j.Archive {
 		var err error

@@ -188,7 +188,13 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 		if !ok {
 			break
 		}
-		slots <- struct{}{}
+		// Cancel and SIGTERM end the warm-up at once too.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return int(bad.Load())
+		}
 		wg.Go(func() {
 			defer func() { <-slots }()
 			res := &result.Result{Warmup: true, Intended: time.Now()}

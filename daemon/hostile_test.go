@@ -286,3 +286,51 @@ func TestPoolResize(t *testing.T) {
 		t.Errorf("%d windows at once under caps of 1 and 2", most.Load())
 	}
 }
+
+// TestURLSecretsRedacted: a password in a target URL and a key in its
+// query or in extra_body never reach /, /config, the runs API, reports or
+// logs.
+func TestURLSecretsRedacted(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	host := strings.TrimPrefix(sim.URL, "http://")
+	cfg := fmt.Sprintf(`global: {report_dir: %s}
+targets:
+  - {name: azure, url: "http://inferno:pw-31337@%s/v1?api-version=2024-06-01&api-key=key-31337", model: sim}
+workloads:
+  - name: small
+    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}
+    arrival: {kind: concurrency, concurrency: 1}
+    requests: 2
+    params: {extra_body: {api_key: body-31337, user: inferno}}
+`, reports, host)
+	path := filepath.Join(dir, "inferno.yml")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	d := startDaemon(t, path)
+	c := d.Config()
+	run := d.StartRun(c.Target("azure"), c.Workload("small"), "api")
+	waitFor(t, "the run", run.Finished)
+	var seen strings.Builder
+	for _, p := range []string{"/", "/config", "/api/v1/runs", "/api/v1/runs/" + run.id + "/report"} {
+		_, body := get(t, d.server.URL+p)
+		seen.WriteString(body)
+	}
+	files, _ := filepath.Glob(filepath.Join(reports, "*"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		seen.Write(b)
+	}
+	seen.WriteString(d.logs.String())
+	for _, secret := range []string{"pw-31337", "key-31337", "body-31337"} {
+		if strings.Contains(seen.String(), secret) {
+			t.Errorf("%s appeared in an answer, a report or the logs", secret)
+		}
+	}
+	if !strings.Contains(seen.String(), "api-version=2024-06-01&api-key=<secret>") {
+		t.Error("the redacted URL is not shown")
+	}
+	if v := run.View(); v.Summary == nil || v.Summary.Successes != 2 {
+		t.Errorf("the window did not reach the server: %+v", v)
+	}
+}

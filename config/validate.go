@@ -71,7 +71,7 @@ func (c *Config) validate() error {
 			t.API = "openai-chat"
 		}
 		if _, err := prober.LookupAPI(t.API); err != nil {
-			return c.fail(t.line, field+".api", "%v", err)
+			return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
 		}
 		if t.Model == "" {
 			return c.fail(t.line, field+".model", "must be set")
@@ -108,14 +108,15 @@ func (c *Config) validate() error {
 		}
 		s.schedule = sched
 		if c.Workload(s.Workload) == nil {
-			return c.fail(s.line, field+".workload", "no workload named %q", s.Workload)
+			return c.fail(s.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
 		}
 		if len(s.Targets) == 0 {
 			return c.fail(s.line, field+".targets", "name at least one target")
 		}
-		for _, name := range s.Targets {
+		for j, name := range s.Targets {
 			if c.Target(name) == nil {
-				return c.fail(s.line, field+".targets", "no target named %q", name)
+				// The index says which; the value is not quoted back.
+				return c.fail(s.line, fmt.Sprintf("%s.targets[%d]", field, j), "no such target (defined: %s)", c.targetNames())
 			}
 		}
 		if s.Jitter < 0 {
@@ -132,7 +133,7 @@ func (c *Config) validate() error {
 		}
 		w := c.Workload(m.Workload)
 		if w == nil {
-			return c.fail(m.line, field+".workload", "no workload named %q", m.Workload)
+			return c.fail(m.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
 		}
 		if w.Requests <= 0 {
 			return c.fail(m.line, field+".workload", "workload %q has no request cap; a probe must be small", m.Workload)
@@ -150,7 +151,7 @@ func (c *Config) validate() error {
 			m.API = "openai-chat"
 		}
 		if _, err := prober.LookupAPI(m.API); err != nil {
-			return c.fail(m.line, field+".api", "%v", err)
+			return c.fail(m.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
 		}
 	}
 	return nil
@@ -181,13 +182,22 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 			return c.fail(w.line, field+".dataset.output_tokens", "must not be negative")
 		}
 	default:
-		return c.fail(w.line, field+".dataset.kind", "unknown dataset %q (want %s)", d.Kind, kinds)
+		return c.fail(w.line, field+".dataset.kind", "unknown dataset (want %s)", kinds)
 	}
 	if err := w.Arrival.Validate(); err != nil {
+		if strings.HasPrefix(err.Error(), "unknown arrival kind") {
+			// Not quoted back: the value may be a misplaced secret.
+			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer or replay)")
+		}
 		return c.fail(w.line, field+".arrival", "%v", err)
 	}
-	if w.Requests < 0 || w.Warmup < 0 || w.MaxConcurrency < 0 {
-		return c.fail(w.line, field, "requests, warmup and max_concurrency must not be negative")
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"requests", w.Requests}, {"warmup", w.Warmup}, {"max_concurrency", w.MaxConcurrency}} {
+		if f.v < 0 {
+			return c.fail(w.line, field+"."+f.name, "must not be negative, got %d", f.v)
+		}
 	}
 	if w.Params.MinTokens < 0 {
 		return c.fail(w.line, field+".params.min_tokens", "must not be negative, got %d", w.Params.MinTokens)
@@ -234,11 +244,34 @@ func (c *Config) noEmptyEntries() error {
 // uniqueName checks a name's form and that it was not seen before.
 func (c *Config) uniqueName(seen map[string]bool, line int, field, kind, name string) error {
 	if !namePattern.MatchString(name) {
-		return c.fail(line, field+".name", "%q: want letters, digits, '.', '_' or '-'", name)
+		return c.fail(line, field+".name", "want 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	if seen[name] {
-		return c.fail(line, field+".name", "%s %q defined twice", kind, name)
+		return c.fail(line, field+".name", "a %s of this name is defined before", kind)
 	}
 	seen[name] = true
 	return nil
+}
+
+func (c *Config) targetNames() string {
+	names := make([]string, 0, len(c.Targets))
+	for _, t := range c.Targets {
+		names = append(names, t.Name)
+	}
+	return orNone(names)
+}
+
+func (c *Config) workloadNames() string {
+	names := make([]string, 0, len(c.Workloads))
+	for _, w := range c.Workloads {
+		names = append(names, w.Name)
+	}
+	return orNone(names)
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -359,3 +359,26 @@ func TestRegisteredTestsExpire(t *testing.T) {
 		t.Errorf("a second live test: %v", err)
 	}
 }
+
+// A reload refused for a misplaced secret does not echo it: not in the
+// answer, not in the log.
+func TestReloadDoesNotEchoSecrets(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	good, _ := os.ReadFile(cfgPath)
+	for _, bad := range []string{
+		strings.Replace(string(good), "requests: 4", "requests: sk-live-31337abcdef", 1),
+		strings.Replace(string(good), "request_timeout: 5s", "request_timeout: sk-live-31337abcdef", 1),
+		strings.Replace(string(good), "url: "+sim.URL+"/v1", "url: sk-live-31337abcdef", 1),
+	} {
+		os.WriteFile(cfgPath, []byte(bad), 0o644)
+		code, answer := send(t, "POST", d.server.URL+"/-/reload", "")
+		if code != 500 || strings.Contains(answer, "sk-l") || strings.Contains(answer, "31337") {
+			t.Errorf("reload answered %d %s", code, answer)
+		}
+	}
+	if strings.Contains(d.logs.String(), "31337") {
+		t.Error("the secret reached the log")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -53,7 +54,7 @@ func newDaemonCommand(app *kingpin.Application) *daemonCommand {
 
 func (c *daemonCommand) execute(logger *slog.Logger) int {
 	if c.check {
-		if _, err := config.LoadFile(c.configFile); err != nil {
+		if _, err := config.Check(c.configFile); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -79,7 +80,21 @@ func (c *daemonCommand) execute(logger *slog.Logger) int {
 	if c.shardCount > 1 {
 		logger.Info("scaled out", "shard.index", index, "shard.count", c.shardCount)
 	}
+	// Bind before the first window: a daemon that cannot serve must not
+	// run windows nobody can see, and must say so with exit 1.
+	var listeners []net.Listener
+	systemd := c.web.WebSystemdSocket != nil && *c.web.WebSystemdSocket
+	if !systemd {
+		listeners, err = listen(c.web)
+	}
+	if err != nil {
+		logger.Error("cannot listen", "err", err)
+		return 1
+	}
 	if err := d.Start(); err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
 		logger.Error("cannot start", "err", err)
 		return 1
 	}
@@ -87,7 +102,13 @@ func (c *daemonCommand) execute(logger *slog.Logger) int {
 
 	server := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- web.ListenAndServe(server, c.web, logger) }()
+	go func() {
+		if systemd {
+			serveErr <- web.ListenAndServe(server, c.web, logger)
+			return
+		}
+		serveErr <- web.ServeMultiple(listeners, server, c.web, logger)
+	}()
 
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGHUP, syscall.SIGINT, syscall.SIGTERM)
@@ -119,6 +140,22 @@ loop:
 	}
 	server.Shutdown(ctx)
 	return code
+}
+
+// listen binds every --web.listen-address.
+func listen(flags *web.FlagConfig) ([]net.Listener, error) {
+	var listeners []net.Listener
+	for _, addr := range *flags.WebListenAddresses {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return nil, err
+		}
+		listeners = append(listeners, l)
+	}
+	return listeners, nil
 }
 
 // statefulSetOrdinal is the ordinal a StatefulSet puts at the end of each

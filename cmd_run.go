@@ -191,6 +191,13 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	}
 	httpCfg := promconfig.DefaultHTTPClientConfig
 	if c.apiKeyFile != "" {
+		// Read now: a missing file is a start-up error, not one
+		// connection_error per request.
+		f, err := os.Open(c.apiKeyFile)
+		if err != nil {
+			return nil, report.Target{}, fmt.Errorf("--api-key-file: %w", err)
+		}
+		f.Close()
 		httpCfg.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: c.apiKeyFile}
 	}
 	httpCfg.TLSConfig = promconfig.TLSConfig{CAFile: c.caFile, InsecureSkipVerify: c.insecure}

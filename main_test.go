@@ -113,6 +113,7 @@ func TestRunExitStatus(t *testing.T) {
 		{"no arrival", []string{"run", "--url", dead, "--model", "m", "--requests", "1"}, exitSetup, false},
 		{"bad URL", []string{"run", "--url", "ftp://x", "--model", "m", "--requests", "1", "--rate", "1"}, exitSetup, false},
 		{"unknown api", []string{"run", "--url", dead, "--api", "grpc", "--model", "m", "--requests", "1", "--rate", "1"}, exitSetup, false},
+		{"missing --api-key-file", []string{"run", "--url", dead, "--model", "m", "--requests", "3", "--concurrency", "1", "--api-key-file", "/nonexistent/key"}, exitSetup, false},
 		{"dead endpoint still reports", []string{"run", "--url", dead, "--model", "m", "--requests", "3", "--concurrency", "1"}, exitNoSuccess, true},
 	}
 	for _, tt := range tests {

@@ -20,7 +20,7 @@ func TestBadConfigs(t *testing.T) {
 	sort.Strings(files)
 	var got strings.Builder
 	for _, f := range files {
-		_, err := LoadFile(f)
+		_, err := Check(f)
 		if err == nil {
 			t.Errorf("%s loaded without an error", f)
 			continue

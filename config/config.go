@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
+	"strings"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -28,9 +30,16 @@ type Config struct {
 	Workloads []*Workload        `yaml:"workloads"`
 	Schedules []*Schedule        `yaml:"schedules"`
 	Modules   map[string]*Module `yaml:"modules,omitempty"`
+	// API governs the runs API's inline definitions (see inline.go).
+	API API `yaml:"api,omitempty"`
+	// Limits bound windows, API bodies and queues (see limits.go).
+	Limits Limits `yaml:"limits"`
 
 	file string
 	doc  *yaml.Node // the parsed file, for the line of a field in errors
+	// inline is the field path an inline definition stands at
+	// ("targets[0]"), cut from its errors; empty for a file.
+	inline string
 }
 
 // Global holds daemon-wide settings.
@@ -39,9 +48,13 @@ type Global struct {
 	// ReportRetention deletes reports older than this (0 keeps them all).
 	ReportRetention Duration `yaml:"report_retention"`
 	// MaxConcurrentWindows caps windows running at once, scheduled and ad hoc.
-	MaxConcurrentWindows int      `yaml:"max_concurrent_windows"`
-	RequestTimeout       Duration `yaml:"request_timeout"`
-	RunOnStart           bool     `yaml:"run_on_start"`
+	MaxConcurrentWindows int `yaml:"max_concurrent_windows"`
+	// APIWindows is the share of MaxConcurrentWindows that ad hoc windows
+	// (runs API, old API, /probe) may hold, so scheduled windows always
+	// have the rest. Default: half (all of them with no schedules).
+	APIWindows     int      `yaml:"api_windows,omitempty"`
+	RequestTimeout Duration `yaml:"request_timeout"`
+	RunOnStart     bool     `yaml:"run_on_start"`
 	// Hugging Face hub downloads: where to, from where, with what token
 	// (else the HF_TOKEN environment variable).
 	DatasetCacheDir string `yaml:"dataset_cache_dir"`
@@ -201,7 +214,7 @@ func defaults() Config {
 		MaxConcurrentWindows: 4,
 		RequestTimeout:       Duration(2 * time.Minute),
 		DatasetCacheDir:      DefaultCacheDir(),
-	}}
+	}, Limits: DefaultLimits()}
 }
 
 // Error is a configuration error with its place in the file.
@@ -227,7 +240,14 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // LoadFile reads and validates a config file.
 func LoadFile(path string) (*Config, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the limit, so a larger file is refused without
+	// reading (or parsing) the rest of it.
+	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
@@ -238,6 +258,13 @@ func LoadFile(path string) (*Config, error) {
 func Load(b []byte, file string) (*Config, error) {
 	cfg := defaults()
 	cfg.file = file
+	if len(b) > MaxFileSize {
+		return nil, &Error{File: file, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
+	}
+	if err := precheck(b, file); err != nil {
+		return nil, err
+	}
+	b = normalizeDurations(b)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&cfg); err != nil {
@@ -257,6 +284,9 @@ func Load(b []byte, file string) (*Config, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkFiles(); err != nil {
+		return nil, err
+	}
 	return &cfg, nil
 }
 
@@ -264,7 +294,7 @@ func Load(b []byte, file string) (*Config, error) {
 func yamlError(err error) error {
 	var te *yaml.TypeError
 	if errors.As(err, &te) {
-		return fmt.Errorf("%s", joinLines(te.Errors))
+		return errors.New(humanize(joinLines(te.Errors)))
 	}
 	return err
 }
@@ -314,58 +344,39 @@ func (m *Module) Allows(rawURL string) bool {
 }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
-	if line == 0 {
-		line = lineOf(c.doc, field)
+	// The line of the field itself where the file has it, else of the
+	// nearest enclosing item.
+	if l := lineOf(c.doc, field); l > 0 {
+		line = l
+	}
+	if c.inline != "" {
+		field = strings.TrimPrefix(strings.TrimPrefix(field, c.inline), ".")
 	}
 	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
 }
 
+// validURL checks a target URL. Its errors never quote the URL: it may
+// carry a password or a key.
 func validURL(raw string) error {
+	if strings.ContainsAny(raw, " \t\r\n") {
+		return errors.New("contains whitespace")
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return err
+		return errors.New("not a URL (want e.g. http://host:8000/v1)")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("scheme %q: want http or https", u.Scheme)
+		return errors.New("the scheme must be http or https")
 	}
 	if u.Host == "" {
 		return errors.New("no host")
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("port %s: want 1 to 65535", p)
+		}
+	}
 	return nil
-}
-
-// InlineTarget validates a target given on its own (the runs API), with
-// the same rules as in a file.
-func InlineTarget(b []byte) (*Target, error) {
-	var t Target
-	if err := decodeStrict(b, &t); err != nil {
-		return nil, err
-	}
-	c := defaults()
-	c.file = "inline target"
-	c.Targets = []*Target{&t}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	return &t, nil
-}
-
-// InlineWorkload validates a workload given on its own.
-func InlineWorkload(b []byte) (*Workload, error) {
-	var w Workload
-	if err := decodeStrict(b, &w); err != nil {
-		return nil, err
-	}
-	if w.Name == "" {
-		w.Name = "inline"
-	}
-	c := defaults()
-	c.file = "inline workload"
-	c.Workloads = []*Workload{&w}
-	if err := c.validate(); err != nil {
-		return nil, err
-	}
-	return &w, nil
 }
 
 func decodeStrict(b []byte, v any) error {

@@ -26,7 +26,8 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	}
 	v, err := model.ParseDuration(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %q is not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d)", n.Line, n.Value)
+		// The value is not quoted back: it may be a misplaced secret.
+		return fmt.Errorf("line %d: not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d; never negative)", n.Line)
 	}
 	*d = Duration(v)
 	return nil

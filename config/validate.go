@@ -26,8 +26,20 @@ func (c *Config) validate() error {
 	}
 	if g.HFEndpoint != "" {
 		if err := validURL(g.HFEndpoint); err != nil {
-			return c.fail(0, "global.hf_endpoint", "%q: %v", g.HFEndpoint, err)
+			return c.fail(0, "global.hf_endpoint", "%v", err)
 		}
+	}
+	if g.APIWindows == 0 {
+		c.Global.APIWindows = g.MaxConcurrentWindows
+		if len(c.Schedules) > 0 {
+			c.Global.APIWindows = g.MaxConcurrentWindows / 2
+		}
+		if c.Global.APIWindows < 1 {
+			return c.fail(0, "global.max_concurrent_windows", "1 window at a time leaves no share for API and probe windows beside the schedules: set 2 or more (api_windows of them go to API and probe windows)")
+		}
+	}
+	if err := c.validateLimits(); err != nil {
+		return err
 	}
 	if s := c.Simulator; s != nil {
 		switch {
@@ -40,6 +52,9 @@ func (c *Config) validate() error {
 		case s.MaxConcurrency < 0:
 			return c.fail(0, "simulator.max_concurrency", "must not be negative, got %d", s.MaxConcurrency)
 		}
+		if err := validListen(s.Listen); err != nil {
+			return c.fail(0, "simulator.listen", "%v", err)
+		}
 	}
 	if err := c.noEmptyEntries(); err != nil {
 		return err
@@ -51,13 +66,13 @@ func (c *Config) validate() error {
 			return err
 		}
 		if err := validURL(t.URL); err != nil {
-			return c.fail(t.line, field+".url", "%q: %v", t.URL, err)
+			return c.fail(t.line, field+".url", "%v", err)
 		}
 		if t.API == "" {
 			t.API = "openai-chat"
 		}
 		if _, err := prober.LookupAPI(t.API); err != nil {
-			return c.fail(t.line, field+".api", "%v", err)
+			return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
 		}
 		if t.Model == "" {
 			return c.fail(t.line, field+".model", "must be set")
@@ -67,6 +82,9 @@ func (c *Config) validate() error {
 		}
 		if t.CostPerHour < 0 {
 			return c.fail(t.line, field+".cost_per_hour", "must not be negative")
+		}
+		if t.Hardware != nil && t.Hardware.Count < 0 {
+			return c.fail(t.line, field+".hardware.count", "must not be negative, got %d", t.Hardware.Count)
 		}
 	}
 	seen = map[string]bool{}
@@ -85,24 +103,28 @@ func (c *Config) validate() error {
 		if err := c.uniqueName(seen, s.line, field, "schedule", s.Name); err != nil {
 			return err
 		}
-		sched, err := CronParser.Parse(s.Cron)
+		sched, err := parseCron(s.Cron)
 		if err != nil {
-			return c.fail(s.line, field+".cron", "%q: %v", s.Cron, err)
+			return c.fail(s.line, field+".cron", "%v", err)
 		}
 		s.schedule = sched
 		if c.Workload(s.Workload) == nil {
-			return c.fail(s.line, field+".workload", "no workload named %q", s.Workload)
+			return c.fail(s.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
 		}
 		if len(s.Targets) == 0 {
 			return c.fail(s.line, field+".targets", "name at least one target")
 		}
-		for _, name := range s.Targets {
+		for j, name := range s.Targets {
 			if c.Target(name) == nil {
-				return c.fail(s.line, field+".targets", "no target named %q", name)
+				// The index says which; the value is not quoted back.
+				return c.fail(s.line, fmt.Sprintf("%s.targets[%d]", field, j), "no such target (defined: %s)", c.targetNames())
 			}
 		}
 		if s.Jitter < 0 {
 			return c.fail(s.line, field+".jitter", "must not be negative")
+		}
+		if period := shortestPeriod(sched); s.Jitter.D() >= period {
+			return c.fail(s.line, field+".jitter", "%v is not shorter than the schedule's period (%v): windows would pile up", s.Jitter, Duration(period))
 		}
 	}
 	for name, m := range c.Modules {
@@ -112,7 +134,7 @@ func (c *Config) validate() error {
 		}
 		w := c.Workload(m.Workload)
 		if w == nil {
-			return c.fail(m.line, field+".workload", "no workload named %q", m.Workload)
+			return c.fail(m.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
 		}
 		if w.Requests <= 0 {
 			return c.fail(m.line, field+".workload", "workload %q has no request cap; a probe must be small", m.Workload)
@@ -130,7 +152,7 @@ func (c *Config) validate() error {
 			m.API = "openai-chat"
 		}
 		if _, err := prober.LookupAPI(m.API); err != nil {
-			return c.fail(m.line, field+".api", "%v", err)
+			return c.fail(m.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
 		}
 	}
 	return nil
@@ -161,13 +183,28 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 			return c.fail(w.line, field+".dataset.output_tokens", "must not be negative")
 		}
 	default:
-		return c.fail(w.line, field+".dataset.kind", "unknown dataset %q (want %s)", d.Kind, kinds)
+		return c.fail(w.line, field+".dataset.kind", "unknown dataset (want %s)", kinds)
 	}
 	if err := w.Arrival.Validate(); err != nil {
+		if strings.HasPrefix(err.Error(), "unknown arrival kind") {
+			// Not quoted back: the value may be a misplaced secret.
+			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer or replay)")
+		}
 		return c.fail(w.line, field+".arrival", "%v", err)
 	}
-	if w.Requests < 0 || w.Warmup < 0 || w.MaxConcurrency < 0 {
-		return c.fail(w.line, field, "requests, warmup and max_concurrency must not be negative")
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"requests", w.Requests}, {"warmup", w.Warmup}, {"max_concurrency", w.MaxConcurrency}} {
+		if f.v < 0 {
+			return c.fail(w.line, field+"."+f.name, "must not be negative, got %d", f.v)
+		}
+	}
+	if w.Params.MinTokens < 0 {
+		return c.fail(w.line, field+".params.min_tokens", "must not be negative, got %d", w.Params.MinTokens)
+	}
+	if r := w.Arrival.WorkloadRange; len(r) != 0 && (len(r) != 2 || r[0] < 0 || r[1] <= r[0]) {
+		return c.fail(w.line, field+".arrival.workload_range", "want [start, end) with 0 <= start < end, got %d numbers %v", len(r), r)
 	}
 	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer"
 	if w.Requests == 0 && w.Duration <= 0 && !endsAlone {
@@ -182,7 +219,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Grace != nil && *w.Grace < 0 {
 		return c.fail(w.line, field+".grace", "must not be negative, got %s", time.Duration(*w.Grace))
 	}
-	return nil
+	return c.workloadLimits(w, field)
 }
 
 // CheckExtraBody refuses request fields Inferno cannot measure: n > 1
@@ -231,11 +268,34 @@ func (c *Config) noEmptyEntries() error {
 // uniqueName checks a name's form and that it was not seen before.
 func (c *Config) uniqueName(seen map[string]bool, line int, field, kind, name string) error {
 	if !namePattern.MatchString(name) {
-		return c.fail(line, field+".name", "%q: want letters, digits, '.', '_' or '-'", name)
+		return c.fail(line, field+".name", "want 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	if seen[name] {
-		return c.fail(line, field+".name", "%s %q defined twice", kind, name)
+		return c.fail(line, field+".name", "a %s of this name is defined before", kind)
 	}
 	seen[name] = true
 	return nil
+}
+
+func (c *Config) targetNames() string {
+	names := make([]string, 0, len(c.Targets))
+	for _, t := range c.Targets {
+		names = append(names, t.Name)
+	}
+	return orNone(names)
+}
+
+func (c *Config) workloadNames() string {
+	names := make([]string, 0, len(c.Workloads))
+	for _, w := range c.Workloads {
+		names = append(names, w.Name)
+	}
+	return orNone(names)
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,12 +33,17 @@ type Daemon struct {
 	registry   *prometheus.Registry
 	collector  *collector.Collector
 
-	mu      sync.Mutex // guards cfg, jobs, slots
-	cfg     *config.Config
-	cron    *cron.Cron
-	jobs    map[string]scheduledJob // by job key
-	slots   chan struct{}           // global cap on windows at once
-	running sync.Map                // job key → struct{}: overlap protection
+	mu   sync.Mutex // guards cfg, jobs
+	cfg  *config.Config
+	cron *cron.Cron
+	jobs map[string]scheduledJob // by job key
+	// scheduled and adhoc split max_concurrent_windows: ad hoc windows
+	// (API, old API, /probe) hold at most api_windows slots, so schedules
+	// always have the rest.
+	scheduled, adhoc *pool
+	// pending counts API runs accepted but waiting for a slot.
+	pending atomic.Int64
+	running sync.Map // job key → struct{}: overlap protection
 
 	// shard is this replica's place among scaled-out replicas (see Owns).
 	shard prober.Share
@@ -78,7 +84,8 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		cfg:        cfg,
 		cron:       cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.Local)),
 		jobs:       map[string]scheduledJob{},
-		slots:      make(chan struct{}, cfg.Global.MaxConcurrentWindows),
+		scheduled:  newPool(scheduledShare(cfg.Global)),
+		adhoc:      newPool(cfg.Global.APIWindows),
 		ctx:        ctx,
 		stop:       stop,
 		runs:       newRuns(),
@@ -263,11 +270,19 @@ func findSchedule(cfg *config.Config, name string) *config.Schedule {
 	return nil
 }
 
-// execute registers the run, waits for a global slot and runs the window,
+// scheduledShare is what schedules may hold of max_concurrent_windows.
+func scheduledShare(g config.Global) int {
+	return max(g.MaxConcurrentWindows-g.APIWindows, 0)
+}
+
+// execute registers the run, waits for a slot and runs the window,
 // recovering from panics so a bug in one window never kills a schedule.
 func (d *Daemon) execute(parent context.Context, job *windowJob) *report.Report {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
+	// A probe's context is its HTTP request's; shutdown must end it too.
+	stop := context.AfterFunc(d.ctx, cancel)
+	defer stop()
 	run := &Run{id: job.ID, trigger: job.Trigger, target: job.Target.Name, workload: job.Workload.Name,
 		created: time.Now(), status: StatusPending, cancel: cancel}
 	d.runs.add(run)
@@ -277,13 +292,18 @@ func (d *Daemon) execute(parent context.Context, job *windowJob) *report.Report 
 }
 
 func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep *report.Report) {
-	d.mu.Lock()
-	slots := d.slots
-	d.mu.Unlock()
-	select {
-	case slots <- struct{}{}:
-		defer func() { <-slots }()
-	case <-ctx.Done():
+	slots := d.adhoc
+	if job.Trigger == "schedule" {
+		slots = d.scheduled
+	}
+	job.MaxInFlight = d.Config().Limits.MaxInFlight
+	acquired := slots.acquire(ctx)
+	if job.pending {
+		d.pending.Add(-1)
+	}
+	if acquired {
+		defer slots.release()
+	} else {
 		r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started",
 			Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
 		d.finish(job, run, &r)
@@ -308,11 +328,29 @@ func (d *Daemon) StartRun(t *config.Target, w *config.Workload, trigger string) 
 
 // StartRunWithID is StartRun with the caller's run id.
 func (d *Daemon) StartRunWithID(id string, t *config.Target, w *config.Workload, trigger string) *Run {
+	d.pending.Add(1)
+	return d.startRun(id, t, w, trigger)
+}
+
+// TryStartRun is StartRunWithID for untrusted callers: it answers
+// ErrQueueFull instead of queueing beyond limits.max_pending_runs.
+func (d *Daemon) TryStartRun(id string, t *config.Target, w *config.Workload, trigger string) (*Run, error) {
+	if err := d.reservePending(); err != nil {
+		return nil, err
+	}
+	return d.startRun(id, t, w, trigger), nil
+}
+
+// startRun starts a run already counted in d.pending.
+func (d *Daemon) startRun(id string, t *config.Target, w *config.Workload, trigger string) *Run {
 	cfg := d.Config()
-	job := &windowJob{ID: id, Trigger: trigger, Target: t, Workload: w, Global: cfg.Global, Archive: true}
+	job := &windowJob{ID: id, Trigger: trigger, Target: t, Workload: w, Global: cfg.Global, Archive: true, pending: true}
 	ctx, cancel := context.WithCancel(d.ctx)
 	run := &Run{id: job.ID, trigger: trigger, target: t.Name, workload: w.Name, created: time.Now(), status: StatusPending, cancel: cancel}
 	d.runs.add(run)
+	// On disk before the 202: after a kill -9 the run is listed as
+	// aborted, never unknown.
+	d.writePlaceholder(job)
 	d.windows.Add(1)
 	go func() {
 		defer d.windows.Done()
@@ -333,10 +371,8 @@ func (d *Daemon) Reload() error {
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
-	if cap(d.slots) != cfg.Global.MaxConcurrentWindows {
-		// Windows holding a slot of the old channel release it there.
-		d.slots = make(chan struct{}, cfg.Global.MaxConcurrentWindows)
-	}
+	d.scheduled.resize(scheduledShare(cfg.Global))
+	d.adhoc.resize(cfg.Global.APIWindows)
 	d.syncJobs(cfg)
 	d.mu.Unlock()
 	d.forgetRemoved(old, cfg)
@@ -424,6 +460,26 @@ func (d *Daemon) retentionLoop() {
 		case <-time.After(interval):
 		case <-d.ctx.Done():
 			return
+		}
+	}
+}
+
+// ErrQueueFull is returned when limits.max_pending_runs runs already wait
+// for a window slot.
+var ErrQueueFull = errors.New("too many runs waiting for a window slot (limits.max_pending_runs); retry later")
+
+// reservePending counts one more run waiting for a slot, unless the queue
+// is full. StartRunWithID's window gives it back once it holds a slot or
+// is cancelled.
+func (d *Daemon) reservePending() error {
+	limit := int64(d.Config().Limits.MaxPendingRuns)
+	for {
+		n := d.pending.Load()
+		if n >= limit {
+			return ErrQueueFull
+		}
+		if d.pending.CompareAndSwap(n, n+1) {
+			return nil
 		}
 	}
 }

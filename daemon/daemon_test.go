@@ -56,6 +56,8 @@ modules:
     timeout: 10s
     model: sim
     allow_urls: ['%s/v1']
+api:
+  allow_urls: ['%[5]s/v1']
 `, reportDir, simURL, plantedSecret, cron, strings.ReplaceAll(simURL, ".", `\.`))
 	path = filepath.Join(dir, "inferno.yml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
@@ -183,7 +185,7 @@ func TestReload(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 500 || !strings.Contains(string(body), "field colour not found") {
+	if resp.StatusCode != 500 || !strings.Contains(string(body), "unknown field colour") {
 		t.Errorf("bad reload answered %d %s", resp.StatusCode, body)
 	}
 	if d.Config() != before {
@@ -400,9 +402,10 @@ func TestUnwritableArchive(t *testing.T) {
 	cfg := d.Config()
 	run := d.StartRun(cfg.Target("sim"), cfg.Workload("small"), "api")
 	waitFor(t, "the run", run.Finished)
-	// Two writes failed: the placeholder at the start and the report.
-	if v := testutil.ToFloat64(d.collector.ReportWriteErrors); v != 2 {
-		t.Errorf("report_write_errors_total %v, want 2", v)
+	// Three writes failed: the placeholders at acceptance and at the
+	// start, and the report.
+	if v := testutil.ToFloat64(d.collector.ReportWriteErrors); v != 3 {
+		t.Errorf("report_write_errors_total %v, want 3", v)
 	}
 	if v := run.View(); v.Status != report.StatusFinished || !strings.Contains(v.Error, "report not written") {
 		t.Errorf("run %+v", v)

@@ -23,7 +23,8 @@ import (
 	"github.com/inferno-llm/inferno/report"
 )
 
-// maxBody bounds request bodies of the API.
+// maxBody bounds request bodies of routes that take no definitions (API
+// bodies with definitions are bounded by limits.max_body_bytes).
 const maxBody = 1 << 20
 
 // Handler returns the daemon's HTTP routes.
@@ -71,7 +72,7 @@ func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) handleConfig(w http.ResponseWriter, r *http.Request) {
 	// prometheus/common's Secret marshals as <secret>, so credentials in
 	// http_client never leave the process.
-	b, err := yaml.Marshal(d.Config())
+	b, err := yaml.Marshal(redactedConfig(d.Config()))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "encode config: %v", err)
 		return
@@ -163,24 +164,29 @@ type createRunRequest struct {
 
 func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 	var req createRunRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	cfg := d.Config()
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		writeError(w, http.StatusBadRequest, "request body: %v", err)
 		return
 	}
-	cfg := d.Config()
-	t, err := resolveInline(req.Target, "target", cfg.Target, func(y []byte) (*config.Target, error) { return config.InlineTarget(y) })
+	t, err := resolveInline(req.Target, "target", cfg.Target, cfg.InlineTarget)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	wl, err := resolveInline(req.Workload, "workload", cfg.Workload, func(y []byte) (*config.Workload, error) { return config.InlineWorkload(y) })
+	wl, err := resolveInline(req.Workload, "workload", cfg.Workload, cfg.InlineWorkload)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	run := d.StartRun(t, wl, "api")
+	run, err := d.TryStartRun(report.NewRunID(time.Now()), t, wl, "api")
+	if err != nil {
+		w.Header().Set("Retry-After", "60")
+		writeError(w, http.StatusTooManyRequests, "%v", err)
+		return
+	}
 	w.Header().Set("Location", "/api/v1/runs/"+run.id)
 	writeJSON(w, http.StatusAccepted, run.View())
 }
@@ -317,7 +323,7 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Schedules []scheduleRow
 		Runs      []runRow
 	}
-	data.Targets = cfg.Targets
+	data.Targets = redactedConfig(cfg).Targets
 	for _, s := range cfg.Schedules {
 		data.Schedules = append(data.Schedules, scheduleRow{Name: s.Name, Cron: s.Cron, Workload: s.Workload, Targets: s.Targets,
 			Next: s.CronSchedule().Next(time.Now()).Format(time.RFC3339)})

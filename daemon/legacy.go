@@ -2,7 +2,9 @@ package daemon
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -60,10 +62,67 @@ type legacyTests struct {
 	mu    sync.Mutex
 	byID  map[string]*legacyTest
 	names map[string]string // nicknames of started and archived tests too
+	// claimed holds ids between their registration (or start) and their
+	// run's entry in the run registry, which then refuses a second one.
+	claimed map[string]bool
 }
 
 func newLegacyTests() *legacyTests {
-	return &legacyTests{byID: map[string]*legacyTest{}, names: map[string]string{}}
+	return &legacyTests{byID: map[string]*legacyTest{}, names: map[string]string{}, claimed: map[string]bool{}}
+}
+
+var errTooManyTests = errors.New("too many registered tests waiting to be started (limits.max_registered_tests); start or let some expire")
+
+// claim registers a test unless its id is taken (by a test or a run);
+// keep holds it as registered-but-unstarted, within the limits: expired
+// tests are dropped first, and a full registry refuses it.
+func (l *legacyTests) claim(t *legacyTest, run func(string) *Run, lim config.Limits, keep bool) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.claimed[t.id] || l.byID[t.id] != nil || run(t.id) != nil {
+		return fmt.Errorf("test %s already exists", t.id)
+	}
+	if keep {
+		for id, old := range l.byID {
+			if time.Since(old.created) > lim.RegisteredTestExpiry.D() {
+				delete(l.byID, id)
+			}
+		}
+		if len(l.byID) >= lim.MaxRegisteredTests {
+			return errTooManyTests
+		}
+		l.byID[t.id] = t
+	}
+	l.claimed[t.id] = true
+	if t.nickname != "" {
+		l.names[t.id] = t.nickname
+	}
+	return nil
+}
+
+// take removes and returns a registered test, nil if there is none or it
+// expired.
+func (l *legacyTests) take(id string) *legacyTest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	t := l.byID[id]
+	delete(l.byID, id)
+	if t != nil {
+		l.claimed[id] = true
+	}
+	return t
+}
+
+func (l *legacyTests) release(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.claimed, id)
+}
+
+func (l *legacyTests) byIDPut(t *legacyTest) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byID[t.id] = t
 }
 
 // legacyDefaults are the old tool's: 600 s runs, 512 tokens.
@@ -74,7 +133,7 @@ const (
 )
 
 // toWindow maps the old body onto a target and workload.
-func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, error) {
+func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *config.Workload, error) {
 	if b.URL == "" || b.Model == "" {
 		return nil, nil, fmt.Errorf("url and model are required")
 	}
@@ -88,7 +147,10 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 	}
 	u, err := url.Parse(b.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("url %q: want an http or https URL", b.URL)
+		return nil, nil, fmt.Errorf("url: want an http or https URL")
+	}
+	if !cfg.API.Allows(b.URL) {
+		return nil, nil, fmt.Errorf("url: not allowed by the daemon's api.allow_urls (empty: the old API is off)")
 	}
 	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig}
 	if b.Key != "" && b.Key != "EMPTY" {
@@ -105,6 +167,10 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 	}
 	runTime := legacyMaxRunTime
 	if b.MaxRunTime != nil && *b.MaxRunTime > 0 {
+		// Compared in seconds first: a huge float overflows a Duration.
+		if limit := cfg.Limits.MaxDuration.D(); *b.MaxRunTime > limit.Seconds() {
+			return nil, nil, fmt.Errorf("max_run_time: %v s is over the limit of %v (limits.max_duration)", *b.MaxRunTime, cfg.Limits.MaxDuration)
+		}
 		runTime = time.Duration(*b.MaxRunTime * float64(time.Second))
 	}
 	w := &config.Workload{
@@ -123,11 +189,14 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 		case "hf_auth_key": // a tokenizer credential; never sent to the endpoint
 		case "request_timeout":
 			if f, ok := v.(float64); ok && f > 0 {
+				if f > cfg.Limits.MaxDuration.D().Seconds() {
+					return nil, nil, fmt.Errorf("kwargs.request_timeout: %v s is over the limit of %v (limits.max_duration)", f, cfg.Limits.MaxDuration)
+				}
 				w.RequestTimeout = config.Duration(time.Duration(f * float64(time.Second)))
 			}
 		case "max_tokens":
 			if f, ok := v.(float64); ok && f > 0 {
-				w.Dataset.OutputTokens = int(f)
+				w.Dataset.OutputTokens = int(min(f, float64(math.MaxInt32)))
 			}
 		case "temperature":
 			if f, ok := v.(float64); ok {
@@ -157,14 +226,8 @@ func (b *legacyBody) toWindow(id string) (*config.Target, *config.Workload, erro
 	if len(extra) > 0 {
 		w.Params.ExtraBody = extra
 	}
-	// Validated as a config file's workload would be.
-	raw, err := json.Marshal(map[string]any{"name": w.Name, "dataset": map[string]any{"kind": "synthetic",
-		"input_tokens": w.Dataset.InputTokens, "output_tokens": w.Dataset.OutputTokens},
-		"arrival": w.Arrival, "duration": w.Duration.String()})
-	if err != nil {
-		return nil, nil, err
-	}
-	if _, err := config.InlineWorkload(raw); err != nil {
+	// Validated as an API body's workload is, under the config's limits.
+	if err := cfg.ValidateInlineWorkload(w); err != nil {
 		return nil, nil, err
 	}
 	return t, w, nil
@@ -185,7 +248,8 @@ func (d *Daemon) legacyRoutes(mux *http.ServeMux) {
 func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		var body legacyBody
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody)).Decode(&body); err != nil {
+		cfg := d.Config()
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes))).Decode(&body); err != nil {
 			writeError(w, http.StatusBadRequest, "request body: %v", err)
 			return
 		}
@@ -196,33 +260,40 @@ func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "test_id %q: use letters, digits, '.', '_' and '-'", id)
 			return
 		}
-		if d.runs.get(id) != nil || d.legacy.get(id) != nil {
-			writeError(w, http.StatusConflict, "test %s already exists", id)
-			return
-		}
-		t, wl, err := body.toWindow(id)
+		t, wl, err := body.toWindow(id, cfg)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "%v", err)
 			return
 		}
 		test := &legacyTest{id: id, nickname: body.Nickname, created: time.Now(), target: t, workload: wl}
-		d.legacy.add(test)
+		// One claim per id under one lock: concurrent registrations of a
+		// test_id start it once, and the rest are told it exists.
+		if err := d.legacy.claim(test, d.runs.get, cfg.Limits, !start); err != nil {
+			status := http.StatusConflict
+			if errors.Is(err, errTooManyTests) {
+				status = http.StatusTooManyRequests
+			}
+			writeError(w, status, "%v", err)
+			return
+		}
+		defer d.legacy.release(id)
 		if start {
-			d.startLegacy(test)
+			if _, err := d.TryStartRun(test.id, test.target, test.workload, "legacy-api"); err != nil {
+				writeError(w, http.StatusTooManyRequests, "%v", err)
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, id)
 	}
 }
 
-func (d *Daemon) startLegacy(test *legacyTest) {
-	d.legacy.remove(test.id)
-	d.StartRunWithID(test.id, test.target, test.workload, "legacy-api")
-}
-
 func (d *Daemon) handleLegacyStart(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	test := d.legacy.get(id)
-	if test == nil {
+	// take removes it: of two concurrent starts, one gets the test.
+	test := d.legacy.take(id)
+	if test != nil {
+		defer d.legacy.release(id)
+	} else {
 		if d.runs.get(id) != nil {
 			writeError(w, http.StatusConflict, "test %s has already been started", id)
 			return
@@ -230,7 +301,11 @@ func (d *Daemon) handleLegacyStart(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "no test %q", id)
 		return
 	}
-	d.startLegacy(test)
+	if _, err := d.TryStartRun(test.id, test.target, test.workload, "legacy-api"); err != nil {
+		d.legacy.byIDPut(test) // still registered; it may be started later
+		writeError(w, http.StatusTooManyRequests, "%v", err)
+		return
+	}
 	writeJSON(w, http.StatusOK, "OK")
 }
 
@@ -294,25 +369,10 @@ func (d *Daemon) handleLegacyIDList(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-func (l *legacyTests) add(t *legacyTest) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.byID[t.id] = t
-	if t.nickname != "" {
-		l.names[t.id] = t.nickname
-	}
-}
-
 func (l *legacyTests) get(id string) *legacyTest {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.byID[id]
-}
-
-func (l *legacyTests) remove(id string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byID, id)
 }
 
 func (l *legacyTests) nickname(id string) string {

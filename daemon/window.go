@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -36,6 +37,11 @@ type windowJob struct {
 	// Tick is the schedule's tick that started a shared window, the same
 	// on every replica; it tells one window's shards from the next's.
 	Tick time.Time
+	// MaxInFlight is limits.max_in_flight: the cap of an open-loop window
+	// that sets no max_concurrency of its own.
+	MaxInFlight int
+	// pending marks a run counted in Daemon.pending until it has a slot.
+	pending bool
 }
 
 // buildWindow turns config into a prober window.
@@ -78,7 +84,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 		Requests:       w.Requests,
 		Duration:       time.Duration(w.Duration),
 		Deadline:       deadline,
-		MaxConcurrency: w.MaxConcurrency,
+		MaxConcurrency: cmp.Or(w.MaxConcurrency, j.MaxInFlight),
 		Warmup:         w.Warmup,
 		RequestTimeout: timeout,
 		Share:          j.Share,
@@ -122,7 +128,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	meta := report.Meta{
 		ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: started,
 		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed,
-		Config: map[string]any{"workload": j.Workload, "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
+		Config: map[string]any{"workload": redactedWorkload(j.Workload), "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
 			"cost_per_hour": j.Target.CostPerHour},
 	}
 	if hw := j.Target.Hardware; hw != nil {
@@ -138,12 +144,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	if j.Archive {
 		// A placeholder, so a window cut short by kill -9 or a crash is
 		// still in the archive after a restart, and listed as aborted.
-		placeholder := report.Report{Run: meta}
-		placeholder.Run.Status = report.StatusRunning
-		if _, err := report.Write(j.Global.ReportDir, &placeholder); err != nil {
-			d.collector.ReportWriteErrors.Inc()
-			d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
-		}
+		d.writePlaceholderMeta(j, meta)
 	}
 	w, err := buildWindow(ctx, j)
 	if err != nil {
@@ -192,6 +193,12 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 
 // finish archives the report and settles the run's state.
 func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
+	// Transport errors quote the URL; its key or signature must not
+	// reach the archive, the runs API or the logs.
+	rep.Run.Error = report.RedactText(rep.Run.Error)
+	for i := range rep.Errors {
+		rep.Errors[i].Reason = report.RedactText(rep.Errors[i].Reason)
+	}
 	var path string
 	if j.Archive {
 		var err error
@@ -220,4 +227,32 @@ func joinErr(a, b string) string {
 		return b
 	}
 	return a + "; " + b
+}
+
+// writePlaceholder records an accepted run in the archive as running, so
+// a restart after kill -9 lists it as aborted (see markInterrupted).
+func (d *Daemon) writePlaceholder(j *windowJob) {
+	d.writePlaceholderMeta(j, report.Meta{ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: time.Now(),
+		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed})
+}
+
+func (d *Daemon) writePlaceholderMeta(j *windowJob, meta report.Meta) {
+	placeholder := report.Report{Run: meta}
+	placeholder.Run.Status = report.StatusRunning
+	if _, err := report.Write(j.Global.ReportDir, &placeholder); err != nil {
+		d.collector.ReportWriteErrors.Inc()
+		d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
+	}
+}
+
+// redactedWorkload is the workload as reports show it: extra_body keys
+// that look like credentials are replaced (a key sent in the body, as some
+// gateways want, must not land in the archive).
+func redactedWorkload(w *config.Workload) *config.Workload {
+	if len(w.Params.ExtraBody) == 0 {
+		return w
+	}
+	c := *w
+	c.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
+	return &c
 }

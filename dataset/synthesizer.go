@@ -136,6 +136,10 @@ const maxCumulative = 1 << 31
 // absurdly far away (a C of 1e18 would otherwise never end).
 const maxSynthesizerSeconds = 7 * 24 * 3600
 
+// MaxSynthesizerSeconds is how far a synthesizer's function is evaluated,
+// for checks that follow it as the Runner will.
+const MaxSynthesizerSeconds = maxSynthesizerSeconds
+
 // synthesizerArrival issues, at each whole second t, the requests that
 // bring the total issued up to func(t); it ends where func gives None.
 type synthesizerArrival struct {

@@ -138,8 +138,15 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 	return req, nil
 }
 
+// joinURL appends an API path to the target's base URL, before its query
+// string (Azure's ?api-version=) where it has one.
 func joinURL(base, path string) string {
-	return strings.TrimRight(base, "/") + path
+	base, query, hasQuery := strings.Cut(base, "?")
+	u := strings.TrimRight(base, "/") + path
+	if hasQuery {
+		u += "?" + query
+	}
+	return u
 }
 
 func setSampling(body map[string]any, p Params) {

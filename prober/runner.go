@@ -261,7 +261,8 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
-			// The deadline passed: the requests not yet sent failed too.
+			// The deadline passed, or cancel and SIGTERM ended the
+			// warm-up: the requests not yet sent failed too.
 			bad.Add(int64(n - i))
 			break
 		}

@@ -214,8 +214,10 @@ func (c Chart) bars(b *strings.Builder) {
 			w = bar.Value / maxV * (plotW - labelW - 60)
 		}
 		label := bar.Label
-		if len(label) > 38 {
-			label = label[:37] + "…"
+		// Cut on a character boundary: a byte cut can split a UTF-8
+		// sequence and leave the page invalid.
+		if r := []rune(label); len(r) > 38 {
+			label = string(r[:37]) + "…"
 		}
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" class="tick">%s</text>`, marginL+6, y+rowH/2+4, esc(label))
 		fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, float64(marginL)+labelW, y+rowH*0.2, math.Max(w, 1), rowH*0.6, palette[1])

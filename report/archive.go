@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,18 +24,6 @@ var runIDPattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$`)
 // ValidRunID reports whether id is safe to use in a file name: no path
 // separators, no leading dot.
 func ValidRunID(id string) bool { return runIDPattern.MatchString(id) }
-
-// RedactURL drops the user info and query of a URL, either of which can
-// carry credentials, so reports and logs can show where a run went.
-func RedactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	u.User = nil
-	u.RawQuery = ""
-	return u.String()
-}
 
 // FileName is the report's name in the archive.
 func FileName(id string) string { return "report_" + id + ".json" }

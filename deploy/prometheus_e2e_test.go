@@ -166,9 +166,13 @@ modules:
 			t.Errorf("%s = %.4f s, want within the bucket (%v, %v] that holds the simulator's %v", q, v, lo, hi, simulatorTTFT)
 		}
 	}
+	// The last window's exact p50: no lower than the simulator's TTFT less
+	// its 2% jitter, and no later than a generous 40 ms more, which a
+	// busy machine's late timers stay far below and a TTFT taken from the
+	// wrong event (the stream's end, 70 ms + 16 × 5 ms) would exceed.
 	exact := api.scalar(t, `inferno_last_window_ttft_seconds{target="simulator", percentile="p50"}`)
-	if want := simulatorTTFT.Seconds(); exact < want || exact > want+0.010 {
-		t.Errorf("last window TTFT p50 %.4f s, want %.3f s plus at most 10 ms of client and network time", exact, want)
+	if want := simulatorTTFT.Seconds(); exact < want*0.98 || exact > want+0.040 {
+		t.Errorf("last window TTFT p50 %.4f s, want %.3f s (less 2%% jitter) plus at most 40 ms of client and network time", exact, want)
 	}
 	if v := api.scalar(t, `probe_success{job="inferno-probe"}`); v != 1 {
 		t.Errorf("probe_success = %v", v)

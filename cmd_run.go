@@ -266,6 +266,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		Config: c.redactedFlags(), Warmup: info.Warmup, WarmupFailed: info.WarmupFailed, DeadlineHit: info.DeadlineHit,
 		WorkloadHash: info.WorkloadHash,
 	})
+	top := report.MarkAllFailed(&rep)
 	code := exitOK
 	path, err := report.Write(c.reportDir, &rep)
 	if err != nil {
@@ -282,7 +283,11 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	}
 	printSummary(os.Stdout, &rep, path)
 	if code == exitOK && rep.Summary.Successes == 0 {
-		logger.Error("no request succeeded", "requests", rep.Summary.Requests)
+		if top != nil {
+			logger.Warn("window failed: every request failed", "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
+		} else {
+			logger.Error("no request succeeded", "requests", rep.Summary.Requests)
+		}
 		code = exitNoSuccess
 	}
 	return code

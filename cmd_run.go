@@ -31,9 +31,10 @@ import (
 // Exit statuses of inferno run.
 const (
 	exitOK         = 0
-	exitSetup      = 1 // bad flags, unreachable report dir: nothing ran
-	exitNoSuccess  = 3 // the window ran but not one request succeeded
-	exitReportLost = 4 // the window ran but its report could not be written
+	exitSetup      = 1   // bad flags, unreachable report dir: nothing ran
+	exitNoSuccess  = 3   // the window ran but not one request succeeded
+	exitReportLost = 4   // the window ran but its report could not be written
+	exitAborted    = 130 // interrupted (Ctrl-C, SIGTERM): the report is written as aborted, as a shell reports SIGINT
 )
 
 type runCommand struct {
@@ -221,6 +222,9 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 }
 
 func (c *runCommand) execute(logger *slog.Logger) int {
+	if hint := authHeaderHint(c.headers); hint != "" {
+		logger.Warn(hint)
+	}
 	w, target, err := c.window()
 	if err != nil {
 		logger.Error("cannot start the window", "err", err)
@@ -282,6 +286,13 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		}
 	}
 	printSummary(os.Stdout, &rep, path)
+	if code == exitOK && rep.Run.Status == report.StatusAborted {
+		// Interrupted: what ran is in the report, the requests cut off as
+		// cancelled; the exit status says it did not run to its end.
+		logger.Warn("window aborted; the report has what ran, requests in flight as cancelled", "report", path,
+			"requests", rep.Summary.Requests, "cancelled", rep.Summary.Outcomes["cancelled"])
+		return exitAborted
+	}
 	if code == exitOK && rep.Summary.Successes == 0 {
 		if top != nil {
 			logger.Warn("window failed: every request failed", "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
@@ -403,4 +414,18 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	if path != "" {
 		fmt.Fprintf(out, "Report: %s\n", path)
 	}
+}
+
+// authHeaderHint is advice for a credential given with --header: on the
+// command line it is seen by ps, the shell's history and CI logs, while
+// --api-key-file reads it from a file. Empty when no header carries one.
+func authHeaderHint(headers map[string]string) string {
+	for name := range headers {
+		switch strings.ToLower(name) {
+		case "authorization", "proxy-authorization", "x-api-key", "api-key":
+			return fmt.Sprintf("--header %s=... puts a credential on the command line, where ps and the shell's history see it; "+
+				"for a bearer token, write it to a file readable only by you and give --api-key-file FILE instead", name)
+		}
+	}
+	return ""
 }

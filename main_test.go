@@ -85,8 +85,13 @@ func TestRunMatchesSimulator(t *testing.T) {
 			serverDecode := report.Summarize(append([]float64(nil), serverTPOT...))
 			mu.Unlock()
 			t.Logf("TTFT p50: Inferno %.2f ms, simulator %.2f ms (set to 200 ms)", s.TTFT.P50*1e3, server.P50*1e3)
-			if d := s.TTFT.P50 - server.P50; d < 0 || d > ttftTolerance {
-				t.Errorf("TTFT p50 %.4fs, the server's %.4fs: more than %vs apart", s.TTFT.P50, server.P50, ttftTolerance)
+			// How late the server's own timers fired at the median is how
+			// busy the machine is; the client's wake-ups are late by as
+			// much, so the tolerance grows with it (by nothing on an idle
+			// machine, where the server keeps to its 200 ms).
+			tolerance := ttftTolerance + max(0, server.P50-0.200)
+			if d := s.TTFT.P50 - server.P50; d < 0 || d > tolerance {
+				t.Errorf("TTFT p50 %.4fs, the server's %.4fs: more than %.4fs apart", s.TTFT.P50, server.P50, tolerance)
 			}
 			// The server's own record keeps to its configuration within
 			// what a busy machine's timers stretch it by, so both sides

@@ -141,6 +141,10 @@ func TestRunExitStatus(t *testing.T) {
 				if r.Summary.Outcomes["connection_error"] != 3 || r.Errors[0].Reason != "connection refused" {
 					t.Errorf("outcomes %v, errors %+v", r.Summary.Outcomes, r.Errors)
 				}
+				// Every request failed: the window is failed, with its top error.
+				if r.Run.Status != report.StatusFailed || !strings.Contains(r.Run.Error, "all 3 requests failed; most often (3): connection_error: connection refused") {
+					t.Errorf("status %s, error %q; want failed with the top error", r.Run.Status, r.Run.Error)
+				}
 			}
 		})
 	}

@@ -32,9 +32,10 @@ import (
 // Exit statuses of inferno run.
 const (
 	exitOK         = 0
-	exitSetup      = 1 // bad flags, unreachable report dir: nothing ran
-	exitNoSuccess  = 3 // the window ran but not one request succeeded
-	exitReportLost = 4 // the window ran but its report could not be written
+	exitSetup      = 1   // bad flags, unreachable report dir: nothing ran
+	exitNoSuccess  = 3   // the window ran but not one request succeeded
+	exitReportLost = 4   // the window ran but its report could not be written
+	exitAborted    = 130 // interrupted (Ctrl-C, SIGTERM): the report is written as aborted, as a shell reports SIGINT
 )
 
 type runCommand struct {
@@ -270,6 +271,9 @@ func (c *runCommand) checkFlags() error {
 }
 
 func (c *runCommand) execute(logger *slog.Logger) int {
+	if hint := authHeaderHint(c.headers); hint != "" {
+		logger.Warn(hint)
+	}
 	w, target, err := c.window()
 	if err != nil {
 		logger.Error("cannot start the window", "err", err)
@@ -317,6 +321,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	})
 	rep.Run.WarmConnections, rep.Run.GraceExpired = info.WarmConnections, info.GraceExpired
 	rep.Run.WindowSeconds, rep.Run.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
+	top := report.MarkAllFailed(&rep)
 	code := exitOK
 	path, err := report.Write(c.reportDir, &rep)
 	if err != nil {
@@ -332,8 +337,19 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		}
 	}
 	printSummary(os.Stdout, &rep, path)
+	if code == exitOK && rep.Run.Status == report.StatusAborted {
+		// Interrupted: what ran is in the report, the requests cut off as
+		// cancelled; the exit status says it did not run to its end.
+		logger.Warn("window aborted; the report has what ran, requests in flight as cancelled", "report", path,
+			"requests", rep.Summary.Requests, "cancelled", rep.Summary.Outcomes["cancelled"])
+		return exitAborted
+	}
 	if code == exitOK && rep.Summary.Successes == 0 {
-		logger.Error("no request succeeded", "requests", rep.Summary.Requests)
+		if top != nil {
+			logger.Warn("window failed: every request failed", "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
+		} else {
+			logger.Error("no request succeeded", "requests", rep.Summary.Requests)
+		}
 		code = exitNoSuccess
 	}
 	return code
@@ -462,4 +478,18 @@ func printLatencies(out io.Writer, r *report.Report) {
 	row("E2E latency", r.Stats.Latency)
 	row("schedule lag", r.Stats.ScheduleLag)
 	tw.Flush()
+}
+
+// authHeaderHint is advice for a credential given with --header: on the
+// command line it is seen by ps, the shell's history and CI logs, while
+// --api-key-file reads it from a file. Empty when no header carries one.
+func authHeaderHint(headers map[string]string) string {
+	for name := range headers {
+		switch strings.ToLower(name) {
+		case "authorization", "proxy-authorization", "x-api-key", "api-key":
+			return fmt.Sprintf("--header %s=... puts a credential on the command line, where ps and the shell's history see it; "+
+				"for a bearer token, write it to a file readable only by you and give --api-key-file FILE instead", name)
+		}
+	}
+	return ""
 }

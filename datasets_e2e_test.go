@@ -77,7 +77,10 @@ func TestArenaReplayMultiTurn(t *testing.T) {
 			t.Errorf("the simulator never received:\n%s\n\ngot:\n%v", want, got.bodies)
 		}
 	}
-	// Sessions start at their tstamp offsets ÷ 10: 0, 0.452 s and 2.077 s.
+	// Sessions start at their tstamp offsets ÷ 10: 0, 0.452 s and 2.077 s,
+	// as the server sees them. In order, and within a generous quarter
+	// second: a busy machine delays a send by milliseconds, while replay
+	// without the compression ratio would put them 4.5 s and 20.8 s apart.
 	var firsts []time.Duration
 	for i, b := range got.bodies {
 		if msgs, _ := b["messages"].([]any); len(msgs) == 1 {
@@ -85,8 +88,11 @@ func TestArenaReplayMultiTurn(t *testing.T) {
 		}
 	}
 	sort.Slice(firsts, func(i, j int) bool { return firsts[i] < firsts[j] })
+	if len(firsts) != 3 {
+		t.Fatalf("%d sessions started, want 3", len(firsts))
+	}
 	for i, want := range []time.Duration{0, 452 * time.Millisecond, 2077 * time.Millisecond} {
-		if d := firsts[i] - want; d < -50*time.Millisecond || d > 50*time.Millisecond {
+		if d := firsts[i] - want; d < -250*time.Millisecond || d > 250*time.Millisecond {
 			t.Errorf("session %d started at %v, want %v", i, firsts[i], want)
 		}
 	}
@@ -111,9 +117,10 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 	if n := len(got.at); n != 591 {
 		t.Fatalf("the simulator received %d requests, want 591", n)
 	}
-	// The first request of each second shows whether the schedule keeps
-	// to whole seconds; the other nine follow it through one scheduler,
-	// transport and server, so they only need to land inside their second.
+	// Counted per second as the server saw them: one request, then ten in
+	// each second. Each request is put in the second nearest to it, so a
+	// request counts in the wrong second only when it is half a second
+	// late, which no busy machine does to a schedule that keeps time.
 	perSecond := map[int]int{}
 	first := map[int]time.Duration{}
 	for _, at := range got.at {
@@ -123,27 +130,27 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 		if f, seen := first[sec]; !seen || d < f {
 			first[sec] = d
 		}
-		if d < -100*time.Millisecond || d > 100*time.Millisecond {
-			t.Errorf("a request of second %d arrived %v from it", sec, d)
-		}
 	}
 	if perSecond[0] != 1 || perSecond[1] != 10 || perSecond[59] != 10 || len(perSecond) != 60 {
 		t.Errorf("per second: %v", perSecond)
 	}
-	// A few ms of scheduling noise, more under the race detector, which
-	// slows this process's server too; a drifting schedule fails either way.
-	tolerance := 5 * time.Millisecond
-	if raceEnabled {
-		tolerance = 25 * time.Millisecond
-	}
-	var late []string
-	for sec, d := range first {
-		if d < -tolerance || d > tolerance {
-			late = append(late, fmt.Sprintf("t=%d: %v", sec, d))
+	// The schedule is absolute, so it does not drift: the seconds at the
+	// end begin as close to their whole second as those at the start. A
+	// schedule that slept from one send to the next would add its lag at
+	// every step, some 590 of them. Medians, so one late second (a
+	// garbage collection, another process) does not decide.
+	median := func(from, to int) time.Duration {
+		var ds []time.Duration
+		for sec := from; sec < to; sec++ {
+			ds = append(ds, first[sec])
 		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[len(ds)/2]
 	}
-	if len(late) > 3 {
-		t.Errorf("%d seconds began more than %v off their whole second: %v", len(late), tolerance, late)
+	early, late := median(1, 11), median(50, 60)
+	t.Logf("median start of seconds 1–10: %v, of seconds 50–59: %v", early, late)
+	if drift := late - early; drift < -100*time.Millisecond || drift > 100*time.Millisecond {
+		t.Errorf("the schedule drifted %v over 50 s (seconds 1–10 began %v off their whole second, 50–59 %v)", drift, early, late)
 	}
 }
 

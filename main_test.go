@@ -42,11 +42,16 @@ func TestRunMatchesSimulator(t *testing.T) {
 	// Side by side in one run, a busy machine's late timers (which delay
 	// server and client alike) do not count as measurement error.
 	var mu sync.Mutex
-	var serverTTFT []float64
+	var serverTTFT, serverTPOT []float64
 	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: 200 * time.Millisecond, ITL: 20 * time.Millisecond,
 		OnFirstToken: func(d time.Duration) {
 			mu.Lock()
 			serverTTFT = append(serverTTFT, d.Seconds())
+			mu.Unlock()
+		},
+		OnDecode: func(d time.Duration) {
+			mu.Lock()
+			serverTPOT = append(serverTPOT, d.Seconds())
 			mu.Unlock()
 		}}))
 	defer srv.Close()
@@ -60,7 +65,7 @@ func TestRunMatchesSimulator(t *testing.T) {
 	for _, api := range []string{"openai-completions", "openai-chat", "tgi", "triton"} {
 		t.Run(api, func(t *testing.T) {
 			mu.Lock()
-			serverTTFT = serverTTFT[:0]
+			serverTTFT, serverTPOT = serverTTFT[:0], serverTPOT[:0]
 			mu.Unlock()
 			dir := t.TempDir()
 			code := run([]string{"run", "--url", srv.URL + "/v1", "--api", api, "--model", "sim",
@@ -77,16 +82,25 @@ func TestRunMatchesSimulator(t *testing.T) {
 			}
 			mu.Lock()
 			server := report.Summarize(append([]float64(nil), serverTTFT...))
+			serverDecode := report.Summarize(append([]float64(nil), serverTPOT...))
 			mu.Unlock()
 			t.Logf("TTFT p50: Inferno %.2f ms, simulator %.2f ms (set to 200 ms)", s.TTFT.P50*1e3, server.P50*1e3)
-			if d := s.TTFT.P50 - server.P50; d < 0 || d > ttftTolerance {
-				t.Errorf("TTFT p50 %.4fs, the server's %.4fs: more than %vs apart", s.TTFT.P50, server.P50, ttftTolerance)
+			// How late the server's own timers fired at the median is how
+			// busy the machine is; the client's wake-ups are late by as
+			// much, so the tolerance grows with it (by nothing on an idle
+			// machine, where the server keeps to its 200 ms).
+			tolerance := ttftTolerance + max(0, server.P50-0.200)
+			if d := s.TTFT.P50 - server.P50; d < 0 || d > tolerance {
+				t.Errorf("TTFT p50 %.4fs, the server's %.4fs: more than %.4fs apart", s.TTFT.P50, server.P50, tolerance)
 			}
-			if d := math.Abs(s.TTFT.P50 - 0.200); d > 0.050 {
-				t.Errorf("TTFT p50 %.4fs, far from the 200 ms the simulator was set to", s.TTFT.P50)
+			// The server's own record keeps to its configuration within
+			// what a busy machine's timers stretch it by, so both sides
+			// measured the simulator set up here.
+			if server.P50 < 0.200 || server.P50 > 0.250 {
+				t.Errorf("the simulator's own TTFT p50 %.4fs, far from the 200 ms it was set to", server.P50)
 			}
-			if d := math.Abs(s.TPOT.P50 - 0.020); d > tpotTolerance {
-				t.Errorf("TPOT p50 %.5fs, more than %vs from 20ms", s.TPOT.P50, tpotTolerance)
+			if d := math.Abs(s.TPOT.P50 - serverDecode.P50); d > tpotTolerance {
+				t.Errorf("TPOT p50 %.5fs, the server's %.5fs: more than %vs apart", s.TPOT.P50, serverDecode.P50, tpotTolerance)
 			}
 			if s.OutputTokens.Min != 32 || s.OutputTokens.Max != 32 {
 				t.Errorf("output tokens %v..%v, want 32", s.OutputTokens.Min, s.OutputTokens.Max)
@@ -127,6 +141,10 @@ func TestRunExitStatus(t *testing.T) {
 				r := onlyReport(t, dir)
 				if r.Summary.Outcomes["connection_error"] != 3 || r.Errors[0].Reason != "connection refused" {
 					t.Errorf("outcomes %v, errors %+v", r.Summary.Outcomes, r.Errors)
+				}
+				// Every request failed: the window is failed, with its top error.
+				if r.Run.Status != report.StatusFailed || !strings.Contains(r.Run.Error, "all 3 requests failed; most often (3): connection_error: connection refused") {
+					t.Errorf("status %s, error %q; want failed with the top error", r.Run.Status, r.Run.Error)
 				}
 			}
 		})

@@ -122,8 +122,13 @@ schedules: []
 			}
 		}
 	}
-	if p50 := cmp.Runs[2].Values["ttft_p50"]; p50 < 0.160 || p50 > 0.175 {
-		t.Errorf("slow's TTFT p50 %v, want the simulator's 160 ms plus a little", p50)
+	// Each deployment's TTFT is at least its simulator's. (No upper bound:
+	// the windows run one after another, and a busy machine may slow one
+	// of them by more than the 40 ms that separate the simulators.)
+	for i, dep := range deployments {
+		if p50 := cmp.Runs[i].Values["ttft_p50"]; p50 < dep.ttft.Seconds() {
+			t.Errorf("%s's TTFT p50 %v, below its simulator's %v", dep.name, p50, dep.ttft)
+		}
 	}
 
 	// Groups: create, add, remove, list, persisted in the archive.
@@ -167,54 +172,90 @@ schedules: []
 		t.Errorf("group results: %d %s", code, body)
 	}
 
-	// Recommendation for TTFT p95 ≤ 120 ms: slow misses it. Performance
-	// fast 1, mid ≈ 0.5, slow ≈ 0.25; cost per million tokens is in the
-	// ratio of the costs (same throughput), so cost scores ≈ 1/8, 1/4, 1.
-	// Most recommended: fast (0.6 + 0.05) > mid (0.3 + 0.1), then slow (misses).
-	// Best performance: fast, mid, slow. Cost efficient: mid, fast, then slow.
-	// Resource efficient (performance per GPU): fast 0.5 ≈ mid 0.5; fast's
-	// p95 is a little under half mid's, so fast, mid, then slow.
+	// The recommendation for TTFT p95 ≤ 120 ms ranks the group's runs as
+	// the recommender ranks their reports: the daemon hands it the right
+	// reports, whatever a busy machine made of their latencies.
 	code, body = send(t, "POST", base+"/api/v1/groups/tuning/recommend", `{"metric":"ttft","target":0.12}`)
 	var rec recommend.Recommendation
 	if code != 200 || json.Unmarshal([]byte(body), &rec) != nil {
 		t.Fatalf("recommend: %d %s", code, body)
 	}
+	var groupReports []*report.Report
+	for _, id := range g.Runs {
+		groupReports = append(groupReports, reports[id])
+	}
+	want, err := recommend.Rank(groupReports, recommend.Objective{Metric: "ttft", Target: 0.12})
+	if err != nil {
+		t.Fatal(err)
+	}
 	name := map[string]string{ids[0]: "fast", ids[1]: "mid", ids[2]: "slow"}
 	order := func(runs []recommend.Run) string {
 		var s []string
 		for _, r := range runs {
-			s = append(s, name[r.ID])
+			s = append(s, fmt.Sprintf("%s(meets %v)", name[r.ID], r.Meets))
 		}
 		return strings.Join(s, " ")
 	}
 	for _, c := range []struct {
-		ranking string
-		got     []recommend.Run
-		want    string
+		ranking   string
+		got, want []recommend.Run
 	}{
-		{"most recommended", rec.MostRecommended, "fast mid slow"},
-		{"best performance", rec.BestPerformance, "fast mid slow"},
-		{"cost efficient", rec.CostEfficient, "mid fast slow"},
+		{"most recommended", rec.MostRecommended, want.MostRecommended},
+		{"best performance", rec.BestPerformance, want.BestPerformance},
+		{"cost efficient", rec.CostEfficient, want.CostEfficient},
+		{"resource efficient", rec.ResourceEfficient, want.ResourceEfficient},
 	} {
-		if got := order(c.got); got != c.want {
-			t.Errorf("%s: %s, want %s\n%s", c.ranking, got, c.want, body)
+		if got, want := order(c.got), order(c.want); got != want {
+			t.Errorf("%s: %s, the reports rank %s\n%s", c.ranking, got, want, body)
 		}
 	}
-	if rec.MostRecommended[2].Meets || !rec.MostRecommended[0].Meets || rec.MostRecommended[0].Reason == "" {
-		t.Errorf("objective verdicts or reasons wrong: %+v", rec.MostRecommended)
+	for _, r := range rec.MostRecommended {
+		if r.Value != reports[r.ID].Stats.TTFT.P95 || r.Meets != (r.Value <= 0.12) || r.Reason == "" {
+			t.Errorf("%s: value %v (report's TTFT p95 %v), meets %v, reason %q", name[r.ID], r.Value, reports[r.ID].Stats.TTFT.P95, r.Meets, r.Reason)
+		}
+	}
+	// Where each TTFT p95 stayed within 20 ms of its simulator's (a machine
+	// not so busy that the measured order could differ from the set one),
+	// the known answer: performance fast 1, mid ≈ 0.5, slow ≈ 0.25 and slow
+	// misses; cost per million tokens in the ratio of the costs (same
+	// throughput), so cost scores ≈ 1/8, 1/4, 1. Most recommended: fast
+	// (0.6 + 0.05) > mid (0.3 + 0.1), then slow; best performance fast,
+	// mid, slow; cost efficient mid, fast, then slow.
+	calm := true
+	for i, dep := range deployments {
+		calm = calm && reports[ids[i]].Stats.TTFT.P95 < dep.ttft.Seconds()+0.020
+	}
+	if calm {
+		for _, c := range []struct {
+			ranking string
+			got     []recommend.Run
+			want    string
+		}{
+			{"most recommended", rec.MostRecommended, "fast(meets true) mid(meets true) slow(meets false)"},
+			{"best performance", rec.BestPerformance, "fast(meets true) mid(meets true) slow(meets false)"},
+			{"cost efficient", rec.CostEfficient, "mid(meets true) fast(meets true) slow(meets false)"},
+		} {
+			if got := order(c.got); got != c.want {
+				t.Errorf("%s: %s, want %s\n%s", c.ranking, got, c.want, body)
+			}
+		}
+	} else {
+		t.Logf("TTFT p95 fast %.4f, mid %.4f, slow %.4f: the machine was too busy for the known answer",
+			reports[ids[0]].Stats.TTFT.P95, reports[ids[1]].Stats.TTFT.P95, reports[ids[2]].Stats.TTFT.P95)
 	}
 
-	// The old routes, with the old body.
+	// The old routes, with the old body, give the same answer.
 	old := `{"group_id":"tuning","performance_metric":{"metric":"ttft","target":0.12}}`
 	code, body = send(t, "POST", base+"/recommend", old)
 	var ids4 map[string]string
-	if code != 200 || json.Unmarshal([]byte(body), &ids4) != nil || ids4["most_recommended"] != ids[0] || ids4["cost_efficient"] != ids[1] ||
-		ids4["performance_priority"] != ids[0] || ids4["resource_efficient"] == "" {
+	if code != 200 || json.Unmarshal([]byte(body), &ids4) != nil || ids4["most_recommended"] != want.MostRecommended[0].ID ||
+		ids4["cost_efficient"] != want.CostEfficient[0].ID || ids4["performance_priority"] != want.BestPerformance[0].ID ||
+		ids4["resource_efficient"] != want.ResourceEfficient[0].ID {
 		t.Errorf("/recommend: %d %s", code, body)
 	}
 	code, body = send(t, "POST", base+"/detailed_recommend", old)
 	var detailed map[string]report.Report
-	if code != 200 || json.Unmarshal([]byte(body), &detailed) != nil || detailed["most_recommended"].Run.ID != ids[0] {
+	if code != 200 || json.Unmarshal([]byte(body), &detailed) != nil || detailed["most_recommended"].Run.ID != want.MostRecommended[0].ID {
 		t.Errorf("/detailed_recommend: %d %.300s", code, body)
 	}
 

@@ -1,11 +1,9 @@
 package daemon
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -213,10 +211,17 @@ func resolveInline[T any](raw json.RawMessage, what string, byName func(string) 
 }
 
 func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {
-	all := d.runs.list()
-	views := make([]RunView, 0, len(all))
-	for _, run := range all {
+	page, err := pageRuns(d.runs.list(), r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	views := make([]RunView, 0, len(page.runs))
+	for _, run := range page.runs {
 		views = append(views, run.View())
+	}
+	if page.next != "" {
+		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, page.link("/api/v1/runs")))
 	}
 	writeJSON(w, http.StatusOK, views)
 }
@@ -285,65 +290,4 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 	}
 	d.runs.remove(run.id)
 	w.WriteHeader(http.StatusNoContent)
-}
-
-var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
-<html><head><meta charset="utf-8"><title>Inferno</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style>
-</head><body>
-<h1>Inferno</h1>
-<p><a href="/metrics">Metrics</a> · <a href="/config">Configuration</a> · <a href="/api/v1/runs">Runs (JSON)</a> · <a href="/api/v1/groups">Groups (JSON)</a></p>
-<h2>Targets</h2>
-<table><tr><th>name</th><th>api</th><th>model</th><th>url</th></tr>
-{{range .Targets}}<tr><td>{{.Name}}</td><td>{{.API}}</td><td>{{.Model}}</td><td>{{.URL}}</td></tr>{{end}}</table>
-<h2>Schedules</h2>
-<table><tr><th>name</th><th>cron</th><th>workload</th><th>targets</th><th>next run</th></tr>
-{{range .Schedules}}<tr><td>{{.Name}}</td><td>{{.Cron}}</td><td>{{.Workload}}</td><td>{{.Targets}}</td><td>{{.Next}}</td></tr>{{end}}</table>
-<h2>Windows</h2>
-<table><tr><th>run</th><th>trigger</th><th>target</th><th>workload</th><th>status</th><th>requests</th><th>failed</th><th>TTFT p50</th><th>output tok/s</th></tr>
-{{range .Runs}}<tr><td><a href="/reports/{{.ID}}">{{.ID}}</a> (<a href="/api/v1/runs/{{.ID}}/report">JSON</a>)</td><td>{{.Trigger}}</td><td>{{.Target}}</td><td>{{.Workload}}</td><td>{{.Status}}</td>
-<td>{{if .Summary}}{{.Summary.Requests}}{{else if .Progress}}{{.Progress.Done}} (in flight {{.Progress.InFlight}}){{end}}</td>
-<td>{{if .Summary}}{{.Summary.Failures}}{{else if .Progress}}{{.Progress.Failed}}{{end}}</td>
-<td>{{.TTFT}}</td><td>{{if .Summary}}{{printf "%.1f" .Summary.OutputThroughput}}{{end}}</td></tr>{{end}}</table>
-</body></html>`))
-
-func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
-	cfg := d.Config()
-	type scheduleRow struct {
-		Name, Cron, Workload string
-		Targets              []string
-		Next                 string
-	}
-	type runRow struct {
-		RunView
-		TTFT string
-	}
-	var data struct {
-		Targets   []*config.Target
-		Schedules []scheduleRow
-		Runs      []runRow
-	}
-	data.Targets = redactedConfig(cfg).Targets
-	for _, s := range cfg.Schedules {
-		data.Schedules = append(data.Schedules, scheduleRow{Name: s.Name, Cron: s.Cron, Workload: s.Workload, Targets: s.Targets,
-			Next: s.CronSchedule().Next(time.Now()).Format(time.RFC3339)})
-	}
-	for i, run := range d.runs.list() {
-		if i == 50 {
-			break
-		}
-		v := run.View()
-		row := runRow{RunView: v}
-		if p50, ok := run.TTFTP50(); ok {
-			row.TTFT = fmt.Sprintf("%.1f ms", 1e3*p50)
-		}
-		data.Runs = append(data.Runs, row)
-	}
-	var buf bytes.Buffer
-	if err := statusPage.Execute(&buf, data); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
 }

@@ -38,6 +38,8 @@ type Run struct {
 	cancel   context.CancelFunc
 	summary  *report.Summary
 	ttftP50  float64 // for the status page; 0 when no request succeeded
+	ttftP95  float64
+	ended    time.Time
 }
 
 // RunView is a run's JSON form.
@@ -73,7 +75,7 @@ func (r *Run) setDone(rep *report.Report, path string) {
 	r.status, r.err, r.path, r.progress = rep.Run.Status, rep.Run.Error, path, nil
 	s := rep.Summary
 	r.summary = &s
-	r.ttftP50 = rep.Stats.TTFT.P50
+	r.ttftP50, r.ttftP95, r.ended = rep.Stats.TTFT.P50, rep.Stats.TTFT.P95, rep.Run.EndedAt
 }
 
 // TTFTP50 is the finished run's median TTFT, if any request succeeded.
@@ -179,7 +181,7 @@ func (rs *runs) loadArchive(dir string) (int, error) {
 		s := rep.Summary
 		rs.add(&Run{id: rep.Run.ID, trigger: rep.Run.Trigger, target: rep.Run.Target.Name, workload: rep.Run.Workload,
 			created: rep.Run.StartedAt, status: rep.Run.Status, err: rep.Run.Error, path: f, summary: &s,
-			ttftP50: rep.Stats.TTFT.P50})
+			ttftP50: rep.Stats.TTFT.P50, ttftP95: rep.Stats.TTFT.P95, ended: rep.Run.EndedAt})
 		n++
 	}
 	return n, nil

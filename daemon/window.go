@@ -184,6 +184,10 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		meta.Status = report.StatusFinished
 	}
 	rep := agg.Report(meta)
+	if top := report.MarkAllFailed(&rep); top != nil {
+		d.logger.Warn("window failed: every request failed", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name,
+			"workload", j.Workload.Name, "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
+	}
 	if j.Live {
 		d.collector.WindowDone(labels, &rep, meta.EndedAt, j.Target.CostPerHour)
 	}

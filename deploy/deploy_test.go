@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -276,4 +278,176 @@ func TestStatefulSetManifest(t *testing.T) {
 	if want := fmt.Sprintf("--shard.count=%d", dig(sts, "spec", "replicas")); !strings.Contains(args, want) || strings.Contains(args, "--shard.index") {
 		t.Errorf("args %q: want %s and the index from the pod's ordinal", args, want)
 	}
+}
+
+// TestKubernetesSurvivesRollout checks what a rollout and daily operation
+// need of both manifests: Recreate where a ReadWriteOnce claim would block
+// a rolling update, a writable dataset cache beside the read-only root
+// filesystem with dataset_cache_dir on it, a release's image tag, a
+// commented release label for kube-prometheus-stack on the ServiceMonitor
+// and Probe, a sidecar that POSTs /-/reload when the ConfigMap changes,
+// and the probe's target label the dashboards filter by.
+func TestKubernetesSurvivesRollout(t *testing.T) {
+	main, mainText := readManifests(t, "kubernetes/inferno.yaml")
+	scaled, _ := readManifests(t, "kubernetes/inferno-statefulset.yaml")
+	cm := main["ConfigMap/inferno-config"]
+	cfg, err := config.Load([]byte(asString(dig(cm, "data", "inferno.yml"))), "ConfigMap inferno-config")
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := map[string]object{}
+	for key, o := range main {
+		if name, ok := strings.CutPrefix(key, "PersistentVolumeClaim/"); ok {
+			claims[name] = o
+		}
+	}
+	images := map[string]bool{}
+	for _, w := range []struct {
+		name string
+		o    object
+	}{{"Deployment/inferno", main["Deployment/inferno"]}, {"StatefulSet/inferno", scaled["StatefulSet/inferno"]}} {
+		if w.o == nil {
+			t.Fatalf("no %s", w.name)
+		}
+		pod := dig(w.o, "spec", "template", "spec")
+		volumes := map[string]object{}
+		for _, v := range dig(pod, "volumes").([]any) {
+			volumes[asString(v.(object)["name"])] = v.(object)
+		}
+		rwoClaim := false
+		for _, v := range volumes {
+			if c := claims[asString(dig(v, "persistentVolumeClaim", "claimName"))]; c != nil {
+				for _, m := range toStrings(dig(c, "spec", "accessModes")) {
+					rwoClaim = rwoClaim || m == "ReadWriteOnce"
+				}
+			}
+		}
+		if strategy := asString(dig(w.o, "spec", "strategy", "type")); rwoClaim && strategy != "Recreate" {
+			t.Errorf("%s mounts a ReadWriteOnce claim with strategy %q: a rolling update waits for the volume; want Recreate", w.name, strategy)
+		}
+
+		var inferno, reloader object
+		for _, c := range dig(pod, "containers").([]any) {
+			c := c.(object)
+			if c["name"] == "inferno" {
+				inferno = c
+			} else if strings.Contains(strings.Join(toStrings(c["args"]), " "), "/-/reload") {
+				reloader = c
+			}
+		}
+		if inferno == nil {
+			t.Fatalf("%s: no inferno container", w.name)
+		}
+		image := asString(inferno["image"])
+		images[image] = true
+		if _, tag, _ := strings.Cut(image, ":"); !regexp.MustCompile(`^v?\d+\.\d+\.\d+`).MatchString(tag) {
+			t.Errorf("%s: image %q is not tagged with a version", w.name, image)
+		}
+
+		// Where each mount is, and whether it can be written.
+		mountOf := func(c object, path string) (name string, writable bool) {
+			best := ""
+			for _, m := range c["volumeMounts"].([]any) {
+				m := m.(object)
+				mp := asString(m["mountPath"])
+				if (path == mp || strings.HasPrefix(path, strings.TrimSuffix(mp, "/")+"/")) && len(mp) > len(best) {
+					best, name = mp, asString(m["name"])
+					ro, _ := m["readOnly"].(bool)
+					writable = !ro
+				}
+			}
+			if v := volumes[name]; v != nil && v["configMap"] != nil {
+				writable = false
+			}
+			if name != "" && volumes[name] == nil && !claimTemplates(w.o)[name] {
+				t.Errorf("%s: mount %s has no volume", w.name, name)
+			}
+			return name, writable
+		}
+		if ro, _ := dig(inferno, "securityContext", "readOnlyRootFilesystem").(bool); !ro {
+			t.Errorf("%s: the root filesystem is writable; want readOnlyRootFilesystem", w.name)
+		}
+		for what, dir := range map[string]string{"global.dataset_cache_dir": cfg.Global.DatasetCacheDir, "global.report_dir": cfg.Global.ReportDir} {
+			if name, writable := mountOf(inferno, dir); name == "" || !writable {
+				t.Errorf("%s: %s %s is not on a writable volume (mount %q)", w.name, what, dir, name)
+			}
+		}
+
+		if reloader == nil {
+			t.Errorf("%s: no config reloader sidecar", w.name)
+			continue
+		}
+		configMount := ""
+		for _, m := range inferno["volumeMounts"].([]any) {
+			if asString(m.(object)["name"]) == "config" {
+				configMount = asString(m.(object)["mountPath"])
+			}
+		}
+		args := toStrings(reloader["args"])
+		port := dig(inferno, "ports").([]any)[0].(object)["containerPort"]
+		if want := fmt.Sprintf("--webhook-url=http://127.0.0.1:%v/-/reload", port); !slices.Contains(args, want) || !slices.Contains(args, "--volume-dir="+configMount) {
+			t.Errorf("%s: reloader args %q: want it to watch %s and call %s", w.name, args, configMount, want)
+		}
+		if name, _ := mountOf(reloader, configMount); name != "config" {
+			t.Errorf("%s: the reloader does not mount the config volume at %s", w.name, configMount)
+		}
+	}
+	if len(images) != 1 {
+		t.Errorf("the Deployment and the StatefulSet run different images: %v", images)
+	}
+
+	// The release label: in a comment, on the objects kube-prometheus-stack
+	// selects.
+	for _, kind := range []string{"ServiceMonitor", "Probe"} {
+		re := regexp.MustCompile(`kind: ` + kind + `\nmetadata:\n(?:[^\n]*\n)*?\s+# release: \S+\n(?:[^\n]*\n)*?spec:`)
+		if doc := mainText[kind]; !re.MatchString(doc) {
+			t.Errorf("%s: no commented `# release: …` label in its metadata", kind)
+		}
+	}
+	relabel := dig(main["Probe/inferno-llm-probe"], "spec", "targets", "staticConfig", "relabelingConfigs")
+	found := false
+	if list, ok := relabel.([]any); ok {
+		for _, r := range list {
+			r := r.(object)
+			found = found || (r["targetLabel"] == "target" && strings.Join(toStrings(r["sourceLabels"]), ",") == "__param_target")
+		}
+	}
+	if !found {
+		t.Error("the Probe does not label its series with target (from __param_target)")
+	}
+}
+
+// claimTemplates returns the names of a workload's volumeClaimTemplates.
+func claimTemplates(o object) map[string]bool {
+	out := map[string]bool{}
+	if list, ok := dig(o, "spec", "volumeClaimTemplates").([]any); ok {
+		for _, c := range list {
+			out[asString(dig(c.(object), "metadata", "name"))] = true
+		}
+	}
+	return out
+}
+
+// readManifests parses a multi-document manifest into its objects by
+// "Kind/name", and keeps each kind's document text for what only comments
+// say.
+func readManifests(t *testing.T, path string) (map[string]object, map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects, texts := map[string]object{}, map[string]string{}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		var o object
+		if err := yaml.Unmarshal([]byte(doc), &o); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if o == nil {
+			continue
+		}
+		objects[asString(o["kind"])+"/"+asString(dig(o, "metadata", "name"))] = o
+		texts[asString(o["kind"])] = doc
+	}
+	return objects, texts
 }

@@ -1,6 +1,7 @@
 // Package grafana generates Inferno's Grafana dashboards. The JSON under
 // grafana/dashboards/json is what users import or provision; it is written
-// from the definitions here (go test ./grafana -update) so every panel
+// from the definitions here (go test ./grafana -update; go run ./grafana/gen
+// for another currency) so every panel
 // follows the same conventions: a datasource variable, target/model/
 // workload variables in every selector, and sums that leave out
 // `instance`, so scaled-out replicas add up.
@@ -9,6 +10,9 @@ package grafana
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 )
 
 // sel is the label selector every Inferno panel filters by.
@@ -170,14 +174,14 @@ func Overview() map[string]any {
 				Description: "Decode time per output token after the first, per request.",
 				Queries:     quantiles("inferno_time_per_output_token_seconds", "target, ", "{{target}} ")},
 			{Title: "Output throughput", Type: "timeseries", Unit: "tokens/s", W: 8, H: 8,
-				Description: "Output tokens per second over each target's last window.",
-				Queries:     []query{{Expr: `max by (target) (inferno_last_window_output_tokens_per_second{` + sel + `})`, Legend: "{{target}}"}}},
+				Description: "Output tokens per second over each target's last window, summed over the replicas that share it (load_share), as the target board sums them.",
+				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_output_tokens_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
 			{Title: "Requests per second", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
-				Description: "Responses per second over each target's last window.",
-				Queries:     []query{{Expr: `max by (target) (inferno_last_window_requests_per_second{` + sel + `})`, Legend: "{{target}}"}}},
+				Description: "Responses per second over each target's last window, summed over the replicas that share it.",
+				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
 			{Title: "Goodput", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
-				Description: "Requests per second that met the workload's SLO, over each target's last window.",
-				Queries:     []query{{Expr: `max by (target) (inferno_last_window_goodput_requests_per_second{` + sel + `})`, Legend: "{{target}}"}}},
+				Description: "Requests per second that met the workload's SLO, over each target's last window, summed over the replicas that share it.",
+				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_goodput_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
 			{Title: "SLO attainment", Type: "timeseries", Unit: "percentunit", W: 8, H: 8, Min: f(0), Max: f(1),
 				Description: "Share of the last window's requests that met the SLO, against the objective the alert uses.",
 				Queries: []query{
@@ -208,11 +212,34 @@ func Overview() map[string]any {
 			{Title: "Connection setup p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
 				Description: "DNS, connect and TLS time of each connection the prober opened (warm connections before each window included). A burst of slow dials shows here, not as TTFT.",
 				Queries:     quantiles("inferno_connection_setup_seconds", "target, ", "{{target}} ")},
+			// /probe answers come from Prometheus' probe job, in
+			// blackbox_exporter's manner: the series carry the probed
+			// target (relabelled from __param_target), not the model or
+			// workload, so these panels filter by target alone.
+			{Title: "Probe success", Type: "stat", Unit: "short", W: 6, H: 8, Min: f(0), Max: f(1),
+				Description: "The latest /probe answer per target: 1 when the probe's window had a successful request and no setup error (probe_success).",
+				Thresholds:  []step{{nil, bad}, {f(1), good}},
+				Queries:     []query{{Expr: `min by (target) (probe_success{` + probeSel + `})`, Legend: "{{target}}"}}},
+			{Title: "Probe TTFT p50 / p95 and duration", Type: "timeseries", Unit: "s", W: 9, H: 8,
+				Description: "Each /probe window's TTFT percentiles (probe_ttft_seconds) and how long the probe took (probe_duration_seconds).",
+				Queries: []query{
+					{Expr: `max by (target, percentile) (probe_ttft_seconds{` + probeSel + `, percentile=~"p50|p95"})`, Legend: "{{target}} TTFT {{percentile}}"},
+					{Expr: `max by (target) (probe_duration_seconds{` + probeSel + `})`, Legend: "{{target}} duration"},
+				}},
+			{Title: "Probe failure ratio", Type: "timeseries", Unit: "percentunit", W: 9, H: 8, Min: f(0), Max: f(1),
+				Description: "Share of each /probe window's requests that failed (probe_failed_requests / probe_requests).",
+				Queries: []query{{Expr: `sum by (target) (probe_failed_requests{` + probeSel + `}) / sum by (target) (probe_requests{` + probeSel + `})`,
+					Legend: "{{target}}"}}},
 		})
 }
 
-// Target is the board of one target in detail.
-func Target() map[string]any {
+// probeSel filters /probe series, which carry only the probed target.
+const probeSel = `target=~"$target"`
+
+// Target is the board of one target in detail, with costs in USD.
+func Target() map[string]any { return target(Options{}) }
+
+func target(o Options) map[string]any {
 	last := func(title, metric, percentile string) panel {
 		return panel{Title: title, Type: "stat", Unit: "s", W: 4, H: 4,
 			Description: "From the latest window's report.",
@@ -227,8 +254,8 @@ func Target() map[string]any {
 			last("ITL p99 (last window)", "inferno_last_window_itl_seconds", "p99"),
 			{Title: "Output tokens/s (last window)", Type: "stat", Unit: "tokens/s", W: 4, H: 4, Description: "From the latest window's report.",
 				Queries: []query{{Expr: `sum(inferno_last_window_output_tokens_per_second{` + sel + `})`}}},
-			{Title: "Cost per million output tokens", Type: "stat", Unit: "currencyUSD", W: 4, H: 4,
-				Description: "The target's cost_per_hour over its measured output tokens per hour; shown where the config sets a cost.",
+			{Title: "Cost per million output tokens", Type: "stat", Unit: currencyUnit(o.Currency), W: 4, H: 4,
+				Description: "The target's cost_per_hour over its measured output tokens per hour; shown where the config sets a cost. In the currency the boards were generated for (USD unless go run ./grafana/gen -currency says otherwise).",
 				Queries:     []query{{Expr: `max(inferno_cost_per_million_output_tokens{` + sel + `})`}}},
 			{Title: "TTFT heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
 				Description: "Where the first tokens fell, per interval, from the TTFT histogram's buckets.",
@@ -269,12 +296,76 @@ func Target() map[string]any {
 		})
 }
 
-// Dashboards are the generated boards by file name.
+// Dashboards are the generated boards by file name, as committed (costs
+// in USD).
 func Dashboards() map[string]map[string]any {
+	d, _ := Generate(Options{})
+	return d
+}
+
+// Options are the settings a user may generate the boards with.
+type Options struct {
+	// Currency is the ISO 4217 code that the targets' cost_per_hour is
+	// in; the cost panel shows it. Default USD.
+	Currency string
+}
+
+// Generate returns the boards by file name for o.
+func Generate(o Options) (map[string]map[string]any, error) {
+	if o.Currency == "" {
+		o.Currency = "USD"
+	}
+	if !currencyCode.MatchString(o.Currency) {
+		return nil, fmt.Errorf("currency %q: want an ISO 4217 code of three capital letters, such as USD or EUR", o.Currency)
+	}
 	return map[string]map[string]any{
 		"inferno-overview.json": Overview(),
-		"inferno-target.json":   Target(),
+		"inferno-target.json":   target(o),
+	}, nil
+}
+
+// Write writes the boards generated for o into dir, as go test ./grafana
+// -update writes the committed ones.
+func Write(dir string, o Options) error {
+	boards, err := Generate(o)
+	if err != nil {
+		return err
 	}
+	for name, d := range boards {
+		b, err := Encode(d)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Encode is a board's JSON as committed: indented, with a final newline.
+func Encode(d map[string]any) ([]byte, error) {
+	b, err := json.MarshalIndent(d, "", "  ")
+	return append(b, '\n'), err
+}
+
+var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+
+// grafanaCurrencies have a unit of their own in Grafana (currencyUSD …),
+// which places the symbol as the currency's users expect. Grafana does not
+// expand variables in units, so the currency is fixed when the boards are
+// generated rather than chosen on the board.
+var grafanaCurrencies = map[string]bool{"USD": true, "GBP": true, "EUR": true, "JPY": true, "RUB": true, "UAH": true,
+	"BRL": true, "DKK": true, "ISK": true, "NOK": true, "SEK": true, "CZK": true, "CHF": true, "PLN": true, "ZAR": true,
+	"INR": true, "KRW": true, "IDR": true, "PHP": true, "VND": true}
+
+// currencyUnit is Grafana's unit for an amount in code; codes without a
+// unit of their own get the code as a prefix ("CAD 1.20").
+func currencyUnit(code string) string {
+	if grafanaCurrencies[code] {
+		return "currency" + code
+	}
+	return "prefix:" + code + " "
 }
 
 // Query is one PromQL expression found in a dashboard.

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -20,11 +21,10 @@ const jsonDir = "dashboards/json"
 // generate (go test ./grafana -update rewrites it).
 func TestDashboardsUpToDate(t *testing.T) {
 	for name, d := range Dashboards() {
-		want, err := json.MarshalIndent(d, "", "  ")
+		want, err := Encode(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = append(want, '\n')
 		path := filepath.Join(jsonDir, name)
 		if *update {
 			if err := os.WriteFile(path, want, 0o644); err != nil {
@@ -141,5 +141,87 @@ func readYAML(t *testing.T, path string, v any) {
 	}
 	if err := yaml.Unmarshal(b, v); err != nil {
 		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// TestCurrency: the cost panel's unit follows the currency the boards are
+// generated for, USD by default; a code that is not one is refused by name.
+func TestCurrency(t *testing.T) {
+	costUnit := func(boards map[string]map[string]any) string {
+		for _, p := range boards["inferno-target.json"]["panels"].([]any) {
+			p := p.(map[string]any)
+			if strings.HasPrefix(p["title"].(string), "Cost") {
+				return p["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["unit"].(string)
+			}
+		}
+		t.Fatal("no cost panel")
+		return ""
+	}
+	for _, tc := range []struct{ currency, unit, err string }{
+		{"", "currencyUSD", ""},
+		{"EUR", "currencyEUR", ""},
+		{"CAD", "prefix:CAD ", ""},
+		{"euro", "", `currency "euro": want an ISO 4217 code`},
+		{"US$", "", `currency "US$"`},
+	} {
+		boards, err := Generate(Options{Currency: tc.currency})
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("currency %q: error %v, want %q", tc.currency, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("currency %q: %v", tc.currency, err)
+		}
+		if got := costUnit(boards); got != tc.unit {
+			t.Errorf("currency %q: cost unit %q, want %q", tc.currency, got, tc.unit)
+		}
+	}
+	if got := costUnit(Dashboards()); got != "currencyUSD" {
+		t.Errorf("committed boards: cost unit %q, want currencyUSD", got)
+	}
+	// Write (the gen command's) writes boards that parse and carry the unit.
+	dir := t.TempDir()
+	if err := Write(dir, Options{Currency: "EUR"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "inferno-target.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var written map[string]any
+	if err := json.Unmarshal(b, &written); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"unit": "currencyEUR"`) {
+		t.Error("the written target board has no currencyEUR unit")
+	}
+}
+
+// TestRatesSumOverReplicas: with load_share, each replica's last-window
+// rate gauges hold its share of one window, so every board adds them up
+// (a max would show a third with three replicas).
+func TestRatesSumOverReplicas(t *testing.T) {
+	rates := regexp.MustCompile(`inferno_last_window_(output_tokens_per_second|requests_per_second|goodput_requests_per_second)\b`)
+	seen := 0
+	for name, d := range Dashboards() {
+		b, _ := json.Marshal(d)
+		queries, err := Queries(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range queries {
+			if !rates.MatchString(q.Expr) {
+				continue
+			}
+			seen++
+			if !strings.HasPrefix(q.Expr, "sum(") && !strings.HasPrefix(q.Expr, "sum by (") {
+				t.Errorf("%s: %s: %s does not sum over replicas", name, q.Where, q.Expr)
+			}
+		}
+	}
+	if seen < 4 {
+		t.Errorf("%d rate queries found, want the overview's three and the target board's throughput", seen)
 	}
 }

@@ -81,6 +81,12 @@ type Config struct {
 	// client-side figure beside it, so a busy machine's late timers, which
 	// delay both alike, do not count as measurement error.
 	OnFirstToken func(ttft time.Duration)
+	// OnDecode, if set, gets each finished stream's server-side decode
+	// time per output token: (last token's flush − first token's flush) /
+	// (tokens − 1), for streams of two tokens or more. Like OnFirstToken,
+	// it lets tests judge Inferno's TPOT against what the server did
+	// rather than against the configured ITL, which late timers stretch.
+	OnDecode func(tpot time.Duration)
 }
 
 // Server is the simulator's HTTP handler.
@@ -350,7 +356,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	flush()
 
 	ctx := r.Context()
-	var last time.Time
+	var first, last time.Time
+	sent := 0
 	at := time.Now().Add(p.ttft)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -402,7 +409,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 			return
 		}
 		now := time.Now()
+		sent++
 		if i == 0 {
+			first = now
 			s.metrics.ttft.Observe(now.Sub(arrived).Seconds())
 			if s.cfg.OnFirstToken != nil {
 				s.cfg.OnFirstToken(now.Sub(arrived))
@@ -422,6 +431,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	}
 	flush()
 	s.metrics.e2e.Observe(time.Since(arrived).Seconds())
+	if s.cfg.OnDecode != nil && sent > 1 {
+		s.cfg.OnDecode(last.Sub(first) / time.Duration(sent-1))
+	}
 }
 
 // dripWriter sends what it is given one byte a second, as a congested or

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime/debug"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/version"
+)
+
+func TestStampVersion(t *testing.T) {
+	const rev = "0123456789abcdef0123456789abcdef01234567"
+	vcs := func(modified string) []debug.BuildSetting {
+		return []debug.BuildSetting{{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: rev},
+			{Key: "vcs.time", Value: "2026-11-27T17:00:00Z"}, {Key: "vcs.modified", Value: modified}}
+	}
+	for _, tc := range []struct {
+		name                  string
+		ldflags               [2]string // version, revision set by -ldflags
+		main                  string
+		settings              []debug.BuildSetting
+		version, revision, at string
+	}{
+		{name: "tagged checkout", main: "v1.4.0", settings: vcs("false"),
+			version: "1.4.0", revision: rev, at: "2026-11-27T17:00:00Z"},
+		{name: "untagged, modified", main: "v0.0.0-20261127170000-0123456789ab+dirty", settings: vcs("true"),
+			version: "0.0.0-20261127170000-0123456789ab+dirty", revision: rev + "-modified", at: "2026-11-27T17:00:00Z"},
+		{name: "no module version, only vcs", main: "(devel)", settings: vcs("false"),
+			version: "devel-0123456789ab", revision: rev, at: "2026-11-27T17:00:00Z"},
+		{name: "-ldflags win", ldflags: [2]string{"2.0.0", "abc"}, main: "v1.4.0", settings: vcs("true"),
+			version: "2.0.0", revision: "abc", at: "2026-11-27T17:00:00Z"},
+		{name: "no vcs (go build -buildvcs=false)", main: "(devel)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := [3]string{version.Version, version.Revision, version.BuildDate}
+			defer func() { version.Version, version.Revision, version.BuildDate = saved[0], saved[1], saved[2] }()
+			version.Version, version.Revision, version.BuildDate = tc.ldflags[0], tc.ldflags[1], ""
+			stampVersion(&debug.BuildInfo{Main: debug.Module{Path: "github.com/inferno-llm/inferno", Version: tc.main}, Settings: tc.settings})
+			if version.Version != tc.version || version.Revision != tc.revision || version.BuildDate != tc.at {
+				t.Errorf("version %q revision %q date %q; want %q %q %q",
+					version.Version, version.Revision, version.BuildDate, tc.version, tc.revision, tc.at)
+			}
+		})
+	}
+}
+
+// TestVersionFromGitCheckout builds the binary as a user would, with a
+// plain `go build` and no -ldflags, in a git clone of this repository, and
+// checks that --version and inferno_build_info name the clone's revision.
+// (A clone, because Go's vcs stamping needs a .git directory: a worktree's
+// .git file, or a tarball, carries no revision.)
+func TestVersionFromGitCheckout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("clones the repository and builds the binary")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err)
+	}
+	dir := t.TempDir()
+	clone := filepath.Join(dir, "src")
+	if out, err := exec.Command("git", "clone", "--quiet", "--depth=1", "file://"+strings.TrimSpace(string(top)), clone).CombinedOutput(); err != nil {
+		t.Fatalf("clone: %v\n%s", err, out)
+	}
+	revOut, err := exec.Command("git", "-C", clone, "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := strings.TrimSpace(string(revOut))
+	bin := filepath.Join(dir, "inferno")
+	// -buildvcs=auto on the command line, over any GOFLAGS default that
+	// turns stamping off (this is Go's own default).
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", bin, ".")
+	build.Dir = clone
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "--version").CombinedOutput()
+	if err != nil {
+		t.Fatalf("--version: %v\n%s", err, out)
+	}
+	// An untagged clone gets Go's pseudo-version, which ends in the
+	// revision's first 12 digits.
+	wantVersion := regexp.MustCompile(`version (\S+-` + rev[:12] + `) \(branch: [^,]*, revision: ` + rev + `\)`)
+	m := wantVersion.FindStringSubmatch(string(out))
+	if m == nil {
+		t.Fatalf("--version of a build at %s:\n%s", rev, out)
+	}
+
+	cfgPath, webAddr := filepath.Join(dir, "inferno.yml"), freePort(t)
+	os.WriteFile(cfgPath, []byte("global: {report_dir: "+filepath.Join(dir, "reports")+"}\ntargets: []\nworkloads: []\nschedules: []\n"), 0o644)
+	daemon := exec.Command(bin, "--config.file", cfgPath, "--web.listen-address", webAddr, "--log.level", "warn")
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { daemon.Process.Kill(); daemon.Wait() }()
+	want := regexp.MustCompile(`inferno_build_info\{[^}]*revision="` + rev + `"[^}]*version="` + regexp.QuoteMeta(m[1]) + `"\} 1`)
+	var metrics string
+	waitUntil(t, 30*time.Second, "inferno_build_info", func() bool {
+		metrics = fetch("http://" + webAddr + "/metrics")
+		return strings.Contains(metrics, "inferno_build_info")
+	})
+	if !want.MatchString(metrics) {
+		t.Errorf("inferno_build_info does not carry version %s and revision %s:\n%s", m[1], rev, grepLines(metrics, "inferno_build_info"))
+	}
+}
+
+func grepLines(text, substr string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, substr) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}

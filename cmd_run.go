@@ -45,6 +45,9 @@ type runCommand struct {
 	hubTokenFile, hubEndpoint string
 	cacheDir                  string
 	firstTurnOnly             bool
+	tokenizer                 string
+	maxInputTokens            int
+	truncateInput             bool
 	synthetic                 dataset.SyntheticSpec
 	arrival, synthFunc        string
 	compression               float64
@@ -91,6 +94,12 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	f("input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&c.synthetic.InputTokens)
 	f("output-tokens", "Output length asked for (max_tokens).").Default("128").IntVar(&c.synthetic.OutputTokens)
 	f("length-spread", "Draw lengths uniformly within ±spread of the targets (0 to 1).").Default("0").Float64Var(&c.synthetic.Spread)
+	f("tokenizer", "Count tokens with this tokenizer: "+strings.Join(dataset.BuiltinTokenizers, ", ")+", a tokenizer.json path, or hf:owner/name[@revision] (the model repository's tokenizer.json). Synthetic prompts are then exactly --input-tokens long, and output is counted from the text where the server reports no usage.").StringVar(&c.tokenizer)
+	f("max-input-tokens", "Drop dataset turns longer than this many tokens (needs --tokenizer; 0: no limit).").Default("0").IntVar(&c.maxInputTokens)
+	f("truncate-input", "Cut turns longer than --max-input-tokens to fit instead of dropping them.").BoolVar(&c.truncateInput)
+	f("prefix-tokens", "Start each synthetic prompt with a shared prefix of this many tokens (prefix caching).").Default("0").IntVar(&c.synthetic.PrefixTokens)
+	f("prefixes", "Number of distinct shared prefixes, each prompt drawing one (default 1 with --prefix-tokens).").Default("0").IntVar(&c.synthetic.Prefixes)
+	f("turns", "Make each synthetic conversation a session of this many turns, sent with the growing history.").Default("0").IntVar(&c.synthetic.Turns)
 	f("arrival", "Arrival pattern: constant, poisson, gamma, concurrency, synthesizer (--func) or replay (the dataset's timestamps) (default: poisson with --rate, concurrency with --concurrency).").
 		EnumVar(&c.arrival, "constant", "poisson", "gamma", "concurrency", "synthesizer", "replay")
 	f("func", "The old tool's arrival function for --arrival synthesizer: 'lambda t: int(t/A+B) if t<C else None'.").StringVar(&c.synthFunc)
@@ -150,17 +159,23 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	}
 	ds := dataset.Spec{
 		Dataset: c.datasetName, Path: c.datasetPath, Synthetic: c.synthetic, Arrival: spec, Seed: c.seed,
-		Options: dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
+		Options:   dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
+		Tokenizer: dataset.TokenizerRef(c.tokenizer), MaxInputTokens: c.maxInputTokens, TruncateInput: c.truncateInput,
 	}
-	if c.hub.Repo != "" {
+	if c.truncateInput && c.maxInputTokens == 0 {
+		return nil, report.Target{}, fmt.Errorf("--truncate-input needs --max-input-tokens")
+	}
+	if c.hub.Repo != "" || ds.Tokenizer.FromHub() {
 		token, err := dataset.HubToken(c.hubTokenFile, "")
 		if err != nil {
 			return nil, report.Target{}, err
 		}
-		ds.HubFile = &c.hub
+		if c.hub.Repo != "" {
+			ds.HubFile = &c.hub
+		}
 		ds.Hub = &dataset.Hub{Endpoint: c.hubEndpoint, Token: token, CacheDir: c.cacheDir}
 	}
-	arrival, source, err := ds.Build(context.Background())
+	arrival, source, tok, err := ds.BuildTokenized(context.Background())
 	if err != nil {
 		return nil, report.Target{}, fmt.Errorf("workload: %w", err)
 	}
@@ -201,7 +216,7 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		deadline = c.duration + c.requestTimeout
 	}
 	w := &prober.Window{
-		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client},
+		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client, Tokenizer: tok},
 		Arrival:        arrival,
 		Source:         source,
 		Params:         params,
@@ -321,6 +336,8 @@ func (c *runCommand) redactedFlags() map[string]any {
 		"url": report.RedactURL(c.url), "api": c.api, "model": c.model, "dataset": c.datasetName, "dataset_path": c.datasetPath,
 		"first_turn_only": c.firstTurnOnly, "func": c.synthFunc, "compression_ratio": c.compression, "workload_range": c.workloadRange,
 		"input_tokens": c.synthetic.InputTokens, "output_tokens": c.synthetic.OutputTokens, "length_spread": c.synthetic.Spread,
+		"tokenizer": c.tokenizer, "max_input_tokens": c.maxInputTokens, "truncate_input": c.truncateInput,
+		"prefix_tokens": c.synthetic.PrefixTokens, "prefixes": c.synthetic.Prefixes, "turns": c.synthetic.Turns,
 		"arrival": c.arrival, "rate": c.rate, "burstiness": c.burstiness, "concurrency": c.concurrency,
 		"max_concurrency": c.maxConc, "requests": c.requests, "duration": c.duration.String(), "deadline": c.deadline.String(),
 		"warmup": c.warmup, "request_timeout": c.requestTimeout.String(), "seed": c.seed,

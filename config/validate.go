@@ -162,6 +162,9 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	default:
 		return c.fail(w.line, field+".dataset.kind", "unknown dataset %q (want %s)", d.Kind, kinds)
 	}
+	if err := c.validateTokens(w, field); err != nil {
+		return err
+	}
 	if err := w.Arrival.Validate(); err != nil {
 		return c.fail(w.line, field+".arrival", "%v", err)
 	}
@@ -213,5 +216,27 @@ func (c *Config) uniqueName(seen map[string]bool, line int, field, kind, name st
 		return c.fail(line, field+".name", "%s %q defined twice", kind, name)
 	}
 	seen[name] = true
+	return nil
+}
+
+// validateTokens checks the tokenizer settings: the tokenizer's form (it is
+// loaded when a window is built) and the limit that needs one.
+func (c *Config) validateTokens(w *Workload, field string) error {
+	d := w.Dataset
+	if d.Tokenizer != "" {
+		if err := d.Tokenizer.Validate(); err != nil {
+			return c.fail(w.line, field+".dataset.tokenizer", "%v", err)
+		}
+	}
+	switch {
+	case d.MaxInputTokens < 0:
+		return c.fail(w.line, field+".dataset.max_input_tokens", "must not be negative")
+	case d.MaxInputTokens > 0 && d.Tokenizer == "":
+		return c.fail(w.line, field+".dataset.max_input_tokens", "needs dataset.tokenizer to count with")
+	case (d.MaxInputTokens > 0 || d.TruncateInput) && d.Kind == "synthetic":
+		return c.fail(w.line, field+".dataset.max_input_tokens", "applies to data files; synthetic prompts have input_tokens")
+	case d.TruncateInput && d.MaxInputTokens == 0:
+		return c.fail(w.line, field+".dataset.truncate_input", "needs max_input_tokens")
+	}
 	return nil
 }

@@ -49,7 +49,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
-	arrival, source, err := spec.Build(ctx)
+	arrival, source, tok, err := spec.BuildTokenized(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
@@ -65,7 +65,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 		deadline = j.Deadline
 	}
 	return &prober.Window{
-		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client},
+		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok},
 		Arrival: arrival,
 		Source:  source,
 		Params: prober.Params{

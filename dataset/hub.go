@@ -73,6 +73,18 @@ var fetchMu sync.Mutex
 
 // Fetch returns the local path of f, downloading it if the cache lacks it.
 func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
+	return h.fetch(ctx, f, "datasets")
+}
+
+// FetchModel is Fetch for a file of a model repository (a tokenizer.json),
+// cached beside the datasets under models/.
+func (h *Hub) FetchModel(ctx context.Context, f HubFile) (string, error) {
+	return h.fetch(ctx, f, "models")
+}
+
+// fetch serves both kinds of repository; the hub's URLs differ only in the
+// /datasets/ segment, which model repositories lack.
+func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
@@ -85,7 +97,7 @@ func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
 	if h.CacheDir == "" {
 		return "", errors.New("hub: no cache directory")
 	}
-	local := filepath.Join(h.CacheDir, "datasets", filepath.FromSlash(f.Repo), rev, filepath.FromSlash(f.File))
+	local := filepath.Join(h.CacheDir, kind, filepath.FromSlash(f.Repo), rev, filepath.FromSlash(f.File))
 	if _, err := os.Stat(local); err == nil {
 		return local, nil
 	}
@@ -96,7 +108,11 @@ func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
 	if endpoint == "" {
 		endpoint = DefaultHubEndpoint
 	}
-	u := fmt.Sprintf("%s/datasets/%s/resolve/%s/%s", endpoint, f.Repo, url.PathEscape(rev), f.File)
+	repoPath := "datasets/" + f.Repo
+	if kind == "models" {
+		repoPath = f.Repo
+	}
+	u := fmt.Sprintf("%s/%s/resolve/%s/%s", endpoint, repoPath, url.PathEscape(rev), f.File)
 	if err := h.download(ctx, u, f, local); err != nil {
 		return "", err
 	}

@@ -28,6 +28,9 @@ type TokenSource string
 const (
 	TokensFromUsage  TokenSource = "usage"  // the server's usage report
 	TokensFromEvents TokenSource = "events" // counted content events
+	// TokensFromTokenizer: the generated text counted by the workload's
+	// tokenizer, where the server reports no usage.
+	TokensFromTokenizer TokenSource = "tokenizer"
 )
 
 // SecondTokens counts output tokens that arrived in one second of the

@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +146,37 @@ func TestRunMaxInputTokens(t *testing.T) {
 		if !seen["Write a haiku about tea."] || !seen["Name three colours of a rainbow."] {
 			t.Errorf("truncate %v: a short prompt was not sent: %v", truncate, seen)
 		}
+	}
+}
+
+// TestRunCapacity: inferno run --arrival capacity writes the search into
+// the JSON report and draws it on the HTML page.
+func TestRunCapacity(t *testing.T) {
+	srv := httptest.NewServer(simulator.New(simulator.Config{MaxConcurrency: 2, TTFT: 20 * time.Millisecond, ITL: 5 * time.Millisecond}))
+	defer srv.Close()
+	dir := t.TempDir()
+	// 2 slots of 20 ms + 3 × 5 ms serve about 57 req/s; a TTFT SLO of
+	// 100 ms passes 10 and 20 req/s (generously, on a busy machine) and
+	// fails by 160, where the queue grows by 100 a second.
+	code := run([]string{"run", "--url", srv.URL + "/v1", "--model", "sim", "--input-tokens", "8", "--output-tokens", "4",
+		"--arrival", "capacity", "--rate", "10", "--step-duration", "500ms", "--max-steps", "6", "--slo-ttft", "100ms", "--slo-objective", "0.9",
+		"--report-dir", dir, "--log.level", "warn", "--progress", "never"})
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	r := onlyReport(t, dir)
+	c := r.Capacity
+	if c == nil || len(c.Steps) < 4 || c.Objective != 0.9 || c.StepSeconds != 0.5 {
+		t.Fatalf("capacity %+v", c)
+	}
+	if c.Steps[0].Rate != 10 || c.Steps[1].Rate != 20 || !c.Steps[0].Passed || c.RequestsPerSecond < 20 || c.RequestsPerSecond >= 160 {
+		t.Fatalf("capacity %v from steps %+v", c.RequestsPerSecond, c.Steps)
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "report_"+r.Run.ID+".html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(page), `data-chart="capacity-attainment"`) {
+		t.Error("the HTML page lacks the capacity chart")
 	}
 }

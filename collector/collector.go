@@ -71,6 +71,7 @@ type Collector struct {
 	lastFailureRatio *prometheus.GaugeVec
 	lastLagP99       *prometheus.GaugeVec
 	costPerMTokens   *prometheus.GaugeVec
+	capacity         *prometheus.GaugeVec // see capacity.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -123,6 +124,7 @@ func New(reg prometheus.Registerer) *Collector {
 		c.windows, c.windowsRunning, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput,
 		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
+	c.capacity = registerCapacity(reg)
 	return c
 }
 

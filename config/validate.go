@@ -171,7 +171,10 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Requests < 0 || w.Warmup < 0 || w.MaxConcurrency < 0 {
 		return c.fail(w.line, field, "requests, warmup and max_concurrency must not be negative")
 	}
-	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer"
+	if w.Arrival.Kind == "capacity" && (w.Requests > 0 || w.Duration > 0) {
+		return c.fail(w.line, field, "a capacity search runs arrival.max_steps steps of arrival.step_duration each: leave requests and duration unset")
+	}
+	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer" || w.Arrival.Kind == "capacity"
 	if w.Requests == 0 && w.Duration <= 0 && !endsAlone {
 		return c.fail(w.line, field, "set requests or duration: a window needs an end")
 	}

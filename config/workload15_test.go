@@ -63,3 +63,42 @@ func TestTokenizerSettings(t *testing.T) {
 		t.Fatalf("%+v %v", w, err)
 	}
 }
+
+// A capacity workload ends by itself, takes its search settings from the
+// arrival, and rejects a request cap or a duration, which it would ignore.
+func TestCapacityWorkload(t *testing.T) {
+	const arrival = "arrival: {kind: poisson, rate: 2}\n    requests: 5"
+	cfg, err := Load([]byte(strings.Replace(good, arrival,
+		"arrival: {kind: capacity, rate: 2, step_duration: 5s, max_steps: 6, slo_objective: 0.9}\n    slo: {ttft: 300ms}", 1)), "good.yml")
+	if err == nil {
+		t.Fatal("a capacity workload was accepted as a /probe module's workload")
+	}
+	if !strings.Contains(err.Error(), "has no request cap") {
+		t.Fatalf("error %v", err)
+	}
+	noModule := strings.Split(good, "modules:")[0]
+	cfg, err = Load([]byte(strings.Replace(noModule, arrival,
+		"arrival: {kind: capacity, rate: 2, step_duration: 5s, max_steps: 6, slo_objective: 0.9}\n    slo: {ttft: 300ms}", 1)), "good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := cfg.Workload("w").Arrival
+	if a.Kind != "capacity" || a.StepDuration.Seconds() != 5 || a.MaxSteps != 6 || a.Objective != 0.9 || a.Rate != 2 {
+		t.Fatalf("arrival %+v", a)
+	}
+	for _, tc := range []struct{ arrival, want string }{
+		{"arrival: {kind: capacity}\n    requests: 5", "workloads[0]: a capacity search runs arrival.max_steps steps"},
+		{"arrival: {kind: capacity}\n    duration: 1m", "leave requests and duration unset"},
+		{"arrival: {kind: capacity, slo_objective: 95}", "workloads[0].arrival: arrival capacity: slo_objective must be a share between 0 and 1"},
+		{"arrival: {kind: capacity, max_steps: 1000}", "max_steps must be from 1 to 100"},
+		{"arrival: {kind: capacity, step_duration: -1s}", "step_duration must not be negative"},
+		{"arrival: {kind: capacity, rate: -3}", "rate, the first step's requests per second, must not be negative"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			_, err := Load([]byte(strings.Replace(noModule, arrival, tc.arrival, 1)), "bad.yml")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got %v\nwant an error containing %q", err, tc.want)
+			}
+		})
+	}
+}

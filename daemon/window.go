@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/common/version"
 
+	"github.com/inferno-llm/inferno/capacity"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
@@ -137,7 +138,13 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 			d.collector.Observe(labels, r)
 		}
 	}
-	info, err := w.Run(ctx, sink)
+	var info prober.RunInfo
+	var found *report.Capacity
+	if j.Workload.Arrival.Kind == "capacity" {
+		found, info, err = d.searchCapacity(ctx, j, w, slo, sink)
+	} else {
+		info, err = w.Run(ctx, sink)
+	}
 	// Each window has its own client (the config may have changed since the
 	// last); its idle connections would otherwise linger for minutes.
 	w.Target.Client.CloseIdleConnections()
@@ -153,8 +160,10 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		meta.Status = report.StatusFinished
 	}
 	rep := agg.Report(meta)
+	rep.Capacity = found
 	if j.Live {
 		d.collector.WindowDone(labels, &rep, meta.EndedAt, j.Target.CostPerHour)
+		d.collector.CapacityDone(labels, &rep)
 	}
 	d.finish(j, run, &rep)
 	return &rep
@@ -190,4 +199,18 @@ func joinErr(a, b string) string {
 		return b
 	}
 	return a + "; " + b
+}
+
+// searchCapacity runs a capacity workload's search, each step a copy of w.
+func (d *Daemon) searchCapacity(ctx context.Context, j *windowJob, w *prober.Window, slo report.SLO,
+	sink func(*resultT)) (*report.Capacity, prober.RunInfo, error) {
+	search := &capacity.Search{Spec: j.Workload.Arrival, SLO: slo, Window: w, OnStep: func(st report.CapacityStep) {
+		d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,
+			"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+	}}
+	found, info, err := search.Run(ctx, sink)
+	if err != nil {
+		return nil, info, err
+	}
+	return &found, info, nil
 }

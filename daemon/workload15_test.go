@@ -3,7 +3,10 @@ package daemon
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -70,5 +73,44 @@ func TestRunsAPITokenizedSessions(t *testing.T) {
 	}
 	if len(firsts) != 2 || firsts[0] == firsts[1] || firsts[0][:60] != firsts[1][:60] {
 		t.Errorf("sessions should differ but share their prefix: %q", firsts)
+	}
+}
+
+// A scheduled capacity workload archives its search in the report and
+// sets inferno_capacity_requests_per_second to the rate it found.
+func TestScheduledCapacitySearch(t *testing.T) {
+	sim := newSim(t, simulator.Config{MaxConcurrency: 4, TTFT: 10 * time.Millisecond, ITL: 2 * time.Millisecond})
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	cfg := fmt.Sprintf(`global:
+  report_dir: %s
+targets:
+  - {name: sim, url: %s/v1, model: sim}
+workloads:
+  - name: cap
+    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}
+    arrival: {kind: capacity, rate: 5, step_duration: 300ms, max_steps: 3, slo_objective: 0.9}
+    slo: {ttft: 2s}
+schedules:
+  - {name: tick, cron: "* * * * * *", targets: [sim], workload: cap}
+`, reports, sim.URL)
+	path := filepath.Join(dir, "inferno.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, path)
+	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
+	r := finishedReports(reports)[0]
+	c := r.Capacity
+	if c == nil || len(c.Steps) != 3 || c.Objective != 0.9 || c.StepSeconds != 0.3 {
+		t.Fatalf("capacity %+v", c)
+	}
+	// 5, 10 and 20 req/s against a server of ~200 req/s all pass.
+	if c.RequestsPerSecond != 20 || c.Steps[2].Rate != 20 || r.Summary.Requests != c.Steps[0].Requests+c.Steps[1].Requests+c.Steps[2].Requests {
+		t.Fatalf("capacity %v from steps %+v; %d requests in the report", c.RequestsPerSecond, c.Steps, r.Summary.Requests)
+	}
+	_, metrics := get(t, d.server.URL+"/metrics")
+	if want := `inferno_capacity_requests_per_second{model="sim",target="sim",workload="cap"} 20`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %q", want)
 	}
 }

@@ -79,8 +79,14 @@ workloads:
     dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
     arrival: {kind: concurrency, concurrency: 2}
     requests: 4
+  - name: capacity
+    dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
+    arrival: {kind: capacity, rate: 5, step_duration: 500ms, max_steps: 2}
+    request_timeout: 5s
+    slo: {ttft: 500ms}
 schedules:
   - {name: every-2s, cron: '*/2 * * * * *', targets: [simulator, dead], workload: steady}
+  - {name: capacity, cron: '*/5 * * * * *', targets: [simulator], workload: capacity}
 modules:
   llm_probe: {workload: probe, timeout: 10s}
 `, filepath.Join(dir, "reports"), simAddr, simulatorTTFT, simAddr, deadAddr)
@@ -157,7 +163,7 @@ modules:
 	// milliseconds from the last window's exact gauge.
 	lo, hi := 0.06, 0.08
 	for _, q := range []string{
-		`inferno:ttft_seconds:p50_5m{target="simulator"}`,
+		`inferno:ttft_seconds:p50_5m{target="simulator", workload="steady"}`,
 		`histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket[1m])))`,
 	} {
 		v := api.scalar(t, q)
@@ -166,7 +172,7 @@ modules:
 			t.Errorf("%s = %.4f s, want within the bucket (%v, %v] that holds the simulator's %v", q, v, lo, hi, simulatorTTFT)
 		}
 	}
-	exact := api.scalar(t, `inferno_last_window_ttft_seconds{target="simulator", percentile="p50"}`)
+	exact := api.scalar(t, `inferno_last_window_ttft_seconds{target="simulator", workload="steady", percentile="p50"}`)
 	if want := simulatorTTFT.Seconds(); exact < want || exact > want+0.010 {
 		t.Errorf("last window TTFT p50 %.4f s, want %.3f s plus at most 10 ms of client and network time", exact, want)
 	}
@@ -222,11 +228,12 @@ func firingThresholds(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	firing := map[string]string{
-		"inferno:threshold:ttft_p95_seconds":         "vector(0)",
-		"inferno:threshold:slo_attainment_objective": "vector(1.01)",
-		"inferno:threshold:failure_ratio":            "vector(-1)",
-		"inferno:threshold:schedule_lag_p99_seconds": "vector(-1)",
-		"inferno:threshold:window_staleness_seconds": "vector(-1)",
+		"inferno:threshold:ttft_p95_seconds":             "vector(0)",
+		"inferno:threshold:slo_attainment_objective":     "vector(1.01)",
+		"inferno:threshold:failure_ratio":                "vector(-1)",
+		"inferno:threshold:schedule_lag_p99_seconds":     "vector(-1)",
+		"inferno:threshold:window_staleness_seconds":     "vector(-1)",
+		"inferno:threshold:capacity_requests_per_second": "vector(1e9)",
 	}
 	text := string(b)
 	for record, expr := range firing {

@@ -252,6 +252,12 @@ func Target() map[string]any {
 					{Expr: `min(inferno_last_window_slo_attainment_ratio{` + sel + `})`, Legend: "SLO attainment"},
 					{Expr: `max(inferno_last_window_failure_ratio{` + sel + `})`, Legend: "failure ratio"},
 				}},
+			{Title: "SLO capacity (capacity searches)", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
+				Description: "The highest request rate whose SLO attainment met the objective in the last capacity search (a workload with arrival kind capacity), against the planned capacity that InfernoCapacityLow alerts below.",
+				Queries: []query{
+					{Expr: `max by (workload) (inferno_capacity_requests_per_second{` + sel + `})`, Legend: "{{workload}}"},
+					{Expr: `inferno:threshold:capacity_requests_per_second`, Legend: "planned"},
+				}},
 		})
 }
 

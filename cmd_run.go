@@ -171,6 +171,9 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		Options:   dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
 		Tokenizer: dataset.TokenizerRef(c.tokenizer), MaxInputTokens: c.maxInputTokens, TruncateInput: c.truncateInput,
 	}
+	if spec.Kind == "capacity" && (c.requests > 0 || c.duration > 0) {
+		return nil, report.Target{}, fmt.Errorf("--arrival capacity runs --max-steps steps of --step-duration each: leave --requests and --duration unset")
+	}
 	if c.truncateInput && c.maxInputTokens == 0 {
 		return nil, report.Target{}, fmt.Errorf("--truncate-input needs --max-input-tokens")
 	}

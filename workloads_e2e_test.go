@@ -94,7 +94,7 @@ func TestRunTokenizerCountsTritonOutput(t *testing.T) {
 	}{{"", "events"}, {"dataset/testdata/tokenizers/wordpiece.json", "tokenizer"}} {
 		dir := t.TempDir()
 		args := []string{"run", "--url", srv.URL, "--api", "triton", "--model", "sim", "--input-tokens", "8", "--output-tokens", "6",
-			"--concurrency", "1", "--requests", "3", "--report-dir", dir, "--log.level", "warn", "--progress", "never"}
+			"--concurrency", "2", "--requests", "3", "--report-dir", dir, "--log.level", "warn", "--progress", "never"}
 		if tc.tokenizer != "" {
 			args = append(args, "--tokenizer", tc.tokenizer)
 		}

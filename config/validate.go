@@ -92,6 +92,11 @@ func (c *Config) validate() error {
 		if c.Workload(s.Workload) == nil {
 			return c.fail(s.line, field+".workload", "no workload named %q", s.Workload)
 		}
+		if s.LoadShare && c.Workload(s.Workload).Arrival.Kind == "capacity" {
+			// Each replica would judge its own share's steps and step to
+			// different rates: the search needs the whole load in one place.
+			return c.fail(s.line, field+".load_share", "a capacity search runs on one replica; remove load_share")
+		}
 		if len(s.Targets) == 0 {
 			return c.fail(s.line, field+".targets", "name at least one target")
 		}

@@ -101,4 +101,8 @@ func TestCapacityWorkload(t *testing.T) {
 			}
 		})
 	}
+	shared := strings.Replace(strings.Replace(noModule, arrival, "arrival: {kind: capacity}", 1), "    workload: w\n", "    workload: w\n    load_share: true\n", 1)
+	if _, err := Load([]byte(shared), "bad.yml"); err == nil || !strings.Contains(err.Error(), "schedules[0].load_share: a capacity search runs on one replica") {
+		t.Fatalf("load_share capacity schedule: %v", err)
+	}
 }

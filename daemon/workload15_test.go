@@ -114,3 +114,41 @@ schedules:
 		t.Errorf("/metrics lacks %q", want)
 	}
 }
+
+// The runs API takes a capacity workload inline; its report carries the
+// search.
+func TestRunsAPICapacity(t *testing.T) {
+	sim := newSim(t, simulator.Config{TTFT: time.Millisecond})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+		"workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":2},
+		"arrival":{"kind":"capacity","rate":4,"step_duration":"200ms","max_steps":2},"slo":{"ttft":"5s"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created map[string]any
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	id, _ := created["id"].(string)
+	if resp.StatusCode != 202 || id == "" {
+		t.Fatalf("create: %d %v", resp.StatusCode, created)
+	}
+	waitFor(t, "the run to finish", func() bool {
+		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
+		return strings.Contains(body, `"status": "finished"`)
+	})
+	_, body := get(t, d.server.URL+"/api/v1/runs/"+id+"/report")
+	var rep struct {
+		Capacity *struct {
+			RequestsPerSecond float64 `json:"requests_per_second"`
+			Steps             []struct{ Rate float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Capacity; c == nil || len(c.Steps) != 2 || c.Steps[1].Rate != 8 || c.RequestsPerSecond != 8 {
+		t.Fatalf("capacity %+v", rep.Capacity)
+	}
+}

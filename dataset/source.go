@@ -229,7 +229,9 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	if tok != nil {
+	// Counting every turn of a large data file takes a while, so only a
+	// limit makes a window pay for it.
+	if tok != nil && s.MaxInputTokens > 0 {
 		if convs, err = fitInputTokens(convs, tok, s.MaxInputTokens, s.TruncateInput); err != nil {
 			return nil, nil, err
 		}

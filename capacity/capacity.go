@@ -25,6 +25,11 @@ import (
 // a short step's attainment can tell apart.
 const Tolerance = 0.05
 
+// MinStepRequests is the fewest requests a step sends: at a low rate the
+// step lasts longer than its step_duration, so that one slow request
+// cannot swing its attainment past the objective (one in 20 is 5%).
+const MinStepRequests = 20
+
 // minRate ends a search whose first step failed and that has halved the
 // rate to almost nothing: the endpoint meets the objective at no rate.
 const minRate = 0.01
@@ -113,10 +118,10 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 	}
 	w.Arrival = arrival
 	w.Requests = 0
-	w.Duration = spec.StepDuration
+	w.Duration = max(spec.StepDuration, time.Duration(float64(MinStepRequests)/rate*float64(time.Second)))
 	// Requests in flight at the step's end finish within their timeout;
 	// the next step starts on an idle endpoint.
-	w.Deadline = spec.StepDuration + max(w.RequestTimeout, spec.StepDuration)
+	w.Deadline = w.Duration + max(w.RequestTimeout, w.Duration)
 	w.Progress = s.Window.Progress
 	agg := report.NewAggregator(time.Now(), s.SLO, nil)
 	var stepStart time.Time
@@ -144,7 +149,7 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 	}
 	rep := agg.Report(report.Meta{})
 	step := report.CapacityStep{
-		Rate: rate, Requests: rep.Summary.Requests, Attainment: rep.Summary.SLO.Attainment,
+		Rate: rate, Seconds: w.Duration.Seconds(), Requests: rep.Summary.Requests, Attainment: rep.Summary.SLO.Attainment,
 		TTFTP95: rep.Stats.TTFT.P95, TPOTP95: rep.Stats.TPOT.P95, OutputTokensPerSecond: rep.Summary.OutputThroughput,
 	}
 	step.Passed = rep.Summary.Requests > 0 && step.Attainment >= spec.Objective

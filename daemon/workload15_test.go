@@ -89,7 +89,7 @@ targets:
 workloads:
   - name: cap
     dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}
-    arrival: {kind: capacity, rate: 5, step_duration: 300ms, max_steps: 3, slo_objective: 0.9}
+    arrival: {kind: capacity, rate: 20, step_duration: 300ms, max_steps: 3, slo_objective: 0.9}
     slo: {ttft: 2s}
 schedules:
   - {name: tick, cron: "* * * * * *", targets: [sim], workload: cap}
@@ -105,12 +105,12 @@ schedules:
 	if c == nil || len(c.Steps) != 3 || c.Objective != 0.9 || c.StepSeconds != 0.3 {
 		t.Fatalf("capacity %+v", c)
 	}
-	// 5, 10 and 20 req/s against a server of ~200 req/s all pass.
-	if c.RequestsPerSecond != 20 || c.Steps[2].Rate != 20 || r.Summary.Requests != c.Steps[0].Requests+c.Steps[1].Requests+c.Steps[2].Requests {
+	// 20, 40 and 80 req/s against a server of ~250 req/s all pass.
+	if c.RequestsPerSecond != 80 || c.Steps[2].Rate != 80 || r.Summary.Requests != c.Steps[0].Requests+c.Steps[1].Requests+c.Steps[2].Requests {
 		t.Fatalf("capacity %v from steps %+v; %d requests in the report", c.RequestsPerSecond, c.Steps, r.Summary.Requests)
 	}
 	_, metrics := get(t, d.server.URL+"/metrics")
-	if want := `inferno_capacity_requests_per_second{model="sim",target="sim",workload="cap"} 20`; !strings.Contains(metrics, want) {
+	if want := `inferno_capacity_requests_per_second{model="sim",target="sim",workload="cap"} 80`; !strings.Contains(metrics, want) {
 		t.Errorf("/metrics lacks %q", want)
 	}
 }
@@ -123,7 +123,7 @@ func TestRunsAPICapacity(t *testing.T) {
 	d := startDaemon(t, cfgPath)
 	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
 		"workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":2},
-		"arrival":{"kind":"capacity","rate":4,"step_duration":"200ms","max_steps":2},"slo":{"ttft":"5s"}}}`))
+		"arrival":{"kind":"capacity","rate":50,"step_duration":"200ms","max_steps":2},"slo":{"ttft":"5s"}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestRunsAPICapacity(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if c := rep.Capacity; c == nil || len(c.Steps) != 2 || c.Steps[1].Rate != 8 || c.RequestsPerSecond != 8 {
+	if c := rep.Capacity; c == nil || len(c.Steps) != 2 || c.Steps[1].Rate != 100 || c.RequestsPerSecond != 100 {
 		t.Fatalf("capacity %+v", rep.Capacity)
 	}
 }

@@ -113,13 +113,19 @@ func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error)
 		repoPath = f.Repo
 	}
 	u := fmt.Sprintf("%s/%s/resolve/%s/%s", endpoint, repoPath, url.PathEscape(rev), f.File)
-	if err := h.download(ctx, u, f, local); err != nil {
+	if err := h.download(ctx, u, f, local, kind); err != nil {
 		return "", err
 	}
 	return local, nil
 }
 
-func (h *Hub) download(ctx context.Context, u string, f HubFile, local string) error {
+func (h *Hub) download(ctx context.Context, u string, f HubFile, local, kind string) error {
+	// What the messages call the repository, and where its page is: a
+	// gated model (a Llama tokenizer) is as common as a gated dataset.
+	what, page := "dataset", "https://huggingface.co/datasets/"+f.Repo
+	if kind == "models" {
+		what, page = "model", "https://huggingface.co/"+f.Repo
+	}
 	part := local + ".part"
 	have := int64(0)
 	if info, err := os.Stat(part); err == nil {
@@ -152,11 +158,11 @@ func (h *Hub) download(ctx context.Context, u string, f HubFile, local string) e
 		os.Remove(part) // the partial file is not a prefix of this one
 		return fmt.Errorf("download %s/%s: the partial download no longer matches; retry to start over", f.Repo, f.File)
 	case http.StatusUnauthorized:
-		return fmt.Errorf("dataset %s is gated or private: request access at https://huggingface.co/datasets/%s, then give a token (hf_token_file, or the HF_TOKEN environment variable)", f.Repo, f.Repo)
+		return fmt.Errorf("%s %s is gated or private: request access at %s, then give a token (hf_token_file, or the HF_TOKEN environment variable)", what, f.Repo, page)
 	case http.StatusForbidden:
-		return fmt.Errorf("dataset %s: the token has no access; accept the dataset's conditions at https://huggingface.co/datasets/%s with the token's account", f.Repo, f.Repo)
+		return fmt.Errorf("%s %s: the token has no access; accept the %s's conditions at %s with the token's account", what, f.Repo, what, page)
 	case http.StatusNotFound:
-		return fmt.Errorf("dataset %s has no file %q at revision %s", f.Repo, f.File, f.Revision)
+		return fmt.Errorf("%s %s has no file %q at revision %s", what, f.Repo, f.File, f.Revision)
 	default:
 		return fmt.Errorf("download %s/%s: HTTP %d", f.Repo, f.File, resp.StatusCode)
 	}

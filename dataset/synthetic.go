@@ -74,14 +74,13 @@ func (s SyntheticSpec) NewTokenized(seed uint64, tok Tokenizer) (Source, error) 
 		// Prefixes have their own generator, so they are the same for a
 		// seed whatever else the spec says.
 		prng := rand.New(rand.NewPCG(seed, seed^0x9ef1))
-		n := max(s.Prefixes, 1)
-		for range n {
-			text, n, err := src.text(prng, "", s.PrefixTokens)
+		for range max(s.Prefixes, 1) {
+			text, length, err := src.text(prng, "", s.PrefixTokens)
 			if err != nil {
 				return nil, err
 			}
 			src.prefixes = append(src.prefixes, text)
-			src.prefixLens = append(src.prefixLens, n)
+			src.prefixLens = append(src.prefixLens, length)
 		}
 	}
 	return src, nil

@@ -257,6 +257,10 @@ func TestTokenizerFromHub(t *testing.T) {
 	}
 	var hits atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/acme/gated/resolve/main/tokenizer.json" {
+			http.Error(w, "gated", http.StatusUnauthorized)
+			return
+		}
 		if r.URL.Path != "/acme/tiny-model/resolve/v1/tokenizer.json" {
 			http.NotFound(w, r)
 			return
@@ -278,8 +282,12 @@ func TestTokenizerFromHub(t *testing.T) {
 	if hits.Load() != 1 {
 		t.Fatalf("%d downloads, want 1", hits.Load())
 	}
-	if _, err := LoadTokenizer(context.Background(), "hf:acme/other", hub); err == nil {
-		t.Fatal("a repository without tokenizer.json loaded")
+	if _, err := LoadTokenizer(context.Background(), "hf:acme/other", hub); err == nil || !strings.Contains(err.Error(), `model acme/other has no file "tokenizer.json"`) {
+		t.Fatalf("a repository without tokenizer.json: %v", err)
+	}
+	// A gated model's message points at the model's page, not a dataset's.
+	if _, err := LoadTokenizer(context.Background(), "hf:acme/gated", hub); err == nil || !strings.Contains(err.Error(), "model acme/gated is gated or private: request access at https://huggingface.co/acme/gated,") {
+		t.Fatalf("a gated model: %v", err)
 	}
 }
 

@@ -81,7 +81,7 @@ workloads:
     requests: 4
   - name: capacity
     dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
-    arrival: {kind: capacity, rate: 5, step_duration: 500ms, max_steps: 2}
+    arrival: {kind: capacity, rate: 20, step_duration: 500ms, max_steps: 2}
     request_timeout: 5s
     slo: {ttft: 500ms}
 schedules:

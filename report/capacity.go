@@ -13,7 +13,10 @@ type Capacity struct {
 
 // CapacityStep is one step of the search: a window at a constant rate.
 type CapacityStep struct {
-	Rate       float64 `json:"rate"`
+	Rate float64 `json:"rate"`
+	// Seconds is the step's schedule: step_seconds, or longer where a low
+	// rate needs it to send enough requests to judge by.
+	Seconds    float64 `json:"seconds"`
 	Requests   int     `json:"requests"`
 	Attainment float64 `json:"attainment"`
 	Passed     bool    `json:"passed"`

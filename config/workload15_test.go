@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,5 +106,29 @@ func TestCapacityWorkload(t *testing.T) {
 	shared := strings.Replace(strings.Replace(noModule, arrival, "arrival: {kind: capacity}", 1), "    workload: w\n", "    workload: w\n    load_share: true\n", 1)
 	if _, err := Load([]byte(shared), "bad.yml"); err == nil || !strings.Contains(err.Error(), "schedules[0].load_share: a capacity search runs on one replica") {
 		t.Fatalf("load_share capacity schedule: %v", err)
+	}
+}
+
+// The README's workload snippets (tokenizers, prefixes, capacity) load as
+// written, beside a target for their schedules.
+func TestReadmeWorkloadSnippets(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, block := range strings.Split(string(b), "```yaml\n")[1:] {
+		snippet, _, _ := strings.Cut(block, "```")
+		if !strings.HasPrefix(snippet, "workloads:") {
+			continue
+		}
+		n++
+		cfg := "targets:\n  - {name: vllm, url: 'http://127.0.0.1:8000/v1', model: m}\n" + snippet
+		if _, err := Load([]byte(cfg), "README snippet"); err != nil {
+			t.Errorf("%v\n%s", err, snippet)
+		}
+	}
+	if n < 2 {
+		t.Fatalf("%d workload snippets in the README, want the prefix and capacity ones", n)
 	}
 }

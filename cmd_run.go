@@ -21,6 +21,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/inferno-llm/inferno/capacity"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
@@ -47,11 +48,17 @@ type runCommand struct {
 	hubTokenFile, hubEndpoint string
 	cacheDir                  string
 	firstTurnOnly             bool
+	tokenizer                 string
+	maxInputTokens            int
+	truncateInput             bool
 	synthetic                 dataset.SyntheticSpec
 	arrival, synthFunc        string
 	compression               float64
 	workloadRange             []int
 	rate, burstiness          float64
+	sloObjective              float64
+	stepDuration              time.Duration
+	maxSteps                  int
 	concurrency, maxConc      int
 	requests, warmup          int
 	duration, deadline        time.Duration
@@ -97,12 +104,21 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	f("input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&c.synthetic.InputTokens)
 	f("output-tokens", "Output length asked for (max_tokens).").Default("128").IntVar(&c.synthetic.OutputTokens)
 	f("length-spread", "Draw lengths uniformly within ±spread of the targets (0 to 1).").Default("0").Float64Var(&c.synthetic.Spread)
-	f("arrival", "Arrival pattern: constant, poisson, gamma, concurrency, synthesizer (--func) or replay (the dataset's timestamps) (default: poisson with --rate, concurrency with --concurrency).").
-		EnumVar(&c.arrival, "constant", "poisson", "gamma", "concurrency", "synthesizer", "replay")
+	f("tokenizer", "Count tokens with this tokenizer: "+strings.Join(dataset.BuiltinTokenizers, ", ")+", a tokenizer.json path, or hf:owner/name[@revision] (the model repository's tokenizer.json). Synthetic prompts are then exactly --input-tokens long, and output is counted from the text where the server reports no usage.").StringVar(&c.tokenizer)
+	f("max-input-tokens", "Drop dataset turns longer than this many tokens (needs --tokenizer; 0: no limit).").Default("0").IntVar(&c.maxInputTokens)
+	f("truncate-input", "Cut turns longer than --max-input-tokens to fit instead of dropping them.").BoolVar(&c.truncateInput)
+	f("prefix-tokens", "Start each synthetic prompt with a shared prefix of this many tokens (prefix caching).").Default("0").IntVar(&c.synthetic.PrefixTokens)
+	f("prefixes", "Number of distinct shared prefixes, each prompt drawing one (default 1 with --prefix-tokens).").Default("0").IntVar(&c.synthetic.Prefixes)
+	f("turns", "Make each synthetic conversation a session of this many turns, sent with the growing history.").Default("0").IntVar(&c.synthetic.Turns)
+	f("arrival", "Arrival pattern: constant, poisson, gamma, concurrency, synthesizer (--func), replay (the dataset's timestamps) or capacity (search for the highest rate meeting the SLOs, from --rate) (default: poisson with --rate, concurrency with --concurrency).").
+		EnumVar(&c.arrival, "constant", "poisson", "gamma", "concurrency", "synthesizer", "replay", "capacity")
 	f("func", "The old tool's arrival function for --arrival synthesizer: 'lambda t: int(t/A+B) if t<C else None'.").StringVar(&c.synthFunc)
 	f("compression-ratio", "Replay the dataset's timeline this many times faster (--arrival replay).").Default("1").Float64Var(&c.compression)
 	f("workload-range", "Replay only conversations [start, end) in time order: give start and end (--workload-range 0 --workload-range 100).").IntsVar(&c.workloadRange)
 	f("rate", "Requests per second for open-loop arrivals.").IsSetByUser(&c.rateSet).Float64Var(&c.rate)
+	f("slo-objective", "Share of requests that must meet the SLOs for a capacity step to pass (--arrival capacity; 0: 0.95).").Default("0").Float64Var(&c.sloObjective)
+	f("step-duration", "Duration of each capacity step (--arrival capacity; 0: 10s).").Default("0s").DurationVar(&c.stepDuration)
+	f("max-steps", "Most capacity steps to run (--arrival capacity; 0: 10).").Default("0").IntVar(&c.maxSteps)
 	f("burstiness", "Gamma shape of the gaps: 1 is Poisson, lower is burstier.").Default("1").Float64Var(&c.burstiness)
 	f("concurrency", "Requests kept in flight for --arrival=concurrency.").IsSetByUser(&c.concurrencySet).IntVar(&c.concurrency)
 	f("max-concurrency", "Cap on requests in flight for open-loop arrivals (0: none).").Default("0").IntVar(&c.maxConc)
@@ -146,7 +162,8 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 		return nil, report.Target{}, fmt.Errorf("--api: %w", err)
 	}
 	spec := dataset.ArrivalSpec{Kind: c.arrival, Rate: c.rate, Burstiness: c.burstiness, Concurrency: c.concurrency,
-		Func: c.synthFunc, CompressionRatio: c.compression, WorkloadRange: c.workloadRange}
+		Func: c.synthFunc, CompressionRatio: c.compression, WorkloadRange: c.workloadRange,
+		Objective: c.sloObjective, StepDuration: c.stepDuration, MaxSteps: c.maxSteps}
 	if spec.Kind == "" {
 		switch {
 		case c.concurrency > 0:
@@ -161,17 +178,26 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	}
 	ds := dataset.Spec{
 		Dataset: c.datasetName, Path: c.datasetPath, Synthetic: c.synthetic, Arrival: spec, Seed: c.seed,
-		Options: dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
+		Options:   dataset.SourceOptions{FirstTurnOnly: c.firstTurnOnly, MaxTokens: c.synthetic.OutputTokens},
+		Tokenizer: dataset.TokenizerRef(c.tokenizer), MaxInputTokens: c.maxInputTokens, TruncateInput: c.truncateInput,
 	}
-	if c.hub.Repo != "" {
+	if spec.Kind == "capacity" && (c.requests > 0 || c.duration > 0) {
+		return nil, report.Target{}, fmt.Errorf("--arrival capacity runs --max-steps steps of --step-duration each: leave --requests and --duration unset")
+	}
+	if c.truncateInput && c.maxInputTokens == 0 {
+		return nil, report.Target{}, fmt.Errorf("--truncate-input needs --max-input-tokens")
+	}
+	if c.hub.Repo != "" || ds.Tokenizer.FromHub() {
 		token, err := dataset.HubToken(c.hubTokenFile, "")
 		if err != nil {
 			return nil, report.Target{}, err
 		}
-		ds.HubFile = &c.hub
+		if c.hub.Repo != "" {
+			ds.HubFile = &c.hub
+		}
 		ds.Hub = &dataset.Hub{Endpoint: c.hubEndpoint, Token: token, CacheDir: c.cacheDir}
 	}
-	arrival, source, err := ds.Build(context.Background())
+	arrival, source, tok, err := ds.BuildTokenized(context.Background())
 	if err != nil {
 		return nil, report.Target{}, fmt.Errorf("workload: %w", err)
 	}
@@ -219,7 +245,7 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	}
 	deadline := c.deadline
 	w := &prober.Window{
-		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client},
+		Target:         &prober.Target{Name: name, URL: c.url, Model: c.model, API: api, Client: client, Tokenizer: tok},
 		Arrival:        arrival,
 		Source:         source,
 		Params:         params,
@@ -237,8 +263,9 @@ func (c *runCommand) window() (*prober.Window, report.Target, error) {
 	if c.noWarmConnections {
 		w.WarmConnections = -1
 	}
-	// Replays and synthesizer functions end on their own; other arrivals need a cap.
-	if w.Requests <= 0 && w.Duration <= 0 && spec.Kind != "replay" && spec.Kind != "synthesizer" {
+	// Replays, synthesizer functions and capacity searches end on their
+	// own; other arrivals need a cap.
+	if w.Requests <= 0 && w.Duration <= 0 && spec.Kind != "replay" && spec.Kind != "synthesizer" && spec.Kind != "capacity" {
 		return nil, report.Target{}, fmt.Errorf("give --requests or --duration: the window needs an end")
 	}
 	target := report.Target{Name: name, URL: report.RedactURL(c.url), API: api.Name(), Model: c.model}
@@ -303,7 +330,13 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	defer stop()
 	stopBar := c.showProgress(w)
 	logger.Info("window starting", "id", id, "url", target.URL, "api", target.API, "model", c.model)
-	info, err := w.Run(ctx, agg.Add)
+	var capResult *report.Capacity
+	var info prober.RunInfo
+	if c.arrival == "capacity" {
+		capResult, info, err = c.searchCapacity(ctx, logger, w, slo, agg.Add)
+	} else {
+		info, err = w.Run(ctx, agg.Add)
+	}
 	stopBar()
 	if err != nil {
 		logger.Error("window could not run", "err", err)
@@ -321,6 +354,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	})
 	rep.Run.WarmConnections, rep.Run.GraceExpired = info.WarmConnections, info.GraceExpired
 	rep.Run.WindowSeconds, rep.Run.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
+	rep.Capacity = capResult
 	top := report.MarkAllFailed(&rep)
 	code := exitOK
 	path, err := report.Write(c.reportDir, &rep)
@@ -388,7 +422,9 @@ func (c *runCommand) redactedFlags() map[string]any {
 		"url": report.RedactURL(c.url), "api": c.api, "model": c.model, "dataset": c.datasetName, "dataset_path": c.datasetPath,
 		"first_turn_only": c.firstTurnOnly, "func": c.synthFunc, "compression_ratio": c.compression, "workload_range": c.workloadRange,
 		"input_tokens": c.synthetic.InputTokens, "output_tokens": c.synthetic.OutputTokens, "length_spread": c.synthetic.Spread,
-		"arrival": c.arrival, "rate": c.rate, "burstiness": c.burstiness, "concurrency": c.concurrency,
+		"tokenizer": c.tokenizer, "max_input_tokens": c.maxInputTokens, "truncate_input": c.truncateInput,
+		"prefix_tokens": c.synthetic.PrefixTokens, "prefixes": c.synthetic.Prefixes, "turns": c.synthetic.Turns,
+		"arrival": c.arrival, "rate": c.rate, "slo_objective": c.sloObjective, "step_duration": c.stepDuration.String(), "max_steps": c.maxSteps, "burstiness": c.burstiness, "concurrency": c.concurrency,
 		"max_concurrency": c.maxConc, "requests": c.requests, "duration": c.duration.String(), "deadline": c.deadline.String(),
 		"warmup": c.warmup, "request_timeout": c.requestTimeout.String(), "seed": c.seed,
 		"slo_ttft": c.sloTTFT.String(), "slo_tpot": c.sloTPOT.String(), "slo_e2e": c.sloE2E.String(),
@@ -400,7 +436,7 @@ func (c *runCommand) redactedFlags() map[string]any {
 // showProgress draws a bar on stderr while the window runs and returns a
 // function that stops it.
 func (c *runCommand) showProgress(w *prober.Window) func() {
-	if c.progress == "never" || (c.progress == "auto" && !term.IsTerminal(int(os.Stderr.Fd()))) {
+	if c.progress == "never" || c.arrival == "capacity" || (c.progress == "auto" && !term.IsTerminal(int(os.Stderr.Fd()))) {
 		return func() {}
 	}
 	total, byTime := int64(w.Requests), false
@@ -460,6 +496,18 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
 	}
+	if cp := r.Capacity; cp != nil {
+		fmt.Fprintf(out, "Capacity: %.2f req/s at %.0f%% SLO attainment (%d steps of %gs)\n",
+			cp.RequestsPerSecond, 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
+		for _, st := range cp.Steps {
+			verdict := "fail"
+			if st.Passed {
+				verdict = "pass"
+			}
+			fmt.Fprintf(out, "  %8.2f req/s: %s, attainment %.1f%%, TTFT p95 %.1f ms, %.1f tok/s\n",
+				st.Rate, verdict, 100*st.Attainment, 1e3*st.TTFTP95, st.OutputTokensPerSecond)
+		}
+	}
 	if path != "" {
 		fmt.Fprintf(out, "Report: %s\n", path)
 	}
@@ -492,4 +540,18 @@ func authHeaderHint(headers map[string]string) string {
 		}
 	}
 	return ""
+}
+
+// searchCapacity runs the capacity search with w as each step's window.
+func (c *runCommand) searchCapacity(ctx context.Context, logger *slog.Logger, w *prober.Window, slo report.SLO,
+	sink func(*result.Result)) (*report.Capacity, prober.RunInfo, error) {
+	spec := dataset.ArrivalSpec{Kind: "capacity", Rate: c.rate, Objective: c.sloObjective, StepDuration: c.stepDuration, MaxSteps: c.maxSteps}
+	search := &capacity.Search{Spec: spec, SLO: slo, Window: w, MaxRate: config.DefaultLimits().MaxRate, OnStep: func(st report.CapacityStep) {
+		logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+	}}
+	found, info, err := search.Run(ctx, sink)
+	if err != nil {
+		return nil, info, err
+	}
+	return &found, info, nil
 }

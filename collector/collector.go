@@ -75,6 +75,7 @@ type Collector struct {
 	lastFailureRatio *prometheus.GaugeVec
 	lastLagP99       *prometheus.GaugeVec
 	costPerMTokens   *prometheus.GaugeVec
+	capacity         *prometheus.GaugeVec // see capacity.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -134,6 +135,7 @@ func New(reg prometheus.Registerer) *Collector {
 		c.windows, c.windowsRunning, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput,
 		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
+	c.capacity = registerCapacity(reg)
 	return c
 }
 
@@ -269,7 +271,7 @@ func (c *Collector) Forget(target, workload string) int {
 		DeletePartialMatch(prometheus.Labels) int
 	}{c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.connectionSetup, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
 		c.windows, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput, c.lastRPS, c.lastGoodput,
-		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens} {
+		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens, c.capacity} {
 		n += v.DeletePartialMatch(match)
 	}
 	return n

@@ -236,6 +236,9 @@ func TestForget(t *testing.T) {
 			c.Observe(l, r)
 		}
 		c.WindowDone(l, &rep, at(5000), 1)
+		capRep := rep
+		capRep.Capacity = &report.Capacity{RequestsPerSecond: 19, Objective: 0.95}
+		c.CapacityDone(l, &capRep)
 	}
 	if c.Forget("", "") != 0 {
 		t.Error("an empty match forgot series")

@@ -160,6 +160,11 @@ func (c *Config) checkFiles() error {
 		if err := readable(fmt.Sprintf("workloads[%d].dataset.path", i), w.Dataset.Path); err != nil {
 			return err
 		}
+		if _, path, _, err := w.Dataset.Tokenizer.Parse(); err == nil {
+			if err := readable(fmt.Sprintf("workloads[%d].dataset.tokenizer", i), path); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

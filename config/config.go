@@ -105,15 +105,24 @@ type Dataset struct {
 	Path string `yaml:"path,omitempty"`
 	// Hub downloads the file from the Hugging Face hub instead (once, into
 	// global.dataset_cache_dir).
-	Hub                   *dataset.HubFile `yaml:"hub,omitempty"`
-	FirstTurnOnly         bool             `yaml:"first_turn_only,omitempty"`
+	Hub           *dataset.HubFile `yaml:"hub,omitempty"`
+	FirstTurnOnly bool             `yaml:"first_turn_only,omitempty"`
+	// Tokenizer (cl100k_base, o200k_base, a tokenizer.json path, or
+	// hf:owner/name[@revision]) makes synthetic lengths exact in its
+	// tokens, lets max_input_tokens apply, and counts output tokens where
+	// the server reports no usage.
+	Tokenizer dataset.TokenizerRef `yaml:"tokenizer,omitempty"`
+	// MaxInputTokens drops data-file turns longer than this, or cuts them
+	// to fit with TruncateInput.
+	MaxInputTokens        int  `yaml:"max_input_tokens,omitempty"`
+	TruncateInput         bool `yaml:"truncate_input,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
 }
 
 // Spec is the dataset package's description of what the workload sends.
 func (w *Workload) Spec(g Global) (dataset.Spec, error) {
 	var hub *dataset.Hub
-	if w.Dataset.Hub != nil {
+	if w.Dataset.Hub != nil || w.Dataset.Tokenizer.FromHub() {
 		token, err := dataset.HubToken(g.HFTokenFile, "")
 		if err != nil {
 			return dataset.Spec{}, err
@@ -123,7 +132,8 @@ func (w *Workload) Spec(g Global) (dataset.Spec, error) {
 	return dataset.Spec{
 		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
 		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
-		Options: dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
+		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
+		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,
 	}, nil
 }
 

@@ -77,6 +77,13 @@ func (c *Config) ValidateInlineWorkload(w *Workload) error {
 	if w.Dataset.Path != "" {
 		return errors.New("dataset.path: an API body may not name a local file; define the workload in the config file and name it")
 	}
+	if w.Dataset.Tokenizer != "" {
+		// A tokenizer.json path is a local file too; built-in encodings
+		// and hub repositories are not.
+		if _, path, _, err := w.Dataset.Tokenizer.Parse(); err == nil && path != "" {
+			return errors.New("dataset.tokenizer: an API body may not name a local file; use a built-in encoding or hf:owner/name, or define the workload in the config file and name it")
+		}
+	}
 	cc := c.inlineConfig("workload")
 	cc.Workloads = []*Workload{w}
 	return cc.validate()

@@ -224,6 +224,38 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 		if err := c.synthesizerLimits(a, w, af); err != nil {
 			return err
 		}
+	case "capacity":
+		// Steps never go past limits.max_rate (the search stops doubling
+		// there); the start and the whole search's length are checked here.
+		if err := rate(".rate", a.Rate); err != nil {
+			return err
+		}
+		ca := a.CapacityDefaults()
+		if total := time.Duration(ca.MaxSteps) * ca.StepDuration; total > maxDur || total < 0 {
+			return c.fail(0, af+".max_steps", "%d steps of %v last over the limit of %v (limits.max_duration)", ca.MaxSteps, Duration(ca.StepDuration), l.MaxDuration)
+		}
+	}
+	return c.syntheticSessionLimits(w, field)
+}
+
+// syntheticSessionLimits bounds the largest prompt a synthetic workload
+// with shared prefixes and turns sends: its last turn carries the prefix,
+// every earlier turn and answer, and its own input.
+func (c *Config) syntheticSessionLimits(w *Workload, field string) error {
+	ds := w.Dataset
+	if ds.Kind != "synthetic" || (ds.PrefixTokens == 0 && ds.Turns <= 1) {
+		return nil
+	}
+	turns := float64(max(ds.Turns, 1))
+	largest := float64(ds.PrefixTokens) + turns*float64(ds.InputTokens)*(1+ds.Spread) + (turns-1)*float64(ds.OutputTokens)*(1+ds.Spread)
+	if largest > float64(c.Limits.MaxInputTokens) {
+		return c.fail(0, field+".dataset", "the last turn's prompt (prefix, history and input) may reach %.0f tokens, over the limit of %d (limits.max_input_tokens)", largest, c.Limits.MaxInputTokens)
+	}
+	if largest*syntheticWordBytes > float64(c.Limits.MaxPromptBytes) {
+		return c.fail(0, field+".dataset", "the last turn's prompt may take more than limits.max_prompt_bytes (%d bytes)", c.Limits.MaxPromptBytes)
+	}
+	if float64(ds.Prefixes)*float64(ds.PrefixTokens)*syntheticWordBytes > float64(c.Limits.MaxPromptBytes) {
+		return c.fail(0, field+".dataset.prefixes", "%d prefixes of %d tokens may take more than limits.max_prompt_bytes (%d bytes)", ds.Prefixes, ds.PrefixTokens, c.Limits.MaxPromptBytes)
 	}
 	return nil
 }

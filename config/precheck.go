@@ -119,7 +119,7 @@ func fieldType(t reflect.Type, key string) reflect.Type {
 
 // goDurationKeys are fields of dataset types decoded as time.Duration,
 // which yaml.v3 parses with Go's notation: it has no d, w or y.
-var goDurationKeys = map[string]bool{"ramp_duration": true, "duration": true}
+var goDurationKeys = map[string]bool{"ramp_duration": true, "duration": true, "step_duration": true}
 
 // normalizeDurations rewrites, in place and on the same line, values such
 // as 7d of goDurationKeys into Go's notation (168h0m0s), so every duration

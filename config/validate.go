@@ -111,6 +111,11 @@ func (c *Config) validate() error {
 		if c.Workload(s.Workload) == nil {
 			return c.fail(s.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
 		}
+		if s.LoadShare && c.Workload(s.Workload).Arrival.Kind == "capacity" {
+			// Each replica would judge its own share's steps and step to
+			// different rates: the search needs the whole load in one place.
+			return c.fail(s.line, field+".load_share", "a capacity search runs on one replica; remove load_share")
+		}
 		if len(s.Targets) == 0 {
 			return c.fail(s.line, field+".targets", "name at least one target")
 		}
@@ -185,10 +190,13 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	default:
 		return c.fail(w.line, field+".dataset.kind", "unknown dataset (want %s)", kinds)
 	}
+	if err := c.validateTokens(w, field); err != nil {
+		return err
+	}
 	if err := w.Arrival.Validate(); err != nil {
 		if strings.HasPrefix(err.Error(), "unknown arrival kind") {
 			// Not quoted back: the value may be a misplaced secret.
-			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer or replay)")
+			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer, replay or capacity)")
 		}
 		return c.fail(w.line, field+".arrival", "%v", err)
 	}
@@ -206,7 +214,10 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if r := w.Arrival.WorkloadRange; len(r) != 0 && (len(r) != 2 || r[0] < 0 || r[1] <= r[0]) {
 		return c.fail(w.line, field+".arrival.workload_range", "want [start, end) with 0 <= start < end, got %d numbers %v", len(r), r)
 	}
-	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer"
+	if w.Arrival.Kind == "capacity" && (w.Requests > 0 || w.Duration > 0) {
+		return c.fail(w.line, field, "a capacity search runs arrival.max_steps steps of arrival.step_duration each: leave requests and duration unset")
+	}
+	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer" || w.Arrival.Kind == "capacity"
 	if w.Requests == 0 && w.Duration <= 0 && !endsAlone {
 		return c.fail(w.line, field, "set requests or duration: a window needs an end")
 	}
@@ -298,4 +309,26 @@ func orNone(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// validateTokens checks the tokenizer settings: the tokenizer's form (it is
+// loaded when a window is built) and the limit that needs one.
+func (c *Config) validateTokens(w *Workload, field string) error {
+	d := w.Dataset
+	if d.Tokenizer != "" {
+		if err := d.Tokenizer.Validate(); err != nil {
+			return c.fail(w.line, field+".dataset.tokenizer", "%v", err)
+		}
+	}
+	switch {
+	case d.MaxInputTokens < 0:
+		return c.fail(w.line, field+".dataset.max_input_tokens", "must not be negative")
+	case d.MaxInputTokens > 0 && d.Tokenizer == "":
+		return c.fail(w.line, field+".dataset.max_input_tokens", "needs dataset.tokenizer to count with")
+	case (d.MaxInputTokens > 0 || d.TruncateInput) && d.Kind == "synthetic":
+		return c.fail(w.line, field+".dataset.max_input_tokens", "applies to data files; synthetic prompts have input_tokens")
+	case d.TruncateInput && d.MaxInputTokens == 0:
+		return c.fail(w.line, field+".dataset.truncate_input", "needs max_input_tokens")
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/common/version"
 
+	"github.com/inferno-llm/inferno/capacity"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
@@ -59,7 +60,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
-	arrival, source, err := spec.Build(ctx)
+	arrival, source, tok, err := spec.BuildTokenized(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
@@ -74,7 +75,7 @@ func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
 		deadline = j.Deadline
 	}
 	win := &prober.Window{
-		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client},
+		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok},
 		Arrival: arrival,
 		Source:  source,
 		Params: prober.Params{
@@ -166,7 +167,13 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 			d.collector.Observe(labels, r)
 		}
 	}
-	info, err := w.Run(ctx, sink)
+	var info prober.RunInfo
+	var found *report.Capacity
+	if j.Workload.Arrival.Kind == "capacity" {
+		found, info, err = d.searchCapacity(ctx, j, w, slo, sink)
+	} else {
+		info, err = w.Run(ctx, sink)
+	}
 	// Each window has its own client (the config may have changed since the
 	// last); its idle connections would otherwise linger for minutes.
 	w.Target.Client.CloseIdleConnections()
@@ -184,12 +191,14 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		meta.Status = report.StatusFinished
 	}
 	rep := agg.Report(meta)
+	rep.Capacity = found
 	if top := report.MarkAllFailed(&rep); top != nil {
 		d.logger.Warn("window failed: every request failed", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name,
 			"workload", j.Workload.Name, "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
 	}
 	if j.Live {
 		d.collector.WindowDone(labels, &rep, meta.EndedAt, j.Target.CostPerHour)
+		d.collector.CapacityDone(labels, &rep)
 	}
 	d.finish(j, run, &rep)
 	return &rep
@@ -259,4 +268,18 @@ func redactedWorkload(w *config.Workload) *config.Workload {
 	c := *w
 	c.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
 	return &c
+}
+
+// searchCapacity runs a capacity workload's search, each step a copy of w.
+func (d *Daemon) searchCapacity(ctx context.Context, j *windowJob, w *prober.Window, slo report.SLO,
+	sink func(*resultT)) (*report.Capacity, prober.RunInfo, error) {
+	search := &capacity.Search{Spec: j.Workload.Arrival, SLO: slo, Window: w, MaxRate: d.Config().Limits.MaxRate, OnStep: func(st report.CapacityStep) {
+		d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,
+			"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+	}}
+	found, info, err := search.Run(ctx, sink)
+	if err != nil {
+		return nil, info, err
+	}
+	return &found, info, nil
 }

@@ -59,6 +59,41 @@ type ArrivalSpec struct {
 	Steps        int           `yaml:"steps,omitempty" json:"steps,omitempty"`
 	// Stages are kind stages: each a rate or a concurrency for a duration.
 	Stages []StageSpec `yaml:"stages,omitempty" json:"stages,omitempty"`
+	// Kind capacity searches for the highest rate whose SLO attainment
+	// meets Objective: steps of StepDuration at constant rates from Rate,
+	// doubling until a step fails, then bisecting, at most MaxSteps steps.
+	// Zero values take the defaults of CapacityDefaults.
+	Objective    float64       `yaml:"slo_objective,omitempty" json:"slo_objective,omitempty"`
+	StepDuration time.Duration `yaml:"step_duration,omitempty" json:"step_duration,omitempty"`
+	MaxSteps     int           `yaml:"max_steps,omitempty" json:"max_steps,omitempty"`
+}
+
+// Capacity search defaults: GuideLLM's sweep and vllm bench's goodput
+// judge at 95% SLO attainment too.
+const (
+	DefaultCapacityObjective = 0.95
+	DefaultCapacityStart     = 1.0
+	DefaultCapacityStep      = 10 * time.Second
+	DefaultCapacityMaxSteps  = 10
+	maxCapacitySteps         = 100
+)
+
+// CapacityDefaults returns the spec with the capacity search's zero values
+// replaced by their defaults.
+func (s ArrivalSpec) CapacityDefaults() ArrivalSpec {
+	if s.Objective == 0 {
+		s.Objective = DefaultCapacityObjective
+	}
+	if s.Rate == 0 {
+		s.Rate = DefaultCapacityStart
+	}
+	if s.StepDuration == 0 {
+		s.StepDuration = DefaultCapacityStep
+	}
+	if s.MaxSteps == 0 {
+		s.MaxSteps = DefaultCapacityMaxSteps
+	}
+	return s
 }
 
 // Validate checks the spec without building it.
@@ -91,12 +126,25 @@ func (s ArrivalSpec) Validate() error {
 		}
 	case "stages":
 		return validateStages(s.Stages)
+	case "capacity":
+		if !(s.Rate >= 0) || math.IsInf(s.Rate, 0) {
+			return fmt.Errorf("arrival capacity: rate, the first step's requests per second, must not be negative, got %v", s.Rate)
+		}
+		if !(s.Objective >= 0 && s.Objective <= 1) {
+			return fmt.Errorf("arrival capacity: slo_objective must be a share between 0 and 1 (0.95 is 95%% attainment), got %v", s.Objective)
+		}
+		if s.StepDuration < 0 {
+			return fmt.Errorf("arrival capacity: step_duration must not be negative")
+		}
+		if s.MaxSteps < 0 || s.MaxSteps > maxCapacitySteps {
+			return fmt.Errorf("arrival capacity: max_steps must be from 1 to %d, got %d", maxCapacitySteps, s.MaxSteps)
+		}
 	case "replay":
 		if s.CompressionRatio < 0 {
 			return fmt.Errorf("arrival replay: compression_ratio must be positive, got %v", s.CompressionRatio)
 		}
 	default:
-		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer or replay)", s.Kind)
+		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer, replay or capacity)", s.Kind)
 	}
 	return nil
 }
@@ -121,6 +169,10 @@ func (s ArrivalSpec) New(seed uint64) (Arrival, error) {
 		return &rampArrival{a: s.Rate, b: s.EndRate, t: s.RampDuration.Seconds(), steps: s.Steps}, nil
 	case "stages":
 		return stagedArrival(s.Stages), nil
+	case "capacity":
+		// The search runs steps of its own (package capacity); on its own
+		// the schedule is the first step's.
+		return &constantArrival{gap: 1 / s.CapacityDefaults().Rate}, nil
 	case "replay":
 		return nil, errors.New("arrival replay takes its times from a dataset: build it with Spec.Build")
 	default:

@@ -73,6 +73,18 @@ var fetchMu sync.Mutex
 
 // Fetch returns the local path of f, downloading it if the cache lacks it.
 func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
+	return h.fetch(ctx, f, "datasets")
+}
+
+// FetchModel is Fetch for a file of a model repository (a tokenizer.json),
+// cached beside the datasets under models/.
+func (h *Hub) FetchModel(ctx context.Context, f HubFile) (string, error) {
+	return h.fetch(ctx, f, "models")
+}
+
+// fetch serves both kinds of repository; the hub's URLs differ only in the
+// /datasets/ segment, which model repositories lack.
+func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
@@ -85,7 +97,7 @@ func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
 	if h.CacheDir == "" {
 		return "", errors.New("hub: no cache directory")
 	}
-	local := filepath.Join(h.CacheDir, "datasets", filepath.FromSlash(f.Repo), rev, filepath.FromSlash(f.File))
+	local := filepath.Join(h.CacheDir, kind, filepath.FromSlash(f.Repo), rev, filepath.FromSlash(f.File))
 	if _, err := os.Stat(local); err == nil {
 		return local, nil
 	}
@@ -96,14 +108,24 @@ func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
 	if endpoint == "" {
 		endpoint = DefaultHubEndpoint
 	}
-	u := fmt.Sprintf("%s/datasets/%s/resolve/%s/%s", endpoint, f.Repo, url.PathEscape(rev), f.File)
-	if err := h.download(ctx, u, f, local); err != nil {
+	repoPath := "datasets/" + f.Repo
+	if kind == "models" {
+		repoPath = f.Repo
+	}
+	u := fmt.Sprintf("%s/%s/resolve/%s/%s", endpoint, repoPath, url.PathEscape(rev), f.File)
+	if err := h.download(ctx, u, f, local, kind); err != nil {
 		return "", err
 	}
 	return local, nil
 }
 
-func (h *Hub) download(ctx context.Context, u string, f HubFile, local string) error {
+func (h *Hub) download(ctx context.Context, u string, f HubFile, local, kind string) error {
+	// What the messages call the repository, and where its page is: a
+	// gated model (a Llama tokenizer) is as common as a gated dataset.
+	what, page := "dataset", "https://huggingface.co/datasets/"+f.Repo
+	if kind == "models" {
+		what, page = "model", "https://huggingface.co/"+f.Repo
+	}
 	part := local + ".part"
 	have := int64(0)
 	if info, err := os.Stat(part); err == nil {
@@ -136,11 +158,11 @@ func (h *Hub) download(ctx context.Context, u string, f HubFile, local string) e
 		os.Remove(part) // the partial file is not a prefix of this one
 		return fmt.Errorf("download %s/%s: the partial download no longer matches; retry to start over", f.Repo, f.File)
 	case http.StatusUnauthorized:
-		return fmt.Errorf("dataset %s is gated or private: request access at https://huggingface.co/datasets/%s, then give a token (hf_token_file, or the HF_TOKEN environment variable)", f.Repo, f.Repo)
+		return fmt.Errorf("%s %s is gated or private: request access at %s, then give a token (hf_token_file, or the HF_TOKEN environment variable)", what, f.Repo, page)
 	case http.StatusForbidden:
-		return fmt.Errorf("dataset %s: the token has no access; accept the dataset's conditions at https://huggingface.co/datasets/%s with the token's account", f.Repo, f.Repo)
+		return fmt.Errorf("%s %s: the token has no access; accept the %s's conditions at %s with the token's account", what, f.Repo, what, page)
 	case http.StatusNotFound:
-		return fmt.Errorf("dataset %s has no file %q at revision %s", f.Repo, f.File, f.Revision)
+		return fmt.Errorf("%s %s has no file %q at revision %s", what, f.Repo, f.File, f.Revision)
 	default:
 		return fmt.Errorf("download %s/%s: HTTP %d", f.Repo, f.File, resp.StatusCode)
 	}

@@ -161,18 +161,51 @@ type Spec struct {
 	Arrival   ArrivalSpec
 	Options   SourceOptions
 	Seed      uint64
+	// Tokenizer, when set, makes synthetic lengths exact in its tokens,
+	// lets MaxInputTokens apply to data files, and counts output where the
+	// server reports no usage. Hub loads an hf: tokenizer.
+	Tokenizer TokenizerRef
+	// MaxInputTokens drops (or, with TruncateInput, cuts) data-file turns
+	// longer than this many tokens; it needs a Tokenizer.
+	MaxInputTokens int
+	TruncateInput  bool
 }
 
 // Build returns the window's arrival schedule and conversation source.
 func (s Spec) Build(ctx context.Context) (Arrival, Source, error) {
+	arr, src, _, err := s.BuildTokenized(ctx)
+	return arr, src, err
+}
+
+// BuildTokenized is Build that also returns the workload's tokenizer (nil
+// when it names none), for counting output tokens.
+func (s Spec) BuildTokenized(ctx context.Context) (Arrival, Source, Tokenizer, error) {
 	if err := s.Arrival.Validate(); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
+	if s.MaxInputTokens < 0 {
+		return nil, nil, nil, fmt.Errorf("max_input_tokens must not be negative, got %d", s.MaxInputTokens)
+	}
+	if s.MaxInputTokens > 0 && s.Tokenizer == "" {
+		return nil, nil, nil, errors.New("max_input_tokens needs a tokenizer to count with")
+	}
+	var tok Tokenizer
+	if s.Tokenizer != "" {
+		var err error
+		if tok, err = LoadTokenizer(ctx, s.Tokenizer, s.Hub); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	arr, src, err := s.build(ctx, tok)
+	return arr, src, tok, err
+}
+
+func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error) {
 	if s.Dataset == "" || s.Dataset == "synthetic" {
 		if s.Arrival.Kind == "replay" {
 			return nil, nil, errors.New("arrival replay needs a dataset with timestamps, not synthetic prompts")
 		}
-		src, err := s.Synthetic.New(s.Seed)
+		src, err := s.Synthetic.NewTokenized(s.Seed, tok)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -195,6 +228,13 @@ func (s Spec) Build(ctx context.Context) (Arrival, Source, error) {
 	convs, err := LoadConversations(s.Dataset, path)
 	if err != nil {
 		return nil, nil, err
+	}
+	// Counting every turn of a large data file takes a while, so only a
+	// limit makes a window pay for it.
+	if tok != nil && s.MaxInputTokens > 0 {
+		if convs, err = fitInputTokens(convs, tok, s.MaxInputTokens, s.TruncateInput); err != nil {
+			return nil, nil, err
+		}
 	}
 	if s.Arrival.Kind == "replay" {
 		return NewReplay(convs, s.Arrival, s.Options)

@@ -13,6 +13,16 @@ type SyntheticSpec struct {
 	// Spread, between 0 and 1, draws each length uniformly from
 	// [n·(1−spread), n·(1+spread)], as vllm bench serve's range ratio does.
 	Spread float64 `yaml:"spread,omitempty" json:"spread,omitempty"`
+	// PrefixTokens and Prefixes make prompts share prefixes, to exercise
+	// prefix caching: Prefixes distinct prefixes of PrefixTokens each are
+	// made from the seed, and each prompt starts with one of them (drawn by
+	// the seed) followed by its own InputTokens.
+	PrefixTokens int `yaml:"prefix_tokens,omitempty" json:"prefix_tokens,omitempty"`
+	Prefixes     int `yaml:"prefixes,omitempty" json:"prefixes,omitempty"`
+	// Turns makes each conversation a session of that many user turns of
+	// InputTokens each; every turn is sent with the growing history (the
+	// earlier turns and the server's live answers) as chat messages.
+	Turns int `yaml:"turns,omitempty" json:"turns,omitempty"`
 }
 
 // Validate checks the spec.
@@ -26,16 +36,54 @@ func (s SyntheticSpec) Validate() error {
 	if s.Spread < 0 || s.Spread >= 1 {
 		return fmt.Errorf("synthetic: spread must be in [0, 1), got %v", s.Spread)
 	}
+	if s.PrefixTokens < 0 || s.Prefixes < 0 || s.Turns < 0 {
+		return fmt.Errorf("synthetic: prefix_tokens, prefixes and turns must not be negative")
+	}
+	if s.Prefixes > 0 && s.PrefixTokens == 0 {
+		return fmt.Errorf("synthetic: prefixes %d needs prefix_tokens, the length of each prefix", s.Prefixes)
+	}
+	if s.Prefixes > maxPrefixes {
+		return fmt.Errorf("synthetic: prefixes must be at most %d, got %d", maxPrefixes, s.Prefixes)
+	}
+	if s.Turns > maxTurns {
+		return fmt.Errorf("synthetic: turns must be at most %d, got %d", maxTurns, s.Turns)
+	}
 	return nil
 }
 
-// New returns an endless source of one-turn conversations, seeded for
-// reproducibility.
+// Bounds that keep a typo from building a huge workload up front.
+const (
+	maxPrefixes = 10000
+	maxTurns    = 1000
+)
+
+// New returns an endless source of synthetic conversations, seeded for
+// reproducibility; lengths are in words (see syntheticWords).
 func (s SyntheticSpec) New(seed uint64) (Source, error) {
+	return s.NewTokenized(seed, nil)
+}
+
+// NewTokenized is New with lengths in tok's tokens, exact: each prompt's
+// text encodes to its intended number of tokens. A nil tok counts words.
+func (s SyntheticSpec) NewTokenized(seed uint64, tok Tokenizer) (Source, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return &synthetic{spec: s, rng: rand.New(rand.NewPCG(seed, seed+1))}, nil
+	src := &synthetic{spec: s, rng: rand.New(rand.NewPCG(seed, seed+1)), tok: tok}
+	if s.PrefixTokens > 0 {
+		// Prefixes have their own generator, so they are the same for a
+		// seed whatever else the spec says.
+		prng := rand.New(rand.NewPCG(seed, seed^0x9ef1))
+		for range max(s.Prefixes, 1) {
+			text, length, err := src.text(prng, "", s.PrefixTokens)
+			if err != nil {
+				return nil, err
+			}
+			src.prefixes = append(src.prefixes, text)
+			src.prefixLens = append(src.prefixLens, length)
+		}
+	}
+	return src, nil
 }
 
 // syntheticWords are common English words that the usual BPE tokenizers
@@ -58,25 +106,64 @@ city play toward five himself usually money seen car morning body upon family la
 group true leave color red friend pretty eat front feel fact hand week eye open`)
 
 type synthetic struct {
-	spec SyntheticSpec
-	rng  *rand.Rand
+	spec     SyntheticSpec
+	rng      *rand.Rand
+	tok      Tokenizer
+	prefixes []string
+	// prefixLens are the prefixes' lengths as counted (exact with a
+	// tokenizer, in words without).
+	prefixLens []int
 }
 
 func (s *synthetic) Next() (Conversation, bool) {
-	in := s.length(s.spec.InputTokens)
+	turns := max(s.spec.Turns, 1)
+	conv := Conversation{Turns: make([]Turn, 0, turns)}
+	for i := range turns {
+		in := s.length(s.spec.InputTokens)
+		prefix, prefixLen := "", 0
+		if i == 0 && len(s.prefixes) > 0 {
+			k := 0
+			if len(s.prefixes) > 1 {
+				k = s.rng.IntN(len(s.prefixes))
+			}
+			prefix, prefixLen = s.prefixes[k], s.prefixLens[k]
+		}
+		text, n, err := s.text(s.rng, prefix, in)
+		if err != nil {
+			// Only a tokenizer that fails to encode its own output gets
+			// here (NewTokenized has already used it); an endless source
+			// has no error to return, so it ends.
+			return Conversation{}, false
+		}
+		turn := Turn{Messages: []Message{{Role: "user", Content: text}}, MaxTokens: s.length(s.spec.OutputTokens)}
+		if i == 0 {
+			// A later turn's prompt also carries the history with the live
+			// answers, unknown here: its length is left to the estimate
+			// (or the server's usage).
+			turn.InputTokens = prefixLen + n
+		}
+		conv.Turns = append(conv.Turns, turn)
+	}
+	return conv, true
+}
+
+// text is prefix followed by n words or, with a tokenizer, by text that
+// brings the whole to exactly n tokens more than prefix alone; it returns
+// the length of its own part.
+func (s *synthetic) text(rng *rand.Rand, prefix string, n int) (string, int, error) {
+	if s.tok != nil {
+		return exactText(s.tok, rng, prefix, n)
+	}
 	var b strings.Builder
-	b.Grow(in * 6)
-	for i := range in {
-		if i > 0 {
+	b.Grow(len(prefix) + n*6)
+	b.WriteString(prefix)
+	for i := range n {
+		if i > 0 || prefix != "" {
 			b.WriteByte(' ')
 		}
-		b.WriteString(syntheticWords[s.rng.IntN(len(syntheticWords))])
+		b.WriteString(syntheticWords[rng.IntN(len(syntheticWords))])
 	}
-	return Conversation{Turns: []Turn{{
-		Messages:    []Message{{Role: "user", Content: b.String()}},
-		InputTokens: in,
-		MaxTokens:   s.length(s.spec.OutputTokens),
-	}}}, true
+	return b.String(), n, nil
 }
 
 func (s *synthetic) length(n int) int {

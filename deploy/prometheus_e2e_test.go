@@ -81,8 +81,14 @@ workloads:
     dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
     arrival: {kind: concurrency, concurrency: 2}
     requests: 4
+  - name: capacity
+    dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
+    arrival: {kind: capacity, rate: 20, step_duration: 500ms, max_steps: 2}
+    request_timeout: 5s
+    slo: {ttft: 500ms}
 schedules:
   - {name: every-2s, cron: '*/2 * * * * *', targets: [simulator, dead], workload: steady, load_share: true}
+  - {name: capacity, cron: '*/5 * * * * *', targets: [simulator], workload: capacity}
 modules:
   llm_probe: {workload: probe, timeout: 10s}
 `, filepath.Join(dir, "reports"), simAddr, simulatorTTFT, simAddr, deadAddr)
@@ -171,7 +177,7 @@ modules:
 	// milliseconds from the last window's exact gauge.
 	lo, hi := 0.06, 0.08
 	for _, q := range []string{
-		`inferno:ttft_seconds:p50_5m{target="simulator"}`,
+		`inferno:ttft_seconds:p50_5m{target="simulator", workload="steady"}`,
 		`histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket[1m])))`,
 	} {
 		v := api.scalar(t, q)
@@ -184,7 +190,7 @@ modules:
 	// its 2% jitter, and no later than a generous 40 ms more, which a
 	// busy machine's late timers stay far below and a TTFT taken from the
 	// wrong event (the stream's end, 70 ms + 16 × 5 ms) would exceed.
-	exact := api.scalar(t, `max(inferno_last_window_ttft_seconds{target="simulator", percentile="p50"})`)
+	exact := api.scalar(t, `max(inferno_last_window_ttft_seconds{target="simulator", workload="steady", percentile="p50"})`)
 	if want := simulatorTTFT.Seconds(); exact < want*0.98 || exact > want+0.040 {
 		t.Errorf("last window TTFT p50 %.4f s, want %.3f s (less 2%% jitter) plus at most 40 ms of client and network time", exact, want)
 	}
@@ -243,11 +249,12 @@ func firingThresholds(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	firing := map[string]string{
-		"inferno:threshold:ttft_p95_seconds":         "vector(0)",
-		"inferno:threshold:slo_attainment_objective": "vector(1.01)",
-		"inferno:threshold:failure_ratio":            "vector(-1)",
-		"inferno:threshold:schedule_lag_p99_seconds": "vector(-1)",
-		"inferno:threshold:window_staleness_seconds": "vector(-1)",
+		"inferno:threshold:ttft_p95_seconds":             "vector(0)",
+		"inferno:threshold:slo_attainment_objective":     "vector(1.01)",
+		"inferno:threshold:failure_ratio":                "vector(-1)",
+		"inferno:threshold:schedule_lag_p99_seconds":     "vector(-1)",
+		"inferno:threshold:window_staleness_seconds":     "vector(-1)",
+		"inferno:threshold:capacity_requests_per_second": "vector(1e9)",
 	}
 	text := string(b)
 	for record, expr := range firing {

@@ -293,6 +293,12 @@ func target(o Options) map[string]any {
 				Description: "DNS, connect and TLS time of each connection the prober opened, warm connections included.",
 				Queries: []query{{Expr: `sum by (le) (increase(inferno_connection_setup_seconds_bucket{` + sel + `}[$__rate_interval]))`,
 					Legend: "{{le}}", Format: "heatmap"}}},
+			{Title: "SLO capacity (capacity searches)", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
+				Description: "The highest request rate whose SLO attainment met the objective in the last capacity search (a workload with arrival kind capacity), against the planned capacity that InfernoCapacityLow alerts below.",
+				Queries: []query{
+					{Expr: `max by (workload) (inferno_capacity_requests_per_second{` + sel + `})`, Legend: "{{workload}}"},
+					{Expr: `inferno:threshold:capacity_requests_per_second`, Legend: "planned"},
+				}},
 		})
 }
 

@@ -27,6 +27,9 @@ type Target struct {
 	Model  string
 	API    API
 	Client *http.Client
+	// Tokenizer, when set, counts the generated text where the server
+	// reports no usage (Triton), instead of counting content events.
+	Tokenizer dataset.Tokenizer
 }
 
 // Causes attached to contexts so a cancelled request can be classified.
@@ -104,7 +107,24 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		t.fail(ctx, res, result.StreamError, fmt.Sprintf("Content-Encoding %q, though identity was asked for", enc))
 		return
 	}
-	t.readStream(ctx, body, res, windowStart, keepText)
+	t.readStream(ctx, body, res, windowStart, keepText || t.Tokenizer != nil)
+	t.countOutput(res, keepText)
+}
+
+// countOutput counts a successful answer's text with the tokenizer where
+// the server gave no usage; text kept only for counting is dropped.
+func (t *Target) countOutput(res *result.Result, keepText bool) {
+	if t.Tokenizer == nil {
+		return
+	}
+	if res.Succeeded() && res.TokensFrom != result.TokensFromUsage {
+		if n, err := dataset.CountTokens(t.Tokenizer, res.Text); err == nil && n > 0 {
+			res.OutputTokens, res.TokensFrom = n, result.TokensFromTokenizer
+		}
+	}
+	if !keepText {
+		res.Text = ""
+	}
 }
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {

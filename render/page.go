@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"sort"
 	"time"
 
 	"github.com/inferno-llm/inferno/report"
@@ -59,7 +60,7 @@ func ReportCharts(r *report.Report) []Chart {
 		requests = append(requests, Series{Name: "not sent (when due)", Points: notSent, Dots: dots})
 	}
 	marks := windowMarks(r.Run, r.Timeline)
-	return []Chart{
+	charts := []Chart{
 		{ID: "requests", Title: "Requests over time", XLabel: "second of the window", YLabel: "requests",
 			Series: requests, Marks: marks},
 		{ID: "throughput", Title: "Output-token throughput", XLabel: "second of the window", YLabel: "output tokens per second",
@@ -72,6 +73,42 @@ func ReportCharts(r *report.Report) []Chart {
 		{ID: "ttft-scatter", Title: "TTFT by arrival time", XLabel: "sent at (s into the window)", YLabel: "TTFT (s)",
 			Series: scatter, Empty: "no requests"},
 		{ID: "errors", Title: "Errors by reason", Bars: bars, Empty: "no failed requests"},
+	}
+	if r.Capacity != nil {
+		charts = append(charts, capacityCharts(r.Capacity)...)
+	}
+	return charts
+}
+
+// capacityCharts draw a capacity search's steps in rate order: TTFT p95
+// and SLO attainment against the rate, with the objective as a line, so
+// the knee the search found is seen.
+func capacityCharts(c *report.Capacity) []Chart {
+	steps := append([]report.CapacityStep(nil), c.Steps...)
+	sort.SliceStable(steps, func(i, j int) bool { return steps[i].Rate < steps[j].Rate })
+	var ttft, attainment, objective, found [][2]float64
+	for _, st := range steps {
+		if st.TTFTP95 > 0 {
+			ttft = append(ttft, [2]float64{st.Rate, st.TTFTP95})
+		}
+		attainment = append(attainment, [2]float64{st.Rate, st.Attainment})
+	}
+	if len(steps) > 0 {
+		lo, hi := steps[0].Rate, steps[len(steps)-1].Rate
+		objective = [][2]float64{{lo, c.Objective}, {hi, c.Objective}}
+		if c.RequestsPerSecond > 0 {
+			found = [][2]float64{{c.RequestsPerSecond, 0}, {c.RequestsPerSecond, 1}}
+		}
+	}
+	attSeries := []Series{{Name: "SLO attainment", Points: attainment, Dots: true}, {Name: "objective", Points: objective}}
+	if found != nil {
+		attSeries = append(attSeries, Series{Name: fmt.Sprintf("capacity %.2f req/s", c.RequestsPerSecond), Points: found})
+	}
+	return []Chart{
+		{ID: "capacity-ttft", Title: "Capacity search: TTFT p95 by rate", XLabel: "requests per second", YLabel: "TTFT p95 (s)",
+			Series: []Series{{Name: "TTFT p95", Points: ttft, Dots: true}}, Empty: "no step had a success"},
+		{ID: "capacity-attainment", Title: "Capacity search: SLO attainment by rate", XLabel: "requests per second", YLabel: "share of requests",
+			Series: attSeries, Empty: "no steps"},
 	}
 }
 
@@ -121,6 +158,9 @@ func headlines(r *report.Report) []headline {
 		{"SLO attainment", fmt.Sprintf("%.1f%% (%.1f%% judged from the actual send)", s.SLO.Attainment*100, s.SLO.AttainmentFromSend*100)},
 		{"Schedule lag p99", seconds(st.ScheduleLag.P99)},
 		{"Duration", fmt.Sprintf("%.1f s", s.DurationSeconds)},
+	}
+	if c := r.Capacity; c != nil {
+		h = append(h, headline{"Capacity", fmt.Sprintf("%.2f req/s at %.0f%% SLO attainment (%d steps)", c.RequestsPerSecond, 100*c.Objective, len(c.Steps))})
 	}
 	if s.CostPerMillionOutputTokens > 0 {
 		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})

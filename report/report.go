@@ -111,6 +111,8 @@ type Report struct {
 	// the measured window, after any warm-up.
 	TimelineStart time.Time    `json:"timeline_start,omitzero"`
 	Errors        []ErrorCount `json:"errors"`
+	// Capacity is set by a capacity search: its steps and the rate found.
+	Capacity *Capacity `json:"capacity,omitempty"`
 	// Distributions hold each statistic's full distribution (see
 	// distribution.go), so reports can be merged with exact counts and
 	// percentiles within HdrHistogram's precision.

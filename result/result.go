@@ -36,6 +36,9 @@ const (
 	// TokensFromRequest is an input length as the workload asked for it
 	// (the synthesizer's or dataset's count), for servers that report none.
 	TokensFromRequest TokenSource = "request"
+	// TokensFromTokenizer: the generated text counted by the workload's
+	// tokenizer, where the server reports no usage.
+	TokensFromTokenizer TokenSource = "tokenizer"
 )
 
 // SecondTokens counts output tokens that arrived in one second of the

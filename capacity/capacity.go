@@ -1,0 +1,181 @@
+// Package capacity finds the highest request rate an endpoint sustains
+// within its SLOs: GuideLLM's sweep, as a driver of ordinary windows. Each
+// step is the workload's window run by the Runner at one constant rate;
+// the search doubles the rate until a step misses the objective, then
+// bisects between the highest passing and the lowest failing rate.
+package capacity
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
+)
+
+// Tolerance ends the bisection once the highest passing and the lowest
+// failing rate are this close (relative to the failing one): closer than
+// a short step's attainment can tell apart.
+const Tolerance = 0.05
+
+// MinStepRequests is the fewest requests a step sends: at a low rate the
+// step lasts longer than its step_duration, so that one slow request
+// cannot swing its attainment past the objective (one in 20 is 5%).
+const MinStepRequests = 20
+
+// minRate ends a search whose first step failed and that has halved the
+// rate to almost nothing: the endpoint meets the objective at no rate.
+const minRate = 0.01
+
+// Search is one capacity search.
+type Search struct {
+	// Spec is the arrival of kind capacity (defaults are applied).
+	Spec dataset.ArrivalSpec
+	SLO  report.SLO
+	// Window is the workload's window as built; each step runs a copy of it
+	// at its own rate, for Spec.StepDuration. Its source carries on from
+	// step to step; its warm-up runs before the first step only.
+	Window *prober.Window
+	// OnStep, if set, is called as each step ends (for logs).
+	OnStep func(report.CapacityStep)
+	// MaxRate, if positive, is the highest rate a step may send at
+	// (limits.max_rate): the doubling stops there instead of going on to
+	// rates no limit allowed.
+	MaxRate float64
+}
+
+// Run runs the search, handing every result of every step to sink, with
+// its timeline shifted to the run's start. It returns the search's result
+// and the run as one window would describe it.
+func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Capacity, prober.RunInfo, error) {
+	spec := s.Spec.CapacityDefaults()
+	if spec.Kind != "capacity" {
+		return report.Capacity{}, prober.RunInfo{}, fmt.Errorf("capacity search of an arrival of kind %q", spec.Kind)
+	}
+	if err := spec.Validate(); err != nil {
+		return report.Capacity{}, prober.RunInfo{}, err
+	}
+	if s.Window == nil {
+		return report.Capacity{}, prober.RunInfo{}, errors.New("capacity search without a window")
+	}
+	out := report.Capacity{Objective: spec.Objective, StepSeconds: spec.StepDuration.Seconds(), Steps: []report.CapacityStep{}}
+	var info prober.RunInfo
+	hash := sha256.New()
+	pass, fail := 0.0, math.Inf(1) // the highest passing, the lowest failing rate
+	rate := spec.Rate
+	for i := range spec.MaxSteps {
+		step, stepInfo, err := s.step(ctx, i, rate, spec, info.Start, sink)
+		if err != nil {
+			return out, info, err
+		}
+		if i == 0 {
+			info.Start, info.Warmup, info.WarmupFailed = stepInfo.Start, stepInfo.Warmup, stepInfo.WarmupFailed
+		}
+		info.End = stepInfo.End
+		info.Sent += stepInfo.Sent
+		info.DeadlineHit = info.DeadlineHit || stepInfo.DeadlineHit
+		fmt.Fprintf(hash, "%v %s\n", rate, stepInfo.WorkloadHash)
+		if stepInfo.Aborted {
+			// A step cut short proves nothing either way.
+			info.Aborted = true
+			break
+		}
+		out.Steps = append(out.Steps, step)
+		if s.OnStep != nil {
+			s.OnStep(step)
+		}
+		if step.Passed {
+			pass = max(pass, rate)
+		} else {
+			fail = min(fail, rate)
+		}
+		if math.IsInf(fail, 1) {
+			if s.MaxRate > 0 && rate >= s.MaxRate {
+				break // passed at the ceiling: the capacity is at least that
+			}
+			rate *= 2
+			if s.MaxRate > 0 {
+				rate = min(rate, s.MaxRate)
+			}
+			continue
+		}
+		if fail-pass <= Tolerance*fail {
+			break
+		}
+		rate = (pass + fail) / 2
+		if rate < minRate {
+			break
+		}
+	}
+	out.RequestsPerSecond = pass
+	info.WorkloadHash = hex.EncodeToString(hash.Sum(nil))
+	return out, info, nil
+}
+
+// step runs one window at rate and judges it.
+func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, prober.RunInfo, error) {
+	w := *s.Window
+	arrival, err := dataset.ArrivalSpec{Kind: "constant", Rate: rate}.New(0)
+	if err != nil {
+		return report.CapacityStep{}, prober.RunInfo{}, err
+	}
+	w.Arrival = arrival
+	w.Requests = 0
+	w.Duration = max(spec.StepDuration, time.Duration(float64(MinStepRequests)/rate*float64(time.Second)))
+	// Requests in flight at the step's end finish within their timeout;
+	// the next step starts on an idle endpoint.
+	w.Deadline = w.Duration + max(w.RequestTimeout, w.Duration)
+	w.Progress = s.Window.Progress
+	agg := report.NewAggregator(time.Now(), s.SLO, nil)
+	var stepStart time.Time
+	w.OnStart = func(t time.Time) {
+		stepStart = t
+		agg.SetStart(t)
+		if i == 0 && s.Window.OnStart != nil {
+			s.Window.OnStart(t)
+		}
+	}
+	if i > 0 {
+		w.Warmup = 0
+	}
+	info, err := w.Run(ctx, func(r *result.Result) {
+		agg.Add(r)
+		if sink != nil {
+			if !runStart.IsZero() {
+				shiftTimeline(r, stepStart.Sub(runStart))
+			}
+			sink(r)
+		}
+	})
+	if err != nil {
+		return report.CapacityStep{}, info, err
+	}
+	rep := agg.Report(report.Meta{})
+	step := report.CapacityStep{
+		Rate: rate, Seconds: w.Duration.Seconds(), Requests: rep.Summary.Requests, Attainment: rep.Summary.SLO.Attainment,
+		TTFTP95: rep.Stats.TTFT.P95, TPOTP95: rep.Stats.TPOT.P95, OutputTokensPerSecond: rep.Summary.OutputThroughput,
+	}
+	step.Passed = rep.Summary.Requests > 0 && step.Attainment >= spec.Objective
+	return step, info, nil
+}
+
+// shiftTimeline moves a step's per-second token counts onto the run's
+// timeline (whole seconds: the run's chart has a point per second).
+func shiftTimeline(r *result.Result, by time.Duration) {
+	sec := int32(by / time.Second)
+	if sec <= 0 || len(r.TokensBySecond) == 0 {
+		return
+	}
+	shifted := make([]result.SecondTokens, len(r.TokensBySecond))
+	for i, st := range r.TokensBySecond {
+		shifted[i] = result.SecondTokens{Second: st.Second + sec, Tokens: st.Tokens}
+	}
+	r.TokensBySecond = shifted
+}

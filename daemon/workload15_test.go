@@ -1,0 +1,154 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// The runs API takes the tokenizer, prefix and multi-turn fields: the
+// simulator receives exact-length prompts sharing one prefix, and later
+// turns with their history.
+func TestRunsAPITokenizedSessions(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []map[string]any
+	sim := newSim(t, simulator.Config{TTFT: time.Millisecond, OnRequest: func(_ string, b map[string]any) {
+		mu.Lock()
+		defer mu.Unlock()
+		bodies = append(bodies, b)
+	}})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+		"workload":{"dataset":{"kind":"synthetic","input_tokens":10,"output_tokens":2,"tokenizer":"cl100k_base","prefix_tokens":30,"turns":2},
+		"arrival":{"kind":"concurrency","concurrency":1},"requests":4}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created map[string]any
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	id, _ := created["id"].(string)
+	if resp.StatusCode != 202 || id == "" {
+		t.Fatalf("create: %d %v", resp.StatusCode, created)
+	}
+	waitFor(t, "the run to finish", func() bool {
+		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
+		return strings.Contains(body, `"status": "finished"`)
+	})
+	tok, _ := dataset.LoadTokenizer(context.Background(), "cl100k_base", nil)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 4 {
+		t.Fatalf("the simulator got %d requests, want 4", len(bodies))
+	}
+	var firsts []string
+	for _, b := range bodies {
+		msgs := b["messages"].([]any)
+		content := msgs[len(msgs)-1].(map[string]any)["content"].(string)
+		n, _ := dataset.CountTokens(tok, content)
+		switch len(msgs) {
+		case 1:
+			firsts = append(firsts, content)
+			if n != 40 {
+				t.Errorf("first turn of %d tokens, want 30 + 10", n)
+			}
+		case 3:
+			if n != 10 {
+				t.Errorf("second turn of %d tokens, want 10", n)
+			}
+		default:
+			t.Errorf("a request of %d messages", len(msgs))
+		}
+	}
+	if len(firsts) != 2 || firsts[0] == firsts[1] || firsts[0][:60] != firsts[1][:60] {
+		t.Errorf("sessions should differ but share their prefix: %q", firsts)
+	}
+}
+
+// A scheduled capacity workload archives its search in the report and
+// sets inferno_capacity_requests_per_second to the rate it found.
+func TestScheduledCapacitySearch(t *testing.T) {
+	sim := newSim(t, simulator.Config{MaxConcurrency: 4, TTFT: 10 * time.Millisecond, ITL: 2 * time.Millisecond})
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	cfg := fmt.Sprintf(`global:
+  report_dir: %s
+targets:
+  - {name: sim, url: %s/v1, model: sim}
+workloads:
+  - name: cap
+    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}
+    arrival: {kind: capacity, rate: 20, step_duration: 300ms, max_steps: 3, slo_objective: 0.9}
+    slo: {ttft: 2s}
+schedules:
+  - {name: tick, cron: "* * * * * *", targets: [sim], workload: cap}
+`, reports, sim.URL)
+	path := filepath.Join(dir, "inferno.yml")
+	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, path)
+	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
+	r := finishedReports(reports)[0]
+	c := r.Capacity
+	if c == nil || len(c.Steps) != 3 || c.Objective != 0.9 || c.StepSeconds != 0.3 {
+		t.Fatalf("capacity %+v", c)
+	}
+	// 20, 40 and 80 req/s against a server of ~250 req/s all pass.
+	if c.RequestsPerSecond != 80 || c.Steps[2].Rate != 80 || r.Summary.Requests != c.Steps[0].Requests+c.Steps[1].Requests+c.Steps[2].Requests {
+		t.Fatalf("capacity %v from steps %+v; %d requests in the report", c.RequestsPerSecond, c.Steps, r.Summary.Requests)
+	}
+	_, metrics := get(t, d.server.URL+"/metrics")
+	if want := `inferno_capacity_requests_per_second{model="sim",target="sim",workload="cap"} 80`; !strings.Contains(metrics, want) {
+		t.Errorf("/metrics lacks %q", want)
+	}
+}
+
+// The runs API takes a capacity workload inline; its report carries the
+// search.
+func TestRunsAPICapacity(t *testing.T) {
+	sim := newSim(t, simulator.Config{TTFT: time.Millisecond})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+		"workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":2},
+		"arrival":{"kind":"capacity","rate":50,"step_duration":"200ms","max_steps":2},"slo":{"ttft":"5s"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created map[string]any
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	id, _ := created["id"].(string)
+	if resp.StatusCode != 202 || id == "" {
+		t.Fatalf("create: %d %v", resp.StatusCode, created)
+	}
+	waitFor(t, "the run to finish", func() bool {
+		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
+		return strings.Contains(body, `"status": "finished"`)
+	})
+	_, body := get(t, d.server.URL+"/api/v1/runs/"+id+"/report")
+	var rep struct {
+		Capacity *struct {
+			RequestsPerSecond float64 `json:"requests_per_second"`
+			Steps             []struct{ Rate float64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Capacity; c == nil || len(c.Steps) != 2 || c.Steps[1].Rate != 100 || c.RequestsPerSecond != 100 {
+		t.Fatalf("capacity %+v", rep.Capacity)
+	}
+}

@@ -1,0 +1,299 @@
+package dataset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	hftokenizer "github.com/sugarme/tokenizer"
+	"github.com/sugarme/tokenizer/pretrained"
+	tiktoken "github.com/tiktoken-go/tokenizer"
+)
+
+// Tokenizer counts, encodes and decodes text as a model does, so prompts
+// can be exactly N tokens long and output can be counted where a server
+// reports no usage. Implementations are safe for concurrent use.
+type Tokenizer interface {
+	Name() string
+	Encode(text string) ([]int, error)
+	Decode(ids []int) (string, error)
+	// words are the ids of tokens that decode to a plain word, from which
+	// random prompts are drawn (vllm bench draws from the whole vocabulary;
+	// plain words keep prompts readable and re-encode stably).
+	words() []int
+}
+
+// CountTokens is the number of tokens of text, special tokens not added.
+func CountTokens(t Tokenizer, text string) (int, error) {
+	ids, err := t.Encode(text)
+	return len(ids), err
+}
+
+// BuiltinTokenizers are the tiktoken encodings embedded in the binary.
+var BuiltinTokenizers = []string{"cl100k_base", "o200k_base"}
+
+// TokenizerRef is a tokenizer as written in a workload or on the command
+// line: a built-in encoding name (cl100k_base, o200k_base), the path of a
+// Hugging Face tokenizer.json, or hf:owner/name[@revision] for the
+// tokenizer.json of a model repository on the hub.
+type TokenizerRef string
+
+// hubPrefix marks a hub model repository in a TokenizerRef.
+const hubPrefix = "hf:"
+
+// Parse splits the reference into a built-in name, a local path or a hub
+// file; exactly one is set.
+func (r TokenizerRef) Parse() (builtin, path string, hub *HubFile, err error) {
+	s := strings.TrimSpace(string(r))
+	switch {
+	case s == "":
+		return "", "", nil, errors.New("tokenizer: empty")
+	case strings.HasPrefix(s, hubPrefix):
+		repo, rev, _ := strings.Cut(strings.TrimPrefix(s, hubPrefix), "@")
+		f := HubFile{Repo: repo, File: "tokenizer.json", Revision: rev}
+		if err := f.Validate(); err != nil {
+			return "", "", nil, fmt.Errorf("tokenizer %q: %w", s, err)
+		}
+		return "", "", &f, nil
+	case isBuiltin(s):
+		return s, "", nil, nil
+	case strings.HasSuffix(strings.ToLower(s), ".json"):
+		return "", s, nil, nil
+	}
+	// The value is not quoted back: it may be a misplaced secret.
+	return "", "", nil, fmt.Errorf("tokenizer: want %s, the path of a tokenizer.json, or hf:owner/name[@revision]",
+		strings.Join(BuiltinTokenizers, " or "))
+}
+
+// FromHub reports whether the tokenizer is downloaded from the hub.
+func (r TokenizerRef) FromHub() bool {
+	return strings.HasPrefix(strings.TrimSpace(string(r)), hubPrefix)
+}
+
+// Validate checks the reference's form without loading anything.
+func (r TokenizerRef) Validate() error {
+	_, _, _, err := r.Parse()
+	return err
+}
+
+func isBuiltin(s string) bool {
+	for _, b := range BuiltinTokenizers {
+		if s == b {
+			return true
+		}
+	}
+	return false
+}
+
+// loaded keeps tokenizers once loaded: a daemon builds a window per run,
+// and loading a vocabulary of 200k tokens each time would cost more than
+// the window's own setup.
+var (
+	loadedMu sync.Mutex
+	loaded   = map[string]Tokenizer{}
+)
+
+// LoadTokenizer loads the referenced tokenizer; hub (needed only for an
+// hf: reference) downloads and caches the repository's tokenizer.json.
+func LoadTokenizer(ctx context.Context, ref TokenizerRef, hub *Hub) (Tokenizer, error) {
+	builtin, path, hubFile, err := ref.Parse()
+	if err != nil {
+		return nil, err
+	}
+	if hubFile != nil {
+		if hub == nil {
+			return nil, fmt.Errorf("tokenizer %s: a hub tokenizer needs hub settings", ref)
+		}
+		if path, err = hub.FetchModel(ctx, *hubFile); err != nil {
+			return nil, fmt.Errorf("tokenizer %s: %w", ref, err)
+		}
+	}
+	key := builtin
+	if path != "" {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return nil, err
+		}
+		info, err := os.Stat(abs)
+		if err != nil {
+			return nil, fmt.Errorf("tokenizer %s: %w", ref, err)
+		}
+		// A file replaced in place is loaded again.
+		key = fmt.Sprintf("%s\x00%d\x00%d", abs, info.Size(), info.ModTime().UnixNano())
+	}
+	loadedMu.Lock()
+	defer loadedMu.Unlock()
+	if t, ok := loaded[key]; ok {
+		return t, nil
+	}
+	var t Tokenizer
+	if builtin != "" {
+		t, err = newTiktoken(builtin)
+	} else {
+		t, err = newHFTokenizer(path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	loaded[key] = t
+	return t, nil
+}
+
+// tiktokenizer is a tiktoken encoding from github.com/tiktoken-go/tokenizer,
+// whose vocabularies are compiled into the binary (no download at run time).
+type tiktokenizer struct {
+	codec tiktoken.Codec
+	plain []int
+}
+
+func newTiktoken(name string) (*tiktokenizer, error) {
+	codec, err := tiktoken.Get(tiktoken.Encoding(name))
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", name, err)
+	}
+	t := &tiktokenizer{codec: codec}
+	// The vocabulary is not exposed; decoding each id finds its words. Ids
+	// past the vocabulary fail to decode, which ends the scan.
+	misses := 0
+	for id := 0; misses < 4096; id++ {
+		s, err := codec.Decode([]uint{uint(id)})
+		if err != nil {
+			misses++
+			continue
+		}
+		misses = 0
+		if plainWord(s) {
+			t.plain = append(t.plain, id)
+		}
+	}
+	if len(t.plain) == 0 {
+		return nil, fmt.Errorf("tokenizer %s: no plain-word tokens to draw prompts from", name)
+	}
+	return t, nil
+}
+
+func (t *tiktokenizer) Name() string { return t.codec.GetName() }
+func (t *tiktokenizer) words() []int { return t.plain }
+
+func (t *tiktokenizer) Encode(text string) ([]int, error) {
+	ids, _, err := t.codec.Encode(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]int, len(ids))
+	for i, id := range ids {
+		out[i] = int(id)
+	}
+	return out, nil
+}
+
+func (t *tiktokenizer) Decode(ids []int) (string, error) {
+	u := make([]uint, len(ids))
+	for i, id := range ids {
+		if id < 0 {
+			return "", fmt.Errorf("invalid token %d", id)
+		}
+		u[i] = uint(id)
+	}
+	return t.codec.Decode(u)
+}
+
+// hfTokenizer is a Hugging Face tokenizer.json (BPE, WordPiece, WordLevel
+// or Unigram, with its normalizer, pre-tokenizer and decoder) read by
+// github.com/sugarme/tokenizer. That library keeps caches without locks
+// and panics on some malformed files, hence the mutex and the recovers.
+type hfTokenizer struct {
+	mu    sync.Mutex
+	name  string
+	tk    *hftokenizer.Tokenizer
+	plain []int
+}
+
+func newHFTokenizer(path string) (t *hfTokenizer, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("tokenizer %s: not a usable tokenizer.json: %v", path, p)
+		}
+	}()
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", path, err)
+	}
+	tk, err := pretrained.FromFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer %s: not a usable tokenizer.json: %w", path, err)
+	}
+	t = &hfTokenizer{name: path, tk: tk}
+	special := map[string]bool{}
+	for _, s := range tk.GetSpecialTokens() {
+		special[s] = true
+	}
+	vocab := tk.GetVocab(false)
+	ids := make([]int, 0, len(vocab))
+	for tok, id := range vocab {
+		if !special[tok] {
+			ids = append(ids, id)
+		}
+	}
+	sort.Ints(ids) // map order would make prompts differ between runs of one seed
+	for _, id := range ids {
+		if plainWord(tk.Decode([]int{id}, true)) {
+			t.plain = append(t.plain, id)
+		}
+	}
+	if len(t.plain) == 0 {
+		return nil, fmt.Errorf("tokenizer %s: no plain-word tokens to draw prompts from", path)
+	}
+	return t, nil
+}
+
+func (t *hfTokenizer) Name() string { return t.name }
+func (t *hfTokenizer) words() []int { return t.plain }
+
+func (t *hfTokenizer) Encode(text string) (ids []int, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			ids, err = nil, fmt.Errorf("tokenizer %s: encode: %v", t.name, p)
+		}
+	}()
+	enc, err := t.tk.EncodeSingle(text, false)
+	if err != nil {
+		return nil, err
+	}
+	return append([]int(nil), enc.Ids...), nil
+}
+
+func (t *hfTokenizer) Decode(ids []int) (s string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = "", fmt.Errorf("tokenizer %s: decode: %v", t.name, p)
+		}
+	}()
+	return t.tk.Decode(ids, true), nil
+}
+
+// plainWord reports whether a token decodes to a word of two or more
+// letters, with at most a leading space: such tokens join into text that
+// re-encodes to nearly the same tokens.
+func plainWord(s string) bool {
+	s = strings.TrimPrefix(s, " ")
+	if utf8.RuneCountInString(s) < 2 || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r > unicode.MaxASCII || !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}

@@ -204,6 +204,13 @@ func (c *Collector) WindowSkipped(target, workload string) {
 	c.windows.WithLabelValues(target, workload, "skipped").Inc()
 }
 
+// WindowAbortedBeforeStart counts a window cancelled (by shutdown or the
+// runs API) while it waited for a slot: archived as aborted, so counted as
+// aborted too, with no figures to record.
+func (c *Collector) WindowAbortedBeforeStart(target, workload string) {
+	c.windows.WithLabelValues(target, workload, "aborted").Inc()
+}
+
 // WindowDone records a finished window's gauges. costPerHour ≤ 0 means the
 // target has no cost.
 func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, costPerHour float64) {

@@ -306,6 +306,9 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 	} else {
 		r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started",
 			Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
+		if job.Live {
+			d.collector.WindowAbortedBeforeStart(job.Target.Name, job.Workload.Name)
+		}
 		d.finish(job, run, &r)
 		return &r
 	}

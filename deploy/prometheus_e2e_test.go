@@ -68,6 +68,9 @@ simulator: {listen: %s, model: sim, ttft: %v, itl: 5ms, jitter: 0.02}
 targets:
   - {name: simulator, url: 'http://%s/v1', api: openai-chat, model: sim, cost_per_hour: 2}
   - {name: dead, url: 'http://%s/v1', api: openai-chat, model: sim}
+  # The capacity search probes the same simulator under its own name, so
+  # the simulator target's series stay those of the shared steady window.
+  - {name: capacity-sim, url: 'http://%s/v1', api: openai-chat, model: sim}
 workloads:
   - name: steady
     dataset: {kind: synthetic, input_tokens: 32, output_tokens: 16}
@@ -88,10 +91,10 @@ workloads:
     slo: {ttft: 500ms}
 schedules:
   - {name: every-2s, cron: '*/2 * * * * *', targets: [simulator, dead], workload: steady, load_share: true}
-  - {name: capacity, cron: '*/5 * * * * *', targets: [simulator], workload: capacity}
+  - {name: capacity, cron: '*/5 * * * * *', targets: [capacity-sim], workload: capacity}
 modules:
   llm_probe: {workload: probe, timeout: 10s}
-`, filepath.Join(dir, "reports"), simAddr, simulatorTTFT, simAddr, deadAddr)
+`, filepath.Join(dir, "reports"), simAddr, simulatorTTFT, simAddr, deadAddr, simAddr)
 	os.WriteFile(cfgPath, []byte(goodConfig), 0o644)
 	daemon := start(t, inferno, "--config.file", cfgPath, "--web.listen-address", webAddr, "--shard.count=2", "--shard.index=0")
 	waitHTTP(t, "http://"+webAddr+"/-/ready")

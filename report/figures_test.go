@@ -131,6 +131,20 @@ func TestThroughputSeries(t *testing.T) {
 		t.Errorf("Throughput %+v, want 16 tokens/s in every window", th)
 	}
 
+	// The first send comes a fraction of a millisecond after the window
+	// starts, and the last end a little before a second ends: those
+	// seconds are whole, not dropped (a 2 s window has a 2-second series).
+	prompt := NewAggregator(base, SLO{}, nil)
+	first := tokensAt(0, 0, every(100, 1000, 100)...)
+	first.Intended, first.Sent = base.Add(300*time.Microsecond), base.Add(300*time.Microsecond)
+	prompt.Add(first)
+	last := tokensAt(1, 0, every(1000, 2000, 100)...)
+	last.Sent, last.End = base.Add(400*time.Microsecond), base.Add(1995*time.Millisecond)
+	prompt.Add(last)
+	if ps := prompt.Report(Meta{}).Summary.PerSecond; ps.Count != 2 || ps.Min != 9 || ps.Max != 10 {
+		t.Errorf("per-second series of a window from 0.3 ms to 1.995 s: %+v, want its 2 seconds (9 and 10 tokens)", ps)
+	}
+
 	// Shorter than one 5 s window: the overall rate.
 	short := NewAggregator(base, SLO{}, nil)
 	short.Add(tokensAt(0, 0, every(100, 2000, 100)...))

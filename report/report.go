@@ -373,14 +373,19 @@ func (r *Report) wholeSeconds() []float64 {
 }
 
 // spanSlots returns the step-long slots of the timeline [lo, hi) that lie
-// wholly inside the measured span (first send to last end).
+// inside the measured span (first send to last end). A slot the span
+// covers all but a hundredth of counts as whole: the first send comes a
+// fraction of a millisecond after the timeline starts, and dropping that
+// second would throw away the first second of every window (and every
+// second of a short one) to correct an error below 1%.
 func (r *Report) spanSlots(step time.Duration) (lo, hi int) {
 	sum := r.Summary
 	if sum.FirstSentAt.IsZero() || r.TimelineStart.IsZero() || !sum.LastEndAt.After(sum.FirstSentAt) {
 		return 0, 0
 	}
-	from, to := sum.FirstSentAt.Sub(r.TimelineStart), sum.LastEndAt.Sub(r.TimelineStart)
-	lo = int((max(from, 0) + step - 1) / step) // round up: a slot begun before the first send is partial
+	slack := step / 100
+	from, to := sum.FirstSentAt.Sub(r.TimelineStart)-slack, sum.LastEndAt.Sub(r.TimelineStart)+slack
+	lo = int((max(from, 0) + step - 1) / step) // round up: a slot begun well before the first send is partial
 	hi = int(max(to, 0) / step)
 	return lo, max(hi, lo)
 }

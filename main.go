@@ -19,7 +19,8 @@ func main() {
 
 // run parses args and executes the chosen command, returning the exit status.
 func run(args []string) int {
-	app := kingpin.New("inferno", "Prometheus exporter and continuous prober for LLM serving endpoints.")
+	app := kingpin.New("inferno", "Prometheus exporter and continuous prober for LLM serving endpoints. "+
+		"With no command it runs the daemon (inferno --config.file=inferno.yml); `inferno daemon --help` lists its flags, `inferno run --help` the command line's.")
 	app.Version(version.Print("inferno"))
 	app.HelpFlag.Short('h')
 	logCfg := &promslog.Config{Style: promslog.GoKitStyle}

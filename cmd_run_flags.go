@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -324,11 +325,11 @@ func (c *runCommand) flagTarget() (*config.Target, error) {
 				if c.apiKeyFile != "" {
 					return nil, errors.New("--header Authorization and --api-key-file both set the Authorization header: give one")
 				}
-				typ, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
-				if !ok {
-					typ, cred = "Bearer", typ
+				auth, basic, err := authorizationHeader(v)
+				if err != nil {
+					return nil, err
 				}
-				t.HTTP.Authorization = &promconfig.Authorization{Type: typ, Credentials: promconfig.Secret(strings.TrimSpace(cred))}
+				t.HTTP.Authorization, t.HTTP.BasicAuth = auth, basic
 				continue
 			}
 			h.Headers[k] = promconfig.Header{Values: []string{v}}
@@ -338,6 +339,26 @@ func (c *runCommand) flagTarget() (*config.Target, error) {
 		}
 	}
 	return &t, nil
+}
+
+// authorizationHeader maps an Authorization header's value onto the
+// client config's authorization, or its basic_auth for Basic (which
+// authorization refuses); errors never quote the credential.
+func authorizationHeader(v string) (*promconfig.Authorization, *promconfig.BasicAuth, error) {
+	typ, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok {
+		typ, cred = "Bearer", typ
+	}
+	cred = strings.TrimSpace(cred)
+	if !strings.EqualFold(typ, "Basic") {
+		return &promconfig.Authorization{Type: typ, Credentials: promconfig.Secret(cred)}, nil, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(cred)
+	user, password, found := strings.Cut(string(raw), ":")
+	if err != nil || !found {
+		return nil, nil, errors.New("--header Authorization=Basic ...: want the base64 of user:password")
+	}
+	return nil, &promconfig.BasicAuth{Username: user, Password: promconfig.Secret(password)}, nil
 }
 
 // flagError names the flag a config error is about, keeping the config's

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
 )
 
@@ -473,5 +475,36 @@ workloads:
 				t.Errorf("the simulator served %d requests, want %d", got, tc.requests)
 			}
 		})
+	}
+}
+
+// TestRunAuthorizationHeader: --header Authorization=... maps onto the
+// client config's authorization (http_headers may not carry it), so the
+// endpoint receives the header as given.
+func TestRunAuthorizationHeader(t *testing.T) {
+	got := make(chan string, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- r.Header.Get("Authorization") + "|" + r.Header.Get("X-Tag"):
+		default:
+		}
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer srv.Close()
+	for _, value := range []string{"Bearer sk-1", "Basic dTpw", "Token abc"} {
+		c := parseRunFlags(t, "--url", srv.URL+"/v1", "--model", "m", "--header", "Authorization="+value, "--header", "X-Tag=canary",
+			"--concurrency", "1", "--requests", "1", "--no-warm-connections")
+		win, _, _, _, err := c.window()
+		if err != nil {
+			t.Fatalf("%s: %v", value, err)
+		}
+		win.Run(t.Context(), func(*result.Result) {})
+		if h := <-got; h != value+"|canary" {
+			t.Errorf("the endpoint received %q, want %q", h, value+"|canary")
+		}
+	}
+	c := parseRunFlags(t, "--url", srv.URL, "--model", "m", "--header", "Authorization=Basic !!", "--concurrency", "1", "--requests", "1")
+	if _, _, _, err := c.definitions(); err == nil || strings.Contains(err.Error(), "!!") {
+		t.Errorf("a malformed Basic credential: %v", err)
 	}
 }

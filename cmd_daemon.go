@@ -42,13 +42,16 @@ type daemonCommand struct {
 func newDaemonCommand(app *kingpin.Application) *daemonCommand {
 	c := &daemonCommand{}
 	c.cmd = app.Command("daemon", "Run the exporter: scheduled windows, /metrics, /probe and the runs API (the default command).").Default()
-	app.Flag("config.file", "Inferno configuration file.").Default("inferno.yml").StringVar(&c.configFile)
-	app.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&c.check)
-	app.Flag("shard.count", "Replicas sharing one configuration: each runs the targets whose names hash to it, and its share of load_share schedules.").
+	// The daemon's flags are its command's, so `inferno run --help` does
+	// not list them; as the default command it still takes them with no
+	// command named (inferno --config.file=inferno.yml).
+	c.cmd.Flag("config.file", "Inferno configuration file.").Default("inferno.yml").StringVar(&c.configFile)
+	c.cmd.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&c.check)
+	c.cmd.Flag("shard.count", "Replicas sharing one configuration: each runs the targets whose names hash to it, and its share of load_share schedules.").
 		Default("1").IntVar(&c.shardCount)
-	app.Flag("shard.index", "This replica's index, from 0 (default: the StatefulSet ordinal at the end of the hostname).").
+	c.cmd.Flag("shard.index", "This replica's index, from 0 (default: the StatefulSet ordinal at the end of the hostname).").
 		Default("-1").IntVar(&c.shardIndex)
-	c.web = kingpinflag.AddFlags(app, ":9471")
+	c.web = kingpinflag.AddFlags(c.cmd, ":9471")
 	return c
 }
 

@@ -150,8 +150,8 @@ func TestRunRefusesAmbiguousFlags(t *testing.T) {
 			}
 		})
 	}
-	c := &runCommand{rateSet: true, concurrencySet: true, rate: 5, concurrency: 2}
-	if err := c.checkFlags(); err == nil || !strings.Contains(err.Error(), "--max-concurrency") {
+	c := parseRunFlags(t, "--url", dead, "--model", "m", "--rate", "5", "--concurrency", "2", "--requests", "4")
+	if _, _, _, err := c.definitions(); err == nil || !strings.Contains(err.Error(), "--max-concurrency") {
 		t.Errorf("error %v does not point at --max-concurrency", err)
 	}
 }

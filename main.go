@@ -17,18 +17,30 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// run parses args and executes the chosen command, returning the exit status.
-func run(args []string) int {
-	app := kingpin.New("inferno", "Prometheus exporter and continuous prober for LLM serving endpoints.")
+// commands are inferno's subcommands.
+type commands struct {
+	daemon   *daemonCommand
+	run      *runCommand
+	simulate *simulateCommand
+	report   *reportCommand
+}
+
+// newApp declares the flags and commands; logging flags are global, every
+// other flag is its command's, so each command's help lists only its own.
+func newApp(logCfg *promslog.Config) (*kingpin.Application, commands) {
+	app := kingpin.New("inferno", "Prometheus exporter and continuous prober for LLM serving endpoints. "+
+		"With no command it runs the daemon (inferno --config.file=inferno.yml); `inferno daemon --help` lists its flags, `inferno run --help` the command line's.")
 	app.Version(version.Print("inferno"))
 	app.HelpFlag.Short('h')
-	logCfg := &promslog.Config{Style: promslog.GoKitStyle}
 	promslogflag.AddFlags(app, logCfg)
+	return app, commands{daemon: newDaemonCommand(app), run: newRunCommand(app), simulate: newSimulateCommand(app), report: newReportCommand(app)}
+}
 
-	daemonCmd := newDaemonCommand(app)
-	runCmd := newRunCommand(app)
-	simCmd := newSimulateCommand(app)
-	reportCmd := newReportCommand(app)
+// run parses args and executes the chosen command, returning the exit status.
+func run(args []string) int {
+	logCfg := &promslog.Config{Style: promslog.GoKitStyle}
+	app, cmds := newApp(logCfg)
+	daemonCmd, runCmd, simCmd, reportCmd := cmds.daemon, cmds.run, cmds.simulate, cmds.report
 
 	cmd, err := app.Parse(args)
 	if err != nil {

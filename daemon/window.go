@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -17,6 +16,7 @@ import (
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // windowJob is one window to run: everything is resolved from the config
@@ -45,75 +45,11 @@ type windowJob struct {
 	pending bool
 }
 
-// buildWindow turns config into a prober window.
+// buildWindow turns config into a prober window, with the builder every
+// entry point shares (inferno run's flags included).
 func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
-	t, w := j.Target, j.Workload
-	api, err := prober.LookupAPI(t.API)
-	if err != nil {
-		return nil, err
-	}
-	client, err := prober.NewHTTPClient(t.HTTP, t.Name)
-	if err != nil {
-		return nil, err
-	}
-	spec, err := w.Spec(j.Global)
-	if err != nil {
-		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
-	}
-	arrival, source, tok, err := spec.BuildTokenized(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
-	}
-	timeout := time.Duration(w.RequestTimeout)
-	if timeout <= 0 {
-		timeout = time.Duration(j.Global.RequestTimeout)
-	}
-	// A window with a duration ends by its grace; the deadline is only
-	// the explicit hard end (and a probe's scrape timeout).
-	deadline := time.Duration(w.Deadline)
-	if j.Deadline > 0 && (deadline <= 0 || j.Deadline < deadline) {
-		deadline = j.Deadline
-	}
-	win := &prober.Window{
-		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok},
-		Arrival: arrival,
-		Source:  source,
-		Params: prober.Params{
-			MaxTokens: w.Dataset.OutputTokens, MinTokens: w.Params.MinTokens, IgnoreEOS: w.Params.IgnoreEOS,
-			Temperature: w.Params.Temperature, TopP: w.Params.TopP, Extra: w.Params.ExtraBody,
-		},
-		Requests:       w.Requests,
-		Duration:       time.Duration(w.Duration),
-		Deadline:       deadline,
-		MaxConcurrency: cmp.Or(w.MaxConcurrency, j.MaxInFlight),
-		Warmup:         w.Warmup,
-		RequestTimeout: timeout,
-		Share:          j.Share,
-		Progress:       &prober.Progress{},
-	}
-	win.Grace, win.WarmConnections = windowGrace(w.Grace), windowWarmConnections(w.WarmConnections)
-	return win, nil
-}
-
-// windowGrace maps a workload's grace onto the Runner's: unset is the
-// default, an explicit 0 is none.
-func windowGrace(g *config.Duration) time.Duration {
-	switch {
-	case g == nil:
-		return 0
-	case *g == 0:
-		return -1
-	}
-	return time.Duration(*g)
-}
-
-// windowWarmConnections maps warm_connections onto the Runner's count:
-// unset or true lets the Runner size them, false opens none.
-func windowWarmConnections(warm *bool) int {
-	if warm != nil && !*warm {
-		return -1
-	}
-	return 0
+	return window.Build(ctx, window.Spec{Target: j.Target, Workload: j.Workload, Global: j.Global,
+		Deadline: j.Deadline, MaxInFlight: j.MaxInFlight, Share: j.Share})
 }
 
 // redactedTarget is the target as reports show it: no credentials.

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/common/model"
+
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/dataset"
+)
+
+// Flag values that write straight into the config schema's fields, so a
+// flag holds exactly what its YAML field would.
+
+// parseFlagDuration takes Go's notation (1.5s, 500ms) as the command line
+// always has, and Prometheus' (7d) as the config file does.
+func parseFlagDuration(s string) (time.Duration, error) {
+	if d, err := time.ParseDuration(s); err == nil {
+		return d, nil
+	}
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d)")
+	}
+	return time.Duration(d), nil
+}
+
+// durationValue is a config.Duration field.
+type durationValue struct{ d *config.Duration }
+
+func (v durationValue) Set(s string) error {
+	d, err := parseFlagDuration(s)
+	*v.d = config.Duration(d)
+	return err
+}
+func (v durationValue) String() string { return time.Duration(*v.d).String() }
+
+// optionalDuration is a *config.Duration field: nil until the flag is given.
+type optionalDuration struct{ d **config.Duration }
+
+func (v optionalDuration) Set(s string) error {
+	d, err := parseFlagDuration(s)
+	if err != nil {
+		return err
+	}
+	cd := config.Duration(d)
+	*v.d = &cd
+	return nil
+}
+func (v optionalDuration) String() string {
+	if *v.d == nil {
+		return ""
+	}
+	return time.Duration(**v.d).String()
+}
+
+// optionalFloat is a *float64 field (temperature, top_p): nil, so not
+// sent, until the flag is given.
+type optionalFloat struct{ f **float64 }
+
+func (v optionalFloat) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("want a number, got %q", s)
+	}
+	*v.f = &f
+	return nil
+}
+func (v optionalFloat) String() string {
+	if *v.f == nil {
+		return ""
+	}
+	return strconv.FormatFloat(**v.f, 'g', -1, 64)
+}
+
+// optionalBool is a *bool field (warm_connections); as a bool flag it
+// takes --name and --no-name.
+type optionalBool struct{ b **bool }
+
+func (v optionalBool) Set(s string) error {
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.b = &b
+	return nil
+}
+func (v optionalBool) String() string {
+	if *v.b == nil {
+		return ""
+	}
+	return strconv.FormatBool(**v.b)
+}
+func (v optionalBool) IsBoolFlag() bool { return true }
+
+// jsonObject is a map field given as a JSON object (extra_body).
+type jsonObject struct{ m *map[string]any }
+
+func (v jsonObject) Set(s string) error {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil || m == nil {
+		return fmt.Errorf("want a JSON object such as {\"top_k\": 20}")
+	}
+	*v.m = m
+	return nil
+}
+func (v jsonObject) String() string {
+	b, _ := json.Marshal(*v.m)
+	return string(b)
+}
+
+// stageList is arrival.stages: each --stage adds one, written as the
+// YAML item's fields, rate=2,duration=1m or concurrency=8,duration=30s.
+type stageList struct{ s *[]dataset.StageSpec }
+
+func (v stageList) Set(s string) error {
+	var st dataset.StageSpec
+	seen := map[string]bool{}
+	for part := range strings.SplitSeq(s, ",") {
+		key, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || seen[key] {
+			return fmt.Errorf("stage %q: want key=value pairs, each once: rate=2,duration=1m or concurrency=8,duration=30s", s)
+		}
+		seen[key] = true
+		var err error
+		switch key {
+		case "rate":
+			st.Rate, err = strconv.ParseFloat(val, 64)
+		case "concurrency":
+			st.Concurrency, err = strconv.Atoi(val)
+		case "duration":
+			st.Duration, err = parseFlagDuration(val)
+		default:
+			return fmt.Errorf("stage %q: unknown key %q (want rate, concurrency and duration)", s, key)
+		}
+		if err != nil {
+			return fmt.Errorf("stage %q: %s: %v", s, key, err)
+		}
+	}
+	*v.s = append(*v.s, st)
+	return nil
+}
+func (v stageList) String() string     { return fmt.Sprint(*v.s) }
+func (v stageList) IsCumulative() bool { return true }

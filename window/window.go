@@ -1,0 +1,107 @@
+// Package window builds a prober window from a validated target and
+// workload of the config schema. It is the one road into a window: the
+// daemon's schedules, /probe and runs API, and `inferno run` (whose flags
+// are mapped onto the same schema) all build theirs here, so a setting
+// means the same wherever it was written.
+package window
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/prober"
+)
+
+// Spec is what a window is built from. Target and Workload must have
+// passed the config package's validation.
+type Spec struct {
+	Target   *config.Target
+	Workload *config.Workload
+	// Global supplies the request timeout of a workload that sets none and
+	// the hub settings (endpoint, token file, cache directory).
+	Global config.Global
+	// Deadline, when set, shortens the workload's own (a probe's scrape
+	// timeout).
+	Deadline time.Duration
+	// MaxInFlight is limits.max_in_flight: the cap of an open-loop window
+	// that sets no max_concurrency of its own.
+	MaxInFlight int
+	// Share, when active, makes the window this replica's share of a
+	// window every replica runs (a load_share schedule).
+	Share prober.Share
+}
+
+// Build turns the spec into a prober window, loading its dataset and
+// tokenizer and making its HTTP client.
+func Build(ctx context.Context, s Spec) (*prober.Window, error) {
+	t, w := s.Target, s.Workload
+	api, err := prober.LookupAPI(t.API)
+	if err != nil {
+		return nil, err
+	}
+	client, err := prober.NewHTTPClient(t.HTTP, t.Name)
+	if err != nil {
+		return nil, err
+	}
+	spec, err := w.Spec(s.Global)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+	}
+	arrival, source, tok, err := spec.BuildTokenized(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+	}
+	timeout := time.Duration(w.RequestTimeout)
+	if timeout <= 0 {
+		timeout = time.Duration(s.Global.RequestTimeout)
+	}
+	// A window with a duration ends by its grace; the deadline is only
+	// the explicit hard end (and a probe's scrape timeout).
+	deadline := time.Duration(w.Deadline)
+	if s.Deadline > 0 && (deadline <= 0 || s.Deadline < deadline) {
+		deadline = s.Deadline
+	}
+	win := &prober.Window{
+		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok},
+		Arrival: arrival,
+		Source:  source,
+		Params: prober.Params{
+			MaxTokens: w.Dataset.OutputTokens, MinTokens: w.Params.MinTokens, IgnoreEOS: w.Params.IgnoreEOS,
+			Temperature: w.Params.Temperature, TopP: w.Params.TopP, Extra: w.Params.ExtraBody,
+		},
+		Requests:       w.Requests,
+		Duration:       time.Duration(w.Duration),
+		Deadline:       deadline,
+		MaxConcurrency: cmp.Or(w.MaxConcurrency, s.MaxInFlight),
+		Warmup:         w.Warmup,
+		RequestTimeout: timeout,
+		Share:          s.Share,
+		Progress:       &prober.Progress{},
+	}
+	win.Grace, win.WarmConnections = Grace(w.Grace), WarmConnections(w.WarmConnections)
+	return win, nil
+}
+
+// Grace maps a workload's grace onto the Runner's: unset is the default,
+// an explicit 0 is none.
+func Grace(g *config.Duration) time.Duration {
+	switch {
+	case g == nil:
+		return 0
+	case *g == 0:
+		return -1
+	}
+	return time.Duration(*g)
+}
+
+// WarmConnections maps warm_connections onto the Runner's count: unset or
+// true lets the Runner size them, false opens none.
+func WarmConnections(warm *bool) int {
+	if warm != nil && !*warm {
+		return -1
+	}
+	return 0
+}

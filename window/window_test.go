@@ -1,0 +1,75 @@
+package window
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/dataset"
+)
+
+func dur(d time.Duration) *config.Duration { c := config.Duration(d); return &c }
+
+// TestBuild maps a workload's settings onto the Runner's: unset, zero and
+// set graces and warm connections, the shorter of two deadlines, the
+// global timeout and in-flight cap for a workload that sets none.
+func TestBuild(t *testing.T) {
+	no := false
+	target := &config.Target{Name: "sim", URL: "http://127.0.0.1:1/v1", Model: "m", API: "openai-completions", HTTP: promconfig.DefaultHTTPClientConfig}
+	base := func() *config.Workload {
+		return &config.Workload{Name: "w", Requests: 5,
+			Dataset: config.Dataset{Kind: "synthetic", SyntheticSpec: dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}},
+			Arrival: dataset.ArrivalSpec{Kind: "poisson", Rate: 2}}
+	}
+	global := config.DefaultConfig().Global
+	for _, tc := range []struct {
+		name             string
+		edit             func(*config.Workload)
+		deadline         time.Duration
+		wantGrace        time.Duration
+		wantWarm         int
+		wantDeadline     time.Duration
+		wantTimeout      time.Duration
+		wantMaxInFlight  int
+		wantTemperatureP bool
+	}{
+		{name: "defaults", edit: func(*config.Workload) {}, wantTimeout: global.RequestTimeout.D(), wantMaxInFlight: 100},
+		{name: "no grace, cold connections", edit: func(w *config.Workload) { w.Grace, w.WarmConnections = dur(0), &no },
+			wantGrace: -1, wantWarm: -1, wantTimeout: global.RequestTimeout.D(), wantMaxInFlight: 100},
+		{name: "grace and own settings", edit: func(w *config.Workload) {
+			w.Grace, w.RequestTimeout, w.MaxConcurrency, w.Deadline = dur(5*time.Second), config.Duration(time.Second), 7, config.Duration(time.Minute)
+			temp := 0.5
+			w.Params.Temperature = &temp
+		}, wantGrace: 5 * time.Second, wantDeadline: time.Minute, wantTimeout: time.Second, wantMaxInFlight: 7, wantTemperatureP: true},
+		{name: "a probe's shorter deadline", edit: func(w *config.Workload) { w.Deadline = config.Duration(time.Minute) }, deadline: 10 * time.Second,
+			wantDeadline: 10 * time.Second, wantTimeout: global.RequestTimeout.D(), wantMaxInFlight: 100},
+		{name: "the workload's shorter deadline", edit: func(w *config.Workload) { w.Deadline = config.Duration(time.Second) }, deadline: 10 * time.Second,
+			wantDeadline: time.Second, wantTimeout: global.RequestTimeout.D(), wantMaxInFlight: 100},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := base()
+			tc.edit(w)
+			win, err := Build(context.Background(), Spec{Target: target, Workload: w, Global: global, Deadline: tc.deadline, MaxInFlight: 100})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if win.Grace != tc.wantGrace || win.WarmConnections != tc.wantWarm || win.Deadline != tc.wantDeadline ||
+				win.RequestTimeout != tc.wantTimeout || win.MaxConcurrency != tc.wantMaxInFlight || (win.Params.Temperature != nil) != tc.wantTemperatureP {
+				t.Errorf("grace %v, warm %d, deadline %v, timeout %v, max in flight %d, temperature %v", win.Grace, win.WarmConnections,
+					win.Deadline, win.RequestTimeout, win.MaxConcurrency, win.Params.Temperature)
+			}
+			if win.Requests != 5 || win.Params.MaxTokens != 4 || win.Target.API.Name() != "openai-completions" || win.Target.Name != "sim" {
+				t.Errorf("requests %d, max tokens %d, api %s, target %s", win.Requests, win.Params.MaxTokens, win.Target.API.Name(), win.Target.Name)
+			}
+		})
+	}
+	w := base()
+	w.Dataset = config.Dataset{Kind: "dolly", Path: "/nonexistent/dolly.jsonl"}
+	if _, err := Build(context.Background(), Spec{Target: target, Workload: w, Global: global}); err == nil || !strings.Contains(err.Error(), "workload w") {
+		t.Errorf("a missing data file: error %v, want one naming the workload", err)
+	}
+}

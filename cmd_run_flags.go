@@ -140,8 +140,8 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	p := &w.Params
 	c.flag(W, "params.temperature", "temperature", "Sampling temperature.").SetValue(optionalFloat{&p.Temperature})
 	c.flag(W, "params.top_p", "top-p", "Nucleus sampling top_p.").SetValue(optionalFloat{&p.TopP})
-	c.flag(W, "params.ignore_eos", "ignore-eos", "Ask vLLM to ignore EOS so every answer has the asked length (api vllm).").BoolVar(&p.IgnoreEOS)
-	c.flag(W, "params.min_tokens", "min-tokens", "vLLM min_tokens (api vllm).").IntVar(&p.MinTokens)
+	c.flag(W, "params.ignore_eos", "ignore-eos", "Ask the server to ignore EOS so every answer has the asked length (sent to every OpenAI-style API; vLLM and SGLang honour it).").BoolVar(&p.IgnoreEOS)
+	c.flag(W, "params.min_tokens", "min-tokens", "Fewest tokens each answer must have (min_tokens; sent to every OpenAI-style API).").IntVar(&p.MinTokens)
 	c.flag(W, "params.extra_body", "extra-body", "JSON object merged into each request body.").SetValue(jsonObject{&p.ExtraBody})
 
 	c.flag(W, "requests", "requests", "Number of measured requests (0: until --duration).").IntVar(&w.Requests)

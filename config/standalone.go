@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"math"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,6 +38,15 @@ func DefaultConfig() *Config {
 func Standalone(base *Config, source string, t *Target, w *Workload) error {
 	c := &Config{Global: base.Global, Limits: base.Limits, API: base.API, file: source,
 		Targets: []*Target{t}, Workloads: []*Workload{w}}
+	// A file's numbers are checked as YAML before decoding; flags arrive
+	// as Go values, so theirs are checked here (a NaN temperature would
+	// fail every request's encoding, a NaN rate every schedule).
+	if field := nonFinite(reflect.ValueOf(t), "targets[0]"); field != "" {
+		return &Error{File: source, Field: field, Err: errors.New("must be a finite number (NaN and infinities cannot be reported)")}
+	}
+	if field := nonFinite(reflect.ValueOf(w), "workloads[0]"); field != "" {
+		return &Error{File: source, Field: field, Err: errors.New("must be a finite number (NaN and infinities cannot be reported)")}
+	}
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -171,4 +182,55 @@ func unwrapWorkloadError(err error) error {
 	})
 	fixed.Err = errors.New(msg)
 	return &fixed
+}
+
+// nonFinite returns the schema path of the first NaN or infinite number
+// in v (struct fields by their YAML names, map keys, list indexes), or "".
+func nonFinite(v reflect.Value, path string) string {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return ""
+		}
+		return nonFinite(v.Elem(), path)
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return path
+		}
+	case reflect.Struct:
+		t := v.Type()
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+			p := path
+			switch {
+			case name == "-":
+				continue
+			case strings.Contains(opts, "inline"):
+			case name != "":
+				p = path + "." + name
+			default:
+				p = path + "." + strings.ToLower(f.Name)
+			}
+			if bad := nonFinite(v.Field(i), p); bad != "" {
+				return bad
+			}
+		}
+	case reflect.Map:
+		for _, k := range v.MapKeys() {
+			if bad := nonFinite(v.MapIndex(k), fmt.Sprintf("%s.%v", path, k)); bad != "" {
+				return bad
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if bad := nonFinite(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
 }

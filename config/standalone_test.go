@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,4 +106,24 @@ func TestStandalone(t *testing.T) {
 	if err := Standalone(base, "command line", tg, w); !errors.As(err, &e) || e.Field != "workloads[0].requests" || !strings.Contains(e.Err.Error(), "over the limit of 4") {
 		t.Errorf("the base's limit: %v", err)
 	}
+	// Numbers from flags are Go values, never checked as YAML: a NaN or an
+	// infinity anywhere is refused by its schema path.
+	for _, tc := range []struct {
+		set   func(*Target, *Workload)
+		field string
+	}{
+		{func(_ *Target, w *Workload) { w.Params.Temperature = ptr(math.NaN()) }, "workloads[0].params.temperature"},
+		{func(_ *Target, w *Workload) { w.Arrival.Rate = math.Inf(1) }, "workloads[0].arrival.rate"},
+		{func(_ *Target, w *Workload) { w.Dataset.Spread = math.NaN() }, "workloads[0].dataset.spread"},
+		{func(_ *Target, w *Workload) { w.Params.ExtraBody = map[string]any{"top_k": math.Inf(-1)} }, "workloads[0].params.extra_body.top_k"},
+		{func(t *Target, _ *Workload) { t.CostPerHour = math.NaN() }, "targets[0].cost_per_hour"},
+	} {
+		tg, w := good()
+		tc.set(tg, w)
+		if err := Standalone(DefaultConfig(), "command line", tg, w); !errors.As(err, &e) || e.Field != tc.field || !strings.Contains(e.Err.Error(), "finite") {
+			t.Errorf("want %s refused as not finite, got %v", tc.field, err)
+		}
+	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -142,8 +142,8 @@ func probeLog(start time.Time, module string, t *config.Target, timeout time.Dur
 	fmt.Fprintf(&b, "%s msg=\"beginning probe\" module=%s target=%s api=%s model=%q deadline=%s\n",
 		start.Format(time.RFC3339Nano), module, redactedTarget(t).URL, t.API, t.Model, timeout)
 	s := rep.Summary
-	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s requests=%d successes=%d ttft_p50=%.4fs tpot_p50=%.4fs\n",
-		rep.Run.ID, rep.Run.Status, s.Requests, s.Successes, rep.Stats.TTFT.P50, rep.Stats.TPOT.P50)
+	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s requests=%d successes=%d ttft_p50=%s tpot_p50=%s\n",
+		rep.Run.ID, rep.Run.Status, s.Requests, s.Successes, p50Text(rep, rep.Stats.TTFT), p50Text(rep, rep.Stats.TPOT))
 	if rep.Run.Error != "" {
 		fmt.Fprintf(&b, "msg=\"window error\" err=%q\n", rep.Run.Error)
 	}
@@ -290,4 +290,13 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 	}
 	d.runs.remove(run.id)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// p50Text is a statistic's median for logs: "none" without a success, so
+// a dead endpoint's window never logs a latency of 0.
+func p50Text(rep *report.Report, st report.Stats) string {
+	if rep.Summary.Successes == 0 || st.Count == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.4fs", st.P50)
 }

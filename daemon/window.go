@@ -168,7 +168,7 @@ func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 	run.setDone(rep, path)
 	d.logger.Info("window finished", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name, "workload", j.Workload.Name,
 		"status", rep.Run.Status, "requests", rep.Summary.Requests, "failures", rep.Summary.Failures,
-		"ttft_p50", rep.Stats.TTFT.P50, "report", path)
+		"ttft_p50", p50Text(rep, rep.Stats.TTFT), "report", path)
 }
 
 func joinErr(a, b string) string {

@@ -244,6 +244,35 @@ func TestComparisonUnknownCost(t *testing.T) {
 	}
 }
 
+// A run without a success has no latency: a comparison shows "–" and no
+// change for its latency figures, never "0.0 ms (-100.0%)".
+func TestComparisonOfDeadRun(t *testing.T) {
+	live := sampleReport(t)
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := report.NewAggregator(start, report.SLO{}, nil)
+	for i := range 10 {
+		sent := start.Add(time.Duration(i) * time.Millisecond)
+		a.Add(&result.Result{Index: i, Intended: sent, Sent: sent, End: sent.Add(50 * time.Microsecond),
+			Outcome: result.ConnectionError, Reason: "connection refused"})
+	}
+	dead := a.Report(report.Meta{ID: "20260301T100000.000Z-dead00", Status: report.StatusFailed, Workload: live.Run.Workload})
+	for _, order := range [][]*report.Report{{live, &dead}, {&dead, live}} {
+		c := report.Compare(order)
+		for _, key := range []string{"ttft_p50", "ttft_p99", "tpot_p95", "e2e_p50"} {
+			deadRun := c.Runs[0]
+			if order[1] == &dead {
+				deadRun = c.Runs[1]
+			}
+			if v, ok := deadRun.Values[key]; ok {
+				t.Errorf("%s of the dead run has a value %v", key, v)
+			}
+			if v, ok := c.Runs[1].Relative[key]; ok {
+				t.Errorf("%s has a change %v beside a dead run", key, v)
+			}
+		}
+	}
+}
+
 // A dead endpoint's window (every request refused within its first
 // second) still draws its requests: the failures must be seen.
 func TestDeadWindowDrawsFailures(t *testing.T) {

@@ -16,10 +16,19 @@ type Figure struct {
 }
 
 // partialFigures are the figures a report may lack: a target without a
-// configured cost has no cost figure, not a cost of 0.
+// configured cost has no cost figure, not a cost of 0, and a run without a
+// success has no latency, not a latency of 0 (a dead endpoint must never
+// read as the fastest).
 var partialFigures = map[string]func(*Report) bool{
 	"cost_per_million_output_tokens": func(r *Report) bool { return r.Summary.CostPerMillionOutputTokens > 0 },
+	"ttft_p50":                       ttftKnown, "ttft_p95": ttftKnown, "ttft_p99": ttftKnown,
+	"tpot_p50": tpotKnown, "tpot_p95": tpotKnown, "tpot_p99": tpotKnown,
+	"e2e_p50": e2eKnown, "e2e_p95": e2eKnown, "e2e_p99": e2eKnown,
 }
+
+func ttftKnown(r *Report) bool { return r.Summary.Successes > 0 && r.Stats.TTFT.Count > 0 }
+func tpotKnown(r *Report) bool { return r.Summary.Successes > 0 && r.Stats.TPOT.Count > 0 }
+func e2eKnown(r *Report) bool  { return r.Summary.Successes > 0 && r.Stats.Latency.Count > 0 }
 
 // Known reports whether r has this figure.
 func (f Figure) Known(r *Report) bool {

@@ -167,8 +167,8 @@ func TestDeadWindowRates(t *testing.T) {
 		t.Errorf("rates of a dead window: rps %v goodput %v output %v total %v top-level RPS %v; want all 0",
 			s.RPS, s.GoodputRPS, s.OutputThroughput, s.TotalThroughput, r.RPS)
 	}
-	if r.Stats.TTFT.Count != 0 || r.TTFT.Max != 0 {
-		t.Errorf("TTFT of a dead window: %+v", r.Stats.TTFT)
+	if r.Stats.TTFT.Count != 0 || r.TTFT != nil || r.TPOT != nil || r.Latency != nil {
+		t.Errorf("TTFT of a dead window: %+v; old keys %v %v %v, want null", r.Stats.TTFT, r.TTFT, r.TPOT, r.Latency)
 	}
 }
 

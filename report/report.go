@@ -95,10 +95,10 @@ type Target struct {
 type Report struct {
 	TotalRequestNum  int              `json:"Total_request_num"`
 	FailRate         float64          `json:"Fail_rate"`
-	TTFT             Legacy           `json:"TTFT"`
+	TTFT             *Legacy          `json:"TTFT"`
 	SLO              float64          `json:"SLO"`
-	TPOT             Legacy           `json:"TPOT"`
-	Latency          Legacy           `json:"latency"`
+	TPOT             *Legacy          `json:"TPOT"`
+	Latency          *Legacy          `json:"latency"`
 	Throughput       LegacyThroughput `json:"Throughput"`
 	TotalDurationSec float64          `json:"Total_duration_sec"`
 	RPS              float64          `json:"RPS"`
@@ -348,9 +348,12 @@ func (r *Report) derive() {
 	// The old tool's TTFT was the first piece of any kind, which reads
 	// 1 ms on servers that flush the role chunk early: the key now carries
 	// the real TTFT; the first event stays in stats.first_event_seconds.
-	r.TTFT = s.TTFT.Legacy()
-	r.TPOT = s.E2EPerToken.Legacy()
-	r.Latency = s.Latency.Legacy()
+	// null, not zeros, where no request succeeded: a dead endpoint must
+	// not read as the fastest to the old tool's consumers either.
+	r.TTFT, r.TPOT, r.Latency = nil, nil, nil
+	if sum.Successes > 0 {
+		r.TTFT, r.TPOT, r.Latency = s.TTFT.Legacy(), s.E2EPerToken.Legacy(), s.Latency.Legacy()
+	}
 	r.SLO = sum.SLO.Attainment
 	r.Throughput = r.smoothedThroughput()
 	r.TotalDurationSec = duration

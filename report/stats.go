@@ -28,9 +28,12 @@ type Legacy struct {
 	Percentile95 float64 `json:"95_percentile"`
 }
 
-// Legacy returns the old tool's subset of s.
-func (s Stats) Legacy() Legacy {
-	return Legacy{Min: s.Min, Max: s.Max, Avg: s.Mean, Std: s.Std, Percentile95: s.P95}
+// Legacy returns the old tool's subset of s; nil without values.
+func (s Stats) Legacy() *Legacy {
+	if s.Count == 0 {
+		return nil
+	}
+	return &Legacy{Min: s.Min, Max: s.Max, Avg: s.Mean, Std: s.Std, Percentile95: s.P95}
 }
 
 // Summarize computes Stats over values; it sorts values in place.

@@ -389,7 +389,10 @@ func validURL(raw string) error {
 	return nil
 }
 
+// decodeStrict decodes an inline definition as Load decodes a file:
+// durations take d, w and y, and unknown fields are errors.
 func decodeStrict(b []byte, v any) error {
+	b = normalizeDurations(b)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {

@@ -205,6 +205,10 @@ func resolveInline[T any](raw json.RawMessage, what string, byName func(string) 
 	// JSON is YAML: the config loader validates the inline definition.
 	v, err := inline(raw)
 	if err != nil {
+		// Validation errors already say where they are ("inline workload").
+		if ce := (*config.Error)(nil); errors.As(err, &ce) && ce.File == "inline "+what {
+			return nil, err
+		}
 		return nil, fmt.Errorf("inline %s: %w", what, err)
 	}
 	return v, nil

@@ -1,0 +1,80 @@
+package daemon
+
+import (
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// TestRunsAPIInlineChecks: an inline workload takes the durations a
+// config file takes (d, w, y), is held to limits.max_duration through a
+// synthesizer's span and its grace, and its errors carry their prefix
+// once.
+func TestRunsAPIInlineChecks(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	hang := hangServer(t)
+	cfgPath, _ := hostileConfig(t, sim.URL, hang.URL, "limits: {max_duration: 2d}\n")
+	d := startDaemon(t, cfgPath)
+	workload := func(arrival, extra string) string {
+		return `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":` + arrival + extra + `}`
+	}
+	tests := []struct {
+		name, workload string
+		code           int
+		want           string
+	}{
+		{"ramp over a day", workload(`{"kind":"ramp","rate":50,"end_rate":100,"ramp_duration":"1d"}`, `,"requests":2`), http.StatusAccepted, `"status"`},
+		{"capacity steps of a week", workload(`{"kind":"capacity","rate":1,"step_duration":"7d","max_steps":2}`, ""), http.StatusBadRequest,
+			"inline workload: arrival.max_steps: 2 steps of 1w last over the limit of 2d (limits.max_duration)"},
+		{"endless synthesizer", workload(`{"kind":"synthesizer","func":"lambda t: int(t/1+1) if t<100000000000 else None"}`, ""), http.StatusBadRequest,
+			"inline workload: arrival.func: still issues requests at second 172800, past the limit of 2d (limits.max_duration)"},
+		{"grace of a century", workload(`{"kind":"poisson","rate":1}`, `,"requests":1,"grace":"100y"`), http.StatusBadRequest,
+			"inline workload: grace: grace 100y is over the limit of 2d (limits.max_duration)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, answer := send(t, "POST", d.server.URL+"/api/v1/runs", `{"target":"sim","workload":`+tt.workload+`}`)
+			if code != tt.code || !strings.Contains(answer, tt.want) {
+				t.Fatalf("answered %d %.300s\nwant %d with %q", code, answer, tt.code, tt.want)
+			}
+			if strings.Count(answer, "inline workload:") > 1 {
+				t.Errorf("the prefix is repeated: %s", answer)
+			}
+		})
+	}
+}
+
+// TestLegacyAllowListMessage: the old API says whether it is off (no
+// api.allow_urls) or the URL is not among those allowed.
+func TestLegacyAllowListMessage(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	hang := hangServer(t)
+	withList, _ := hostileConfig(t, sim.URL, hang.URL, "")
+	b, err := os.ReadFile(withList)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same config without its api: section.
+	cfg := string(b)
+	i := strings.Index(cfg, "api:\n")
+	withoutList := withList + ".off.yml"
+	if err := os.WriteFile(withoutList, []byte(cfg[:i]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"url":"http://10.1.2.3:8000/v1","model":"sim","dataset_name":"synthesizer","dataset_config":{"func":"lambda t: int(t/1+1) if t<2 else None"}}`
+	for _, tt := range []struct{ name, cfg, want, not string }{
+		{"a list", withList, "url: not allowed by the daemon's api.allow_urls", "empty"},
+		{"no list", withoutList, "url: the old API is off: this daemon's api.allow_urls is empty", "not allowed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := startDaemon(t, tt.cfg)
+			code, answer := send(t, "POST", d.server.URL+"/register_test", body)
+			if code != http.StatusBadRequest || !strings.Contains(answer, tt.want) || strings.Contains(answer, tt.not) {
+				t.Fatalf("answered %d %s\nwant 400 with %q and without %q", code, answer, tt.want, tt.not)
+			}
+		})
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -281,7 +282,12 @@ func Load(b []byte, file string) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Err: errors.New("the file is empty")}
 		}
-		if e := httpClientError(b, file); e != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			if e := describeTypeError(te, b, reflect.TypeOf(cfg), file); e != nil {
+				return nil, e
+			}
+		} else if e := httpClientError(b, file); e != nil {
 			return nil, e
 		}
 		return nil, withField(&Error{File: file, Err: yamlError(err)}, b)
@@ -396,6 +402,16 @@ func decodeStrict(b []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			if e := describeTypeError(te, b, reflect.TypeOf(v).Elem(), ""); e != nil {
+				// A body is one line of JSON: the field says where.
+				if e.Field == "" {
+					return e.Err
+				}
+				return fmt.Errorf("%s: %w", e.Field, e.Err)
+			}
+		}
 		return yamlError(err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package daemon
 import (
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,6 +75,41 @@ func TestLegacyAllowListMessage(t *testing.T) {
 			code, answer := send(t, "POST", d.server.URL+"/register_test", body)
 			if code != http.StatusBadRequest || !strings.Contains(answer, tt.want) || strings.Contains(answer, tt.not) {
 				t.Fatalf("answered %d %s\nwant 400 with %q and without %q", code, answer, tt.want, tt.not)
+			}
+		})
+	}
+}
+
+// goTypeName matches what yaml.v3 and encoding/json say of Go types.
+var goTypeName = regexp.MustCompile(`Go (struct|value)|\b(config|daemon|dataset)\.[A-Za-z]|!!\w+|into \S+|\[\]\w+|\b(float|u?int)(64|32)?\b`)
+
+// TestAPITypeErrors: a value of the wrong kind in an API body is named by
+// its field, in words, never by a Go type name.
+func TestAPITypeErrors(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	hang := hangServer(t)
+	cfgPath, _ := hostileConfig(t, sim.URL, hang.URL, "")
+	d := startDaemon(t, cfgPath)
+	legacy := `{"url":"` + sim.URL + `/v1","model":"sim","dataset_name":"synthesizer","dataset_config":{"func":"lambda t: int(t/1+1) if t<2 else None"}`
+	for _, tt := range []struct{ name, path, body, want string }{
+		{"inline credentials list", "/api/v1/runs", `{"target":{"name":"x","url":"` + sim.URL + `/v1","model":"sim","http_client":{"authorization":{"type":"Bearer","credentials":["x"]}}},"workload":"small"}`,
+			"inline target: http_client.authorization.credentials: want text, got a list"},
+		{"inline basic_auth list", "/api/v1/runs", `{"target":{"name":"x","url":"` + sim.URL + `/v1","model":"sim","http_client":{"basic_auth":["x"]}},"workload":"small"}`,
+			"inline target: http_client.basic_auth: want a mapping, got a list"},
+		{"inline workload of the wrong kind", "/api/v1/runs", `{"target":"sim","workload":[1]}`, "inline workload: want a mapping, got a list"},
+		{"inline requests as text", "/api/v1/runs", `{"target":"sim","workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":"many"}}`,
+			"inline workload: requests: want a whole number, got text"},
+		{"runs body a list", "/api/v1/runs", `[1]`, "request body: want a mapping, got a list"},
+		{"legacy max_run_time as text", "/register_test", legacy + `,"max_run_time":"soon"}`, "request body: max_run_time: want a number, got text"},
+		{"legacy nested", "/register_test", strings.Replace(legacy, `"func":`, `"max_tokens":"x","func":`, 1) + `}`, "request body: dataset_config.max_tokens: want a whole number, got text"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			code, answer := send(t, "POST", d.server.URL+tt.path, tt.body)
+			if code != http.StatusBadRequest || !strings.Contains(answer, tt.want) {
+				t.Fatalf("answered %d %s\nwant 400 with %q", code, answer, tt.want)
+			}
+			if leak := goTypeName.FindString(answer); leak != "" {
+				t.Errorf("the answer shows %q: %s", leak, answer)
 			}
 		})
 	}

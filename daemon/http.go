@@ -166,7 +166,7 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "request body: %v", err)
+		writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
 		return
 	}
 	t, err := resolveInline(req.Target, "target", cfg.Target, cfg.InlineTarget)

@@ -253,7 +253,7 @@ func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 		var body legacyBody
 		cfg := d.Config()
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes))).Decode(&body); err != nil {
-			writeError(w, http.StatusBadRequest, "request body: %v", err)
+			writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
 			return
 		}
 		id := body.TestID

@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"encoding/json"
 	"net/http"
 	"os"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -112,5 +114,56 @@ func TestAPITypeErrors(t *testing.T) {
 				t.Errorf("the answer shows %q: %s", leak, answer)
 			}
 		})
+	}
+}
+
+// TestReportConfigUsesSchemaNames: a report's run.config.workload reads
+// as the config file's schema (first_turn_only, extra_body), never as Go
+// field names, and keeps extra_body credentials redacted.
+func TestReportConfigUsesSchemaNames(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	hang := hangServer(t)
+	cfgPath, _ := hostileConfig(t, sim.URL, hang.URL, "")
+	d := startDaemon(t, cfgPath)
+	body := `{"target":"sim","workload":{"name":"schema","dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},
+		"arrival":{"kind":"concurrency","concurrency":1},"requests":2,"grace":"5s",
+		"params":{"temperature":0.5,"extra_body":{"api_key":"planted-secret","top_k":3}},"slo":{"ttft":"1s"}}}`
+	code, answer := send(t, "POST", d.server.URL+"/api/v1/runs", body)
+	if code != http.StatusAccepted {
+		t.Fatalf("answered %d %s", code, answer)
+	}
+	var view RunView
+	if err := json.Unmarshal([]byte(answer), &view); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the run to finish", func() bool { return d.runs.get(view.ID).Finished() })
+	code, text := get(t, d.server.URL+"/api/v1/runs/"+view.ID+"/report")
+	if code != 200 {
+		t.Fatalf("report: %d %s", code, text)
+	}
+	var rep struct {
+		Run struct {
+			Config struct {
+				Workload map[string]any `json:"workload"`
+			} `json:"config"`
+		} `json:"run"`
+	}
+	if err := json.Unmarshal([]byte(text), &rep); err != nil {
+		t.Fatal(err)
+	}
+	w := rep.Run.Config.Workload
+	want := map[string]any{
+		"name": "schema", "requests": 2.0, "grace": "5s",
+		"dataset": map[string]any{"kind": "synthetic", "input_tokens": 4.0, "output_tokens": 4.0},
+		"arrival": map[string]any{"kind": "concurrency", "concurrency": 1.0},
+		"params":  map[string]any{"temperature": 0.5, "extra_body": map[string]any{"api_key": "<secret>", "top_k": 3.0}},
+		"slo":     map[string]any{"ttft": "1s"},
+	}
+	if !reflect.DeepEqual(w, want) {
+		got, _ := json.Marshal(w)
+		t.Errorf("run.config.workload = %s\nwant the schema's names and only the fields set", got)
+	}
+	if strings.Contains(text, "planted-secret") {
+		t.Error("the report shows extra_body's api_key")
 	}
 }

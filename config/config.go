@@ -412,6 +412,14 @@ func decodeStrict(b []byte, v any) error {
 				return fmt.Errorf("%s: %w", e.Field, e.Err)
 			}
 		}
+		if ne := (*nodeError)(nil); errors.As(err, &ne) {
+			var doc yaml.Node
+			if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
+				if p := valueAt(doc.Content[0], ne.line, ne.column, ""); p != "" {
+					return fmt.Errorf("%s: %s", p, ne.msg)
+				}
+			}
+		}
 		return yamlError(err)
 	}
 	return nil

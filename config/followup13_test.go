@@ -44,3 +44,25 @@ func TestInlineDurations(t *testing.T) {
 		t.Errorf("got %v, want the max_duration limit's error", err)
 	}
 }
+
+// TestInlineFieldErrors: an API body's errors name the field, not "line 1".
+func TestInlineFieldErrors(t *testing.T) {
+	cfg, err := Load([]byte(apiConfig), "api.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, want := range map[string]string{
+		`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":1,"slo":{"ttft":"1s","tpot":"soon"}}`: "slo.tpot: not a duration",
+		`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":1,"grace":[1]}`:                       "grace: want a duration such as 30s, got a list",
+		`{"dataset":{"kind":"synthetic","input_tokens":"four","output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":1}`:                              "dataset.input_tokens: want a whole number, got text",
+	} {
+		_, err := cfg.InlineWorkload([]byte(body))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("got %v, want %q", err, want)
+		}
+	}
+	_, err = cfg.InlineTarget([]byte(`{"name":"x","url":"http://127.0.0.1:1/v1","model":"m","http_client":{"authorization":{"type":"Bearer","credentials":["x"]}}}`))
+	if want := "http_client.authorization.credentials: want text, got a list"; err == nil || err.Error() != want {
+		t.Errorf("got %v, want %q", err, want)
+	}
+}

@@ -396,8 +396,20 @@ func validURL(raw string) error {
 }
 
 // decodeStrict decodes an inline definition as Load decodes a file:
-// durations take d, w and y, and unknown fields are errors.
+// durations take d, w and y, fractions of whole numbers and unknown fields
+// are errors.
 func decodeStrict(b []byte, v any) error {
+	// What yaml.v3 lets through silently (2.5 requests decoded as 2) is
+	// refused as in a file.
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
+		if err := checkNumbers(doc.Content[0], reflect.TypeOf(v).Elem(), "", ""); err != nil {
+			if e := (*Error)(nil); errors.As(err, &e) && e.Field != "" {
+				return fmt.Errorf("%s: %w", e.Field, e.Err)
+			}
+			return err
+		}
+	}
 	b = normalizeDurations(b)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

@@ -55,6 +55,7 @@ func TestInlineFieldErrors(t *testing.T) {
 		`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":1,"slo":{"ttft":"1s","tpot":"soon"}}`: "slo.tpot: not a duration",
 		`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":1,"grace":[1]}`:                       "grace: want a duration such as 30s, got a list",
 		`{"dataset":{"kind":"synthetic","input_tokens":"four","output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":1}`:                              "dataset.input_tokens: want a whole number, got text",
+		`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"requests":2.5}`:                                 "requests: must be a whole number",
 	} {
 		_, err := cfg.InlineWorkload([]byte(body))
 		if err == nil || !strings.HasPrefix(err.Error(), want) {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -281,7 +282,12 @@ func Load(b []byte, file string) (*Config, error) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Err: errors.New("the file is empty")}
 		}
-		if e := httpClientError(b, file); e != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			if e := describeTypeError(te, b, reflect.TypeOf(cfg), file); e != nil {
+				return nil, e
+			}
+		} else if e := httpClientError(b, file); e != nil {
 			return nil, e
 		}
 		return nil, withField(&Error{File: file, Err: yamlError(err)}, b)
@@ -389,10 +395,43 @@ func validURL(raw string) error {
 	return nil
 }
 
+// decodeStrict decodes an inline definition as Load decodes a file:
+// durations take d, w and y, fractions of whole numbers and unknown fields
+// are errors.
 func decodeStrict(b []byte, v any) error {
+	// What yaml.v3 lets through silently (2.5 requests decoded as 2) is
+	// refused as in a file.
+	var doc yaml.Node
+	if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
+		if err := checkNumbers(doc.Content[0], reflect.TypeOf(v).Elem(), "", ""); err != nil {
+			if e := (*Error)(nil); errors.As(err, &e) && e.Field != "" {
+				return fmt.Errorf("%s: %w", e.Field, e.Err)
+			}
+			return err
+		}
+	}
+	b = normalizeDurations(b)
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			if e := describeTypeError(te, b, reflect.TypeOf(v).Elem(), ""); e != nil {
+				// A body is one line of JSON: the field says where.
+				if e.Field == "" {
+					return e.Err
+				}
+				return fmt.Errorf("%s: %w", e.Field, e.Err)
+			}
+		}
+		if ne := (*nodeError)(nil); errors.As(err, &ne) {
+			var doc yaml.Node
+			if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
+				if p := valueAt(doc.Content[0], ne.line, ne.column, ""); p != "" {
+					return fmt.Errorf("%s: %s", p, ne.msg)
+				}
+			}
+		}
 		return yamlError(err)
 	}
 	return nil

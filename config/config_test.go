@@ -121,9 +121,11 @@ func FuzzLoad(f *testing.F) {
 	})
 }
 
+// Inside a flow mapping the value that does not fit is named, not the
+// mapping.
 func TestFieldOnFlowMapping(t *testing.T) {
 	_, err := Load([]byte(strings.Replace(good, "kind: poisson, rate: 2", "kind: poisson, rate: [1]", 1)), "bad.yml")
-	if err == nil || !strings.Contains(err.Error(), "bad.yml:12: workloads[0].arrival: want a number, got a list") {
+	if err == nil || !strings.Contains(err.Error(), "bad.yml:12: workloads[0].arrival.rate: want a number, got a list") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -22,12 +22,12 @@ func (d Duration) String() string { return model.Duration(d).String() }
 // UnmarshalYAML parses a scalar such as "30s".
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return fmt.Errorf("line %d: want a duration such as 30s, got a %s", n.Line, kindName(n.Kind))
+		return &nodeError{n.Line, n.Column, fmt.Sprintf("want a duration such as 30s, got a %s", kindName(n.Kind))}
 	}
 	v, err := model.ParseDuration(n.Value)
 	if err != nil {
 		// The value is not quoted back: it may be a misplaced secret.
-		return fmt.Errorf("line %d: not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d; never negative)", n.Line)
+		return &nodeError{n.Line, n.Column, "not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d; never negative)"}
 	}
 	*d = Duration(v)
 	return nil
@@ -48,3 +48,13 @@ func kindName(k yaml.Kind) string {
 	}
 	return "value"
 }
+
+// nodeError is an error about one value, where it stands: a flow mapping
+// such as slo: {ttft: 500ms, tpot: 5x} has several values on a line, and
+// the column tells which field is wrong.
+type nodeError struct {
+	line, column int
+	msg          string
+}
+
+func (e *nodeError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }

@@ -110,6 +110,11 @@ func (c *Config) checkUntrusted(b []byte) error {
 		if n.Kind == yaml.AliasNode {
 			return fmt.Errorf("%s: YAML aliases are not accepted in an API body", strings.TrimPrefix(path, "."))
 		}
+		// However high limits.max_body_keys is set, one mapping stays
+		// within what the decoder's duplicate check does in good time.
+		if n.Kind == yaml.MappingNode && len(n.Content)/2 > MaxMappingKeys {
+			return fmt.Errorf("%s: %d keys, over the limit of %d keys in one mapping", strings.TrimPrefix(path, "."), len(n.Content)/2, MaxMappingKeys)
+		}
 		for i := 0; i < len(n.Content); i++ {
 			child, p := n.Content[i], path
 			if n.Kind == yaml.MappingNode && i+1 < len(n.Content) {

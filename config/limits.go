@@ -159,6 +159,11 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 			return over(d.sub, d.sub[1:], d.v, l.MaxDuration)
 		}
 	}
+	// Requests in flight when the duration ends may finish for this long:
+	// it lengthens the window as much as the duration does.
+	if w.Grace != nil && w.Grace.D() > maxDur {
+		return over(".grace", "grace", *w.Grace, l.MaxDuration)
+	}
 	ds := w.Dataset
 	if ds.InputTokens > l.MaxInputTokens || float64(ds.InputTokens)*(1+ds.Spread) > float64(l.MaxInputTokens) {
 		return over(".dataset.input_tokens", "input_tokens", ds.InputTokens, l.MaxInputTokens)
@@ -277,10 +282,15 @@ func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field str
 	if w.Duration > 0 {
 		seconds = min(seconds, int(w.Duration.D().Seconds())+1)
 	}
+	// With no duration or deadline to cut it, the window lasts as long as
+	// the function is defined (or until requests are issued); the Runner
+	// itself stops after MaxSynthesizerSeconds.
+	uncut := w.Duration == 0 && w.Deadline == 0 && seconds < dataset.MaxSynthesizerSeconds
 	issued := 0
 	for t := range seconds {
 		n, ok := fn.Cumulative(t)
 		if !ok {
+			uncut = false
 			break
 		}
 		if n-issued > l.MaxSynthesizerTick {
@@ -294,6 +304,15 @@ func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field str
 		}
 		if t >= 10 && float64(issued)/float64(t+1) > l.MaxRate {
 			return c.fail(0, field+".func", "issues %d requests in %d s, over the limit of %v per second (limits.max_rate)", issued, t+1, l.MaxRate)
+		}
+		if w.Requests > 0 && issued >= w.Requests {
+			uncut = false // the window ends with its last request
+			break
+		}
+	}
+	if uncut {
+		if _, ok := fn.Cumulative(seconds); ok {
+			return c.fail(0, field+".func", "still issues requests at second %d, past the limit of %v (limits.max_duration): make the function end (None) sooner, or set the workload's duration or deadline", seconds, l.MaxDuration)
 		}
 	}
 	return nil

@@ -20,7 +20,8 @@ import (
 // precheck catches what yaml.v3 lets through silently: a second document
 // (ignored), NaN and infinities (every report then fails to encode as
 // JSON), and a fraction where a whole number belongs (2.5 requests
-// decoded as 2). Syntax errors are left to the decoder, which words them.
+// decoded as 2), and more keys than the decoder can check in good time
+// (keys.go). Syntax errors are left to the decoder, which words them.
 func precheck(b []byte, file string) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var doc yaml.Node
@@ -36,6 +37,9 @@ func precheck(b []byte, file string) error {
 		return &Error{File: file, Line: line, Err: errors.New("a second YAML document (after ---): a config file is one document")}
 	} else if !errors.Is(err, io.EOF) {
 		return nil
+	}
+	if err := checkKeyCounts(doc.Content[0], file); err != nil {
+		return err
 	}
 	return checkNumbers(doc.Content[0], reflect.TypeOf(Config{}), "", file)
 }

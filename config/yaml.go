@@ -67,7 +67,13 @@ func withField(e *Error, b []byte) error {
 	if yaml.Unmarshal(b, &doc) != nil || len(doc.Content) == 0 {
 		return e
 	}
-	if path := fieldAt(doc.Content[0], line, ""); path != "" {
+	path := fieldAt(doc.Content[0], line, "")
+	if ne := (*nodeError)(nil); errors.As(e.Err, &ne) {
+		if p := valueAt(doc.Content[0], ne.line, ne.column, ""); p != "" {
+			path = p
+		}
+	}
+	if path != "" {
 		e.Line, e.Field = line, path
 		e.Err = errors.New(strings.TrimPrefix(e.Err.Error(), m[0]))
 	}
@@ -182,4 +188,35 @@ func httpClientError(b []byte, file string) *Error {
 		}
 	}
 	return nil
+}
+
+// valueAt returns the path of the value that starts at line and column.
+func valueAt(n *yaml.Node, line, column int, path string) string {
+	var children []*yaml.Node
+	var paths []string
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := n.Content[i].Value
+			if path != "" {
+				p = path + "." + p
+			}
+			children, paths = append(children, n.Content[i+1]), append(paths, p)
+		}
+	case yaml.SequenceNode:
+		for i, item := range n.Content {
+			children, paths = append(children, item), append(paths, fmt.Sprintf("%s[%d]", path, i))
+		}
+	}
+	for i, c := range children {
+		if c.Line == line && c.Column == column {
+			return paths[i]
+		}
+		if c.Line <= line {
+			if p := valueAt(c, line, column, paths[i]); p != "" {
+				return p
+			}
+		}
+	}
+	return ""
 }

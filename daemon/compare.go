@@ -229,7 +229,7 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errStatus{http.StatusBadRequest, fmt.Errorf("request body: %v", err)}
+		return errStatus{http.StatusBadRequest, fmt.Errorf("request body: %v", bodyError(err))}
 	}
 	return nil
 }

@@ -166,7 +166,7 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "request body: %v", err)
+		writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
 		return
 	}
 	t, err := resolveInline(req.Target, "target", cfg.Target, cfg.InlineTarget)
@@ -205,6 +205,10 @@ func resolveInline[T any](raw json.RawMessage, what string, byName func(string) 
 	// JSON is YAML: the config loader validates the inline definition.
 	v, err := inline(raw)
 	if err != nil {
+		// Validation errors already say where they are ("inline workload").
+		if ce := (*config.Error)(nil); errors.As(err, &ce) && ce.File == "inline "+what {
+			return nil, err
+		}
 		return nil, fmt.Errorf("inline %s: %w", what, err)
 	}
 	return v, nil

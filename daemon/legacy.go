@@ -150,7 +150,10 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 		return nil, nil, fmt.Errorf("url: want an http or https URL")
 	}
 	if !cfg.API.Allows(b.URL) {
-		return nil, nil, fmt.Errorf("url: not allowed by the daemon's api.allow_urls (empty: the old API is off)")
+		if len(cfg.API.AllowURLs) == 0 {
+			return nil, nil, fmt.Errorf("url: the old API is off: this daemon's api.allow_urls is empty; ask its operator to allow the URL")
+		}
+		return nil, nil, fmt.Errorf("url: not allowed by the daemon's api.allow_urls")
 	}
 	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig}
 	if b.Key != "" && b.Key != "EMPTY" {
@@ -250,7 +253,7 @@ func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 		var body legacyBody
 		cfg := d.Config()
 		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes))).Decode(&body); err != nil {
-			writeError(w, http.StatusBadRequest, "request body: %v", err)
+			writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
 			return
 		}
 		id := body.TestID

@@ -65,7 +65,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	meta := report.Meta{
 		ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: started,
 		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed,
-		Config: map[string]any{"workload": redactedWorkload(j.Workload), "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
+		Config: map[string]any{"workload": redactedWorkload(j.Workload).AsSchema(), "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
 			"cost_per_hour": j.Target.CostPerHour},
 	}
 	if hw := j.Target.Hardware; hw != nil {

@@ -4,24 +4,76 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // Secret is what a redacted value reads as, as prometheus/common shows
 // its Secret.
 const Secret = "<secret>"
 
-// secretQueryKeys are query parameters that carry credentials: Azure's
-// api-key, Google's key, token and access_token, SAS signatures (sig).
-var secretQueryKeys = map[string]bool{"api-key": true, "api_key": true, "apikey": true, "key": true, "token": true,
-	"access_token": true, "sig": true, "signature": true, "password": true, "secret": true, "client_secret": true}
+// secretWords are words of a query parameter or body key that mark it a
+// credential wherever they stand: access_token, client_secret, X-Api-Key,
+// Ocp-Apim-Subscription-Key, sig (SAS), db_password.
+var secretWords = map[string]bool{"token": true, "secret": true, "password": true, "passwd": true, "pwd": true,
+	"sig": true, "signature": true, "credential": true, "credentials": true, "apikey": true}
+
+// secretKeys are whole keys that carry credentials: Google's key,
+// Azure Functions' code, auth, and the two-word keys (api key,
+// subscription key, access key, private key, x-functions-key) however
+// they are joined.
+var secretKeys = map[string]bool{"key": true, "code": true, "auth": true, "xauth": true, "authorization": true,
+	"apikey": true, "xapikey": true, "subscriptionkey": true, "ocpapimsubscriptionkey": true,
+	"accesskey": true, "secretkey": true, "privatekey": true, "sharedkey": true, "masterkey": true, "functionskey": true}
+
+// keyWords splits a key into lower-case words at '-', '_', '.', spaces
+// and camel-case humps: "X-Api-Key", "x_api_key" and "xApiKey" alike.
+func keyWords(k string) []string {
+	var words []string
+	var cur []rune
+	prevLower := false
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
+		}
+	}
+	for _, r := range k {
+		switch {
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r):
+			flush()
+			prevLower = false
+			continue
+		case unicode.IsUpper(r) && prevLower:
+			flush()
+		}
+		cur = append(cur, r)
+		prevLower = unicode.IsLower(r) || unicode.IsDigit(r)
+	}
+	flush()
+	return words
+}
 
 // IsSecretKey reports whether a query parameter or body key names a
-// credential.
+// credential. Keys that only mention tokens as a count (max_tokens) or
+// that name a version (api-version) are not secrets.
 func IsSecretKey(k string) bool {
-	k = strings.ToLower(k)
-	return secretQueryKeys[k] || strings.Contains(k, "api_key") || strings.Contains(k, "api-key") ||
-		strings.Contains(k, "token") || strings.Contains(k, "secret") || strings.Contains(k, "password") ||
-		k == "authorization"
+	words := keyWords(k)
+	if secretKeys[strings.Join(words, "")] {
+		return true
+	}
+	for i, w := range words {
+		// token_ids and token_id are lists of vocabulary ids.
+		if w == "token" && i+1 < len(words) && (words[i+1] == "id" || words[i+1] == "ids") {
+			continue
+		}
+		if secretWords[w] {
+			return true
+		}
+		if i+1 < len(words) && secretKeys[w+words[i+1]] {
+			return true // api_key, subscription-key inside a longer key
+		}
+	}
+	return false
 }
 
 // RedactURL shows where a run went without its credentials: the password
@@ -62,20 +114,28 @@ func redactQuery(raw string) string {
 	return strings.Join(parts, "&")
 }
 
-// secretInText finds secret-looking query values and user-info passwords
-// inside free text (an error message quoting a URL).
-var secretInText = regexp.MustCompile(`(?i)([?&](?:api-key|api_key|apikey|key|token|access_token|sig|signature|password|secret|client_secret)=)[^&\s"'<>]*|(://[^/\s:@"']*:)[^/\s@"']*@`)
+// queryInText finds query parameters, and userInfoInText user-info
+// passwords, inside free text (an error message quoting a URL).
+var (
+	queryInText    = regexp.MustCompile(`([?&])([^=&?\s"'<>#]+)=([^&\s"'<>#]*)`)
+	userInfoInText = regexp.MustCompile(`(://[^/\s:@"']*:)[^/\s@"']*@`)
+)
 
-// RedactText replaces credentials in URLs quoted inside s.
+// RedactText replaces credentials in URLs quoted inside s: the values of
+// query parameters that IsSecretKey names, and user-info passwords.
 func RedactText(s string) string {
-	return secretInText.ReplaceAllStringFunc(s, func(m string) string {
-		if strings.HasSuffix(m, "@") {
-			i := strings.LastIndex(m[:len(m)-1], ":")
-			return m[:i+1] + Secret + "@"
+	s = queryInText.ReplaceAllStringFunc(s, func(m string) string {
+		sub := queryInText.FindStringSubmatch(m)
+		key, err := url.QueryUnescape(sub[2])
+		if err != nil {
+			key = sub[2]
 		}
-		k, _, _ := strings.Cut(m, "=")
-		return k + "=" + Secret
+		if !IsSecretKey(key) {
+			return m
+		}
+		return sub[1] + sub[2] + "=" + Secret
 	})
+	return userInfoInText.ReplaceAllString(s, "${1}"+Secret+"@")
 }
 
 // RedactBody copies a request body's extra fields with secret-looking

@@ -172,11 +172,7 @@ func (c *runCommand) redactedConfig(w *config.Workload) map[string]any {
 	for k := range c.headers {
 		headers = append(headers, k+"=<secret>")
 	}
-	rw := *w
-	if len(rw.Params.ExtraBody) > 0 {
-		rw.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
-	}
-	cfg := map[string]any{"workload": &rw, "api_key_file": c.apiKeyFile, "headers": headers}
+	cfg := map[string]any{"workload": window.ReportedWorkload(w), "api_key_file": c.apiKeyFile, "headers": headers}
 	if c.workloadFile != "" {
 		cfg["workload_file"] = c.workloadFile
 	}

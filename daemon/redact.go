@@ -3,6 +3,7 @@ package daemon
 import (
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // redactedConfig is the config as / and /config show it: URL passwords,
@@ -22,7 +23,7 @@ func redactedConfig(c *config.Config) *config.Config {
 	}
 	out.Workloads = make([]*config.Workload, len(c.Workloads))
 	for i, w := range c.Workloads {
-		out.Workloads[i] = redactedWorkload(w)
+		out.Workloads[i] = window.RedactedWorkload(w)
 	}
 	return &out
 }

@@ -65,7 +65,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	meta := report.Meta{
 		ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: started,
 		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed,
-		Config: map[string]any{"workload": redactedWorkload(j.Workload).AsSchema(), "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
+		Config: map[string]any{"workload": window.ReportedWorkload(j.Workload), "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
 			"cost_per_hour": j.Target.CostPerHour},
 	}
 	if hw := j.Target.Hardware; hw != nil {
@@ -192,18 +192,6 @@ func (d *Daemon) writePlaceholderMeta(j *windowJob, meta report.Meta) {
 		d.collector.ReportWriteErrors.Inc()
 		d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
 	}
-}
-
-// redactedWorkload is the workload as reports show it: extra_body keys
-// that look like credentials are replaced (a key sent in the body, as some
-// gateways want, must not land in the archive).
-func redactedWorkload(w *config.Workload) *config.Workload {
-	if len(w.Params.ExtraBody) == 0 {
-		return w
-	}
-	c := *w
-	c.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
-	return &c
 }
 
 // searchCapacity runs a capacity workload's search, each step a copy of w.

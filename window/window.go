@@ -13,6 +13,7 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/report"
 )
 
 // Spec is what a window is built from. Target and Workload must have
@@ -104,4 +105,23 @@ func WarmConnections(warm *bool) int {
 		return -1
 	}
 	return 0
+}
+
+// RedactedWorkload is the workload as reports and /config show it:
+// extra_body keys that look like credentials are replaced (a key sent in
+// the body, as some gateways want, must not be shown or archived).
+func RedactedWorkload(w *config.Workload) *config.Workload {
+	if len(w.Params.ExtraBody) == 0 {
+		return w
+	}
+	c := *w
+	c.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
+	return &c
+}
+
+// ReportedWorkload is the workload as a report archives it: redacted, and
+// spelled with the schema's field names, so the daemon's and the CLI's
+// reports of the same workload read the same.
+func ReportedWorkload(w *config.Workload) map[string]any {
+	return RedactedWorkload(w).AsSchema()
 }

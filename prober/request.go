@@ -116,6 +116,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		text     strings.Builder
 		events   []contentEvent
 	)
+	lean, _ := t.API.(leanDecoder)
 	for !done {
 		ev, err := sse.Next()
 		if err == io.EOF {
@@ -137,7 +138,12 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		if res.FirstEvent.IsZero() {
 			res.FirstEvent = ev.Arrived
 		}
-		chunk, err := t.API.Decode(ev.Data)
+		var chunk Chunk
+		if lean != nil {
+			chunk, err = lean.decodeLean(ev.Data, keepText)
+		} else {
+			chunk, err = t.API.Decode(ev.Data)
+		}
 		if err != nil {
 			t.fail(ctx, res, result.StreamError, err.Error())
 			return

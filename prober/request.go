@@ -105,7 +105,19 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		return
 	}
 	t.readStream(ctx, body, res, windowStart, keepText)
+	if res.Outcome == result.Success {
+		// The terminal event can come a read before the end of the body
+		// (a chunked body's last chunk): read to it, after the stream's
+		// end was stamped, so the connection goes back to the pool. A body
+		// closed early is a connection closed, and its replacement's dial
+		// would land in a later request's TTFT.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+	}
 }
+
+// maxDrain bounds what is read after a stream's terminal event to keep
+// its connection; a server that sends more is not worth keeping.
+const maxDrain = 64 << 10
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
 	sse := NewSSEReader(body)

@@ -48,9 +48,14 @@ type SSEReader struct {
 	name    []byte
 }
 
+// sseInitialBuffer is the reader's first buffer: a token event is a few
+// hundred bytes, and the buffer doubles for anything longer, so a larger
+// start would only be memory held by each of thousands of streams.
+const sseInitialBuffer = 1 << 10
+
 // NewSSEReader returns a reader with the default limits.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, 4<<10)}
+	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, sseInitialBuffer)}
 }
 
 // SetMaxEventSize changes the per-event limit.

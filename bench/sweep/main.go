@@ -28,7 +28,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
+	"math"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -67,6 +70,11 @@ type row struct {
 	cpu                float64 // seconds
 	tokens             int64
 	maxRSS             int64 // bytes
+	// The simulator's own view of the run: its mean TTFT (arrival to
+	// first flush) above the configured one, and the share of its core
+	// it used. A client's TTFT error beyond the simulator's excess is the
+	// client's; the rest was spent before the first token left.
+	simExcess, simBusy float64
 }
 
 func main() {
@@ -148,8 +156,8 @@ func main() {
 		base["floor"] = runFloor(floorBin, addr, o, 1, 0, 4).maxRSS
 	}
 
-	fmt.Println("| level | client | requests | failed | TTFT err p50 | TTFT err p99 | lag p99 | send rate /s | CPU ms / 1k tok | CPU × floor | peak RSS | RSS / stream |")
-	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| level | client | requests | failed | TTFT err p50 | TTFT err p99 | lag p99 | send rate /s | CPU ms / 1k tok | CPU × floor | peak RSS | RSS / stream | sim TTFT excess (mean) | sim core busy |")
+	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	list := *levels
 	if *rates != "" {
 		list = *rates
@@ -176,10 +184,16 @@ func main() {
 		n = min(n, maxRequests)
 		var rows []row
 		for _, c := range clients {
-			rows = append(rows, runInferno(c.name, c.bin, addr, filepath.Join(dir, fmt.Sprintf("%s-%s", c.name, f)), o, level, rate, n))
+			watch := observe(sim.Process.Pid, addr)
+			r := runInferno(c.name, c.bin, addr, filepath.Join(dir, fmt.Sprintf("%s-%s", c.name, f)), o, level, rate, n)
+			r.simExcess, r.simBusy = watch(o.ttft)
+			rows = append(rows, r)
 		}
 		if !*noFloor {
-			rows = append(rows, runFloor(floorBin, addr, o, level, rate, n))
+			watch := observe(sim.Process.Pid, addr)
+			r := runFloor(floorBin, addr, o, level, rate, n)
+			r.simExcess, r.simBusy = watch(o.ttft)
+			rows = append(rows, r)
 		}
 		floorCPU := 0.0
 		if !*noFloor {
@@ -198,13 +212,75 @@ func main() {
 			if level > 1 {
 				perStream = fmt.Sprintf("%.1f KiB", float64(r.maxRSS-base[r.client])/1024/float64(level))
 			}
-			fmt.Printf("| %s | %s | %d | %d | %s | %s | %.2f ms | %.0f | %.1f | %s | %d MiB | %s |\n", label, r.client, r.requests, r.failures,
-				ms(r.ttftP50), ms(r.ttftP99), 1e3*r.lagP99, r.sendRate, 1e3*perK(r), ratio, r.maxRSS>>20, perStream)
+			fmt.Printf("| %s | %s | %d | %d | %s | %s | %.2f ms | %.0f | %.1f | %s | %d MiB | %s | %s | %.0f%% |\n", label, r.client, r.requests, r.failures,
+				ms(r.ttftP50), ms(r.ttftP99), 1e3*r.lagP99, r.sendRate, 1e3*perK(r), ratio, r.maxRSS>>20, perStream, ms(r.simExcess), 100*r.simBusy)
 			if r.failure != "" {
 				fmt.Printf("|  | %s: %s |\n", r.client, r.failure)
 			}
 		}
 	}
+}
+
+// observe starts watching the simulator (pid, its /metrics) and returns
+// a function that gives, for what happened since: its mean server-side
+// TTFT minus ttft, and the share of one core it used.
+func observe(pid int, addr string) func(ttft time.Duration) (excess, busy float64) {
+	cpu0, t0 := procCPU(pid), time.Now()
+	sum0, n0 := simTTFT(addr)
+	return func(ttft time.Duration) (float64, float64) {
+		cpu1, wall := procCPU(pid), time.Since(t0).Seconds()
+		sum1, n1 := simTTFT(addr)
+		excess := math.NaN()
+		if n1 > n0 {
+			excess = (sum1-sum0)/(n1-n0) - ttft.Seconds()
+		}
+		return excess, (cpu1 - cpu0) / wall
+	}
+}
+
+// procCPU is a process's user and system CPU seconds from /proc (0 where
+// there is no /proc).
+func procCPU(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseFloat(f[11], 64)
+	st, _ := strconv.ParseFloat(f[12], 64)
+	return (ut + st) / 100 // USER_HZ, 100 on Linux
+}
+
+// simTTFT reads the simulator's server-side TTFT histogram sum and count.
+func simTTFT(addr string) (sum, count float64) {
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0, 0
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	for _, line := range strings.Split(string(b), "\n") {
+		name, rest, _ := strings.Cut(line, " ")
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+			_, rest, _ = strings.Cut(line, "} ")
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		if err != nil {
+			continue
+		}
+		switch name {
+		case "vllm:time_to_first_token_seconds_sum":
+			sum = v
+		case "vllm:time_to_first_token_seconds_count":
+			count = v
+		}
+	}
+	return sum, count
 }
 
 func perK(r row) float64 {

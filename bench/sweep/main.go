@@ -147,17 +147,33 @@ func main() {
 
 	// Each client's RSS at rest (one stream, a few requests), so RSS per
 	// stream counts only what the streams add.
-	base := map[string]int64{}
+	// Its CPU then is mostly the process's start-up and report, which
+	// the second CPU column takes out so a short level is not dominated
+	// by it.
+	base := map[string]row{}
 	for _, c := range clients {
-		r := runInferno(c.name, c.bin, addr, filepath.Join(dir, "base-"+c.name), o, 1, 0, 4)
-		base[c.name] = r.maxRSS
+		base[c.name] = runInferno(c.name, c.bin, addr, filepath.Join(dir, "base-"+c.name), o, 1, 0, 4)
 	}
 	if !*noFloor {
-		base["floor"] = runFloor(floorBin, addr, o, 1, 0, 4).maxRSS
+		base["floor"] = runFloor(floorBin, addr, o, 1, 0, 4)
+	}
+	for _, c := range append(clients, struct{ name, bin string }{"floor", ""}) {
+		if b, ok := base[c.name]; ok {
+			fmt.Printf("%s at rest (1 stream, %d requests): %.0f ms CPU, %d MiB peak RSS\n", c.name, b.requests, 1e3*b.cpu, b.maxRSS>>20)
+		}
+	}
+	fmt.Println()
+	// marginal is CPU per 1k tokens beyond the run at rest.
+	marginal := func(r row) float64 {
+		b := base[r.client]
+		if r.tokens <= b.tokens {
+			return perK(r)
+		}
+		return max(r.cpu-b.cpu, 0) / float64(r.tokens-b.tokens) * 1000
 	}
 
-	fmt.Println("| level | client | requests | failed | TTFT err p50 | TTFT err p99 | lag p99 | send rate /s | CPU ms / 1k tok | CPU × floor | peak RSS | RSS / stream | sim TTFT excess (mean) | sim core busy |")
-	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| level | client | requests | failed | TTFT err p50 | TTFT err p99 | lag p99 | send rate /s | CPU ms / 1k tok | less start-up | × floor | peak RSS | RSS / stream | sim TTFT excess (mean) | sim core busy |")
+	fmt.Println("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	list := *levels
 	if *rates != "" {
 		list = *rates
@@ -197,7 +213,7 @@ func main() {
 		}
 		floorCPU := 0.0
 		if !*noFloor {
-			floorCPU = perK(rows[len(rows)-1])
+			floorCPU = marginal(rows[len(rows)-1])
 		}
 		label := strconv.Itoa(level)
 		if rate > 0 {
@@ -206,14 +222,14 @@ func main() {
 		for _, r := range rows {
 			ratio := "–"
 			if floorCPU > 0 && r.client != "floor" {
-				ratio = fmt.Sprintf("%.2f", perK(r)/floorCPU)
+				ratio = fmt.Sprintf("%.2f", marginal(r)/floorCPU)
 			}
 			perStream := "–"
 			if level > 1 {
-				perStream = fmt.Sprintf("%.1f KiB", float64(r.maxRSS-base[r.client])/1024/float64(level))
+				perStream = fmt.Sprintf("%.1f KiB", float64(r.maxRSS-base[r.client].maxRSS)/1024/float64(level))
 			}
-			fmt.Printf("| %s | %s | %d | %d | %s | %s | %.2f ms | %.0f | %.1f | %s | %d MiB | %s | %s | %.0f%% |\n", label, r.client, r.requests, r.failures,
-				ms(r.ttftP50), ms(r.ttftP99), 1e3*r.lagP99, r.sendRate, 1e3*perK(r), ratio, r.maxRSS>>20, perStream, ms(r.simExcess), 100*r.simBusy)
+			fmt.Printf("| %s | %s | %d | %d | %s | %s | %.2f ms | %.0f | %.1f | %.1f | %s | %d MiB | %s | %s | %.0f%% |\n", label, r.client, r.requests, r.failures,
+				ms(r.ttftP50), ms(r.ttftP99), 1e3*r.lagP99, r.sendRate, 1e3*perK(r), 1e3*marginal(r), ratio, r.maxRSS>>20, perStream, ms(r.simExcess), 100*r.simBusy)
 			if r.failure != "" {
 				fmt.Printf("|  | %s: %s |\n", r.client, r.failure)
 			}

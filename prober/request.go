@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -120,13 +122,16 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 const maxDrain = 64 << 10
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
-	sse := NewSSEReader(body)
+	sse := getSSEReader(body)
+	defer putSSEReader(sse)
+	scratch := eventsPool.Get().(*[]contentEvent)
+	defer func() { *scratch = (*scratch)[:0]; eventsPool.Put(scratch) }()
 	var (
 		usage    *Usage
 		done     bool
 		finished bool // a finish_reason was seen
 		text     strings.Builder
-		events   []contentEvent
+		events   = (*scratch)[:0]
 	)
 	lean, _ := t.API.(leanDecoder)
 	for !done {
@@ -178,6 +183,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		}
 		res.LastContent = ev.Arrived
 		events = append(events, contentEvent{at: ev.Arrived, size: chunk.Size, tokens: chunk.Tokens})
+		*scratch = events // grown, it goes back to the pool grown
 		if keepText {
 			text.WriteString(chunk.Text)
 		}
@@ -202,6 +208,32 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	}
 	spreadTokens(res, events, windowStart)
 	res.Outcome = result.Success
+}
+
+// The per-stream scratch state is pooled: at thousands of streams a
+// second, a fresh reader buffer and event list per request were most of
+// the prober's garbage, and the collector's pauses showed as schedule lag.
+var (
+	ssePool    = sync.Pool{New: func() any { return NewSSEReader(nil) }}
+	eventsPool = sync.Pool{New: func() any { s := make([]contentEvent, 0, 64); return &s }}
+)
+
+// maxPooledBuffer keeps a reader that grew for one huge event out of the
+// pool, so one odd stream does not pin megabytes for the rest.
+const maxPooledBuffer = 64 << 10
+
+func getSSEReader(r io.Reader) *SSEReader {
+	s := ssePool.Get().(*SSEReader)
+	s.reset(r)
+	return s
+}
+
+func putSSEReader(s *SSEReader) {
+	if cap(s.buf) > maxPooledBuffer || cap(s.data) > maxPooledBuffer {
+		return
+	}
+	s.reset(nil)
+	ssePool.Put(s)
 }
 
 // contentEvent is one content event as the token accounting needs it.
@@ -237,6 +269,8 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 			given = upTo
 		}
 	}
+	// One allocation for the request's ITL, sized by the shares.
+	res.ITL = slices.Grow(res.ITL, assignedAfterFirst(shares))
 	for i, e := range events {
 		if i > 0 {
 			// The first event's gap is TTFT, not an inter-token gap; a
@@ -250,6 +284,15 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 		res.TokensBySecond = addTokens(res.TokensBySecond, since, time.Second, shares[i])
 		res.TokensByHalfSecond = addTokens(res.TokensByHalfSecond, since, time.Second/2, shares[i])
 	}
+}
+
+// assignedAfterFirst is how many ITL values the shares make.
+func assignedAfterFirst(shares []int) int {
+	n := 0
+	for _, k := range shares[min(1, len(shares)):] {
+		n += k
+	}
+	return n
 }
 
 // addTokens adds n tokens at since to a run-length timeline of step-long slots.

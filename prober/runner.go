@@ -423,13 +423,15 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 			}
 			return
 		}
-		st.record(offset, true, conv)
 		wg.Go(func() {
 			w.session(ctx, st, conv, index, intended)
 			if slots != nil {
 				<-slots
 			}
 		})
+		// Hashed once the request is on its way: this goroutine alone
+		// records, so the order holds, and the hashing is not schedule lag.
+		st.record(offset, true, conv)
 	}
 }
 

@@ -58,6 +58,11 @@ func NewSSEReader(r io.Reader) *SSEReader {
 	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, sseInitialBuffer)}
 }
 
+// reset readies the reader for another body, keeping its buffers.
+func (s *SSEReader) reset(r io.Reader) {
+	*s = SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: s.buf[:cap(s.buf)], data: s.data[:0], name: s.name[:0]}
+}
+
 // SetMaxEventSize changes the per-event limit.
 func (s *SSEReader) SetMaxEventSize(n int) { s.maxSize = n }
 

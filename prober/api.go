@@ -122,7 +122,7 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 			body[k] = v
 		}
 	}
-	b, err := json.Marshal(body)
+	b, err := encodeBody(body)
 	if err != nil {
 		return nil, fmt.Errorf("encode request body: %w", err)
 	}

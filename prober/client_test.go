@@ -157,3 +157,57 @@ func TestClosedLoopReusesConnections(t *testing.T) {
 		t.Errorf("%d connections opened for %d streams (%d warm): connections churned", n, conc, info.WarmConnections)
 	}
 }
+
+// TestDrainHeldOpenBody: a server that sends a whole stream, [DONE]
+// included, and then holds the body open costs the request a bounded
+// wait, not its timeout; the answer is still a success.
+func TestDrainHeldOpenBody(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n\n"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	client, err := NewHTTPClient(promconfig.DefaultHTTPClientConfig, "held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := LookupAPI("openai-chat")
+	arrival, _ := dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}.New(1)
+	source, _ := dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}.New(1)
+	w := &Window{
+		Target:  &Target{URL: srv.URL, Model: "m", API: api, Client: client},
+		Arrival: arrival, Source: source, Requests: 2, RequestTimeout: 10 * time.Minute,
+	}
+	var results []*result.Result
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Run(context.Background(), func(r *result.Result) { results = append(results, r) })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second): // generous: the drain gives up after drainWait
+		t.Fatal("a body held open after [DONE] held the window until its request timeout")
+	}
+	for _, r := range results {
+		if !r.Succeeded() {
+			t.Errorf("request %d: %s %s", r.Index, r.Outcome, r.Reason)
+		}
+	}
+	if len(results) != 2 {
+		t.Errorf("%d results, want 2", len(results))
+	}
+}

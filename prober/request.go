@@ -113,13 +113,26 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		// end was stamped, so the connection goes back to the pool. A body
 		// closed early is a connection closed, and its replacement's dial
 		// would land in a later request's TTFT.
-		io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain))
+		drain(resp.Body)
 	}
 }
 
-// maxDrain bounds what is read after a stream's terminal event to keep
-// its connection; a server that sends more is not worth keeping.
-const maxDrain = 64 << 10
+// maxDrain and drainWait bound what is read after a stream's terminal
+// event to keep its connection: a server that sends more, or holds the
+// body open, is not worth the wait, and its connection is closed instead.
+const (
+	maxDrain  = 64 << 10
+	drainWait = 250 * time.Millisecond
+)
+
+// drain reads body to its end within maxDrain and drainWait. Closing a
+// response body interrupts a read blocked on it (that is how net/http
+// aborts), so a body held open costs drainWait at most.
+func drain(body io.ReadCloser) {
+	stop := time.AfterFunc(drainWait, func() { body.Close() })
+	defer stop.Stop()
+	io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+}
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
 	sse := getSSEReader(body)

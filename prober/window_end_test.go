@@ -289,7 +289,7 @@ func TestWarmCount(t *testing.T) {
 		{"open loop estimate capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "constant", Rate: 5000})}, 64},
 		{"max concurrency bounds it", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "constant", Rate: 50}), MaxConcurrency: 8}, 8},
 		{"request cap bounds it", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), Requests: 3}, 3},
-		{"explicit count capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}), WarmConnections: 1000}, MaxWarmConnections},
+		{"explicit count capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}), WarmConnections: MaxWarmConnections + 1}, MaxWarmConnections},
 		{"cold", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), WarmConnections: -1}, 0},
 		{"stages: the largest", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "stages", Stages: []dataset.StageSpec{
 			{Rate: 3, Duration: time.Second}, {Concurrency: 6, Duration: time.Second}}})}, 6},

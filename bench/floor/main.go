@@ -86,15 +86,21 @@ func main() {
 	nwarm := *warm
 	if nwarm < 0 {
 		// inferno run's warm connections: the window's concurrency, or a
-		// second of open-loop arrivals up to 64, at most 128.
-		nwarm = min(*conc, 128)
+		// second of open-loop arrivals up to 64, at most 1024.
+		nwarm = min(*conc, 1024)
 		if *rate > 0 {
 			nwarm = min(int(math.Ceil(*rate)), 64)
 		}
 		nwarm = min(nwarm, *requests)
 	}
+	// Warmed as inferno run warms them: a HEAD on each, so the server has
+	// served a request on every connection before the first measured one.
+	head := fmt.Appendf(nil, "HEAD %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: floor\r\n\r\n", strings.TrimSuffix(*path, "/completions"), *addr)
 	for range nwarm {
 		cn, err := c.dial()
+		if err == nil {
+			err = cn.warm(head)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "floor: warm connection:", err)
 			os.Exit(1)
@@ -162,6 +168,25 @@ func (c *client) dial() (*conn, error) {
 		return nil, err
 	}
 	return &conn{Conn: nc, buf: make([]byte, 4<<10)}, nil
+}
+
+// warm sends a HEAD and reads its answer (headers only, by definition).
+func (cn *conn) warm(head []byte) error {
+	if _, err := cn.Write(head); err != nil {
+		return err
+	}
+	got := 0
+	for !bytes.Contains(cn.buf[:got], headerEnd) {
+		if got == len(cn.buf) {
+			return errors.New("HEAD answer too large")
+		}
+		n, err := cn.Read(cn.buf[got:])
+		if err != nil {
+			return err
+		}
+		got += n
+	}
+	return nil
 }
 
 var (

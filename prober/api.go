@@ -122,7 +122,7 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 			body[k] = v
 		}
 	}
-	b, err := json.Marshal(body)
+	b, err := encodeBody(body)
 	if err != nil {
 		return nil, fmt.Errorf("encode request body: %w", err)
 	}
@@ -163,6 +163,25 @@ func maxTokens(p dataset.Prompt, params Params) int {
 		return p.MaxTokens
 	}
 	return params.MaxTokens
+}
+
+// leanDecoder is implemented by the APIs with an allocation-free fast
+// path; readStream asks them for a chunk's text only when it keeps it.
+type leanDecoder interface {
+	decodeLean(data []byte, wantText bool) (Chunk, error)
+}
+
+// decodeWith tries a fast decoder and falls back to the encoding/json
+// definition wherever the fast one declines.
+func decodeWith(data []byte, wantText bool, fast func([]byte, bool) (Chunk, bool), full func([]byte) (Chunk, error)) (Chunk, error) {
+	if c, ok := fast(data, wantText); ok {
+		return c, nil
+	}
+	c, err := full(data)
+	if !wantText {
+		c.Text = ""
+	}
+	return c, err
 }
 
 // --- OpenAI chat completions ---
@@ -221,6 +240,8 @@ type openAIStreamChunk struct {
 	Object  string `json:"object"`
 }
 
+// decodeOpenAI is the definition of an OpenAI chunk's meaning, through
+// encoding/json; fastOpenAI answers for it where it can.
 func decodeOpenAI(data []byte) (Chunk, error) {
 	if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
 		return Chunk{Done: true}, nil
@@ -294,7 +315,12 @@ func excerpt(b []byte) string {
 	return fmt.Sprintf("%q", b)
 }
 
-func (openAIChat) Decode(data []byte) (Chunk, error) { return decodeOpenAI(data) }
+func (openAIChat) Decode(data []byte) (Chunk, error) {
+	return decodeWith(data, true, fastOpenAI, decodeOpenAI)
+}
+func (openAIChat) decodeLean(data []byte, wantText bool) (Chunk, error) {
+	return decodeWith(data, wantText, fastOpenAI, decodeOpenAI)
+}
 
 // --- OpenAI completions (the old tool's legacy mode) ---
 
@@ -314,7 +340,12 @@ func (a openAICompletions) NewRequest(ctx context.Context, base, model string, p
 	return postJSON(ctx, joinURL(base, "/completions"), body, params.Extra)
 }
 
-func (openAICompletions) Decode(data []byte) (Chunk, error) { return decodeOpenAI(data) }
+func (openAICompletions) Decode(data []byte) (Chunk, error) {
+	return decodeWith(data, true, fastOpenAI, decodeOpenAI)
+}
+func (openAICompletions) decodeLean(data []byte, wantText bool) (Chunk, error) {
+	return decodeWith(data, wantText, fastOpenAI, decodeOpenAI)
+}
 
 // --- Text Generation Inference ---
 
@@ -350,7 +381,13 @@ type tgiEvent struct {
 	ErrorType string `json:"error_type"`
 }
 
-func (tgi) Decode(data []byte) (Chunk, error) {
+func (tgi) Decode(data []byte) (Chunk, error) { return decodeWith(data, true, fastTGI, decodeTGI) }
+func (tgi) decodeLean(data []byte, wantText bool) (Chunk, error) {
+	return decodeWith(data, wantText, fastTGI, decodeTGI)
+}
+
+// decodeTGI is the definition of a TGI event's meaning, through encoding/json.
+func decodeTGI(data []byte) (Chunk, error) {
 	var e tgiEvent
 	if err := json.Unmarshal(data, &e); err != nil {
 		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
@@ -391,6 +428,14 @@ func (triton) NewRequest(ctx context.Context, base, model string, p dataset.Prom
 }
 
 func (triton) Decode(data []byte) (Chunk, error) {
+	return decodeWith(data, true, fastTriton, decodeTriton)
+}
+func (triton) decodeLean(data []byte, wantText bool) (Chunk, error) {
+	return decodeWith(data, wantText, fastTriton, decodeTriton)
+}
+
+// decodeTriton is the definition of a Triton event's meaning, through encoding/json.
+func decodeTriton(data []byte) (Chunk, error) {
 	var e struct {
 		TextOutput *string `json:"text_output"`
 		Error      string  `json:"error"`

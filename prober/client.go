@@ -3,7 +3,9 @@ package prober
 import (
 	"fmt"
 	"net/http"
+	"time"
 
+	conntrack "github.com/mwitkow/go-conntrack"
 	promconfig "github.com/prometheus/common/config"
 )
 
@@ -15,6 +17,13 @@ func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, 
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("http client config for %s: %w", name, err)
 	}
+	if tunable(cfg) {
+		rt, err := tunedRoundTripper(cfg, name)
+		if err != nil {
+			return nil, fmt.Errorf("http client config for %s: %w", name, err)
+		}
+		return &http.Client{Transport: rt}, nil
+	}
 	// Compression stays off (prometheus/common's default): a gzipped event
 	// stream would be buffered by the decompressor and distort timings.
 	rt, err := promconfig.NewRoundTripperFromConfig(cfg, name, promconfig.WithUserAgent("inferno"))
@@ -22,4 +31,96 @@ func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, 
 		return nil, fmt.Errorf("http client config for %s: %w", name, err)
 	}
 	return &http.Client{Transport: rt}, nil
+}
+
+// MaxIdleConnsPerHost is the idle pool of the prober's tuned transport: at
+// least any window's concurrency, so a closed loop or an open loop's ebb
+// never closes a connection it will want again a moment later.
+// prometheus/common keeps 1,000 per host, which at 4,096 streams churned
+// connections, each paying a dial inside some request's TTFT.
+const MaxIdleConnsPerHost = 1 << 16
+
+// Buffer sizes of the tuned transport. A request is written once (its
+// body bypasses the writer's buffer when larger), and the response body
+// passes through to the SSE reader's own buffer; net/http's 4 KiB each
+// are most of a stream's memory at thousands in flight.
+const (
+	transportWriteBuffer = 1 << 10
+	transportReadBuffer  = 2 << 10
+)
+
+// tunable reports whether the tuned transport reproduces everything cfg
+// asks for with prometheus/common's own parts: inline or file secrets,
+// immutable TLS, no OAuth2 and no extra headers (whose stripping on
+// redirects only prometheus/common's chain does). Anything else is built
+// by prometheus/common as it is.
+func tunable(cfg promconfig.HTTPClientConfig) bool {
+	t := cfg.TLSConfig
+	if cfg.OAuth2 != nil || cfg.HTTPHeaders != nil || cfg.BearerToken != "" || cfg.BearerTokenFile != "" {
+		return false
+	}
+	if t.CAFile != "" || t.CertFile != "" || t.KeyFile != "" || t.CARef != "" || t.CertRef != "" || t.KeyRef != "" {
+		return false // files are reloaded by prometheus/common's TLS round tripper
+	}
+	if a := cfg.Authorization; a != nil && a.CredentialsRef != "" {
+		return false
+	}
+	if b := cfg.BasicAuth; b != nil && (b.UsernameRef != "" || b.PasswordRef != "") {
+		return false
+	}
+	return true
+}
+
+// tunedRoundTripper is prometheus/common's round tripper for cfg on a
+// transport tuned for thousands of keep-alive streams: the same proxy,
+// TLS, HTTP/2 and auth, the conntrack dialer metrics without its per-
+// connection trace log, a larger idle pool and smaller buffers.
+func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.RoundTripper, error) {
+	tlsConfig, err := promconfig.NewTLSConfig(&cfg.TLSConfig)
+	if err != nil {
+		return nil, err
+	}
+	tr := newTunedTransport(name)
+	tr.Proxy, tr.ProxyConnectHeader, tr.TLSClientConfig = cfg.Proxy(), cfg.GetProxyConnectHeader(), tlsConfig
+	if cfg.EnableHTTP2 {
+		tr.Protocols = &http.Protocols{}
+		tr.Protocols.SetHTTP1(true)
+		tr.Protocols.SetHTTP2(true)
+		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: time.Minute}
+	}
+	var rt http.RoundTripper = tr
+	if a := cfg.Authorization; a != nil {
+		rt = promconfig.NewAuthorizationCredentialsRoundTripper(a.Type, secret(a.Credentials, a.CredentialsFile), rt)
+	}
+	if b := cfg.BasicAuth; b != nil {
+		rt = promconfig.NewBasicAuthRoundTripper(secret(promconfig.Secret(b.Username), b.UsernameFile), secret(b.Password, b.PasswordFile), rt)
+	}
+	return promconfig.NewUserAgentRoundTripper("inferno", rt), nil
+}
+
+func newTunedTransport(name string) *http.Transport {
+	return &http.Transport{
+		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
+		IdleConnTimeout:     5 * time.Minute, // prometheus/common's default
+		// Compression stays off: a gzipped event stream would be
+		// buffered by the decompressor and distort timings.
+		DisableCompression:    true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ExpectContinueTimeout: time.Second,
+		WriteBufferSize:       transportWriteBuffer,
+		ReadBufferSize:        transportReadBuffer,
+		DialContext:           conntrack.NewDialContextFunc(conntrack.DialWithName(name)),
+	}
+}
+
+// secret is prometheus/common's reading of an inline or file secret (nil
+// for neither, which its round trippers treat as empty).
+func secret(text promconfig.Secret, file string) promconfig.SecretReader {
+	switch {
+	case text != "":
+		return promconfig.NewInlineSecret(string(text))
+	case file != "":
+		return promconfig.NewFileSecret(file)
+	}
+	return nil
 }

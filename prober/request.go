@@ -12,7 +12,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -109,6 +111,14 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	}
 	t.readStream(ctx, body, res, windowStart, keepText || t.Tokenizer != nil)
 	t.countOutput(res, keepText)
+	if res.Outcome == result.Success {
+		// The terminal event can come a read before the end of the body
+		// (a chunked body's last chunk): read to it, after the stream's
+		// end was stamped, so the connection goes back to the pool. A body
+		// closed early is a connection closed, and its replacement's dial
+		// would land in a later request's TTFT.
+		drain(resp.Body)
+	}
 }
 
 // countOutput counts a successful answer's text with the tokenizer where
@@ -127,15 +137,36 @@ func (t *Target) countOutput(res *result.Result, keepText bool) {
 	}
 }
 
+// maxDrain and drainWait bound what is read after a stream's terminal
+// event to keep its connection: a server that sends more, or holds the
+// body open, is not worth the wait, and its connection is closed instead.
+const (
+	maxDrain  = 64 << 10
+	drainWait = 250 * time.Millisecond
+)
+
+// drain reads body to its end within maxDrain and drainWait. Closing a
+// response body interrupts a read blocked on it (that is how net/http
+// aborts), so a body held open costs drainWait at most.
+func drain(body io.ReadCloser) {
+	stop := time.AfterFunc(drainWait, func() { body.Close() })
+	defer stop.Stop()
+	io.Copy(io.Discard, io.LimitReader(body, maxDrain))
+}
+
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
-	sse := NewSSEReader(body)
+	sse := getSSEReader(body)
+	defer putSSEReader(sse)
+	scratch := eventsPool.Get().(*[]contentEvent)
+	defer func() { *scratch = (*scratch)[:0]; eventsPool.Put(scratch) }()
 	var (
 		usage    *Usage
 		done     bool
 		finished bool // a finish_reason was seen
 		text     strings.Builder
-		events   []contentEvent
+		events   = (*scratch)[:0]
 	)
+	lean, _ := t.API.(leanDecoder)
 	for !done {
 		ev, err := sse.Next()
 		if err == io.EOF {
@@ -157,7 +188,12 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		if res.FirstEvent.IsZero() {
 			res.FirstEvent = ev.Arrived
 		}
-		chunk, err := t.API.Decode(ev.Data)
+		var chunk Chunk
+		if lean != nil {
+			chunk, err = lean.decodeLean(ev.Data, keepText)
+		} else {
+			chunk, err = t.API.Decode(ev.Data)
+		}
 		if err != nil {
 			t.fail(ctx, res, result.StreamError, err.Error())
 			return
@@ -180,6 +216,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		}
 		res.LastContent = ev.Arrived
 		events = append(events, contentEvent{at: ev.Arrived, size: chunk.Size, tokens: chunk.Tokens})
+		*scratch = events // grown, it goes back to the pool grown
 		if keepText {
 			text.WriteString(chunk.Text)
 		}
@@ -204,6 +241,32 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	}
 	spreadTokens(res, events, windowStart)
 	res.Outcome = result.Success
+}
+
+// The per-stream scratch state is pooled: at thousands of streams a
+// second, a fresh reader buffer and event list per request were most of
+// the prober's garbage, and the collector's pauses showed as schedule lag.
+var (
+	ssePool    = sync.Pool{New: func() any { return NewSSEReader(nil) }}
+	eventsPool = sync.Pool{New: func() any { s := make([]contentEvent, 0, 64); return &s }}
+)
+
+// maxPooledBuffer keeps a reader that grew for one huge event out of the
+// pool, so one odd stream does not pin megabytes for the rest.
+const maxPooledBuffer = 64 << 10
+
+func getSSEReader(r io.Reader) *SSEReader {
+	s := ssePool.Get().(*SSEReader)
+	s.reset(r)
+	return s
+}
+
+func putSSEReader(s *SSEReader) {
+	if cap(s.buf) > maxPooledBuffer || cap(s.data) > maxPooledBuffer {
+		return
+	}
+	s.reset(nil)
+	ssePool.Put(s)
 }
 
 // contentEvent is one content event as the token accounting needs it.
@@ -239,6 +302,8 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 			given = upTo
 		}
 	}
+	// One allocation for the request's ITL, sized by the shares.
+	res.ITL = slices.Grow(res.ITL, assignedAfterFirst(shares))
 	for i, e := range events {
 		if i > 0 {
 			// The first event's gap is TTFT, not an inter-token gap; a
@@ -252,6 +317,15 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 		res.TokensBySecond = addTokens(res.TokensBySecond, since, time.Second, shares[i])
 		res.TokensByHalfSecond = addTokens(res.TokensByHalfSecond, since, time.Second/2, shares[i])
 	}
+}
+
+// assignedAfterFirst is how many ITL values the shares make.
+func assignedAfterFirst(shares []int) int {
+	n := 0
+	for _, k := range shares[min(1, len(shares)):] {
+		n += k
+	}
+	return n
 }
 
 // addTokens adds n tokens at since to a run-length timeline of step-long slots.

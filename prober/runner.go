@@ -148,8 +148,10 @@ var ErrUnbounded = errors.New("window has no request cap, duration or deadline: 
 // window's duration, as k6's gracefulStop.
 const DefaultGrace = 30 * time.Second
 
-// MaxWarmConnections caps the connections opened before a window.
-const MaxWarmConnections = 128
+// MaxWarmConnections caps the connections opened before a window. It
+// covers a thousand streams: with fewer, a window's first requests beyond
+// the cap each paid a dial inside their TTFT, all in the same instant.
+const MaxWarmConnections = 1024
 
 // Run executes the window and hands every measured result to sink, from
 // the goroutine that finished the request; sink must be safe for
@@ -423,13 +425,15 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 			}
 			return
 		}
-		st.record(offset, true, conv)
 		wg.Go(func() {
 			w.session(ctx, st, conv, index, intended)
 			if slots != nil {
 				<-slots
 			}
 		})
+		// Hashed once the request is on its way: this goroutine alone
+		// records, so the order holds, and the hashing is not schedule lag.
+		st.record(offset, true, conv)
 	}
 }
 

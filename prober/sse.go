@@ -48,9 +48,19 @@ type SSEReader struct {
 	name    []byte
 }
 
+// sseInitialBuffer is the reader's first buffer: a token event is a few
+// hundred bytes, and the buffer doubles for anything longer, so a larger
+// start would only be memory held by each of thousands of streams.
+const sseInitialBuffer = 1 << 10
+
 // NewSSEReader returns a reader with the default limits.
 func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, 4<<10)}
+	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, sseInitialBuffer)}
+}
+
+// reset readies the reader for another body, keeping its buffers.
+func (s *SSEReader) reset(r io.Reader) {
+	*s = SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: s.buf[:cap(s.buf)], data: s.data[:0], name: s.name[:0]}
 }
 
 // SetMaxEventSize changes the per-event limit.

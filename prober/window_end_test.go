@@ -79,7 +79,9 @@ func TestWindowAccountsForEveryArrival(t *testing.T) {
 			name: "abort counts only the arrivals already due", handler: &countingServer{stall: true},
 			arrival: dataset.ArrivalSpec{Kind: "constant", Rate: 100},
 			setup:   func(w *Window) { w.Duration, w.MaxConcurrency = time.Hour, 1 },
-			abort:   300 * time.Millisecond, wantReason: "window aborted before it was sent",
+			// Halfway between two arrivals: an abort at an arrival's own
+			// due time races the scheduler's timer for it.
+			abort: 305 * time.Millisecond, wantReason: "window aborted before it was sent",
 		},
 		{
 			// Three-turn sessions, closed loop: sessions in progress when
@@ -291,7 +293,7 @@ func TestWarmCount(t *testing.T) {
 		{"open loop estimate capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "constant", Rate: 5000})}, 64},
 		{"max concurrency bounds it", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "constant", Rate: 50}), MaxConcurrency: 8}, 8},
 		{"request cap bounds it", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), Requests: 3}, 3},
-		{"explicit count capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}), WarmConnections: 1000}, MaxWarmConnections},
+		{"explicit count capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}), WarmConnections: MaxWarmConnections + 1}, MaxWarmConnections},
 		{"cold", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), WarmConnections: -1}, 0},
 		{"stages: the largest", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "stages", Stages: []dataset.StageSpec{
 			{Rate: 3, Duration: time.Second}, {Concurrency: 6, Duration: time.Second}}})}, 6},

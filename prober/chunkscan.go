@@ -1,0 +1,661 @@
+package prober
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// The stream decoders below read the few fields a chunk needs straight off
+// its bytes, without reflection or allocation: at a thousand streams the
+// prober decodes tens of thousands of chunks a second, and encoding/json
+// spent most of the prober's CPU on them. They are a fast path only. On
+// anything outside the plain shape real servers send (escaped keys or
+// values where the value matters, a key that matches a field only without
+// regard to case, a repeated field, a value of an unexpected type, a
+// number that is not a plain integer, nesting deeper than maxScanDepth,
+// invalid JSON), they decline and the caller decodes with encoding/json,
+// whose result is the definition: FuzzChunkDifferential checks that
+// whenever a fast decoder answers, encoding/json gives the same chunk.
+
+// maxScanDepth bounds the nesting the scanner follows; deeper documents
+// go to encoding/json (whose own limit is far higher).
+const maxScanDepth = 64
+
+// jsonScan walks one JSON document. Every method reports false when the
+// input is outside what the fast path handles, valid JSON or not.
+type jsonScan struct {
+	b     []byte
+	i     int
+	depth int
+}
+
+func (s *jsonScan) ws() {
+	for s.i < len(s.b) {
+		switch s.b[s.i] {
+		case ' ', '\t', '\n', '\r':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// peek returns the next non-space byte, or 0 at the end.
+func (s *jsonScan) peek() byte {
+	s.ws()
+	if s.i < len(s.b) {
+		return s.b[s.i]
+	}
+	return 0
+}
+
+func (s *jsonScan) consume(c byte) bool {
+	if s.peek() != c {
+		return false
+	}
+	s.i++
+	return true
+}
+
+// end reports whether only white space is left.
+func (s *jsonScan) end() bool {
+	s.ws()
+	return s.i == len(s.b)
+}
+
+// literal consumes true, false or null.
+func (s *jsonScan) literal(word string) bool {
+	s.ws()
+	if !bytes.HasPrefix(s.b[s.i:], []byte(word)) {
+		return false
+	}
+	s.i += len(word)
+	return true
+}
+
+// null consumes a null if one comes next.
+func (s *jsonScan) null() bool {
+	if s.peek() == 'n' {
+		return s.literal("null")
+	}
+	return false
+}
+
+// plainString consumes a string whose bytes are its value: no escapes,
+// valid UTF-8 (which encoding/json would otherwise replace). It returns
+// the value, aliasing the input.
+func (s *jsonScan) plainString() ([]byte, bool) {
+	if !s.consume('"') {
+		return nil, false
+	}
+	start := s.i
+	ascii := true
+	for ; s.i < len(s.b); s.i++ {
+		switch c := s.b[s.i]; {
+		case c == '"':
+			v := s.b[start:s.i]
+			s.i++
+			if !ascii && !utf8.Valid(v) {
+				return nil, false
+			}
+			return v, true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return nil, false
+}
+
+// skipString consumes any valid string, escapes included.
+func (s *jsonScan) skipString() bool {
+	if !s.consume('"') {
+		return false
+	}
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		s.i++
+		switch {
+		case c == '"':
+			return true
+		case c < 0x20:
+			return false
+		case c == '\\':
+			if s.i >= len(s.b) {
+				return false
+			}
+			e := s.b[s.i]
+			s.i++
+			switch e {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if s.i+4 > len(s.b) {
+					return false
+				}
+				for _, h := range s.b[s.i : s.i+4] {
+					if !isHex(h) {
+						return false
+					}
+				}
+				s.i += 4
+			default:
+				return false
+			}
+		}
+	}
+	return false
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// skipNumber consumes a number of JSON's grammar.
+func (s *jsonScan) skipNumber() bool {
+	s.ws()
+	b, i := s.b, s.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	default:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if i >= len(b) || !isDigit(b[i]) {
+			return false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if i >= len(b) || !isDigit(b[i]) {
+			return false
+		}
+		for i < len(b) && isDigit(b[i]) {
+			i++
+		}
+	}
+	s.i = i
+	return true
+}
+
+// integer consumes a plain integer that fits an int on every platform;
+// encoding/json refuses fractions and exponents for int fields, so those
+// (and null, which leaves the field alone) are the caller's to handle.
+func (s *jsonScan) integer() (int, bool) {
+	s.ws()
+	b, i := s.b, s.i
+	neg := i < len(b) && b[i] == '-'
+	if neg {
+		i++
+	}
+	start := i
+	n := 0
+	for i < len(b) && isDigit(b[i]) {
+		n = n*10 + int(b[i]-'0')
+		i++
+	}
+	digits := i - start
+	if digits == 0 || digits > 9 || (digits > 1 && b[start] == '0') {
+		return 0, false
+	}
+	if i < len(b) && (b[i] == '.' || b[i] == 'e' || b[i] == 'E') {
+		return 0, false
+	}
+	s.i = i
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// skipValue consumes any valid value.
+func (s *jsonScan) skipValue() bool {
+	switch c := s.peek(); {
+	case c == '"':
+		return s.skipString()
+	case c == '{':
+		return s.object(func(key []byte) bool { return s.skipValue() }, nil)
+	case c == '[':
+		return s.array(s.skipValue)
+	case c == 't':
+		return s.literal("true")
+	case c == 'f':
+		return s.literal("false")
+	case c == 'n':
+		return s.literal("null")
+	case c == '-' || isDigit(c):
+		return s.skipNumber()
+	}
+	return false
+}
+
+// object consumes an object, calling field for each member with the
+// scanner at its value. known lists the member names field decodes:
+// encoding/json matches names without regard to case, so a key that
+// folds to a known name without being it, or a key it would have to
+// unescape or fold beyond ASCII, is declined, and so is a known name
+// given twice (encoding/json would merge or overwrite). Other keys reach
+// field too, which skips their values.
+func (s *jsonScan) object(field func(key []byte) bool, known []string) bool {
+	if !s.consume('{') {
+		return false
+	}
+	s.depth++
+	if s.depth > maxScanDepth {
+		return false
+	}
+	var seen uint32
+	if s.consume('}') {
+		s.depth--
+		return true
+	}
+	for {
+		var key []byte
+		if known == nil {
+			// A value skipped whole: its keys only need to be valid.
+			if s.peek() != '"' || !s.skipString() {
+				return false
+			}
+		} else if k, ok := s.plainString(); ok {
+			key = k
+		} else {
+			return false
+		}
+		for k, name := range known {
+			if string(key) == name {
+				if seen&(1<<k) != 0 {
+					return false
+				}
+				seen |= 1 << k
+			} else if bytes.EqualFold(key, []byte(name)) {
+				return false
+			}
+		}
+		if len(known) > 0 {
+			for _, c := range key {
+				if c >= 0x80 {
+					return false
+				}
+			}
+		}
+		if !s.consume(':') || !field(key) {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case '}':
+			s.i++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// array consumes an array, calling elem with the scanner at each element.
+func (s *jsonScan) array(elem func() bool) bool {
+	if !s.consume('[') {
+		return false
+	}
+	s.depth++
+	if s.depth > maxScanDepth {
+		return false
+	}
+	if s.consume(']') {
+		s.depth--
+		return true
+	}
+	for {
+		if !elem() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.i++
+		case ']':
+			s.i++
+			s.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// optString consumes a string field that is either a plain string or
+// null; set is false for null, which leaves the field unset.
+func (s *jsonScan) optString() (v []byte, set, ok bool) {
+	if s.null() {
+		return nil, false, true
+	}
+	v, ok = s.plainString()
+	return v, ok, ok
+}
+
+// checkString consumes a string field whose value does not matter, only
+// its type (or null).
+func (s *jsonScan) checkString() bool {
+	if s.null() {
+		return true
+	}
+	return s.peek() == '"' && s.skipString()
+}
+
+var (
+	openAIKnown = []string{"choices", "usage", "error", "message", "object"}
+	choiceKnown = []string{"text", "delta", "finish_reason"}
+	deltaKnown  = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
+	usageKnown  = []string{"prompt_tokens", "completion_tokens"}
+	tgiKnown    = []string{"token", "generated_text", "details", "error", "error_type"}
+	tokenKnown  = []string{"text", "special"}
+	detailKnown = []string{"generated_tokens", "prompt_tokens"}
+	tritonKnown = []string{"text_output", "error"}
+)
+
+// usageFields consumes a usage object's token counts into u.
+func (s *jsonScan) usageFields(u *Usage, known []string, promptKey, completionKey string) bool {
+	return s.object(func(key []byte) bool {
+		var dst *int
+		switch string(key) {
+		case promptKey:
+			dst = &u.PromptTokens
+		case completionKey:
+			dst = &u.CompletionTokens
+		default:
+			return s.skipValue()
+		}
+		if s.null() {
+			return true
+		}
+		n, ok := s.integer()
+		*dst = n
+		return ok
+	}, known)
+}
+
+// fastOpenAI decodes an OpenAI chat or completions chunk. With wantText
+// false it leaves Text empty (its Size is still counted), so the hot path
+// allocates nothing for a token. ok is false when encoding/json must
+// decide.
+func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
+	s := jsonScan{b: data}
+	if s.peek() != '{' {
+		// [DONE], null and every other shape go the general way.
+		return Chunk{}, false
+	}
+	var (
+		text    []byte // the first text piece, aliasing data
+		joined  []byte // all pieces, once there is more than one
+		pieces  int
+		usage   Usage
+		hasUse  bool
+		refused bool   // an error or an error object: encoding/json words it
+		dtext   []byte // the current choice's delta content
+	)
+	addText := func(v []byte) {
+		if len(v) == 0 {
+			return
+		}
+		out.Content = true
+		out.Size += len(v)
+		if !wantText {
+			return
+		}
+		pieces++
+		switch pieces {
+		case 1:
+			text = v
+		case 2:
+			joined = append(append(joined, text...), v...)
+		default:
+			joined = append(joined, v...)
+		}
+	}
+	delta := func() bool {
+		if s.null() {
+			return true
+		}
+		return s.object(func(key []byte) bool {
+			switch string(key) {
+			case "content":
+				v, _, ok := s.optString()
+				dtext = v
+				return ok
+			case "reasoning_content", "reasoning":
+				v, _, ok := s.optString()
+				if len(v) > 0 {
+					out.Content = true
+					out.Size += len(v)
+				}
+				return ok
+			case "tool_calls":
+				if s.null() {
+					return true
+				}
+				return s.array(func() bool {
+					s.ws()
+					if s.peek() == 'n' {
+						return false // a null call: encoding/json's RawMessage keeps it
+					}
+					start := s.i
+					if !s.skipValue() {
+						return false
+					}
+					out.Content = true
+					out.Size += s.i - start
+					return true
+				})
+			}
+			return s.skipValue()
+		}, deltaKnown)
+	}
+	choice := func() bool {
+		if s.null() {
+			return true
+		}
+		// Within a choice encoding/json's result puts the completion text
+		// before the delta's content, whatever the key order.
+		var ctext []byte
+		dtext = nil
+		okc := s.object(func(key []byte) bool {
+			switch string(key) {
+			case "text":
+				v, _, ok := s.optString()
+				ctext = v
+				return ok
+			case "delta":
+				return delta()
+			case "finish_reason":
+				v, _, ok := s.optString()
+				if len(v) > 0 {
+					out.Finished = true
+				}
+				return ok
+			}
+			return s.skipValue()
+		}, choiceKnown)
+		addText(ctext)
+		addText(dtext)
+		return okc
+	}
+	ok = s.object(func(key []byte) bool {
+		switch string(key) {
+		case "choices":
+			if s.null() {
+				return true
+			}
+			return s.array(choice)
+		case "usage":
+			if s.null() {
+				return true
+			}
+			hasUse = true
+			return s.usageFields(&usage, usageKnown, "prompt_tokens", "completion_tokens")
+		case "error":
+			if !s.null() {
+				refused = true
+			}
+			return true
+		case "message":
+			return s.checkString()
+		case "object":
+			v, set, ok := s.optString()
+			if set && string(v) == "error" {
+				refused = true
+			}
+			return ok
+		}
+		return s.skipValue()
+	}, openAIKnown)
+	if !ok || refused || !s.end() {
+		return Chunk{}, false
+	}
+	if hasUse {
+		u := usage // only the chunk with a usage pays for its copy
+		out.Usage = &u
+	}
+	if pieces == 1 {
+		out.Text = string(text)
+	} else if pieces > 1 {
+		out.Text = string(joined)
+	}
+	return out, true
+}
+
+// fastTGI decodes a TGI event; see fastOpenAI.
+func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
+	s := jsonScan{b: data}
+	if s.peek() != '{' {
+		return Chunk{}, false
+	}
+	var (
+		hasToken, special, hasDetails, generated, refused bool
+		text                                              []byte
+		details                                           Usage
+	)
+	ok = s.object(func(key []byte) bool {
+		switch string(key) {
+		case "token":
+			if s.null() {
+				return true
+			}
+			hasToken = true
+			return s.object(func(key []byte) bool {
+				switch string(key) {
+				case "text":
+					v, _, ok := s.optString()
+					text = v
+					return ok
+				case "special":
+					switch s.peek() {
+					case 't':
+						special = true
+						return s.literal("true")
+					case 'f':
+						return s.literal("false")
+					}
+					return s.null()
+				}
+				return s.skipValue()
+			}, tokenKnown)
+		case "generated_text":
+			if s.null() {
+				return true
+			}
+			generated = true
+			return s.peek() == '"' && s.skipString()
+		case "details":
+			if s.null() {
+				return true
+			}
+			hasDetails = true
+			return s.usageFields(&details, detailKnown, "prompt_tokens", "generated_tokens")
+		case "error":
+			if s.null() {
+				return true
+			}
+			v, ok := s.plainString()
+			if len(v) > 0 {
+				refused = true
+			}
+			return ok
+		case "error_type":
+			return s.checkString()
+		}
+		return s.skipValue()
+	}, tgiKnown)
+	if !ok || refused || !s.end() {
+		return Chunk{}, false
+	}
+	if hasToken && !special {
+		out.Content, out.Tokens, out.Size = true, 1, len(text)
+		if wantText {
+			out.Text = string(text)
+		}
+	}
+	if generated {
+		out.Done = true
+		if hasDetails {
+			u := details
+			out.Usage = &u
+		}
+	}
+	return out, true
+}
+
+// fastTriton decodes a Triton generate_stream event; see fastOpenAI.
+func fastTriton(data []byte, wantText bool) (out Chunk, ok bool) {
+	s := jsonScan{b: data}
+	if s.peek() != '{' {
+		return Chunk{}, false
+	}
+	var text []byte
+	refused := false
+	ok = s.object(func(key []byte) bool {
+		switch string(key) {
+		case "text_output":
+			v, _, ok := s.optString()
+			text = v
+			return ok
+		case "error":
+			if s.null() {
+				return true
+			}
+			v, ok := s.plainString()
+			if len(v) > 0 {
+				refused = true
+			}
+			return ok
+		}
+		return s.skipValue()
+	}, tritonKnown)
+	if !ok || refused || !s.end() {
+		return Chunk{}, false
+	}
+	if len(text) > 0 {
+		out.Content, out.Size = true, len(text)
+		if wantText {
+			out.Text = string(text)
+		}
+	}
+	return out, true
+}

@@ -1,0 +1,213 @@
+package prober
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	promconfig "github.com/prometheus/common/config"
+
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// TestNewHTTPClientAuth checks that what a config asks for reaches the
+// server whichever transport builds it: the tuned one for inline and file
+// secrets, prometheus/common's for what only it reproduces.
+func TestNewHTTPClientAuth(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte("from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		tls     bool
+		cfg     func(*promconfig.HTTPClientConfig)
+		tuned   bool
+		auth    string
+		header  string // X-Extra
+		wantErr bool
+	}{
+		{name: "plain", cfg: func(*promconfig.HTTPClientConfig) {}, tuned: true},
+		{name: "bearer inline", tuned: true, auth: "Bearer inline-key", cfg: func(c *promconfig.HTTPClientConfig) {
+			c.Authorization = &promconfig.Authorization{Credentials: "inline-key"}
+		}},
+		{name: "bearer file", tuned: true, auth: "Bearer from-file", cfg: func(c *promconfig.HTTPClientConfig) {
+			c.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: keyFile}
+		}},
+		{name: "basic", tuned: true, auth: "Basic dTpw", cfg: func(c *promconfig.HTTPClientConfig) {
+			c.BasicAuth = &promconfig.BasicAuth{Username: "u", Password: "p"}
+		}},
+		{name: "tls insecure", tls: true, tuned: true, cfg: func(c *promconfig.HTTPClientConfig) {
+			c.TLSConfig = promconfig.TLSConfig{InsecureSkipVerify: true}
+		}},
+		{name: "headers go through prometheus/common", header: "v", cfg: func(c *promconfig.HTTPClientConfig) {
+			c.HTTPHeaders = &promconfig.Headers{Headers: map[string]promconfig.Header{"X-Extra": {Values: []string{"v"}}}}
+		}},
+		{name: "ca file goes through prometheus/common", tls: true, wantErr: true, cfg: func(c *promconfig.HTTPClientConfig) {
+			c.TLSConfig = promconfig.TLSConfig{CAFile: filepath.Join(t.TempDir(), "missing.pem")}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got http.Header
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got = r.Header.Clone() })
+			srv := httptest.NewUnstartedServer(h)
+			if tt.tls {
+				srv.StartTLS()
+			} else {
+				srv.Start()
+			}
+			defer srv.Close()
+			cfg := promconfig.DefaultHTTPClientConfig
+			tt.cfg(&cfg)
+			if tunable(cfg) != tt.tuned {
+				t.Errorf("tunable = %v, want %v", !tt.tuned, tt.tuned)
+			}
+			client, err := NewHTTPClient(cfg, "test")
+			if err == nil {
+				var resp *http.Response
+				resp, err = client.Get(srv.URL)
+				if err == nil {
+					resp.Body.Close()
+				}
+			}
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if tt.wantErr {
+				return
+			}
+			if a := got.Get("Authorization"); a != tt.auth {
+				t.Errorf("Authorization %q, want %q", a, tt.auth)
+			}
+			if ua := got.Get("User-Agent"); ua != "inferno" {
+				t.Errorf("User-Agent %q", ua)
+			}
+			if x := got.Get("X-Extra"); x != tt.header {
+				t.Errorf("X-Extra %q, want %q", x, tt.header)
+			}
+		})
+	}
+}
+
+// TestTunedTransportSettings pins what the tuning is for: an idle pool
+// above any window's concurrency, no compression, small buffers.
+func TestTunedTransportSettings(t *testing.T) {
+	tr := newTunedTransport("x")
+	if tr.MaxIdleConnsPerHost < 4096 || tr.MaxIdleConns != 0 {
+		t.Errorf("idle pool %d per host, %d in all: below a 4096-stream window", tr.MaxIdleConnsPerHost, tr.MaxIdleConns)
+	}
+	if !tr.DisableCompression {
+		t.Error("compression on: gzip would hold tokens back")
+	}
+	if tr.ReadBufferSize <= 0 || tr.ReadBufferSize >= 4<<10 || tr.WriteBufferSize <= 0 || tr.WriteBufferSize >= 4<<10 {
+		t.Errorf("buffers %d/%d: not below net/http's 4 KiB", tr.ReadBufferSize, tr.WriteBufferSize)
+	}
+}
+
+// TestClosedLoopReusesConnections runs a closed loop through the tuned
+// client against the simulator and counts the connections the server
+// saw: the warm ones, and no churn after them.
+func TestClosedLoopReusesConnections(t *testing.T) {
+	const conc, requests = 24, 120
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(simulator.New(simulator.Config{TTFT: time.Millisecond, ITL: time.Millisecond, DefaultMaxTokens: 4}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	client, err := NewHTTPClient(promconfig.DefaultHTTPClientConfig, "reuse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := LookupAPI("openai-completions")
+	arrival, _ := dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}.New(1)
+	source, _ := dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}.New(1)
+	var mu sync.Mutex
+	var results []*result.Result
+	w := &Window{
+		Target:  &Target{URL: srv.URL + "/v1", Model: "sim", API: api, Client: client},
+		Arrival: arrival, Source: source, Requests: requests, RequestTimeout: 30 * time.Second, Deadline: time.Minute,
+	}
+	info, err := w.Run(context.Background(), func(r *result.Result) { mu.Lock(); results = append(results, r); mu.Unlock() })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range results {
+		if !r.Succeeded() {
+			t.Fatalf("request %d: %s %s", r.Index, r.Outcome, r.Reason)
+		}
+	}
+	if len(results) != requests {
+		t.Fatalf("%d results, want %d", len(results), requests)
+	}
+	if n := opened.Load(); n > int64(conc) {
+		t.Errorf("%d connections opened for %d streams (%d warm): connections churned", n, conc, info.WarmConnections)
+	}
+}
+
+// TestDrainHeldOpenBody: a server that sends a whole stream, [DONE]
+// included, and then holds the body open costs the request a bounded
+// wait, not its timeout; the answer is still a success.
+func TestDrainHeldOpenBody(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n\n"))
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	client, err := NewHTTPClient(promconfig.DefaultHTTPClientConfig, "held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := LookupAPI("openai-chat")
+	arrival, _ := dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}.New(1)
+	source, _ := dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}.New(1)
+	w := &Window{
+		Target:  &Target{URL: srv.URL, Model: "m", API: api, Client: client},
+		Arrival: arrival, Source: source, Requests: 2, RequestTimeout: 10 * time.Minute,
+	}
+	var results []*result.Result
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.Run(context.Background(), func(r *result.Result) { results = append(results, r) })
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second): // generous: the drain gives up after drainWait
+		t.Fatal("a body held open after [DONE] held the window until its request timeout")
+	}
+	for _, r := range results {
+		if !r.Succeeded() {
+			t.Errorf("request %d: %s %s", r.Index, r.Outcome, r.Reason)
+		}
+	}
+	if len(results) != 2 {
+		t.Errorf("%d results, want 2", len(results))
+	}
+}

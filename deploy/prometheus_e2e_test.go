@@ -183,7 +183,7 @@ modules:
 		`inferno:ttft_seconds:p50_5m{target="simulator", workload="steady"}`,
 		`histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket[1m])))`,
 	} {
-		v := api.scalar(t, q)
+		v := api.settled(t, q)
 		t.Logf("%s = %.4f s", q, v)
 		if v <= lo || v > hi {
 			t.Errorf("%s = %.4f s, want within the bucket (%v, %v] that holds the simulator's %v", q, v, lo, hi, simulatorTTFT)
@@ -377,6 +377,23 @@ func (p *promAPI) scalar(t *testing.T, expr string) float64 {
 		t.Fatalf("%s: value %q", expr, s)
 	}
 	return v
+}
+
+// settled is scalar once expr has a number: a quantile of rates is NaN
+// until the rate window holds two scrapes with an observation between
+// them, which on a busy machine can take a few evaluation rounds.
+func (p *promAPI) settled(t *testing.T, expr string) float64 {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if v, err := p.values(expr, time.Now()); err == nil && len(v) == 1 {
+			for _, x := range v {
+				if !math.IsNaN(x) {
+					return x
+				}
+			}
+		}
+	}
+	return p.scalar(t, expr) // fails with what the query says
 }
 
 type ruleState struct{ kind, name, query, health, lastError string }

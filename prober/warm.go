@@ -2,7 +2,6 @@ package prober
 
 import (
 	"context"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httptrace"
@@ -101,7 +100,7 @@ func (w *Window) warmConnections(ctx context.Context, n int) int {
 				return
 			}
 			// Read to the end so the connection goes back to the pool.
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			drain(resp.Body)
 			resp.Body.Close()
 			got.Add(1)
 		})

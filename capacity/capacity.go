@@ -166,16 +166,25 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 	return step, info, nil
 }
 
-// shiftTimeline moves a step's per-second token counts onto the run's
-// timeline (whole seconds: the run's chart has a point per second).
+// shiftTimeline moves a step's token timelines onto the run's (by whole
+// seconds: the run's chart has a point per second, and the half-second
+// series, which the old tool's throughput smoothing reads, moves with it).
 func shiftTimeline(r *result.Result, by time.Duration) {
 	sec := int32(by / time.Second)
-	if sec <= 0 || len(r.TokensBySecond) == 0 {
+	if sec <= 0 {
 		return
 	}
-	shifted := make([]result.SecondTokens, len(r.TokensBySecond))
-	for i, st := range r.TokensBySecond {
-		shifted[i] = result.SecondTokens{Second: st.Second + sec, Tokens: st.Tokens}
+	r.TokensBySecond = shifted(r.TokensBySecond, sec)
+	r.TokensByHalfSecond = shifted(r.TokensByHalfSecond, 2*sec)
+}
+
+func shifted(line []result.SecondTokens, by int32) []result.SecondTokens {
+	if len(line) == 0 {
+		return line
 	}
-	r.TokensBySecond = shifted
+	out := make([]result.SecondTokens, len(line))
+	for i, st := range line {
+		out[i] = result.SecondTokens{Second: st.Second + by, Tokens: st.Tokens}
+	}
+	return out
 }

@@ -212,6 +212,7 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 		}
 	case "stages":
 		var total time.Duration
+		wrapped := false // the sum went past the largest duration
 		for i, s := range a.Stages {
 			sf := fmt.Sprintf(".stages[%d]", i)
 			if s.Concurrency > l.MaxConcurrency {
@@ -220,9 +221,13 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 			if err := rate(sf+".rate", s.Rate); err != nil {
 				return err
 			}
+			wrapped = wrapped || (s.Duration > 0 && total > math.MaxInt64-s.Duration)
 			total += s.Duration
 		}
-		if total > maxDur || total < 0 {
+		if wrapped {
+			total = math.MaxInt64 // for the message: longer than any limit
+		}
+		if wrapped || total > maxDur || total < 0 {
 			return c.fail(0, af+".stages", "the stages last %v, over the limit of %v (limits.max_duration)", Duration(total), l.MaxDuration)
 		}
 	case "synthesizer":
@@ -236,7 +241,9 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 			return err
 		}
 		ca := a.CapacityDefaults()
-		if total := time.Duration(ca.MaxSteps) * ca.StepDuration; total > maxDur || total < 0 {
+		// Compared by division: the product can wrap round to a short total.
+		steps := time.Duration(ca.MaxSteps)
+		if total := steps * ca.StepDuration; total > maxDur || total < 0 || (steps > 0 && ca.StepDuration > maxDur/steps) {
 			return c.fail(0, af+".max_steps", "%d steps of %v last over the limit of %v (limits.max_duration)", ca.MaxSteps, Duration(ca.StepDuration), l.MaxDuration)
 		}
 	}

@@ -82,7 +82,7 @@ func TestTokenizerSettings(t *testing.T) {
 // arrival, and rejects a request cap or a duration, which it would ignore.
 func TestCapacityWorkload(t *testing.T) {
 	const arrival = "arrival: {kind: poisson, rate: 2}\n    requests: 5"
-	cfg, err := Load([]byte(strings.Replace(good, arrival,
+	_, err := Load([]byte(strings.Replace(good, arrival,
 		"arrival: {kind: capacity, rate: 2, step_duration: 5s, max_steps: 6, slo_objective: 0.9}\n    slo: {ttft: 300ms}", 1)), "good.yml")
 	if err == nil {
 		t.Fatal("a capacity workload was accepted as a /probe module's workload")
@@ -91,7 +91,7 @@ func TestCapacityWorkload(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	noModule := strings.Split(good, "modules:")[0]
-	cfg, err = Load([]byte(strings.Replace(noModule, arrival,
+	cfg, err := Load([]byte(strings.Replace(noModule, arrival,
 		"arrival: {kind: capacity, rate: 2, step_duration: 5s, max_steps: 6, slo_objective: 0.9}\n    slo: {ttft: 300ms}", 1)), "good.yml")
 	if err != nil {
 		t.Fatal(err)

@@ -12,9 +12,6 @@ import (
 func redactedConfig(c *config.Config) *config.Config {
 	out := *c
 	out.Global.HFEndpoint = report.RedactURL(c.Global.HFEndpoint)
-	if c.Global.HFEndpoint == "" {
-		out.Global.HFEndpoint = ""
-	}
 	out.Targets = make([]*config.Target, len(c.Targets))
 	for i, t := range c.Targets {
 		rt := *t

@@ -590,10 +590,7 @@ func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
 			hasDetails = true
 			return s.usageFields(&details, detailKnown, "prompt_tokens", "generated_tokens")
 		case "error":
-			if s.null() {
-				return true
-			}
-			v, ok := s.plainString()
+			v, _, ok := s.optString()
 			if len(v) > 0 {
 				refused = true
 			}
@@ -637,10 +634,7 @@ func fastTriton(data []byte, wantText bool) (out Chunk, ok bool) {
 			text = v
 			return ok
 		case "error":
-			if s.null() {
-				return true
-			}
-			v, ok := s.plainString()
+			v, _, ok := s.optString()
 			if len(v) > 0 {
 				refused = true
 			}

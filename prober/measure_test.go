@@ -202,3 +202,30 @@ func TestInputTokensFromUsage(t *testing.T) {
 		})
 	}
 }
+
+// A usage count no answer reaches (a broken or hostile server) must not
+// make the prober allocate one ITL value per claimed token, nor overflow
+// the share arithmetic: the count is reported, the events keep their own.
+func TestHugeUsageNotSpread(t *testing.T) {
+	for _, claimed := range []string{"1000000000", "4611686018427387904", "9223372036854775807"} {
+		t.Run(claimed, func(t *testing.T) {
+			h := func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", sse)
+				w.Write([]byte(`data: {"choices":[{"delta":{"content":"ab"}}]}` + "\n\n"))
+				w.Write([]byte(`data: {"choices":[{"delta":{"content":"cd"},"finish_reason":"stop"}]}` + "\n\n"))
+				w.Write([]byte(`data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":` + claimed + `}}` + "\n\n"))
+				w.Write([]byte("data: [DONE]\n\n"))
+			}
+			res := sendTo(t, context.Background(), http.HandlerFunc(h), "openai-chat", 0)
+			if !res.Succeeded() {
+				t.Fatalf("%s: %s", res.Outcome, res.Reason)
+			}
+			if res.OutputTokens < 1000000000 || res.TokensFrom != result.TokensFromUsage {
+				t.Errorf("output tokens %d from %s; want the server's count", res.OutputTokens, res.TokensFrom)
+			}
+			if len(res.ITL) != 1 || timelineTokens(res.TokensBySecond) != 2 {
+				t.Errorf("%d ITL values, timeline %d tokens; want the two events' own", len(res.ITL), timelineTokens(res.TokensBySecond))
+			}
+		})
+	}
+}

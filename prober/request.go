@@ -291,7 +291,10 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 		assigned += shares[i]
 		size += max(e.size, 1)
 	}
-	if extra := res.OutputTokens - assigned; extra > 0 {
+	// A count no answer reaches (a broken or hostile server's usage) is
+	// reported as given but not spread: one ITL value per token would
+	// allocate without bound, and the rounding below would overflow.
+	if extra := res.OutputTokens - assigned; extra > 0 && res.OutputTokens <= maxSpreadTokens {
 		// Cumulative rounding hands out exactly extra tokens, in
 		// proportion to content length.
 		seen, given := 0, 0
@@ -318,6 +321,11 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 		res.TokensByHalfSecond = addTokens(res.TokensByHalfSecond, since, time.Second/2, shares[i])
 	}
 }
+
+// maxSpreadTokens bounds the output tokens spreadTokens spreads over a
+// request's events: far beyond any answer's length, small enough that the
+// ITL it makes stays megabytes.
+const maxSpreadTokens = 1 << 20
 
 // assignedAfterFirst is how many ITL values the shares make.
 func assignedAfterFirst(shares []int) int {

@@ -275,9 +275,7 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 			if !res.Succeeded() {
 				bad.Add(1)
 			}
-			if w.OnConnection != nil && !res.Conn.Reused && res.Conn.Connect > 0 {
-				w.OnConnection(res.Conn)
-			}
+			w.reportConnection(res.Conn)
 		})
 	}
 	wg.Wait()

@@ -2,7 +2,6 @@ package prober
 
 import (
 	"context"
-	"io"
 	"math"
 	"net/http"
 	"net/http/httptrace"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/result"
 )
 
 // warmBudget bounds the opening of warm connections: a server that does
@@ -61,6 +61,14 @@ func openLoopEstimate(rate float64, share Share) int {
 	return min(max(share.part(int(math.Ceil(rate))), 1), 64)
 }
 
+// reportConnection hands OnConnection the phases of a connection opened
+// outside the measured requests; a reused one opened nothing.
+func (w *Window) reportConnection(p result.ConnPhases) {
+	if _, opened := p.Setup(); opened && w.OnConnection != nil {
+		w.OnConnection(p)
+	}
+}
+
 // warmConnections opens n connections to the target and leaves them idle
 // in the client's pool, and returns how many it got. Each is opened by a
 // HEAD request to the target's URL, which any server answers cheaply
@@ -94,14 +102,12 @@ func (w *Window) warmConnections(ctx context.Context, n int) int {
 				return
 			}
 			resp, err := w.Target.Client.Do(req)
-			if p := trace.phases(); w.OnConnection != nil && !p.Reused && p.Connect > 0 {
-				w.OnConnection(p)
-			}
+			w.reportConnection(trace.phases())
 			if err != nil {
 				return
 			}
 			// Read to the end so the connection goes back to the pool.
-			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			drain(resp.Body)
 			resp.Body.Close()
 			got.Add(1)
 		})

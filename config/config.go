@@ -94,6 +94,10 @@ type Target struct {
 	Labels      map[string]string `yaml:"labels,omitempty"`
 	CostPerHour float64           `yaml:"cost_per_hour,omitempty"`
 	Hardware    *Hardware         `yaml:"hardware,omitempty"`
+	// Untrusted marks a target defined by an API body or a /probe URL:
+	// its client never follows a redirect, which could lead past the
+	// allow-list to any host. Never read from YAML.
+	Untrusted bool `yaml:"-"`
 
 	line int
 }

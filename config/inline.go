@@ -48,6 +48,7 @@ func (c *Config) InlineTarget(b []byte) (*Target, error) {
 	}
 	// Redirects could lead anywhere the allow-list does not.
 	t.HTTP.FollowRedirects = false
+	t.Untrusted = true
 	cc := c.inlineConfig("target")
 	cc.Targets = []*Target{&t}
 	if err := cc.validate(); err != nil {

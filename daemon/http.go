@@ -104,7 +104,7 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, fmt.Sprintf("target %q is neither a configured target nor a URL module %q allows", targetParam, moduleName), http.StatusBadRequest)
 			return
 		}
-		t = &config.Target{Name: "url", URL: targetParam, API: m.API, Model: m.Model}
+		t = &config.Target{Name: "url", URL: targetParam, API: m.API, Model: m.Model, Untrusted: true}
 	}
 	timeout := 30 * time.Second
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {

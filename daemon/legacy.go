@@ -155,7 +155,7 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 		}
 		return nil, nil, fmt.Errorf("url: not allowed by the daemon's api.allow_urls")
 	}
-	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig}
+	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig, Untrusted: true}
 	if b.Key != "" && b.Key != "EMPTY" {
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(b.Key)}
 	}

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/inferno-llm/inferno/config"
@@ -46,6 +47,11 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	client, err := prober.NewHTTPClient(t.HTTP, t.Name)
 	if err != nil {
 		return nil, err
+	}
+	if t.Untrusted {
+		// The 3xx itself is the answer (a failed request): a redirect
+		// could lead past api.allow_urls to any host.
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
 	spec, err := w.Spec(s.Global)
 	if err != nil {

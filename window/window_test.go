@@ -2,7 +2,10 @@ package window
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/result"
 )
 
 func dur(d time.Duration) *config.Duration { c := config.Duration(d); return &c }
@@ -71,5 +75,43 @@ func TestBuild(t *testing.T) {
 	w.Dataset = config.Dataset{Kind: "dolly", Path: "/nonexistent/dolly.jsonl"}
 	if _, err := Build(context.Background(), Spec{Target: target, Workload: w, Global: global}); err == nil || !strings.Contains(err.Error(), "workload w") {
 		t.Errorf("a missing data file: error %v, want one naming the workload", err)
+	}
+}
+
+// An untrusted target (an API body's, a /probe URL's) never follows a
+// redirect: it could lead past api.allow_urls to any host. A configured
+// target keeps following them, as before.
+func TestUntrustedTargetsDoNotFollowRedirects(t *testing.T) {
+	var elsewhere atomic.Int64
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+		w.WriteHeader(http.StatusNotFound)
+	}))
+	defer other.Close()
+	redirector := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redirector.Close()
+	for _, tc := range []struct {
+		untrusted bool
+		want      int64
+	}{{true, 0}, {false, 1}} {
+		elsewhere.Store(0)
+		target := &config.Target{Name: "t", URL: redirector.URL + "/v1", Model: "m", API: "openai-chat",
+			HTTP: promconfig.DefaultHTTPClientConfig, Untrusted: tc.untrusted}
+		w := &config.Workload{Name: "w", Requests: 1, WarmConnections: new(bool),
+			Dataset: config.Dataset{Kind: "synthetic", SyntheticSpec: dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}},
+			Arrival: dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}}
+		win, err := Build(context.Background(), Spec{Target: target, Workload: w, Global: config.DefaultConfig().Global, MaxInFlight: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outcomes []result.Outcome
+		if _, err := win.Run(context.Background(), func(r *result.Result) { outcomes = append(outcomes, r.Outcome) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := elsewhere.Load(); got != tc.want || len(outcomes) != 1 || outcomes[0] == result.Success {
+			t.Errorf("untrusted %v: the redirect's host saw %d requests (want %d); outcomes %v", tc.untrusted, got, tc.want, outcomes)
+		}
 	}
 }

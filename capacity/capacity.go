@@ -80,7 +80,12 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 		}
 		info.End = stepInfo.End
 		info.Sent += stepInfo.Sent
+		info.NotSent += stepInfo.NotSent
+		info.WarmConnections += stepInfo.WarmConnections
 		info.DeadlineHit = info.DeadlineHit || stepInfo.DeadlineHit
+		info.GraceExpired = info.GraceExpired || stepInfo.GraceExpired
+		// Duration and Grace stay 0: the steps' ends are not one window's,
+		// and the timeline marks no single end.
 		fmt.Fprintf(hash, "%v %s\n", rate, stepInfo.WorkloadHash)
 		if stepInfo.Aborted {
 			// A step cut short proves nothing either way.

@@ -140,9 +140,15 @@ func TestSearchStopsAtMaxRate(t *testing.T) {
 		Window:  window(t, srv.URL, 2),
 		MaxRate: 25,
 	}
-	got, _, err := s.Run(context.Background(), nil)
+	var results atomic.Int64
+	got, info, err := s.Run(context.Background(), func(*result.Result) { results.Add(1) })
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The run's info adds the steps' up: every result sent or not sent,
+	// and the connections each step warmed.
+	if int64(info.Sent+info.NotSent) != results.Load() || info.WarmConnections == 0 {
+		t.Errorf("run info sent %d + not sent %d for %d results, %d warm connections", info.Sent, info.NotSent, results.Load(), info.WarmConnections)
 	}
 	var rates []float64
 	for _, st := range got.Steps {

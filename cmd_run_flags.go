@@ -177,7 +177,7 @@ func (c *runCommand) definitions() (*config.Config, *config.Target, *config.Work
 	var t *config.Target
 	if c.targetName != "" {
 		if t = base.Target(c.targetName); t == nil {
-			return nil, nil, nil, fmt.Errorf("--target %s: %s defines no such target (defined: %s)", c.targetName, c.workloadFile, targetNames(base))
+			return nil, nil, nil, fmt.Errorf("--target %s: %s defines no such target (defined: %s)", c.targetName, c.workloadFile, base.TargetNames())
 		}
 	} else if t, err = c.flagTarget(); err != nil {
 		return nil, nil, nil, err
@@ -244,13 +244,13 @@ func (c *runCommand) definedWorkload() (*config.Config, *config.Workload, error)
 	name := c.workloadName
 	if name == "" {
 		if len(cfg.Workloads) != 1 {
-			return nil, nil, fmt.Errorf("--workload-file %s is a config file with %d workloads: name one with --workload (defined: %s)", c.workloadFile, len(cfg.Workloads), workloadNames(cfg))
+			return nil, nil, fmt.Errorf("--workload-file %s is a config file with %d workloads: name one with --workload (defined: %s)", c.workloadFile, len(cfg.Workloads), cfg.WorkloadNames())
 		}
 		name = cfg.Workloads[0].Name
 	}
 	w := cfg.Workload(name)
 	if w == nil {
-		return nil, nil, fmt.Errorf("--workload %s: %s defines no such workload (defined: %s)", name, c.workloadFile, workloadNames(cfg))
+		return nil, nil, fmt.Errorf("--workload %s: %s defines no such workload (defined: %s)", name, c.workloadFile, cfg.WorkloadNames())
 	}
 	return cfg, w, nil
 }
@@ -451,20 +451,4 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
-}
-
-func targetNames(c *config.Config) string {
-	var names []string
-	for _, t := range c.Targets {
-		names = append(names, t.Name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func workloadNames(c *config.Config) string {
-	var names []string
-	for _, w := range c.Workloads {
-		names = append(names, w.Name)
-	}
-	return strings.Join(names, ", ")
 }

@@ -109,7 +109,7 @@ func (c *Config) validate() error {
 		}
 		s.schedule = sched
 		if c.Workload(s.Workload) == nil {
-			return c.fail(s.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
+			return c.fail(s.line, field+".workload", "no such workload (defined: %s)", c.WorkloadNames())
 		}
 		if s.LoadShare && c.Workload(s.Workload).Arrival.Kind == "capacity" {
 			// Each replica would judge its own share's steps and step to
@@ -122,7 +122,7 @@ func (c *Config) validate() error {
 		for j, name := range s.Targets {
 			if c.Target(name) == nil {
 				// The index says which; the value is not quoted back.
-				return c.fail(s.line, fmt.Sprintf("%s.targets[%d]", field, j), "no such target (defined: %s)", c.targetNames())
+				return c.fail(s.line, fmt.Sprintf("%s.targets[%d]", field, j), "no such target (defined: %s)", c.TargetNames())
 			}
 		}
 		if s.Jitter < 0 {
@@ -139,7 +139,7 @@ func (c *Config) validate() error {
 		}
 		w := c.Workload(m.Workload)
 		if w == nil {
-			return c.fail(m.line, field+".workload", "no such workload (defined: %s)", c.workloadNames())
+			return c.fail(m.line, field+".workload", "no such workload (defined: %s)", c.WorkloadNames())
 		}
 		if w.Requests <= 0 {
 			return c.fail(m.line, field+".workload", "workload %q has no request cap; a probe must be small", m.Workload)
@@ -288,7 +288,9 @@ func (c *Config) uniqueName(seen map[string]bool, line int, field, kind, name st
 	return nil
 }
 
-func (c *Config) targetNames() string {
+// TargetNames lists the defined targets for an error message ("none"
+// when there are none).
+func (c *Config) TargetNames() string {
 	names := make([]string, 0, len(c.Targets))
 	for _, t := range c.Targets {
 		names = append(names, t.Name)
@@ -296,7 +298,8 @@ func (c *Config) targetNames() string {
 	return orNone(names)
 }
 
-func (c *Config) workloadNames() string {
+// WorkloadNames lists the defined workloads for an error message.
+func (c *Config) WorkloadNames() string {
 	names := make([]string, 0, len(c.Workloads))
 	for _, w := range c.Workloads {
 		names = append(names, w.Name)

@@ -265,8 +265,21 @@ func TestProbeDeadlineFromScrapeTimeout(t *testing.T) {
 	sim := newSim(t, simulator.Config{Fault: simulator.FaultStall})
 	cfgPath, _ := testConfig(t, sim.URL, never)
 	d := startDaemon(t, cfgPath)
-	req, _ := http.NewRequest("GET", d.server.URL+"/probe?module=quick&target=sim", nil)
-	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", "1.5")
+	body, el := scrapeProbe(t, d.server.URL+"/probe?module=quick&target=sim", "1.5")
+	if !strings.Contains(body, "probe_success 0") {
+		t.Errorf("stalled target: %s", body)
+	}
+	if el > 5*time.Second {
+		t.Errorf("probe took %v; the scrape timeout was 1.5s", el)
+	}
+}
+
+// scrapeProbe GETs a /probe URL as Prometheus does, with its scrape
+// timeout header, and returns the body and how long the answer took.
+func scrapeProbe(t *testing.T, url, timeoutSeconds string) (string, time.Duration) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("X-Prometheus-Scrape-Timeout-Seconds", timeoutSeconds)
 	start := time.Now()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -274,12 +287,7 @@ func TestProbeDeadlineFromScrapeTimeout(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), "probe_success 0") {
-		t.Errorf("stalled target: %s", body)
-	}
-	if el := time.Since(start); el > 5*time.Second {
-		t.Errorf("probe took %v; the scrape timeout was 1.5s", el)
-	}
+	return string(body), time.Since(start)
 }
 
 func TestRunsAPI(t *testing.T) {

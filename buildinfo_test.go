@@ -97,11 +97,7 @@ func TestVersionFromGitCheckout(t *testing.T) {
 
 	cfgPath, webAddr := filepath.Join(dir, "inferno.yml"), freePort(t)
 	os.WriteFile(cfgPath, []byte("global: {report_dir: "+filepath.Join(dir, "reports")+"}\ntargets: []\nworkloads: []\nschedules: []\n"), 0o644)
-	daemon := exec.Command(bin, "--config.file", cfgPath, "--web.listen-address", webAddr, "--log.level", "warn")
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { daemon.Process.Kill(); daemon.Wait() }()
+	startProcess(t, bin, "--config.file", cfgPath, "--web.listen-address", webAddr, "--log.level", "warn")
 	want := regexp.MustCompile(`inferno_build_info\{[^}]*revision="` + rev + `"[^}]*version="` + regexp.QuoteMeta(m[1]) + `"\} 1`)
 	var metrics string
 	waitUntil(t, 30*time.Second, "inferno_build_info", func() bool {

@@ -44,19 +44,7 @@ func TestDaemonExampleConfig(t *testing.T) {
 	if out, err := exec.Command(bin, "--config.file", cfgPath, "--config.check").CombinedOutput(); err != nil {
 		t.Fatalf("--config.check: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "--config.file", cfgPath, "--web.listen-address", webAddr)
-	var logs strings.Builder
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan struct{})
-	var exitErr error
-	go func() { exitErr = cmd.Wait(); close(exited) }()
-	defer func() {
-		cmd.Process.Kill() // no-op once it has exited
-		<-exited
-	}()
+	daemon := startProcess(t, bin, "--config.file", cfgPath, "--web.listen-address", webAddr)
 	base := "http://" + webAddr
 	waitUntil(t, time.Minute, "the TTFT histogram and a report", func() bool {
 		metrics := fetch(base + "/metrics")
@@ -85,15 +73,7 @@ func TestDaemonExampleConfig(t *testing.T) {
 		}
 		return false
 	})
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-		if exitErr != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", exitErr, logs.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit 30 s after SIGTERM")
-	}
+	daemon.terminate(t, 30*time.Second)
 	rep, err := report.Read(filepath.Join(dir, "reports", report.FileName(running)))
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +85,48 @@ func TestDaemonExampleConfig(t *testing.T) {
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left in the archive: %v", leftovers)
 	}
+}
+
+// process is a started binary whose output is kept for failure messages.
+type process struct {
+	cmd     *exec.Cmd
+	logs    testutil.LockedBuffer
+	exited  chan struct{}
+	exitErr error
+}
+
+// startProcess starts bin with args; the process is killed, if it still
+// runs, when the test ends.
+func startProcess(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), exited: make(chan struct{})}
+	p.cmd.Stdout, p.cmd.Stderr = &p.logs, &p.logs
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exitErr = p.cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill() // no-op once it has exited
+		<-p.exited
+	})
+	return p
+}
+
+// terminate sends SIGTERM and fails the test unless the process exits
+// cleanly within limit; it returns how long the exit took.
+func (p *process) terminate(t *testing.T, limit time.Duration) time.Duration {
+	t.Helper()
+	signalled := time.Now()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.exited:
+		if p.exitErr != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", p.exitErr, p.logs.String())
+		}
+	case <-time.After(limit):
+		t.Fatalf("still running %v after SIGTERM\n%s", limit, p.logs.String())
+	}
+	return time.Since(signalled)
 }
 
 func fetch(url string) string {

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -119,19 +118,7 @@ schedules:
 		// run_on_start is for the case above; here the API starts the window.
 		os.WriteFile(cfgPath, []byte(strings.Replace(mustRead(t, cfgPath), "run_on_start: true", "run_on_start: false", 1)), 0o644)
 		webAddr := freePort(t)
-		cmd := exec.Command(bin, "--config.file", cfgPath, "--web.listen-address", webAddr, "--log.level", "warn")
-		var logs strings.Builder
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan struct{})
-		var exitErr error
-		go func() { exitErr = cmd.Wait(); close(exited) }()
-		defer func() {
-			cmd.Process.Kill() // no-op once it has exited
-			<-exited
-		}()
+		daemon := startProcess(t, bin, "--config.file", cfgPath, "--web.listen-address", webAddr, "--log.level", "warn")
 		base := "http://" + webAddr
 		waitUntil(t, time.Minute, "the daemon", func() bool { return fetch(base+"/-/ready") != "" })
 
@@ -158,17 +145,8 @@ schedules:
 			t.Error("/-/healthy does not answer under the flood")
 		}
 
-		signalled := time.Now()
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-			if exitErr != nil {
-				t.Errorf("exit after SIGTERM: %v\n%s", exitErr, logs.String())
-			}
-		case <-time.After(15 * time.Second):
-			t.Fatalf("still running 15 s after SIGTERM\n%s", logs.String())
-		}
-		t.Logf("exited %v after SIGTERM", time.Since(signalled).Round(time.Millisecond))
+		took := daemon.terminate(t, 15*time.Second)
+		t.Logf("exited %v after SIGTERM", took.Round(time.Millisecond))
 		rep, err := report.Read(filepath.Join(reports, report.FileName(run.ID)))
 		if err != nil {
 			t.Fatal(err)

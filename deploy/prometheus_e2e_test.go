@@ -498,9 +498,14 @@ func waitHTTP(t *testing.T, url string) {
 func dashboardsAgree(t *testing.T, api *promAPI) {
 	t.Helper()
 	// Both replicas must have finished a window of the simulator target.
+	// One instant for every query, so a window ending in between cannot
+	// make them differ: the instant at which both replicas were seen (an
+	// earlier one may predate the second replica's first window).
 	var replicas float64
+	var at time.Time
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
-		if v, err := api.values(`count(inferno_last_window_requests_per_second{target="simulator"} > 0)`, time.Now()); err == nil {
+		at = time.Now()
+		if v, err := api.values(`count(inferno_last_window_requests_per_second{target="simulator"} > 0)`, at); err == nil {
 			if replicas = v[""]; replicas == 2 {
 				break
 			}
@@ -509,9 +514,6 @@ func dashboardsAgree(t *testing.T, api *promAPI) {
 	if replicas != 2 {
 		t.Fatalf("%v replicas report a window of the simulator, want 2", replicas)
 	}
-	// One instant for every query, so a window ending in between cannot
-	// make them differ.
-	at := time.Now().Add(-2 * time.Second)
 	eval := func(expr string) map[string]float64 {
 		t.Helper()
 		v, err := api.values(expr, at)

@@ -301,6 +301,7 @@ func Load(b []byte, file string) (*Config, error) {
 	if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
 		cfg.doc = doc.Content[0]
 	}
+	cfg.defaultHTTPClients()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -448,4 +449,31 @@ func DefaultCacheDir() string {
 		return filepath.Join(dir, "inferno")
 	}
 	return ".cache/inferno"
+}
+
+// defaultHTTPClients gives a target without an http_client section
+// prometheus/common's defaults (follow redirects, HTTP/2 allowed), as an
+// empty section or `inferno run` would: Go's zero value would otherwise
+// turn both off for exactly the targets that asked for nothing.
+func (c *Config) defaultHTTPClients() {
+	if c.doc == nil || c.doc.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(c.doc.Content); i += 2 {
+		if c.doc.Content[i].Value != "targets" {
+			continue
+		}
+		for j, item := range c.doc.Content[i+1].Content {
+			if j >= len(c.Targets) || item.Kind != yaml.MappingNode {
+				continue
+			}
+			set := false
+			for k := 0; k+1 < len(item.Content); k += 2 {
+				set = set || item.Content[k].Value == "http_client"
+			}
+			if !set && c.Targets[j] != nil {
+				c.Targets[j].HTTP = promconfig.DefaultHTTPClientConfig
+			}
+		}
+	}
 }

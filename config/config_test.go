@@ -208,3 +208,27 @@ func TestFileSizeLimit(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// A target without http_client gets prometheus/common's defaults, as an
+// empty section does; an explicit follow_redirects: false stays off.
+func TestHTTPClientDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		section       string
+		follow, http2 bool
+	}{
+		{"", true, true},
+		{"    http_client: {}\n", true, true},
+		{"    http_client: {follow_redirects: false}\n", false, true},
+		{"    http_client: {enable_http2: false}\n", true, false},
+	} {
+		doc := "targets:\n  - name: t\n    url: http://127.0.0.1:8000/v1\n    model: m\n" + tc.section +
+			"workloads:\n  - name: w\n    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}\n    arrival: {kind: poisson, rate: 2}\n    requests: 5\n"
+		c, err := Load([]byte(doc), "t.yml")
+		if err != nil {
+			t.Fatalf("%q: %v", tc.section, err)
+		}
+		if h := c.Target("t").HTTP; h.FollowRedirects != tc.follow || h.EnableHTTP2 != tc.http2 {
+			t.Errorf("%q: follow_redirects %v, enable_http2 %v; want %v, %v", tc.section, h.FollowRedirects, h.EnableHTTP2, tc.follow, tc.http2)
+		}
+	}
+}

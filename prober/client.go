@@ -22,7 +22,7 @@ func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, 
 		if err != nil {
 			return nil, fmt.Errorf("http client config for %s: %w", name, err)
 		}
-		return &http.Client{Transport: rt}, nil
+		return withRedirects(&http.Client{Transport: rt}, cfg), nil
 	}
 	// Compression stays off (prometheus/common's default): a gzipped event
 	// stream would be buffered by the decompressor and distort timings.
@@ -30,7 +30,17 @@ func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, 
 	if err != nil {
 		return nil, fmt.Errorf("http client config for %s: %w", name, err)
 	}
-	return &http.Client{Transport: rt}, nil
+	return withRedirects(&http.Client{Transport: rt}, cfg), nil
+}
+
+// withRedirects applies follow_redirects: when off, a 3xx is the answer
+// (a failed request naming its Location), as prometheus/common's own
+// client does.
+func withRedirects(c *http.Client, cfg promconfig.HTTPClientConfig) *http.Client {
+	if !cfg.FollowRedirects {
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return c
 }
 
 // MaxIdleConnsPerHost is the idle pool of the prober's tuned transport: at

@@ -92,13 +92,20 @@ func TestUntrustedTargetsDoNotFollowRedirects(t *testing.T) {
 		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
 	}))
 	defer redirector.Close()
+	noFollow := promconfig.DefaultHTTPClientConfig
+	noFollow.FollowRedirects = false
 	for _, tc := range []struct {
 		untrusted bool
+		http      promconfig.HTTPClientConfig
 		want      int64
-	}{{true, 0}, {false, 1}} {
+	}{
+		{true, promconfig.DefaultHTTPClientConfig, 0},
+		{false, promconfig.DefaultHTTPClientConfig, 1},
+		{false, noFollow, 0}, // a file target's follow_redirects: false
+	} {
 		elsewhere.Store(0)
 		target := &config.Target{Name: "t", URL: redirector.URL + "/v1", Model: "m", API: "openai-chat",
-			HTTP: promconfig.DefaultHTTPClientConfig, Untrusted: tc.untrusted}
+			HTTP: tc.http, Untrusted: tc.untrusted}
 		w := &config.Workload{Name: "w", Requests: 1, WarmConnections: new(bool),
 			Dataset: config.Dataset{Kind: "synthetic", SyntheticSpec: dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}},
 			Arrival: dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}}
@@ -111,7 +118,7 @@ func TestUntrustedTargetsDoNotFollowRedirects(t *testing.T) {
 			t.Fatal(err)
 		}
 		if got := elsewhere.Load(); got != tc.want || len(outcomes) != 1 || outcomes[0] == result.Success {
-			t.Errorf("untrusted %v: the redirect's host saw %d requests (want %d); outcomes %v", tc.untrusted, got, tc.want, outcomes)
+			t.Errorf("untrusted %v, follow_redirects %v: the redirect's host saw %d requests (want %d); outcomes %v", tc.untrusted, tc.http.FollowRedirects, got, tc.want, outcomes)
 		}
 	}
 }

@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -17,9 +19,10 @@ import (
 )
 
 type simulateCommand struct {
-	cmd    *kingpin.CmdClause
-	listen string
-	cfg    simulator.Config
+	cmd        *kingpin.CmdClause
+	listen     string
+	cpuProfile string
+	cfg        simulator.Config
 }
 
 func newSimulateCommand(app *kingpin.Application) *simulateCommand {
@@ -40,6 +43,9 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd.Flag("retry-after", "Retry-After header of --fault=status answers.").StringVar(&c.cfg.RetryAfter)
 	c.cmd.Flag("fault-rate", "Share of requests that get the fault (default 1 when --fault is set).").Default("0").Float64Var(&c.cfg.FaultRate)
 	c.cmd.Flag("fault-status", "HTTP status for --fault=status.").Default("500").IntVar(&c.cfg.FaultStatus)
+	// Hidden: for profiling the simulator under the benchmark's load
+	// (bench/sweep -sim-cpuprofile), not an operator's setting.
+	c.cmd.Flag("cpuprofile", "Write a CPU profile of the whole run to this file.").Hidden().StringVar(&c.cpuProfile)
 	return c
 }
 
@@ -52,6 +58,19 @@ func (c *simulateCommand) execute(logger *slog.Logger) int {
 	if err != nil {
 		logger.Error("cannot listen", "address", c.listen, "err", err)
 		return 1
+	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			logger.Error("cannot create the CPU profile", "file", c.cpuProfile, "err", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			logger.Error("cannot start the CPU profile", "file", c.cpuProfile, "err", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

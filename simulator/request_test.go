@@ -158,3 +158,28 @@ func TestPlanGaps(t *testing.T) {
 		t.Error("jitter 0.5 drew no varied gap")
 	}
 }
+
+// BenchmarkDecodeRequest: the per-request decoding, the struct beside the
+// map it replaced (run under the lock: go test ./simulator -run - -bench DecodeRequest).
+func BenchmarkDecodeRequest(b *testing.B) {
+	body := `{"model":"sim","messages":[{"role":"user","content":"Say hello to the benchmark in a few words please"}],"max_tokens":32,"stream":true,"stream_options":{"include_usage":true},"ignore_eos":true}`
+	b.Run("struct", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var req request
+			if _, err := decodeRequest(strings.NewReader(body), &req, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("map", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			var m map[string]any
+			if err := json.NewDecoder(strings.NewReader(body)).Decode(&m); err != nil {
+				b.Fatal(err)
+			}
+			mapPlan(chat, m)
+		}
+	})
+}

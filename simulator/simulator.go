@@ -13,7 +13,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -46,8 +45,11 @@ var Faults = []string{FaultStatus, FaultReset, FaultStall, FaultMalformed, Fault
 // Config sets the simulated server's behaviour.
 type Config struct {
 	Model string
-	// TTFT is the time from the start of processing to the first token;
-	// ITL the time between tokens.
+	// TTFT is the time from the start of processing (the request's
+	// arrival, or the end of its wait for a MaxConcurrency slot) to the
+	// first token. Served through StampArrivals, arrival is on the
+	// socket; otherwise it is the handler's start. ITL is the time
+	// between tokens.
 	TTFT, ITL time.Duration
 	// Jitter spreads each TTFT and ITL uniformly by ±Jitter·value.
 	Jitter float64
@@ -157,7 +159,8 @@ const (
 // ServeHTTP routes by path. The /v1 prefix is optional for every
 // protocol, so one base URL works whichever API a client speaks.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	arrived := time.Now()
+	arrived, done := arrival(r)
+	defer done()
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	switch {
 	case r.URL.Path == "/metrics":
@@ -480,7 +483,8 @@ func reset(rc *http.ResponseController) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
+	// A *net.TCPConn, or the stampConn that wraps one.
+	if tcp, ok := conn.(interface{ SetLinger(int) error }); ok {
 		tcp.SetLinger(0)
 	}
 	conn.Close()

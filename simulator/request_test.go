@@ -183,3 +183,66 @@ func BenchmarkDecodeRequest(b *testing.B) {
 		}
 	})
 }
+
+// requestKeys are the JSON keys the request struct reads, at any depth.
+var requestKeys = []string{"messages", "content", "prompt", "inputs", "text_input", "max_tokens",
+	"max_completion_tokens", "ignore_eos", "parameters", "max_new_tokens", "stream_options", "include_usage"}
+
+// caseFolded reports whether v holds a key that matches one of
+// requestKeys only without regard to case, where the struct (as
+// encoding/json does) and the map differ.
+func caseFolded(v any) bool {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			for _, want := range requestKeys {
+				if k != want && strings.EqualFold(k, want) {
+					return true
+				}
+			}
+			if caseFolded(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if caseFolded(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// FuzzRequestDifferential: for any body the map accepts, the struct gives
+// the plan the map gave, and refuses what the map refuses.
+func FuzzRequestDifferential(f *testing.F) {
+	for _, s := range []string{`{"messages":[{"role":"user","content":"a b"}],"max_tokens":3,"stream_options":{"include_usage":true}}`,
+		`{"prompt":"x\ty","max_tokens":2.5,"ignore_eos":true}`, `{"inputs":"a","parameters":{"max_new_tokens":4}}`,
+		`{"text_input":"a \u00a0b","max_completion_tokens":1e2}`, `{"prompt":["a"],"max_tokens":"3"}`, `[1]`, `null`, `{"prompt":"a"} tail`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var body map[string]any
+		mapErr := json.NewDecoder(strings.NewReader(s)).Decode(&body)
+		var req request
+		_, err := decodeRequest(strings.NewReader(s), &req, false)
+		if (err != nil) != (mapErr != nil) {
+			t.Fatalf("%q: struct error %v, map error %v", s, err, mapErr)
+		}
+		if err != nil || caseFolded(body) {
+			return
+		}
+		for _, proto := range []protocol{chat, completions, tgi, triton} {
+			p := New(Config{DefaultMaxTokens: 1 << 20}).plan(proto, &req)
+			prompt, maxTokens, ignoreEOS, usage := mapPlan(proto, body)
+			if maxTokens <= 0 {
+				maxTokens = 1 << 20
+			}
+			if p.promptTokens != prompt || p.outputTokens != maxTokens || p.usage != usage || req.IgnoreEOS != ignoreEOS {
+				t.Fatalf("%q (protocol %d): struct gives prompt %d, output %d, usage %v, ignore_eos %v; the map %d, %d, %v, %v",
+					s, proto, p.promptTokens, p.outputTokens, p.usage, req.IgnoreEOS, prompt, maxTokens, usage, ignoreEOS)
+			}
+		}
+	})
+}

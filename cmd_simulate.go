@@ -6,7 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -17,9 +19,10 @@ import (
 )
 
 type simulateCommand struct {
-	cmd    *kingpin.CmdClause
-	listen string
-	cfg    simulator.Config
+	cmd        *kingpin.CmdClause
+	listen     string
+	cpuProfile string
+	cfg        simulator.Config
 }
 
 func newSimulateCommand(app *kingpin.Application) *simulateCommand {
@@ -27,7 +30,7 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd = app.Command("simulate", "Serve a deterministic streaming LLM endpoint (OpenAI, TGI, Triton) with set latencies.")
 	c.cmd.Flag("listen", "Address to listen on.").Default("127.0.0.1:8000").StringVar(&c.listen)
 	c.cmd.Flag("model", "Model name the simulator reports.").Default("sim").StringVar(&c.cfg.Model)
-	c.cmd.Flag("ttft", "Time to first token, from the start of processing.").Default("200ms").DurationVar(&c.cfg.TTFT)
+	c.cmd.Flag("ttft", "Time to first token, from the request's arrival on the socket (or the end of its wait for a --max-concurrency slot).").Default("200ms").DurationVar(&c.cfg.TTFT)
 	c.cmd.Flag("itl", "Time between tokens.").Default("20ms").DurationVar(&c.cfg.ITL)
 	c.cmd.Flag("stream-interval", "Tokens per stream event after the first, as vLLM's --stream-interval (1: one token per event).").Default("1").IntVar(&c.cfg.StreamInterval)
 	c.cmd.Flag("jitter", "Spread of each TTFT and ITL, as a fraction (0.1 = ±10%).").Default("0").Float64Var(&c.cfg.Jitter)
@@ -40,6 +43,9 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd.Flag("retry-after", "Retry-After header of --fault=status answers.").StringVar(&c.cfg.RetryAfter)
 	c.cmd.Flag("fault-rate", "Share of requests that get the fault (default 1 when --fault is set).").Default("0").Float64Var(&c.cfg.FaultRate)
 	c.cmd.Flag("fault-status", "HTTP status for --fault=status.").Default("500").IntVar(&c.cfg.FaultStatus)
+	// Hidden: for profiling the simulator under the benchmark's load
+	// (bench/sweep -sim-cpuprofile), not an operator's setting.
+	c.cmd.Flag("cpuprofile", "Write a CPU profile of the whole run to this file.").Hidden().StringVar(&c.cpuProfile)
 	return c
 }
 
@@ -53,6 +59,19 @@ func (c *simulateCommand) execute(logger *slog.Logger) int {
 		logger.Error("cannot listen", "address", c.listen, "err", err)
 		return 1
 	}
+	if c.cpuProfile != "" {
+		f, err := os.Create(c.cpuProfile)
+		if err != nil {
+			logger.Error("cannot create the CPU profile", "file", c.cpuProfile, "err", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			logger.Error("cannot start the CPU profile", "file", c.cpuProfile, "err", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	srv := &http.Server{Handler: simulator.New(c.cfg), ReadHeaderTimeout: 10 * time.Second}
@@ -64,7 +83,9 @@ func (c *simulateCommand) execute(logger *slog.Logger) int {
 	}()
 	logger.Info("simulator listening", "address", ln.Addr().String(), "ttft", c.cfg.TTFT, "itl", c.cfg.ITL,
 		"max_concurrency", c.cfg.MaxConcurrency, "fault", c.cfg.Fault)
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// TTFT runs from each request's arrival on the socket, so the
+	// simulator's own queue under a burst counts in it (simulator.StampArrivals).
+	if err := srv.Serve(simulator.StampArrivals(srv, ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		logger.Error("simulator stopped", "err", err)
 		return 1
 	}

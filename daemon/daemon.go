@@ -180,7 +180,7 @@ func (d *Daemon) startSimulator(s *config.Simulator) error {
 	sim := simulator.New(simulator.Config{Model: s.Model, TTFT: time.Duration(s.TTFT), ITL: time.Duration(s.ITL),
 		Jitter: s.Jitter, MaxConcurrency: s.MaxConcurrency, Seed: s.Seed})
 	d.sim = &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
-	go d.sim.Serve(ln)
+	go d.sim.Serve(simulator.StampArrivals(d.sim, ln))
 	d.logger.Info("built-in simulator listening", "address", ln.Addr().String(), "ttft", time.Duration(s.TTFT), "itl", time.Duration(s.ITL))
 	return nil
 }

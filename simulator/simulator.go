@@ -13,7 +13,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -46,8 +45,11 @@ var Faults = []string{FaultStatus, FaultReset, FaultStall, FaultMalformed, Fault
 // Config sets the simulated server's behaviour.
 type Config struct {
 	Model string
-	// TTFT is the time from the start of processing to the first token;
-	// ITL the time between tokens.
+	// TTFT is the time from the start of processing (the request's
+	// arrival, or the end of its wait for a MaxConcurrency slot) to the
+	// first token. Served through StampArrivals, arrival is on the
+	// socket; otherwise it is the handler's start. ITL is the time
+	// between tokens.
 	TTFT, ITL time.Duration
 	// Jitter spreads each TTFT and ITL uniformly by ±Jitter·value.
 	Jitter float64
@@ -157,7 +159,8 @@ const (
 // ServeHTTP routes by path. The /v1 prefix is optional for every
 // protocol, so one base URL works whichever API a client speaks.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	arrived := time.Now()
+	arrived, done := arrival(r)
+	defer done()
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	switch {
 	case r.URL.Path == "/metrics":
@@ -189,15 +192,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, `{"error":"method not allowed"}`, http.StatusMethodNotAllowed)
 		return
 	}
-	var body map[string]any
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<20)).Decode(&body); err != nil {
+	var req request
+	body, err := decodeRequest(http.MaxBytesReader(w, r.Body, 64<<20), &req, s.cfg.OnRequest != nil)
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
 	if s.cfg.OnRequest != nil {
 		s.cfg.OnRequest(r.URL.Path, body)
 	}
-	plan := s.plan(proto, body)
+	plan := s.plan(proto, &req)
 	switch plan.fault {
 	case FaultStatus:
 		if s.cfg.RetryAfter != "" {
@@ -219,17 +223,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"id":"cmpl-sim-%d","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"hello"}}]}`, plan.id)
 		return
 	}
+	// Processing starts at arrival, or when a slot frees for a request
+	// that queued: TTFT runs from there, so the simulator's own work before
+	// its first write (headers, the role chunk) is inside it, not added.
+	start := arrived
 	if s.slots != nil {
 		select {
 		case s.slots <- struct{}{}:
 			defer func() { <-s.slots }()
-		case <-r.Context().Done():
-			return
+		default:
+			select {
+			case s.slots <- struct{}{}:
+				defer func() { <-s.slots }()
+				start = time.Now()
+			case <-r.Context().Done():
+				return
+			}
 		}
 	}
 	s.metrics.running.Inc()
 	defer s.metrics.running.Dec()
-	s.stream(w, r, proto, plan, arrived)
+	s.stream(w, r, proto, plan, arrived, start)
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {
@@ -246,47 +260,39 @@ type plan struct {
 	outputTokens int
 	usage        bool // send a usage chunk (OpenAI include_usage)
 	ttft         time.Duration
-	itl          []time.Duration
+	itl          []time.Duration // per-token gaps, only with jitter
+	gap          time.Duration   // every gap, without jitter
 	fault        string
 	id           int64
 }
 
-func (s *Server) plan(proto protocol, body map[string]any) plan {
+func (s *Server) plan(proto protocol, req *request) plan {
 	p := plan{id: s.seq.Add(1)}
 	var maxTokens int
-	var ignoreEOS bool
 	switch proto {
 	case chat:
-		if msgs, ok := body["messages"].([]any); ok {
-			for _, m := range msgs {
-				if mm, ok := m.(map[string]any); ok {
-					p.promptTokens += countWords(mm["content"])
-				}
-			}
+		for _, m := range req.Messages {
+			p.promptTokens += int(m.Content)
 		}
 	case completions:
-		p.promptTokens = countWords(body["prompt"])
+		p.promptTokens = int(req.Prompt)
 	case tgi:
-		p.promptTokens = countWords(body["inputs"])
-		if params, ok := body["parameters"].(map[string]any); ok {
-			maxTokens = intField(params, "max_new_tokens")
-		}
+		p.promptTokens = int(req.Inputs)
+		maxTokens = int(req.Parameters.MaxNewTokens)
 	case triton:
-		p.promptTokens = countWords(body["text_input"])
+		p.promptTokens = int(req.TextInput)
 	}
 	if proto != tgi {
-		maxTokens = intField(body, "max_tokens")
+		maxTokens = int(req.MaxTokens)
 		if maxTokens == 0 {
-			maxTokens = intField(body, "max_completion_tokens")
+			maxTokens = int(req.MaxCompletionTokens)
 		}
 	}
-	ignoreEOS, _ = body["ignore_eos"].(bool)
+	ignoreEOS := req.IgnoreEOS
 	if maxTokens <= 0 {
 		maxTokens = s.cfg.DefaultMaxTokens
 	}
-	if so, ok := body["stream_options"].(map[string]any); ok {
-		p.usage, _ = so["include_usage"].(bool)
-	}
+	p.usage = req.StreamOptions.IncludeUsage
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -298,11 +304,26 @@ func (s *Server) plan(proto protocol, body map[string]any) plan {
 		p.fault = s.cfg.Fault
 	}
 	p.ttft = s.jitter(s.cfg.TTFT)
-	p.itl = make([]time.Duration, p.outputTokens)
-	for i := 1; i < p.outputTokens; i++ {
-		p.itl[i] = s.jitter(s.cfg.ITL)
+	p.gap = s.cfg.ITL
+	if s.cfg.Jitter != 0 && s.cfg.ITL != 0 {
+		// Only jitter needs a gap per token; without it every gap is ITL.
+		p.itl = make([]time.Duration, p.outputTokens)
+		for i := 1; i < p.outputTokens; i++ {
+			p.itl[i] = s.jitter(s.cfg.ITL)
+		}
 	}
 	return p
+}
+
+// before is the time from token i-1 to token i (0 for the first).
+func (p *plan) before(i int) time.Duration {
+	if p.itl != nil {
+		return p.itl[i%len(p.itl)]
+	}
+	if i == 0 {
+		return 0
+	}
+	return p.gap
 }
 
 func (s *Server) jitter(d time.Duration) time.Duration {
@@ -313,24 +334,17 @@ func (s *Server) jitter(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
-func countWords(v any) int {
-	s, _ := v.(string)
-	return len(strings.Fields(s))
-}
-
-func intField(m map[string]any, key string) int {
-	f, _ := m[key].(float64)
-	return int(f)
-}
-
-// stream writes the response on an absolute schedule from the start of
-// processing, so write delays never accumulate into the next token.
-// stream writes the answer; arrived is when the request reached the
-// server, the origin of its server-side TTFT and latency.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, p plan, arrived time.Time) {
+// stream writes the answer on an absolute schedule from start, the start
+// of processing, so write delays never accumulate into the next token;
+// arrived is when the request reached the server, the origin of its
+// server-side TTFT and latency.
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, p plan, arrived, start time.Time) {
 	rc := http.NewResponseController(w)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
+	// Set by assignment: the values are shared, never modified, and this
+	// spares Set's canonicalisation and a slice for each.
+	h := w.Header()
+	h["Content-Type"] = eventStream
+	h["Cache-Control"] = noCache
 	var out io.Writer = w
 	flush := rc.Flush
 	switch p.fault {
@@ -358,7 +372,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	ctx := r.Context()
 	var first, last time.Time
 	sent := 0
-	at := time.Now().Add(p.ttft)
+	at := start.Add(p.ttft)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	if p.fault == FaultEndless {
@@ -367,7 +381,7 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	interval := max(s.cfg.StreamInterval, 1)
 	pending := 0 // first token not yet written
 	for i := range p.outputTokens {
-		at = at.Add(p.itl[i%len(p.itl)])
+		at = at.Add(p.before(i))
 		if i > 0 && i%interval != 0 && i != p.outputTokens-1 {
 			continue // this token waits for the rest of its event
 		}
@@ -436,6 +450,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 	}
 }
 
+var eventStream, noCache = []string{"text/event-stream"}, []string{"no-cache"}
+
 // dripWriter sends what it is given one byte a second, as a congested or
 // broken proxy might.
 type dripWriter struct {
@@ -467,7 +483,8 @@ func reset(rc *http.ResponseController) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	if tcp, ok := conn.(*net.TCPConn); ok {
+	// A *net.TCPConn, or the stampConn that wraps one.
+	if tcp, ok := conn.(interface{ SetLinger(int) error }); ok {
 		tcp.SetLinger(0)
 	}
 	conn.Close()

@@ -89,6 +89,7 @@ func main() {
 	arrival := flag.String("arrival", "poisson", "open loop: poisson or constant")
 	before := flag.String("before", "", "also run inferno built from this git revision (e.g. main)")
 	noFloor := flag.Bool("no-floor", false, "skip bench/floor")
+	simProfile := flag.String("sim-cpuprofile", "", "write the simulator's CPU profile over the whole sweep to this file")
 	pin := flag.Bool("pin", true, "pin the simulator and the clients to different cores with taskset where possible")
 	flag.Parse()
 	if *rates != "" {
@@ -124,6 +125,9 @@ func main() {
 	}
 	addr := freeAddr()
 	simArgs := []string{clients[0].bin, "simulate", "--listen", addr, "--ttft", ttft.String(), "--itl", itl.String(), "--log.level", "warn"}
+	if *simProfile != "" {
+		simArgs = append(simArgs, "--cpuprofile", *simProfile)
+	}
 	sim := command(context.Background(), o.simCPU, simArgs...)
 	sim.Stderr = os.Stderr
 	check(sim.Start())

@@ -1,0 +1,189 @@
+package h1
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/textproto"
+	"time"
+)
+
+// getIdle takes the most recently used idle connection for key that is
+// still fresh and alive, closing the expired and dead ones it meets.
+func (t *Transport) getIdle(key string, trace *httptrace.ClientTrace) *conn {
+	for {
+		t.mu.Lock()
+		list := t.idle[key]
+		if len(list) == 0 {
+			t.mu.Unlock()
+			return nil
+		}
+		c := list[len(list)-1]
+		list[len(list)-1] = nil
+		t.idle[key] = list[:len(list)-1]
+		t.mu.Unlock()
+
+		idle := time.Since(c.idleAt)
+		if idle > t.idleTimeout() || !alive(c) {
+			c.nc.Close()
+			continue
+		}
+		if trace != nil && trace.GotConn != nil {
+			trace.GotConn(httptrace.GotConnInfo{Conn: c.nc, Reused: true, WasIdle: true, IdleTime: idle})
+		}
+		return c
+	}
+}
+
+// alive reports whether an idle connection can carry a request: nothing
+// may be waiting on it (a server's unsolicited bytes or its close), which
+// a non-blocking peek at the socket tells without consuming anything.
+func alive(c *conn) bool {
+	if c.br.Buffered() > 0 {
+		return false
+	}
+	return peekAlive(c.nc)
+}
+
+// putIdle returns a connection whose response was read to its end to the
+// pool, or closes it when the host's pool is full.
+func (t *Transport) putIdle(c *conn) {
+	c.idleAt = time.Now()
+	t.mu.Lock()
+	if t.idle == nil {
+		t.idle = make(map[string][]*conn)
+	}
+	list := t.idle[c.key]
+	if len(list) >= t.maxIdle() {
+		t.mu.Unlock()
+		c.nc.Close()
+		return
+	}
+	t.idle[c.key] = append(list, c)
+	t.mu.Unlock()
+}
+
+// CloseIdleConnections closes every idle connection; those in use are
+// closed when their response ends.
+func (t *Transport) CloseIdleConnections() {
+	t.mu.Lock()
+	idle := t.idle
+	t.idle = nil
+	t.mu.Unlock()
+	for _, list := range idle {
+		for _, c := range list {
+			c.nc.Close()
+		}
+	}
+}
+
+// dial opens a new connection to addr (host:port): the host is resolved
+// first when it is not an IP literal, and its addresses are tried in
+// order, all within the dial timeout.
+func (t *Transport) dial(ctx context.Context, key, host, addr string, trace *httptrace.ClientTrace) (*conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, t.dialTimeout())
+	defer cancel()
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, err
+	}
+	var targets []string
+	if ip := net.ParseIP(host); ip != nil {
+		targets = []string{addr}
+	} else {
+		if trace != nil && trace.DNSStart != nil {
+			trace.DNSStart(httptrace.DNSStartInfo{Host: host})
+		}
+		ips, err := net.DefaultResolver.LookupIPAddr(dctx, host)
+		if trace != nil && trace.DNSDone != nil {
+			trace.DNSDone(httptrace.DNSDoneInfo{Addrs: ips, Err: err})
+		}
+		if err != nil {
+			return nil, dialError(ctx, err)
+		}
+		for _, ip := range ips {
+			targets = append(targets, net.JoinHostPort(ip.String(), port))
+		}
+	}
+	dial := t.DialContext
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	var first error
+	for _, a := range targets {
+		if trace != nil && trace.ConnectStart != nil {
+			trace.ConnectStart("tcp", a)
+		}
+		nc, err := dial(dctx, "tcp", a)
+		if trace != nil && trace.ConnectDone != nil {
+			trace.ConnectDone("tcp", a, err)
+		}
+		if err == nil {
+			c := &conn{nc: nc, key: key, addr: addr}
+			c.budget.r = nc
+			c.br = bufio.NewReaderSize(&c.budget, t.readBufferSize())
+			return c, nil
+		}
+		if first == nil {
+			first = err
+		}
+		if dctx.Err() != nil {
+			break
+		}
+	}
+	if first == nil {
+		first = &net.AddrError{Err: "no addresses", Addr: host}
+	}
+	return nil, dialError(ctx, first)
+}
+
+// dialError classifies a failed dial: the request's context ending is
+// reported as such, the dial timeout as a timeout of the dial.
+func dialError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctxError(ctx, err)
+	}
+	return err
+}
+
+// hostPort is the request's host without brackets and its host:port,
+// port 80 unless given.
+func hostPort(req *http.Request) (host, addr string) {
+	host, port := req.URL.Hostname(), req.URL.Port()
+	if port == "" {
+		port = "80"
+	}
+	return host, net.JoinHostPort(host, port)
+}
+
+func textprotoHeader(h http.Header) textproto.MIMEHeader { return textproto.MIMEHeader(h) }
+
+func (t *Transport) idleTimeout() time.Duration {
+	if t.IdleConnTimeout > 0 {
+		return t.IdleConnTimeout
+	}
+	return DefaultIdleConnTimeout
+}
+
+func (t *Transport) maxIdle() int {
+	if t.MaxIdleConnsPerHost > 0 {
+		return t.MaxIdleConnsPerHost
+	}
+	return DefaultMaxIdleConnsPerHost
+}
+
+func (t *Transport) readBufferSize() int {
+	if t.ReadBufferSize > 0 {
+		return t.ReadBufferSize
+	}
+	return DefaultReadBufferSize
+}
+
+func (t *Transport) dialTimeout() time.Duration {
+	if t.DialTimeout > 0 {
+		return t.DialTimeout
+	}
+	return DefaultDialTimeout
+}

@@ -26,14 +26,20 @@ func peekAlive(nc net.Conn) bool {
 	if err != nil {
 		return false
 	}
-	var b [1]byte
 	alive := false
 	err = raw.Read(func(fd uintptr) bool {
-		_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
-		alive = err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
+		alive = peekFD(fd)
 		return true // never wait for the poller: this is a look, not a read
 	})
 	return err == nil && alive
+}
+
+// peekFD reports whether a socket has nothing to read and no close or
+// error pending, without blocking or consuming.
+func peekFD(fd uintptr) bool {
+	var b [1]byte
+	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	return err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
 }
 
 // unwrap returns the connection a wrapper embeds as its exported Conn

@@ -79,64 +79,26 @@ func (t *Transport) CloseIdleConnections() {
 	}
 }
 
-// dial opens a new connection to addr (host:port): the host is resolved
-// first when it is not an IP literal, and its addresses are tried in
-// order, all within the dial timeout.
-func (t *Transport) dial(ctx context.Context, key, host, addr string, trace *httptrace.ClientTrace) (*conn, error) {
+// dial opens a new connection to addr (host:port) within the dial
+// timeout. The dialer resolves a host name and tries its addresses; the
+// net package itself calls the trace's DNS and connect hooks from the
+// context (httptrace.WithClientTrace installs them there for it), as it
+// does for net/http's transport, so they are not called here.
+func (t *Transport) dial(ctx context.Context, key, addr string) (*conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, t.dialTimeout())
 	defer cancel()
-	_, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return nil, err
-	}
-	var targets []string
-	if ip := net.ParseIP(host); ip != nil {
-		targets = []string{addr}
-	} else {
-		if trace != nil && trace.DNSStart != nil {
-			trace.DNSStart(httptrace.DNSStartInfo{Host: host})
-		}
-		ips, err := net.DefaultResolver.LookupIPAddr(dctx, host)
-		if trace != nil && trace.DNSDone != nil {
-			trace.DNSDone(httptrace.DNSDoneInfo{Addrs: ips, Err: err})
-		}
-		if err != nil {
-			return nil, dialError(ctx, err)
-		}
-		for _, ip := range ips {
-			targets = append(targets, net.JoinHostPort(ip.String(), port))
-		}
-	}
 	dial := t.DialContext
 	if dial == nil {
 		dial = (&net.Dialer{}).DialContext
 	}
-	var first error
-	for _, a := range targets {
-		if trace != nil && trace.ConnectStart != nil {
-			trace.ConnectStart("tcp", a)
-		}
-		nc, err := dial(dctx, "tcp", a)
-		if trace != nil && trace.ConnectDone != nil {
-			trace.ConnectDone("tcp", a, err)
-		}
-		if err == nil {
-			c := &conn{nc: nc, key: key, addr: addr}
-			c.budget.r = nc
-			c.br = bufio.NewReaderSize(&c.budget, t.readBufferSize())
-			return c, nil
-		}
-		if first == nil {
-			first = err
-		}
-		if dctx.Err() != nil {
-			break
-		}
+	nc, err := dial(dctx, "tcp", addr)
+	if err != nil {
+		return nil, dialError(ctx, err)
 	}
-	if first == nil {
-		first = &net.AddrError{Err: "no addresses", Addr: host}
-	}
-	return nil, dialError(ctx, first)
+	c := &conn{nc: nc, key: key, addr: addr}
+	c.budget.r = nc
+	c.br = bufio.NewReaderSize(&c.budget, t.readBufferSize())
+	return c, nil
 }
 
 // dialError classifies a failed dial: the request's context ending is
@@ -148,14 +110,13 @@ func dialError(ctx context.Context, err error) error {
 	return err
 }
 
-// hostPort is the request's host without brackets and its host:port,
-// port 80 unless given.
-func hostPort(req *http.Request) (host, addr string) {
-	host, port := req.URL.Hostname(), req.URL.Port()
+// hostPort is the request's host:port, port 80 unless given.
+func hostPort(req *http.Request) string {
+	port := req.URL.Port()
 	if port == "" {
 		port = "80"
 	}
-	return host, net.JoinHostPort(host, port)
+	return net.JoinHostPort(req.URL.Hostname(), port)
 }
 
 func textprotoHeader(h http.Header) textproto.MIMEHeader { return textproto.MIMEHeader(h) }

@@ -135,14 +135,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	ctx := req.Context()
 	trace := httptrace.ContextClientTrace(ctx)
-	host, addr := hostPort(req)
+	addr := hostPort(req)
 	key := "http://" + addr
 
 	buf := writeBufs.Get().(*bytes.Buffer)
 	defer putWriteBuf(buf)
 	// req.Write consumes and closes the body; the serialised bytes are what
-	// a retry replays.
-	if err := req.Write(buf); err != nil {
+	// a retry replays. It calls the context's WroteHeaders and WroteRequest
+	// hooks itself, too early here (before the connection is even chosen):
+	// a copy without the context writes, and the hooks are called when the
+	// bytes went out on the connection.
+	if err := req.WithContext(context.Background()).Write(buf); err != nil {
 		return nil, fmt.Errorf("h1: write request: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -160,7 +163,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if c == nil {
 			var err error
-			if c, err = t.dial(ctx, key, host, addr, trace); err != nil {
+			if c, err = t.dial(ctx, key, addr); err != nil {
 				return nil, err
 			}
 			if trace != nil && trace.GotConn != nil {

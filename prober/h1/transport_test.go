@@ -88,6 +88,9 @@ func answer(raw string, keep bool) script {
 
 const headerLimit = 64 << 10
 
+// errTestCause is the cause of the tests' request timeouts.
+var errTestCause = errors.New("the request's own timeout")
+
 // transports are the two under comparison, configured alike.
 func transports() []struct {
 	name string
@@ -110,7 +113,8 @@ func errClass(err error) string {
 		return ""
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, errTestCause):
+		// net/http reports a deadline with a cause as the cause alone
 		return "deadline"
 	case errors.Is(err, ErrHeaderTooLarge), strings.Contains(err.Error(), "server response headers exceeded"):
 		return "header too large"

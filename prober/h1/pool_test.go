@@ -442,3 +442,28 @@ func TestCloseDuringRead(t *testing.T) {
 		t.Error("read of a closed body succeeded")
 	}
 }
+
+// TestReadAfterEOF: a body read to its end keeps answering io.EOF (the
+// prober drains a body whose stream already ended), even once its
+// connection carries another request.
+func TestReadAfterEOF(t *testing.T) {
+	srv := startRaw(t, answer(okAnswer, true))
+	tr := &Transport{}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+srv.addr, nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := io.ReadAll(resp.Body); err != nil || string(b) != "ok" {
+		t.Fatalf("body %q, %v", b, err)
+	}
+	if err := get(t, tr, context.Background(), "http://"+srv.addr); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := resp.Body.Read(make([]byte, 8)); n != 0 || err != io.EOF {
+		t.Errorf("read after the end: %d, %v; want 0, EOF", n, err)
+	}
+	if a := srv.accepts.Load(); a != 1 {
+		t.Errorf("%d connections, want 1", a)
+	}
+}

@@ -269,20 +269,27 @@ type body struct {
 
 	mu   sync.Mutex
 	done bool
+	eof  bool // the body was read to its end
 }
 
 var errBodyClosed = errors.New("h1: read on closed response body")
 
 func (b *body) Read(p []byte) (int, error) {
 	b.mu.Lock()
-	done := b.done
+	done, eof := b.done, b.eof
 	b.mu.Unlock()
+	if eof {
+		return 0, io.EOF // as often as asked, as any reader at its end
+	}
 	if done {
 		return 0, errBodyClosed
 	}
 	n, err := b.rc.Read(p)
 	switch {
 	case err == io.EOF:
+		b.mu.Lock()
+		b.eof = !b.done // a Close that came first wins
+		b.mu.Unlock()
 		b.finish(true)
 	case err != nil:
 		b.finish(false)

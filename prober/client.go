@@ -77,7 +77,9 @@ func tunable(cfg promconfig.HTTPClientConfig) bool {
 // tunedRoundTripper is prometheus/common's round tripper for cfg on a
 // transport tuned for thousands of keep-alive streams: the same proxy,
 // TLS, HTTP/2 and auth, the conntrack dialer metrics without its per-
-// connection trace log, a larger idle pool and smaller buffers.
+// connection trace log, a larger idle pool and smaller buffers. Plain-HTTP
+// requests without a proxy go to prober/h1, which does their I/O on the
+// caller's goroutine; the rest to a tuned net/http transport.
 func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.RoundTripper, error) {
 	tlsConfig, err := promconfig.NewTLSConfig(&cfg.TLSConfig)
 	if err != nil {

@@ -108,9 +108,9 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// writeBufs holds serialised requests: a request is written with one
-// conn.Write, and kept until its response starts in case it must be
-// replayed on a fresh connection.
+// writeBufs holds serialised requests, each written with one conn.Write.
+// A buffer goes back as soon as its request was written, so there are
+// about as many as requests being written at once, not in flight.
 var writeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // maxPooledWriteBuf keeps a buffer that grew for one huge request body
@@ -137,23 +137,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	trace := httptrace.ContextClientTrace(ctx)
 	addr := hostPort(req)
 	key := "http://" + addr
-
-	buf := writeBufs.Get().(*bytes.Buffer)
-	defer putWriteBuf(buf)
-	// req.Write consumes and closes the body; the serialised bytes are what
-	// a retry replays. It calls the context's WroteHeaders and WroteRequest
-	// hooks itself, too early here (before the connection is even chosen):
-	// a copy without the context writes, and the hooks are called when the
-	// bytes went out on the connection.
-	if err := req.WithContext(context.Background()).Write(buf); err != nil {
-		return nil, fmt.Errorf("h1: write request: %w", err)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, ctxError(ctx, err)
-	}
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 
 	for attempt := 0; ; attempt++ {
+		wire, err := serialize(req, attempt > 0)
+		if err != nil {
+			return nil, err
+		}
+		if err := ctx.Err(); err != nil {
+			putWriteBuf(wire)
+			return nil, ctxError(ctx, err)
+		}
 		if trace != nil && trace.GetConn != nil {
 			trace.GetConn(addr)
 		}
@@ -162,15 +156,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			c = t.getIdle(key, trace)
 		}
 		if c == nil {
-			var err error
 			if c, err = t.dial(ctx, key, addr); err != nil {
+				putWriteBuf(wire)
 				return nil, err
 			}
 			if trace != nil && trace.GotConn != nil {
 				trace.GotConn(httptrace.GotConnInfo{Conn: c.nc})
 			}
 		}
-		resp, retry, err := t.exchange(ctx, c, req, buf.Bytes(), trace)
+		resp, retry, err := t.exchange(ctx, c, req, wire, trace)
 		if err == nil {
 			return resp, nil
 		}
@@ -182,10 +176,32 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 }
 
+// serialize writes req into a pooled buffer; a replay takes a fresh copy
+// of the body from GetBody, since the first write consumed and closed it.
+// req.Write would call the context's WroteHeaders and WroteRequest hooks
+// itself, before a connection is even chosen: a copy without the context
+// writes, and exchange calls them once the bytes went out.
+func serialize(req *http.Request, replay bool) (*bytes.Buffer, error) {
+	w := req.WithContext(context.Background())
+	if replay && req.GetBody != nil {
+		body, err := req.GetBody()
+		if err != nil {
+			return nil, fmt.Errorf("h1: replay request body: %w", err)
+		}
+		w.Body = body
+	}
+	buf := writeBufs.Get().(*bytes.Buffer)
+	if err := w.Write(buf); err != nil {
+		putWriteBuf(buf)
+		return nil, fmt.Errorf("h1: write request: %w", err)
+	}
+	return buf, nil
+}
+
 // exchange writes the serialised request on c and reads the response's
 // headers. retry reports a failure on a reused connection before any
 // response byte, which a fresh connection may not repeat.
-func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wire []byte, trace *httptrace.ClientTrace) (resp *http.Response, retry bool, err error) {
+func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wire *bytes.Buffer, trace *httptrace.ClientTrace) (resp *http.Response, retry bool, err error) {
 	// No goroutine watches the context: its end sets a past deadline,
 	// which fails whatever read or write is blocked on the connection.
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(aLongTimeAgo) })
@@ -196,7 +212,9 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wi
 		c.nc.Close()
 		return nil, reused && beforeResponse, connError(ctx, err)
 	}
-	if _, err := c.nc.Write(wire); err != nil {
+	_, err = c.nc.Write(wire.Bytes())
+	putWriteBuf(wire)
+	if err != nil {
 		return fail(err, true)
 	}
 	if trace != nil {

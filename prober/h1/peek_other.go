@@ -4,7 +4,7 @@ package h1
 
 import "net"
 
-// peekAlive cannot look at the socket here: an idle connection is taken
+// newPeeker cannot look at the socket here: an idle connection is taken
 // as alive, and a failure on it before any response byte is retried on a
 // fresh one.
-func peekAlive(net.Conn) bool { return true }
+func newPeeker(net.Conn) func() bool { return nil }

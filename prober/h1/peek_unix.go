@@ -8,30 +8,33 @@ import (
 	"syscall"
 )
 
-// peekAlive looks at an idle connection's socket without blocking and
-// without consuming: nothing to read means alive; a close (a zero-byte
-// read), unsolicited data or an error means it cannot carry a request.
+// newPeeker returns a look at an idle connection's socket, without
+// blocking and without consuming: nothing to read means alive; a close (a
+// zero-byte read), unsolicited data or an error means it cannot carry a
+// request. It is nil where the socket cannot be reached.
 //
 // A read with a past deadline cannot tell: Go's poller fails it before
 // any system call. Wrappers that embed the connection (conntrack's
-// dialer) hide its file descriptor, so they are looked through; without
-// one the connection is taken as alive, and a failure on it before any
-// response byte is retried on a fresh one.
-func peekAlive(nc net.Conn) bool {
+// dialer) hide its file descriptor, so they are looked through, once per
+// connection. Without a look the connection is taken as alive, and a
+// failure on it before any response byte is retried on a fresh one.
+func newPeeker(nc net.Conn) func() bool {
 	sc, ok := unwrap(nc).(syscall.Conn)
 	if !ok {
-		return true
+		return nil
 	}
 	raw, err := sc.SyscallConn()
 	if err != nil {
-		return false
+		return nil
 	}
-	alive := false
-	err = raw.Read(func(fd uintptr) bool {
-		alive = peekFD(fd)
-		return true // never wait for the poller: this is a look, not a read
-	})
-	return err == nil && alive
+	return func() bool {
+		alive := false
+		err := raw.Read(func(fd uintptr) bool {
+			alive = peekFD(fd)
+			return true // never wait for the poller: this is a look, not a read
+		})
+		return err == nil && alive
+	}
 }
 
 // peekFD reports whether a socket has nothing to read and no close or

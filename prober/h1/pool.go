@@ -44,7 +44,7 @@ func alive(c *conn) bool {
 	if c.br.Buffered() > 0 {
 		return false
 	}
-	return peekAlive(c.nc)
+	return c.peek == nil || c.peek()
 }
 
 // putIdle returns a connection whose response was read to its end to the
@@ -95,7 +95,7 @@ func (t *Transport) dial(ctx context.Context, key, addr string) (*conn, error) {
 	if err != nil {
 		return nil, dialError(ctx, err)
 	}
-	c := &conn{nc: nc, key: key, addr: addr}
+	c := &conn{nc: nc, key: key, addr: addr, peek: newPeeker(nc)}
 	c.budget.r = nc
 	c.br = bufio.NewReaderSize(&c.budget, t.readBufferSize())
 	return c, nil

@@ -81,7 +81,8 @@ type conn struct {
 	key    string
 	addr   string // host:port dialled, for errors
 	idleAt time.Time
-	used   bool // has carried a request before
+	used   bool        // has carried a request before
+	peek   func() bool // whether the idle socket is alive; nil: cannot tell
 }
 
 // budgetReader passes reads through to the connection; while armed it

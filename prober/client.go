@@ -3,7 +3,10 @@ package prober
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
+
+	"github.com/inferno-llm/inferno/prober/h1"
 
 	conntrack "github.com/mwitkow/go-conntrack"
 	promconfig "github.com/prometheus/common/config"
@@ -84,7 +87,9 @@ func tunable(cfg promconfig.HTTPClientConfig) bool {
 // tunedRoundTripper is prometheus/common's round tripper for cfg on a
 // transport tuned for thousands of keep-alive streams: the same proxy,
 // TLS, HTTP/2 and auth, the conntrack dialer metrics without its per-
-// connection trace log, a larger idle pool and smaller buffers.
+// connection trace log, a larger idle pool and smaller buffers. Plain-HTTP
+// requests without a proxy go to prober/h1, which does their I/O on the
+// caller's goroutine; the rest to a tuned net/http transport.
 func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.RoundTripper, error) {
 	tlsConfig, err := promconfig.NewTLSConfig(&cfg.TLSConfig)
 	if err != nil {
@@ -98,7 +103,11 @@ func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.Round
 		tr.Protocols.SetHTTP2(true)
 		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: time.Minute}
 	}
-	var rt http.RoundTripper = tr
+	var rt http.RoundTripper = &plainRouter{
+		plain:    newPlainTransport(name),
+		fallback: tr,
+		proxy:    tr.Proxy,
+	}
 	if a := cfg.Authorization; a != nil {
 		rt = promconfig.NewAuthorizationCredentialsRoundTripper(a.Type, secret(a.Credentials, a.CredentialsFile), rt)
 	}
@@ -121,6 +130,53 @@ func newTunedTransport(name string) *http.Transport {
 		ReadBufferSize:        transportReadBuffer,
 		DialContext:           conntrack.NewDialContextFunc(conntrack.DialWithName(name)),
 	}
+}
+
+// newPlainTransport is the streaming HTTP/1.1 transport for plain-HTTP
+// targets, tuned as newTunedTransport and dialling through the same
+// conntrack dialer, so the dialer metrics count its connections too.
+func newPlainTransport(name string) *h1.Transport {
+	return &h1.Transport{
+		DialContext:         conntrack.NewDialContextFunc(conntrack.DialWithName(name)),
+		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
+		IdleConnTimeout:     5 * time.Minute,
+		ReadBufferSize:      transportReadBuffer,
+	}
+}
+
+// plainRouter sends plain-HTTP requests that go to their target directly
+// to the streaming transport, which needs no goroutine per connection
+// (net/http's runs two beside the caller: most of a stream's memory at
+// thousands in flight), and everything else (https, which may negotiate
+// HTTP/2, and proxied requests) to the tuned net/http transport.
+type plainRouter struct {
+	plain    *h1.Transport
+	fallback *http.Transport
+	proxy    func(*http.Request) (*url.URL, error)
+}
+
+func (r *plainRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && r.direct(req) {
+		return r.plain.RoundTrip(req)
+	}
+	return r.fallback.RoundTrip(req)
+}
+
+// direct reports whether req goes to its target without a proxy. A
+// proxy function's error is left to net/http, which reports it.
+func (r *plainRouter) direct(req *http.Request) bool {
+	if r.proxy == nil {
+		return true
+	}
+	u, err := r.proxy(req)
+	return err == nil && u == nil
+}
+
+// CloseIdleConnections closes both transports' idle connections (the
+// daemon does between windows, through the http.Client).
+func (r *plainRouter) CloseIdleConnections() {
+	r.plain.CloseIdleConnections()
+	r.fallback.CloseIdleConnections()
 }
 
 // secret is prometheus/common's reading of an inline or file secret (nil

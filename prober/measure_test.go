@@ -84,14 +84,13 @@ func TestMultiTokenEvents(t *testing.T) {
 // Shares follow content length: an event with four times the text gets
 // four times the tokens.
 func TestSpreadTokensByLength(t *testing.T) {
-	t0 := time.Now()
 	events := []contentEvent{
-		{at: t0, size: 5},
-		{at: t0.Add(40 * time.Millisecond), size: 20},
-		{at: t0.Add(50 * time.Millisecond), size: 5},
+		{at: 0, size: 5},
+		{at: 40 * time.Millisecond, size: 20},
+		{at: 50 * time.Millisecond, size: 5},
 	}
 	res := &result.Result{OutputTokens: 13}
-	spreadTokens(res, events, t0)
+	spreadTokens(res, events)
 	// 13 tokens: one each, the 10 extra by length 5:20:5 with cumulative
 	// rounding down (⌊10·5/30⌋=1, ⌊10·25/30⌋=8, 10) → shares 2, 8, 3. The
 	// first event's gap is TTFT, so ITL has 8 + 3 gaps.

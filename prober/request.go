@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -215,7 +216,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 			res.FirstContent = ev.Arrived
 		}
 		res.LastContent = ev.Arrived
-		events = append(events, contentEvent{at: ev.Arrived, size: chunk.Size, tokens: chunk.Tokens})
+		events = append(events, newContentEvent(ev.Arrived.Sub(windowStart), chunk.Size, chunk.Tokens))
 		*scratch = events // grown, it goes back to the pool grown
 		if keepText {
 			text.WriteString(chunk.Text)
@@ -230,7 +231,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	res.OutputTokens, res.TokensFrom = res.ContentEvents, result.TokensFromEvents
 	declared := 0
 	for _, e := range events {
-		declared += max(e.tokens, 1)
+		declared += max(int(e.tokens), 1)
 	}
 	res.OutputTokens = max(res.OutputTokens, declared)
 	if usage != nil && usage.CompletionTokens > 0 {
@@ -239,7 +240,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	if usage != nil && usage.PromptTokens > 0 {
 		res.InputTokens, res.InputTokensFrom = usage.PromptTokens, result.TokensFromUsage
 	}
-	spreadTokens(res, events, windowStart)
+	spreadTokens(res, events)
 	res.Outcome = result.Success
 }
 
@@ -269,11 +270,19 @@ func putSSEReader(s *SSEReader) {
 	ssePool.Put(s)
 }
 
-// contentEvent is one content event as the token accounting needs it.
+// contentEvent is one content event as the token accounting needs it, in
+// 16 bytes (a time.Time and two ints took 40): the list lives as long as
+// its stream, and at thousands of streams in flight it was the largest
+// thing a stream kept on the heap.
 type contentEvent struct {
-	at     time.Time
-	size   int // bytes of generated content
-	tokens int // tokens the server declared for the event; 0 if unknown
+	at     time.Duration // since the window's start (monotonic)
+	size   int32         // bytes of generated content
+	tokens int32         // tokens the server declared for the event; 0 if unknown
+}
+
+// newContentEvent clamps what a server declares to the event's fields.
+func newContentEvent(at time.Duration, size, tokens int) contentEvent {
+	return contentEvent{at: at, size: int32(min(size, math.MaxInt32)), tokens: int32(min(max(tokens, 0), math.MaxInt32))}
 }
 
 // spreadTokens assigns the request's output tokens to its content events
@@ -283,13 +292,13 @@ type contentEvent struct {
 // length, so a 4-token event counts 4 tokens and its gap is spread over
 // them: ITL then agrees with TPOT and the per-second series counts tokens,
 // never events.
-func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Time) {
+func spreadTokens(res *result.Result, events []contentEvent) {
 	shares := make([]int, len(events))
 	assigned, size := 0, 0
 	for i, e := range events {
-		shares[i] = max(e.tokens, 1)
+		shares[i] = max(int(e.tokens), 1)
 		assigned += shares[i]
-		size += max(e.size, 1)
+		size += max(int(e.size), 1)
 	}
 	// A count no answer reaches (a broken or hostile server's usage) is
 	// reported as given but not spread: one ITL value per token would
@@ -299,7 +308,7 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 		// proportion to content length.
 		seen, given := 0, 0
 		for i, e := range events {
-			seen += max(e.size, 1)
+			seen += max(int(e.size), 1)
 			upTo := int(int64(extra) * int64(seen) / int64(size))
 			shares[i] += upTo - given
 			given = upTo
@@ -311,12 +320,12 @@ func spreadTokens(res *result.Result, events []contentEvent, windowStart time.Ti
 		if i > 0 {
 			// The first event's gap is TTFT, not an inter-token gap; a
 			// later event's gap is shared by the tokens it carries.
-			gap := e.at.Sub(events[i-1].at) / time.Duration(shares[i])
+			gap := (e.at - events[i-1].at) / time.Duration(shares[i])
 			for range shares[i] {
 				res.ITL = append(res.ITL, gap)
 			}
 		}
-		since := e.at.Sub(windowStart)
+		since := e.at
 		res.TokensBySecond = addTokens(res.TokensBySecond, since, time.Second, shares[i])
 		res.TokensByHalfSecond = addTokens(res.TokensByHalfSecond, since, time.Second/2, shares[i])
 	}

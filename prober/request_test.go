@@ -57,7 +57,7 @@ func sendURL(t *testing.T, ctx context.Context, url, api string, timeout time.Du
 		t.Fatal(err)
 	}
 	// As follow_redirects: false configures it, so a redirect stays visible.
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	client := &http.Client{Transport: sendTransport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	target := &Target{URL: url, Model: "m", API: a, Client: client}
 	res := &result.Result{Intended: time.Now()}
 	p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hello there"}}, InputTokens: 2}

@@ -104,7 +104,7 @@ func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.Round
 		tr.HTTP2 = &http.HTTP2Config{SendPingTimeout: time.Minute}
 	}
 	var rt http.RoundTripper = &plainRouter{
-		plain:    newPlainTransport(name),
+		plain:    newPlainTransport(),
 		fallback: tr,
 		proxy:    tr.Proxy,
 	}
@@ -133,11 +133,12 @@ func newTunedTransport(name string) *http.Transport {
 }
 
 // newPlainTransport is the streaming HTTP/1.1 transport for plain-HTTP
-// targets, tuned as newTunedTransport and dialling through the same
-// conntrack dialer, so the dialer metrics count its connections too.
-func newPlainTransport(name string) *h1.Transport {
+// targets, tuned as newTunedTransport. It dials with a plain net.Dialer:
+// its staleness check needs the socket, which conntrack's wrapper hides,
+// and conntrack's dialer metrics are on the default registry, which
+// Inferno does not serve.
+func newPlainTransport() *h1.Transport {
 	return &h1.Transport{
-		DialContext:         conntrack.NewDialContextFunc(conntrack.DialWithName(name)),
 		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
 		IdleConnTimeout:     5 * time.Minute,
 		ReadBufferSize:      transportReadBuffer,

@@ -4,7 +4,6 @@ package h1
 
 import (
 	"net"
-	"reflect"
 	"syscall"
 )
 
@@ -14,12 +13,11 @@ import (
 // request. It is nil where the socket cannot be reached.
 //
 // A read with a past deadline cannot tell: Go's poller fails it before
-// any system call. Wrappers that embed the connection (conntrack's
-// dialer) hide its file descriptor, so they are looked through, once per
-// connection. Without a look the connection is taken as alive, and a
+// any system call. A connection that hides its file descriptor (a
+// DialContext's wrapper) gets no look: it is taken as alive, and a
 // failure on it before any response byte is retried on a fresh one.
 func newPeeker(nc net.Conn) func() bool {
-	sc, ok := unwrap(nc).(syscall.Conn)
+	sc, ok := nc.(syscall.Conn)
 	if !ok {
 		return nil
 	}
@@ -43,29 +41,4 @@ func peekFD(fd uintptr) bool {
 	var b [1]byte
 	_, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 	return err == syscall.EAGAIN || err == syscall.EWOULDBLOCK
-}
-
-// unwrap returns the connection a wrapper embeds as its exported Conn
-// field (conntrack's clientConnTracker does), down to one that has a file
-// descriptor or no such field.
-func unwrap(nc net.Conn) net.Conn {
-	for range 4 {
-		if _, ok := nc.(syscall.Conn); ok {
-			return nc
-		}
-		v := reflect.ValueOf(nc)
-		if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
-			return nc
-		}
-		f := v.Elem().FieldByName("Conn")
-		if !f.IsValid() || !f.CanInterface() {
-			return nc
-		}
-		inner, ok := f.Interface().(net.Conn)
-		if !ok || inner == nil {
-			return nc
-		}
-		nc = inner
-	}
-	return nc
 }

@@ -135,6 +135,7 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 	// No compression: it would hold tokens back in the server's buffer.
 	// Set explicitly, so Go's transport does not ask for gzip itself.
 	req.Header.Set("Accept-Encoding", "identity")
+	req.Header.Set("User-Agent", UserAgent)
 	return req, nil
 }
 

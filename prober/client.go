@@ -29,7 +29,7 @@ func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, 
 	}
 	// Compression stays off (prometheus/common's default): a gzipped event
 	// stream would be buffered by the decompressor and distort timings.
-	rt, err := promconfig.NewRoundTripperFromConfig(cfg, name, promconfig.WithUserAgent("inferno"))
+	rt, err := promconfig.NewRoundTripperFromConfig(cfg, name, promconfig.WithUserAgent(UserAgent))
 	if err != nil {
 		return nil, fmt.Errorf("http client config for %s: %w", name, err)
 	}
@@ -114,7 +114,30 @@ func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.Round
 	if b := cfg.BasicAuth; b != nil {
 		rt = promconfig.NewBasicAuthRoundTripper(secret(promconfig.Secret(b.Username), b.UsernameFile), secret(b.Password, b.PasswordFile), rt)
 	}
-	return promconfig.NewUserAgentRoundTripper("inferno", rt), nil
+	return userAgent{rt}, nil
+}
+
+// UserAgent is the User-Agent of every request the prober sends.
+const UserAgent = "inferno"
+
+// userAgent sets UserAgent as prometheus/common's round tripper does, but
+// copies the request only when it does not carry it already: the prober's
+// own requests do (postJSON, the warm-up), and a copy per request would
+// live as long as its stream.
+type userAgent struct{ rt http.RoundTripper }
+
+func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
+	if v := req.Header.Values("User-Agent"); len(v) != 1 || v[0] != UserAgent {
+		req = req.Clone(req.Context())
+		req.Header.Set("User-Agent", UserAgent)
+	}
+	return u.rt.RoundTrip(req)
+}
+
+func (u userAgent) CloseIdleConnections() {
+	if c, ok := u.rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
 }
 
 func newTunedTransport(name string) *http.Transport {

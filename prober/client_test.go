@@ -211,3 +211,30 @@ func TestDrainHeldOpenBody(t *testing.T) {
 		t.Errorf("%d results, want 2", len(results))
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The user agent is set without copying a request that carries it (a
+// copy would live as long as the stream), and without touching the
+// caller's request when it does not.
+func TestUserAgentCopiesOnlyWhenNeeded(t *testing.T) {
+	for _, ua := range []string{UserAgent, "", "curl/8", UserAgent + ", x"} {
+		req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+		if ua != "" {
+			req.Header.Set("User-Agent", ua)
+		}
+		var seen *http.Request
+		userAgent{roundTripFunc(func(r *http.Request) (*http.Response, error) { seen = r; return nil, nil })}.RoundTrip(req)
+		if got := seen.Header.Get("User-Agent"); got != UserAgent {
+			t.Errorf("%q: sent User-Agent %q", ua, got)
+		}
+		if copied := seen != req; copied != (ua != UserAgent) {
+			t.Errorf("%q: copied %v", ua, copied)
+		}
+		if got := req.Header.Get("User-Agent"); got != ua {
+			t.Errorf("%q: the caller's request now says %q", ua, got)
+		}
+	}
+}

@@ -101,6 +101,7 @@ func (w *Window) warmConnections(ctx context.Context, n int) int {
 			if err != nil {
 				return
 			}
+			req.Header.Set("User-Agent", UserAgent)
 			resp, err := w.Target.Client.Do(req)
 			w.reportConnection(trace.phases())
 			if err != nil {

@@ -109,20 +109,17 @@ func (b *budgetReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// writeBufs holds serialised requests, each written with one conn.Write.
-// A buffer goes back as soon as its request was written, so there are
-// about as many as requests being written at once, not in flight.
-var writeBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// headerRoom is what a request's line and headers are given beside its
+// body in the buffer it is serialised into: req.Write copies the body in
+// with bytes.Buffer.ReadFrom, which doubles a buffer short of 512 bytes
+// free, so a buffer sized for the body alone would end at twice its size.
+const headerRoom = 1 << 10
 
-// maxPooledWriteBuf keeps a buffer that grew for one huge request body
-// out of the pool.
-const maxPooledWriteBuf = 64 << 10
-
-func putWriteBuf(b *bytes.Buffer) {
-	if b.Cap() <= maxPooledWriteBuf {
-		b.Reset()
-		writeBufs.Put(b)
-	}
+// newWriteBuf is a buffer for req serialised, to be written with one
+// conn.Write and dropped. Not pooled: a closed loop's first wave asks for
+// thousands at once, and a pool kept them all past the wave.
+func newWriteBuf(req *http.Request) *bytes.Buffer {
+	return bytes.NewBuffer(make([]byte, 0, headerRoom+max(req.ContentLength, 0)))
 }
 
 // RoundTrip sends req on an idle or new connection and returns the
@@ -146,7 +143,6 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		if err := ctx.Err(); err != nil {
-			putWriteBuf(wire)
 			return nil, ctxError(ctx, err)
 		}
 		if trace != nil && trace.GetConn != nil {
@@ -158,8 +154,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if c == nil {
 			if c, err = t.dial(ctx, key, addr); err != nil {
-				putWriteBuf(wire)
-				return nil, err
+					return nil, err
 			}
 			if trace != nil && trace.GotConn != nil {
 				trace.GotConn(httptrace.GotConnInfo{Conn: c.nc})
@@ -191,9 +186,8 @@ func serialize(req *http.Request, replay bool) (*bytes.Buffer, error) {
 		}
 		w.Body = body
 	}
-	buf := writeBufs.Get().(*bytes.Buffer)
+	buf := newWriteBuf(w)
 	if err := w.Write(buf); err != nil {
-		putWriteBuf(buf)
 		return nil, fmt.Errorf("h1: write request: %w", err)
 	}
 	return buf, nil
@@ -214,7 +208,6 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wi
 		return nil, reused && beforeResponse, connError(ctx, err)
 	}
 	_, err = c.nc.Write(wire.Bytes())
-	putWriteBuf(wire)
 	if err != nil {
 		return fail(err, true)
 	}

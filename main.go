@@ -51,8 +51,10 @@ func run(args []string) int {
 	slog.SetDefault(logger)
 	switch cmd {
 	case daemonCmd.cmd.FullCommand():
+		tuneGC()
 		return daemonCmd.execute(logger)
 	case runCmd.cmd.FullCommand():
+		tuneGC()
 		return runCmd.execute(logger)
 	case simCmd.cmd.FullCommand():
 		return simCmd.execute(logger)

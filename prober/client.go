@@ -2,13 +2,13 @@ package prober
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"time"
 
 	"github.com/inferno-llm/inferno/prober/h1"
 
-	conntrack "github.com/mwitkow/go-conntrack"
 	promconfig "github.com/prometheus/common/config"
 )
 
@@ -21,7 +21,7 @@ func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, 
 		return nil, fmt.Errorf("http client config for %s: %w", name, err)
 	}
 	if tunable(cfg) {
-		rt, err := tunedRoundTripper(cfg, name)
+		rt, err := tunedRoundTripper(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("http client config for %s: %w", name, err)
 		}
@@ -86,16 +86,15 @@ func tunable(cfg promconfig.HTTPClientConfig) bool {
 
 // tunedRoundTripper is prometheus/common's round tripper for cfg on a
 // transport tuned for thousands of keep-alive streams: the same proxy,
-// TLS, HTTP/2 and auth, the conntrack dialer metrics without its per-
-// connection trace log, a larger idle pool and smaller buffers. Plain-HTTP
+// TLS, HTTP/2 and auth, a larger idle pool and smaller buffers. Plain-HTTP
 // requests without a proxy go to prober/h1, which does their I/O on the
 // caller's goroutine; the rest to a tuned net/http transport.
-func tunedRoundTripper(cfg promconfig.HTTPClientConfig, name string) (http.RoundTripper, error) {
+func tunedRoundTripper(cfg promconfig.HTTPClientConfig) (http.RoundTripper, error) {
 	tlsConfig, err := promconfig.NewTLSConfig(&cfg.TLSConfig)
 	if err != nil {
 		return nil, err
 	}
-	tr := newTunedTransport(name)
+	tr := newTunedTransport()
 	tr.Proxy, tr.ProxyConnectHeader, tr.TLSClientConfig = cfg.Proxy(), cfg.GetProxyConnectHeader(), tlsConfig
 	if cfg.EnableHTTP2 {
 		tr.Protocols = &http.Protocols{}
@@ -123,7 +122,9 @@ const UserAgent = "inferno"
 // userAgent sets UserAgent as prometheus/common's round tripper does, but
 // copies the request only when it does not carry it already: the prober's
 // own requests do (postJSON, the warm-up), and a copy per request would
-// live as long as its stream.
+// live as long as its stream. (prometheus/common's authorization and
+// basic-auth round trippers still copy each request they add a header
+// to: about 1 KiB more a stream for targets with credentials.)
 type userAgent struct{ rt http.RoundTripper }
 
 func (u userAgent) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -140,7 +141,10 @@ func (u userAgent) CloseIdleConnections() {
 	}
 }
 
-func newTunedTransport(name string) *http.Transport {
+// newTunedTransport dials as prometheus/common does, without conntrack:
+// its dialer metrics go to the default registry, which Inferno does not
+// serve, and its wrapper would hide the socket prober/h1 looks at.
+func newTunedTransport() *http.Transport {
 	return &http.Transport{
 		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
 		IdleConnTimeout:     5 * time.Minute, // prometheus/common's default
@@ -151,15 +155,12 @@ func newTunedTransport(name string) *http.Transport {
 		ExpectContinueTimeout: time.Second,
 		WriteBufferSize:       transportWriteBuffer,
 		ReadBufferSize:        transportReadBuffer,
-		DialContext:           conntrack.NewDialContextFunc(conntrack.DialWithName(name)),
+		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 	}
 }
 
 // newPlainTransport is the streaming HTTP/1.1 transport for plain-HTTP
-// targets, tuned as newTunedTransport. It dials with a plain net.Dialer:
-// its staleness check needs the socket, which conntrack's wrapper hides,
-// and conntrack's dialer metrics are on the default registry, which
-// Inferno does not serve.
+// targets, tuned as newTunedTransport.
 func newPlainTransport() *h1.Transport {
 	return &h1.Transport{
 		MaxIdleConnsPerHost: MaxIdleConnsPerHost,

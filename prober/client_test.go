@@ -102,7 +102,7 @@ func TestNewHTTPClientAuth(t *testing.T) {
 // TestTunedTransportSettings pins what the tuning is for: an idle pool
 // above any window's concurrency, no compression, small buffers.
 func TestTunedTransportSettings(t *testing.T) {
-	tr := newTunedTransport("x")
+	tr := newTunedTransport()
 	if tr.MaxIdleConnsPerHost < 4096 || tr.MaxIdleConns != 0 {
 		t.Errorf("idle pool %d per host, %d in all: below a 4096-stream window", tr.MaxIdleConnsPerHost, tr.MaxIdleConns)
 	}

@@ -27,7 +27,7 @@ var sendTransport http.RoundTripper
 // failure, a timeout or a cancellation must get the same outcome and
 // reason as through net/http's.
 func TestSendThroughPlainTransport(t *testing.T) {
-	rt, err := tunedRoundTripper(promconfig.DefaultHTTPClientConfig, "send")
+	rt, err := tunedRoundTripper(promconfig.DefaultHTTPClientConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestPlainRouter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rt, err := tunedRoundTripper(tt.cfg, "route")
+			rt, err := tunedRoundTripper(tt.cfg)
 			if err != nil {
 				t.Fatal(err)
 			}

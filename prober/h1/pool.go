@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
-	"net/textproto"
 	"time"
 )
 
@@ -93,21 +92,12 @@ func (t *Transport) dial(ctx context.Context, key, addr string) (*conn, error) {
 	}
 	nc, err := dial(dctx, "tcp", addr)
 	if err != nil {
-		return nil, dialError(ctx, err)
+		return nil, connError(ctx, err)
 	}
 	c := &conn{nc: nc, key: key, addr: addr, peek: newPeeker(nc)}
 	c.budget.r = nc
 	c.br = bufio.NewReaderSize(&c.budget, t.readBufferSize())
 	return c, nil
-}
-
-// dialError classifies a failed dial: the request's context ending is
-// reported as such, the dial timeout as a timeout of the dial.
-func dialError(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return ctxError(ctx, err)
-	}
-	return err
 }
 
 // hostPort is the request's host:port, port 80 unless given.
@@ -118,8 +108,6 @@ func hostPort(req *http.Request) string {
 	}
 	return net.JoinHostPort(req.URL.Hostname(), port)
 }
-
-func textprotoHeader(h http.Header) textproto.MIMEHeader { return textproto.MIMEHeader(h) }
 
 func (t *Transport) idleTimeout() time.Duration {
 	if t.IdleConnTimeout > 0 {

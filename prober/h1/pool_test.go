@@ -41,7 +41,7 @@ func TestCancellation(t *testing.T) {
 		// the client can be cancelled.
 		answer  string
 		midBody bool
-		cancel  bool // mid-body: cancel rather than wait for the timeout
+		cancel  bool // mid-body: end the context after the first body byte
 		ctx     func(ready <-chan struct{}) (context.Context, context.CancelFunc)
 		want    string
 	}{
@@ -59,9 +59,12 @@ func TestCancellation(t *testing.T) {
 			ctx: func(<-chan struct{}) (context.Context, context.CancelFunc) {
 				return context.WithTimeoutCause(context.Background(), 50*time.Millisecond, errTestCause)
 			}},
-		{name: "request timeout mid-body", answer: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\na", midBody: true, want: "deadline",
+		// The deadline passes when the test says (after the first body
+		// byte), not on a timer a busy machine could beat.
+		{name: "request timeout mid-body", answer: "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\na", midBody: true, cancel: true, want: "deadline",
 			ctx: func(<-chan struct{}) (context.Context, context.CancelFunc) {
-				return context.WithTimeoutCause(context.Background(), 50*time.Millisecond, errTestCause)
+				ctx, cancel := context.WithCancelCause(context.Background())
+				return deadlineOnCancel{ctx}, func() { cancel(errTestCause) }
 			}},
 	}
 	for _, tt := range tests {
@@ -348,4 +351,45 @@ func TestReadAfterEOF(t *testing.T) {
 	if a := srv.accepts.Load(); a != 1 {
 		t.Errorf("%d connections, want 1", a)
 	}
+}
+
+// Answers without a body (204, HEAD, a 503 with Content-Length: 0) give
+// their connection back to the pool inside RoundTrip: nothing of the
+// request may touch it after that, since another request may own it
+// (run under -race).
+func TestEmptyAnswersConcurrently(t *testing.T) {
+	srv := startRaw(t, func(c net.Conn, _ *http.Request, _, _ int) bool {
+		c.Write([]byte("HTTP/1.1 204 No Content\r\n\r\n"))
+		return true
+	})
+	tr := &Transport{MaxIdleConnsPerHost: 8}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for range 20 {
+				req, _ := http.NewRequest(http.MethodGet, "http://"+srv.addr, nil)
+				resp, err := tr.RoundTrip(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	if n := srv.requests.Load(); n != 160 {
+		t.Errorf("server saw %d requests, want 160", n)
+	}
+}
+
+// deadlineOnCancel is a context whose deadline passes when it is
+// cancelled: Err says DeadlineExceeded, Cause the cancel's cause.
+type deadlineOnCancel struct{ context.Context }
+
+func (d deadlineOnCancel) Err() error {
+	if d.Context.Err() != nil {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/textproto"
 	"sync"
 	"time"
 )
@@ -41,9 +42,9 @@ const (
 // Transport is an http.RoundTripper for http:// URLs. Its zero value is
 // usable; its fields must not change once it is in use.
 type Transport struct {
-	// DialContext opens a TCP connection to an IP address and port; nil
-	// is a plain net.Dialer. Host names are resolved before it is called
-	// (with net.DefaultResolver) so the trace's DNS hooks see the lookup.
+	// DialContext opens a TCP connection to host:port; nil is a plain
+	// net.Dialer. The net package calls the trace's DNS and connect hooks
+	// (httptrace puts them on the context), as under net/http.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 	// DialTimeout bounds a dial, the lookup and every address tried.
 	DialTimeout time.Duration
@@ -135,13 +136,11 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	trace := httptrace.ContextClientTrace(ctx)
 	addr := hostPort(req)
 	key := "http://" + addr
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
-
+	wire, err := serialize(req)
+	if err != nil {
+		return nil, err
+	}
 	for attempt := 0; ; attempt++ {
-		wire, err := serialize(req, attempt > 0)
-		if err != nil {
-			return nil, err
-		}
 		if err := ctx.Err(); err != nil {
 			return nil, ctxError(ctx, err)
 		}
@@ -160,32 +159,25 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 				trace.GotConn(httptrace.GotConnInfo{Conn: c.nc})
 			}
 		}
-		resp, retry, err := t.exchange(ctx, c, req, wire, trace)
+		resp, replay, err := t.exchange(ctx, c, req, wire, trace)
 		if err == nil {
 			return resp, nil
 		}
-		if !retry || !replayable || attempt > 0 || ctx.Err() != nil {
+		if replay == nil || attempt > 0 || ctx.Err() != nil {
 			return nil, err
 		}
-		// A reused connection the server had closed: the request never
-		// reached it, so it goes out once more on a fresh one.
+		// A reused connection failed where the request cannot have been
+		// acted on (see exchange): it goes out once more on a fresh one.
+		wire = replay
 	}
 }
 
-// serialize writes req into a pooled buffer; a replay takes a fresh copy
-// of the body from GetBody, since the first write consumed and closed it.
-// req.Write would call the context's WroteHeaders and WroteRequest hooks
-// itself, before a connection is even chosen: a copy without the context
-// writes, and exchange calls them once the bytes went out.
-func serialize(req *http.Request, replay bool) (*bytes.Buffer, error) {
+// serialize writes req into a buffer, to go out in one write. req.Write
+// would call the context's WroteHeaders and WroteRequest hooks itself,
+// before a connection is even chosen: a copy without the context writes,
+// and exchange calls them once the bytes went out.
+func serialize(req *http.Request) (*bytes.Buffer, error) {
 	w := req.WithContext(context.Background())
-	if replay && req.GetBody != nil {
-		body, err := req.GetBody()
-		if err != nil {
-			return nil, fmt.Errorf("h1: replay request body: %w", err)
-		}
-		w.Body = body
-	}
 	buf := newWriteBuf(w)
 	if err := w.Write(buf); err != nil {
 		return nil, fmt.Errorf("h1: write request: %w", err)
@@ -194,23 +186,40 @@ func serialize(req *http.Request, replay bool) (*bytes.Buffer, error) {
 }
 
 // exchange writes the serialised request on c and reads the response's
-// headers. retry reports a failure on a reused connection before any
-// response byte, which a fresh connection may not repeat.
-func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wire *bytes.Buffer, trace *httptrace.ClientTrace) (resp *http.Response, retry bool, err error) {
+// headers. On a failure it may return the request to send again on a
+// fresh connection, as net/http does, only where a reused connection
+// failed before the request can have been acted on: no byte of it was
+// written, or it is idempotent (GET, HEAD, OPTIONS, TRACE, or an
+// Idempotency-Key) and no byte of an answer came. A POST the server read
+// and then dropped is a failure, not a second generation.
+func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wire *bytes.Buffer, trace *httptrace.ClientTrace) (resp *http.Response, replay *bytes.Buffer, err error) {
 	// No goroutine watches the context: its end sets a past deadline,
 	// which fails whatever read or write is blocked on the connection.
 	stop := context.AfterFunc(ctx, func() { c.nc.SetDeadline(aLongTimeAgo) })
 	reused := c.used
 	c.used = true
-	fail := func(err error, beforeResponse bool) (*http.Response, bool, error) {
+	fail := func(err error, again *bytes.Buffer) (*http.Response, *bytes.Buffer, error) {
 		stop()
 		c.nc.Close()
-		return nil, reused && beforeResponse, connError(ctx, err)
+		if !reused {
+			again = nil
+		}
+		return nil, again, connError(ctx, err)
 	}
-	_, err = c.nc.Write(wire.Bytes())
+	n, err := c.nc.Write(wire.Bytes())
 	if err != nil {
-		return fail(err, true)
+		if n == 0 {
+			return fail(err, wire)
+		}
+		return fail(err, nil)
 	}
+	// Kept only where a silent close may be answered by sending it again;
+	// otherwise dropped, so a stream does not hold its request's bytes.
+	var again *bytes.Buffer
+	if idempotent(req) {
+		again = wire
+	}
+	wire = nil
 	if trace != nil {
 		if trace.WroteHeaders != nil {
 			trace.WroteHeaders()
@@ -219,15 +228,19 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wi
 			trace.WroteRequest(httptrace.WroteRequestInfo{})
 		}
 	}
+	// Disarmed on success before the connection can go back to the pool;
+	// a failure closes it.
 	c.budget.armed, c.budget.left = true, t.maxHeaderBytes()
-	defer func() { c.budget.armed = false }()
 	first := true
 	for {
 		if _, err := c.br.Peek(1); err != nil {
 			if errors.Is(err, ErrHeaderTooLarge) {
-				return fail(t.headerError(c), false)
+				return fail(t.headerError(c), nil)
 			}
-			return fail(err, first)
+			if first {
+				return fail(err, again)
+			}
+			return fail(err, nil)
 		}
 		if first && trace != nil && trace.GotFirstResponseByte != nil {
 			trace.GotFirstResponseByte()
@@ -238,14 +251,14 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wi
 			if errors.Is(err, ErrHeaderTooLarge) {
 				err = t.headerError(c)
 			}
-			return fail(err, false)
+			return fail(err, nil)
 		}
 		// An informational answer (100 Continue, 103 Early Hints) precedes
 		// the real one, except 101, which ends HTTP on the connection.
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			if trace != nil && trace.Got1xxResponse != nil {
-				if err := trace.Got1xxResponse(resp.StatusCode, textprotoHeader(resp.Header)); err != nil {
-					return fail(err, false)
+				if err := trace.Got1xxResponse(resp.StatusCode, textproto.MIMEHeader(resp.Header)); err != nil {
+					return fail(err, nil)
 				}
 			}
 			continue
@@ -258,10 +271,22 @@ func (t *Transport) exchange(ctx context.Context, c *conn, req *http.Request, wi
 	if resp.Body == http.NoBody && resp.StatusCode != http.StatusSwitchingProtocols {
 		// Nothing to read (HEAD, 204, 304): the connection is free now.
 		b.finish(true)
-		return resp, false, nil
+		return resp, nil, nil
 	}
 	resp.Body = b
-	return resp, false, nil
+	return resp, nil, nil
+}
+
+// idempotent reports whether sending req twice is as sending it once, by
+// its method or an Idempotency-Key (or X-Idempotency-Key) header.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace:
+		return true
+	}
+	_, key := req.Header["Idempotency-Key"]
+	_, xkey := req.Header["X-Idempotency-Key"]
+	return key || xkey
 }
 
 func (t *Transport) headerError(c *conn) error {

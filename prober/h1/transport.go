@@ -153,7 +153,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		if c == nil {
 			if c, err = t.dial(ctx, key, addr); err != nil {
-					return nil, err
+				return nil, err
 			}
 			if trace != nil && trace.GotConn != nil {
 				trace.GotConn(httptrace.GotConnInfo{Conn: c.nc})

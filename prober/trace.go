@@ -34,6 +34,16 @@ func (c *connTrace) with(ctx context.Context) context.Context {
 		}
 	}
 	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		// Each attempt at a connection starts afresh: a transport that
+		// sends the request again on a new connection (or a redirect's
+		// next hop) reports the connection that carried the answer.
+		GetConn: func(string) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.frozen, c.reused = false, false
+			c.dnsStart, c.connectStart, c.tlsStart, c.wrote = time.Time{}, time.Time{}, time.Time{}, time.Time{}
+			c.dns, c.connect, c.tls = 0, 0, 0
+		},
 		DNSStart: func(httptrace.DNSStartInfo) { set(func() { c.dnsStart = time.Now() }) },
 		DNSDone: func(httptrace.DNSDoneInfo) {
 			set(func() {

@@ -464,14 +464,15 @@ func (c *Config) defaultHTTPClients() {
 			continue
 		}
 		for j, item := range c.doc.Content[i+1].Content {
-			if j >= len(c.Targets) || item.Kind != yaml.MappingNode {
+			if j >= len(c.Targets) {
 				continue
 			}
-			set := false
-			for k := 0; k+1 < len(item.Content); k += 2 {
-				set = set || item.Content[k].Value == "http_client"
+			// Decoded rather than scanned, so a section that comes
+			// through an alias or a merge key (<<: *base) counts.
+			var has struct {
+				HTTP *yaml.Node `yaml:"http_client"`
 			}
-			if !set && c.Targets[j] != nil {
+			if err := item.Decode(&has); err == nil && has.HTTP == nil && c.Targets[j] != nil {
 				c.Targets[j].HTTP = promconfig.DefaultHTTPClientConfig
 			}
 		}

@@ -231,4 +231,18 @@ func TestHTTPClientDefaults(t *testing.T) {
 			t.Errorf("%q: follow_redirects %v, enable_http2 %v; want %v, %v", tc.section, h.FollowRedirects, h.EnableHTTP2, tc.follow, tc.http2)
 		}
 	}
+	// A section that comes through a merge key is the target's own:
+	// never replaced by the defaults.
+	doc := "targets:\n  - &base\n    name: first\n    url: http://127.0.0.1:8000/v1\n    model: m\n    http_client:\n      follow_redirects: false\n      basic_auth: {username: u, password: p}\n" +
+		"  - <<: *base\n    name: merged\n" +
+		"workloads:\n  - name: w\n    dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}\n    arrival: {kind: poisson, rate: 2}\n    requests: 5\n"
+	c, err := Load([]byte(doc), "anchors.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"first", "merged"} {
+		if h := c.Target(name).HTTP; h.FollowRedirects || h.BasicAuth == nil {
+			t.Errorf("%s: http_client replaced: follow_redirects %v, basic_auth %v", name, h.FollowRedirects, h.BasicAuth)
+		}
+	}
 }

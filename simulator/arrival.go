@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -40,7 +41,9 @@ func StampArrivals(srv *http.Server, ln net.Listener) net.Listener {
 
 type stampKey struct{}
 
-var errEOF = io.EOF
+// maxDrain is how much of a body its handler left is read before the
+// connection is armed for the next request (net/http drains 256 KiB).
+const maxDrain = 256 << 10
 
 type stampingListener struct{ net.Listener }
 
@@ -117,10 +120,16 @@ func arrival(r *http.Request) (time.Time, func()) {
 	}
 	done := func() {
 		// What the handler left of the body is read now, while the conn
-		// is still disarmed; net/http would read it after the handler
-		// (up to 256 KiB, beyond which it closes the connection).
-		io.CopyN(io.Discard, r.Body, 256<<10)
-		sc.rearm()
+		// is still disarmed (net/http drains it itself when the handler's
+		// answer starts, and closes the body: then there is nothing left).
+		// A body with more than maxDrain left is not read to its end here;
+		// net/http reads on after the handler, and those reads would stamp
+		// the next request, so the connection stays disarmed: its later
+		// requests are timed from their handlers' start.
+		_, err := io.CopyN(io.Discard, r.Body, maxDrain)
+		if err == io.EOF || errors.Is(err, http.ErrBodyReadAfterClose) {
+			sc.rearm()
+		}
 	}
 	if t, ok := sc.take(); ok && !t.After(now) {
 		return t, done

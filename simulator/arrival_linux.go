@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"encoding/binary"
+	"io"
 	"net"
 	"os"
 	"syscall"
@@ -61,7 +62,7 @@ func (c *stampConn) readStamped(b []byte) (int, time.Time, bool, error) {
 		return 0, now, false, &net.OpError{Op: "read", Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}
 	}
 	if n == 0 && len(b) > 0 {
-		return 0, now, false, errEOF
+		return 0, now, false, io.EOF
 	}
 	if at, ok := kernelStamp(c.oob[:oobn], now); ok {
 		return n, at, true, nil

@@ -62,7 +62,7 @@ func lenient(err error) error {
 	return err
 }
 
-// wordCount is a JSON string's count of whitespace-separated wordCount, as
+// wordCount is a JSON string's count of whitespace-separated words, as
 // len(strings.Fields(s)); any other JSON value counts zero.
 type wordCount int
 

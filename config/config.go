@@ -468,11 +468,12 @@ func (c *Config) defaultHTTPClients() {
 				continue
 			}
 			// Decoded rather than scanned, so a section that comes
-			// through an alias or a merge key (<<: *base) counts.
+			// through an alias or a merge key (<<: *base) counts; an
+			// `http_client:` with no value is none.
 			var has struct {
 				HTTP *yaml.Node `yaml:"http_client"`
 			}
-			if err := item.Decode(&has); err == nil && has.HTTP == nil && c.Targets[j] != nil {
+			if err := item.Decode(&has); err == nil && c.Targets[j] != nil && (has.HTTP == nil || has.HTTP.Tag == "!!null") {
 				c.Targets[j].HTTP = promconfig.DefaultHTTPClientConfig
 			}
 		}

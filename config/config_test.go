@@ -218,6 +218,7 @@ func TestHTTPClientDefaults(t *testing.T) {
 	}{
 		{"", true, true},
 		{"    http_client: {}\n", true, true},
+		{"    http_client:\n", true, true},
 		{"    http_client: {follow_redirects: false}\n", false, true},
 		{"    http_client: {enable_http2: false}\n", true, false},
 	} {

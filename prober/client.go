@@ -165,16 +165,12 @@ func newPlainTransport() *h1.Transport {
 	return &h1.Transport{
 		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
 		IdleConnTimeout:     5 * time.Minute,
-		ReadBufferSize:      plainReadBuffer,
+		// A chunk-size line (extensions and all) must fit in it, as in the
+		// tuned transport's: 1 KiB less would save memory but refuse
+		// lines that transport takes.
+		ReadBufferSize: transportReadBuffer,
 	}
 }
-
-// plainReadBuffer is prober/h1's read buffer per connection. It holds
-// response headers and chunk-size lines; event bytes pass through it to
-// the SSE reader's own buffer (a read into it as large as the buffer goes
-// straight to the socket), so 1 KiB costs no extra reads for events of
-// ordinary size and saves 1 KiB a stream over the net/http transport's 2.
-const plainReadBuffer = 1 << 10
 
 // plainRouter sends plain-HTTP requests that go to their target directly
 // to the streaming transport, which needs no goroutine per connection
@@ -187,8 +183,16 @@ type plainRouter struct {
 	proxy    func(*http.Request) (*url.URL, error)
 }
 
+// maxPlainBody is the largest request body prober/h1 is given. h1 writes
+// the whole request before it reads: a server that answers early (a 413,
+// a 401) and stops reading would block a body larger than the two
+// sockets' buffers can hold, where net/http, writing and reading at once,
+// sees the answer. 64 KiB (a prompt of some 16k tokens) fits in any
+// kernel's default buffers; a larger body goes to net/http.
+const maxPlainBody = 64 << 10
+
 func (r *plainRouter) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && r.direct(req) {
+	if req.URL.Scheme == "http" && req.ContentLength >= 0 && req.ContentLength <= maxPlainBody && r.direct(req) {
 		return r.plain.RoundTrip(req)
 	}
 	return r.fallback.RoundTrip(req)

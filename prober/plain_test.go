@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,11 +60,16 @@ func TestPlainRouter(t *testing.T) {
 		name  string
 		cfg   promconfig.HTTPClientConfig
 		url   string
+		body  int // bytes of a POST body; 0: a GET
 		plain bool
 	}{
-		{"plain http", direct, plainSrv.URL, true},
-		{"https", direct, tlsSrv.URL, false},
-		{"proxied http", proxied, "http://inferno.invalid/x", false},
+		{"plain http", direct, plainSrv.URL, 0, true},
+		{"plain http, a prompt", direct, plainSrv.URL, maxPlainBody, true},
+		// A server may answer a body this large before reading it all:
+		// net/http writes and reads at once, h1 does not.
+		{"plain http, a body beyond maxPlainBody", direct, plainSrv.URL, maxPlainBody + 1, false},
+		{"https", direct, tlsSrv.URL, 0, false},
+		{"proxied http", proxied, "http://inferno.invalid/x", 0, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,7 +77,13 @@ func TestPlainRouter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := (&http.Client{Transport: rt}).Get(tt.url)
+			client := &http.Client{Transport: rt}
+			var resp *http.Response
+			if tt.body > 0 {
+				resp, err = client.Post(tt.url, "text/plain", strings.NewReader(strings.Repeat("x", tt.body)))
+			} else {
+				resp, err = client.Get(tt.url)
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -84,6 +84,12 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	defer resp.Body.Close()
 	res.Headers = time.Now()
 	res.Status = resp.StatusCode
+	if resp.StatusCode < 200 {
+		// 101: the connection speaks another protocol now; no HTTP answer
+		// (nor a stream) is coming, and its "body" is the raw connection.
+		t.fail(ctx, res, result.StreamError, fmt.Sprintf("HTTP %d: the server switched protocols instead of answering", resp.StatusCode))
+		return
+	}
 	if resp.StatusCode >= 300 {
 		t.failStatus(ctx, res, resp)
 		return

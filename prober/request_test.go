@@ -98,6 +98,15 @@ func TestSendOutcomes(t *testing.T) {
 			w.Header().Set("Retry-After", "3")
 			http.Error(w, `{"error":"rate limited"}`, http.StatusTooManyRequests)
 		}), api: "openai-chat", outcome: result.HTTP4xx, status: 429, reason: "Retry-After 3"},
+		{name: "101 switching protocols", handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n"))
+			c.Read(make([]byte, 1)) // until the client lets the connection go
+		}), api: "openai-chat", outcome: result.StreamError, status: 101, reason: "switched protocols"},
 		{name: "401", handler: streamHandler(401, "application/json", `{"error":"bad key"}`, 0), api: "openai-chat",
 			outcome: result.HTTP4xx, status: 401, reason: "HTTP 401: {\"error\":\"bad key\"}"},
 		{name: "503", handler: streamHandler(503, "text/plain", "overloaded", 0), api: "tgi",

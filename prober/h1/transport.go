@@ -35,7 +35,7 @@ const (
 	DefaultMaxIdleConnsPerHost    = 2
 	DefaultIdleConnTimeout        = 90 * time.Second
 	DefaultReadBufferSize         = 4 << 10
-	DefaultMaxResponseHeaderBytes = 1 << 20 // net/http's default
+	DefaultMaxResponseHeaderBytes = 1 << 20 // net/http's server default; its Transport allows 10 MiB
 	DefaultDialTimeout            = 30 * time.Second
 )
 

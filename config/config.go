@@ -473,7 +473,7 @@ func (c *Config) defaultHTTPClients() {
 			var has struct {
 				HTTP *yaml.Node `yaml:"http_client"`
 			}
-			if err := item.Decode(&has); err == nil && c.Targets[j] != nil && (has.HTTP == nil || has.HTTP.Tag == "!!null") {
+			if err := item.Decode(&has); err == nil && c.Targets[j] != nil && has.HTTP == nil {
 				c.Targets[j].HTTP = promconfig.DefaultHTTPClientConfig
 			}
 		}

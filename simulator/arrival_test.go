@@ -128,22 +128,21 @@ func TestArrivalStampedBeforeTheServerReads(t *testing.T) {
 }
 
 // On one keep-alive connection each request gets its own stamp, taken
-// after the previous response ended, even when a body leaves bytes beyond
-// its JSON for the server to drain, or an error answer leaves all of it.
-// After a body with more left than the simulator drains (net/http reads
-// the rest), the connection's requests are timed from their handlers:
-// never from a stale stamp.
+// after the previous response ended: after a body with bytes beyond its
+// JSON for the server to drain, an error answer that leaves all of it
+// (more than net/http drains, too), and a request the server answers
+// itself without a handler (OPTIONS *).
 func TestArrivalStampPerRequest(t *testing.T) {
 	srv, log := stampedServer(t, New(Config{TTFT: time.Millisecond, ITL: time.Millisecond}), nil)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
 	defer client.CloseIdleConnections()
-	var ends []time.Time
-	type request struct {
+	var prevEnds []time.Time // per handled request, when the request before it ended
+	var end time.Time
+	for _, tt := range []struct {
 		path     string
 		trailing int
 		status   int
-	}
-	requests := []request{
+	}{
 		{"/v1/completions", 0, 200},
 		{"/v1/completions", 10 << 10, 200},
 		{"/v1/nope", 10 << 10, 404},
@@ -151,17 +150,25 @@ func TestArrivalStampPerRequest(t *testing.T) {
 		{"/v1/completions", 100 << 10, 200},
 		{"/v1/completions", -(20 << 10), 400}, // invalid JSON
 		{"/v1/completions", 0, 200},
-		{"/v1/nope", 400 << 10, 404}, // more left than the simulator drains
+		{"/v1/nope", 400 << 10, 404}, // more left than net/http drains: it closes the connection
 		{"/v1/completions", 0, 200},
-	}
-	for _, tt := range requests {
+		{"*", 0, 200}, // OPTIONS *, answered by net/http itself
+		{"/v1/completions", 0, 200},
+	} {
 		var body string
 		if tt.trailing < 0 {
 			body = `{"prompt":` + strings.Repeat("x", -tt.trailing)
 		} else {
 			body = `{"prompt":"a","max_tokens":2,"ignore_eos":true}` + strings.Repeat(" ", tt.trailing)
 		}
-		resp, err := client.Post(srv.URL+tt.path, "application/json", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+tt.path, strings.NewReader(body))
+		if tt.path == "*" {
+			req, _ = http.NewRequest(http.MethodOptions, srv.URL, nil)
+			req.URL.Opaque = "*"
+		} else {
+			prevEnds = append(prevEnds, end)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -170,25 +177,58 @@ func TestArrivalStampPerRequest(t *testing.T) {
 		if resp.StatusCode != tt.status {
 			t.Fatalf("%s: status %d, want %d", tt.path, resp.StatusCode, tt.status)
 		}
-		ends = append(ends, time.Now())
+		end = time.Now()
 	}
 	got := log()
-	if len(got) != len(ends) {
-		t.Fatalf("%d requests handled, want %d", len(got), len(ends))
+	if len(got) != len(prevEnds) {
+		t.Fatalf("%d requests handled, want %d", len(got), len(prevEnds))
 	}
 	for i, s := range got {
 		if !s.ok {
-			if i > 0 && requests[i-1].trailing > maxDrain {
-				continue // timed from its handler
-			}
 			t.Fatalf("request %d unstamped", i)
 		}
-		if i > 0 && !s.stamp.After(ends[i-1]) {
-			t.Errorf("request %d stamped %v before the previous response ended: a stale stamp", i, ends[i-1].Sub(s.stamp))
+		if i > 0 && !s.stamp.After(prevEnds[i]) {
+			t.Errorf("request %d stamped %v before the previous response ended: a stale stamp", i, prevEnds[i].Sub(s.stamp))
 		}
 		if s.stamp.After(s.handler) {
 			t.Errorf("request %d stamped after its handler started", i)
 		}
+	}
+}
+
+// A body that arrives after its headers starts the TTFT clock when it
+// arrives, by the simulator's own record: the first token comes a TTFT
+// after the body was sent, not after the headers were.
+func TestArrivalOfALateBody(t *testing.T) {
+	const ttft = 50 * time.Millisecond
+	firsts := make(chan time.Duration, 1)
+	srv, _ := stampedServer(t, New(Config{TTFT: ttft, ITL: time.Millisecond, OnFirstToken: func(d time.Duration) { firsts <- d }}), nil)
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"prompt":"a","max_tokens":2,"ignore_eos":true}`
+	fmt.Fprintf(conn, "POST /v1/completions HTTP/1.1\r\nHost: sim\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+	headers := time.Now()
+	time.Sleep(4 * ttft) // the body comes later than a whole TTFT
+	bodySent := time.Now()
+	io.WriteString(conn, body)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := br.ReadString('\n'); err != nil { // the first chunk's size line: a token is out
+		t.Fatal(err)
+	}
+	firstSeen := time.Now()
+	resp.Body.Close()
+	if d := <-firsts; d < ttft {
+		t.Errorf("first token %v after the request's arrival, want at least the TTFT %v", d, ttft)
+	}
+	if since := firstSeen.Sub(bodySent); since < ttft {
+		t.Errorf("first token seen %v after the body was sent (%v after the headers): want at least the TTFT %v", since, firstSeen.Sub(headers), ttft)
 	}
 }
 

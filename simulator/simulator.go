@@ -159,8 +159,6 @@ const (
 // ServeHTTP routes by path. The /v1 prefix is optional for every
 // protocol, so one base URL works whichever API a client speaks.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	arrived, done := arrival(r)
-	defer done()
 	path := strings.TrimPrefix(r.URL.Path, "/v1")
 	switch {
 	case r.URL.Path == "/metrics":
@@ -198,6 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid JSON body: "+err.Error())
 		return
 	}
+	arrived := received(r) // the body is read: when its last bytes came
 	if s.cfg.OnRequest != nil {
 		s.cfg.OnRequest(r.URL.Path, body)
 	}

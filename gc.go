@@ -15,14 +15,10 @@ import (
 // GOGC (and GOMEMLIMIT) still decide where an operator sets them.
 const proberGCPercent = 50
 
-// tuneGC applies proberGCPercent unless GOGC is set, and returns the
-// percentage in force.
-func tuneGC() int {
-	if _, set := os.LookupEnv("GOGC"); set {
-		old := debug.SetGCPercent(100)
-		debug.SetGCPercent(old)
-		return old
+// tuneGC applies proberGCPercent unless GOGC is set, in which case the
+// runtime has already read it.
+func tuneGC() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(proberGCPercent)
 	}
-	debug.SetGCPercent(proberGCPercent)
-	return proberGCPercent
 }

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Without kernel receive timestamps a request's arrival is the time of
-// the read that returned its first bytes.
+// Without kernel receive timestamps a read's bytes are stamped with the
+// time the read returned them.
 func stampListener(net.Listener) {}
 
 type platformConn struct{}

@@ -47,9 +47,9 @@ type Config struct {
 	Model string
 	// TTFT is the time from the start of processing (the request's
 	// arrival, or the end of its wait for a MaxConcurrency slot) to the
-	// first token. Served through StampArrivals, arrival is on the
-	// socket; otherwise it is the handler's start. ITL is the time
-	// between tokens.
+	// first token. Served through StampArrivals, arrival is when the
+	// request's last bytes reached the socket; otherwise it is when its
+	// handler had read the body. ITL is the time between tokens.
 	TTFT, ITL time.Duration
 	// Jitter spreads each TTFT and ITL uniformly by ±Jitter·value.
 	Jitter float64

@@ -35,6 +35,7 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd.Flag("stream-interval", "Tokens per stream event after the first, as vLLM's --stream-interval (1: one token per event).").Default("1").IntVar(&c.cfg.StreamInterval)
 	c.cmd.Flag("jitter", "Spread of each TTFT and ITL, as a fraction (0.1 = ±10%).").Default("0").Float64Var(&c.cfg.Jitter)
 	c.cmd.Flag("max-concurrency", "Requests processed at once; the rest queue (0: no limit).").Default("0").IntVar(&c.cfg.MaxConcurrency)
+	c.cmd.Flag("kv-cache-tokens", "Size of the simulated KV cache in tokens: vllm:kv_cache_usage_perc is the running requests' tokens over it.").Default("65536").IntVar(&c.cfg.KVCacheTokens)
 	c.cmd.Flag("default-max-tokens", "Output length when a request sets none.").Default("128").IntVar(&c.cfg.DefaultMaxTokens)
 	c.cmd.Flag("eos-rate", "Share of requests that stop early unless they set ignore_eos.").Default("0").Float64Var(&c.cfg.EOSRate)
 	c.cmd.Flag("seed", "Seed for jitter, early stops and faults.").Default("0").Uint64Var(&c.cfg.Seed)

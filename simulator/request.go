@@ -21,13 +21,13 @@ import (
 // as int(float64) did. One difference is encoding/json's: struct fields
 // also match keys that differ only in case ("Max_Tokens").
 type request struct {
-	Messages            []struct{ Content wordCount } `json:"messages"`
-	Prompt              wordCount                     `json:"prompt"`     // completions
-	Inputs              wordCount                     `json:"inputs"`     // TGI
-	TextInput           wordCount                     `json:"text_input"` // Triton
-	MaxTokens           float64                       `json:"max_tokens"`
-	MaxCompletionTokens float64                       `json:"max_completion_tokens"`
-	IgnoreEOS           bool                          `json:"ignore_eos"`
+	Messages            []struct{ Content promptText } `json:"messages"`
+	Prompt              promptText                     `json:"prompt"`     // completions
+	Inputs              promptText                     `json:"inputs"`     // TGI
+	TextInput           promptText                     `json:"text_input"` // Triton
+	MaxTokens           float64                        `json:"max_tokens"`
+	MaxCompletionTokens float64                        `json:"max_completion_tokens"`
+	IgnoreEOS           bool                           `json:"ignore_eos"`
 	Parameters          struct {
 		MaxNewTokens float64 `json:"max_new_tokens"`
 	} `json:"parameters"`
@@ -62,12 +62,17 @@ func lenient(err error) error {
 	return err
 }
 
-// wordCount is a JSON string's count of whitespace-separated words, as
-// len(strings.Fields(s)); any other JSON value counts zero.
-type wordCount int
+// promptText is a JSON string's count of whitespace-separated words, as
+// len(strings.Fields(s)), and the hashes of its prefixes at every whole
+// block of words, which the prefix cache looks up; any other JSON value
+// counts zero.
+type promptText struct {
+	words  int
+	blocks []uint64
+}
 
-func (w *wordCount) UnmarshalJSON(b []byte) error {
-	*w = 0
+func (w *promptText) UnmarshalJSON(b []byte) error {
+	*w = promptText{}
 	if len(b) == 0 || b[0] != '"' {
 		return nil
 	}
@@ -77,11 +82,60 @@ func (w *wordCount) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return nil
 		}
-		*w = wordCount(countFields([]byte(s)))
-		return nil
+		b = []byte(s)
+	} else {
+		b = b[1 : len(b)-1]
 	}
-	*w = wordCount(countFields(b[1 : len(b)-1]))
+	w.words = countFields(b)
+	w.blocks = prefixBlocks(b, w.blocks)
 	return nil
+}
+
+// blockWords is the prefix cache's block in words (≈ tokens), as vLLM's
+// default block of 16 tokens; maxBlocks bounds the hashes kept per prompt.
+const (
+	blockWords = 16
+	maxBlocks  = 1024
+)
+
+// prefixBlocks appends, for each whole block of words in b, the FNV-1a
+// hash of the text up to the block's end with runs of spaces as one: a
+// prompt sharing another's first k blocks shares its first k hashes.
+func prefixBlocks(b []byte, blocks []uint64) []uint64 {
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
+	words, in := 0, false
+	for i := 0; i < len(b) && len(blocks) < maxBlocks; {
+		c := b[i]
+		var space bool
+		size := 1
+		if c < utf8.RuneSelf {
+			space = asciiSpace[c]
+		} else {
+			var r rune
+			r, size = utf8.DecodeRune(b[i:])
+			space = unicode.IsSpace(r)
+		}
+		if space {
+			if in {
+				words++
+				if words%blockWords == 0 {
+					blocks = append(blocks, h)
+				}
+				h = (h ^ ' ') * prime
+			}
+		} else {
+			for _, x := range b[i : i+size] {
+				h = (h ^ uint64(x)) * prime
+			}
+		}
+		in = !space
+		i += size
+	}
+	if in && (words+1)%blockWords == 0 && len(blocks) < maxBlocks {
+		blocks = append(blocks, h)
+	}
+	return blocks
 }
 
 // countFields counts what strings.Fields would return, without the slice.

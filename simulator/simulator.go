@@ -62,6 +62,11 @@ type Config struct {
 	// 0 or 1 means one token per event. TGI's protocol has one token per
 	// event, so there the tokens of a group are flushed together instead.
 	StreamInterval int
+	// KVCacheTokens is the KV cache's size in tokens: the exported
+	// vllm:kv_cache_usage_perc is the tokens of requests running (prompt
+	// and generated so far) over it, and the prefix cache keeps at most
+	// its blocks. 0 means DefaultKVCacheTokens.
+	KVCacheTokens int
 	// DefaultMaxTokens applies when a request sets no output length.
 	DefaultMaxTokens int
 	// EOSRate is the chance per request of stopping at a random length
@@ -116,7 +121,7 @@ func New(cfg Config) *Server {
 	if cfg.FaultStatus == 0 {
 		cfg.FaultStatus = http.StatusInternalServerError
 	}
-	s := &Server{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), metrics: newServerMetrics(cfg.Model)}
+	s := &Server{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed)), metrics: newServerMetrics(cfg.Model, cfg.KVCacheTokens)}
 	if cfg.MaxConcurrency > 0 {
 		s.slots = make(chan struct{}, cfg.MaxConcurrency)
 	}
@@ -231,17 +236,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case s.slots <- struct{}{}:
 			defer func() { <-s.slots }()
 		default:
+			s.metrics.waiting.Inc()
 			select {
 			case s.slots <- struct{}{}:
+				s.metrics.waiting.Dec()
 				defer func() { <-s.slots }()
 				start = time.Now()
 			case <-r.Context().Done():
+				s.metrics.waiting.Dec()
 				return
 			}
 		}
 	}
+	s.metrics.queue.Observe(start.Sub(arrived).Seconds())
 	s.metrics.running.Inc()
 	defer s.metrics.running.Dec()
+	s.metrics.lookupPrefix(plan.promptTokens, plan.blocks)
+	// The prompt's KV cache is held while the request runs, and each
+	// generated token adds to it (stream adds those).
+	s.metrics.kvTokens.Add(int64(plan.promptTokens))
+	defer func() { s.metrics.kvTokens.Add(-int64(plan.promptTokens)) }()
 	s.stream(w, r, proto, plan, arrived, start)
 }
 
@@ -263,6 +277,9 @@ type plan struct {
 	gap          time.Duration   // every gap, without jitter
 	fault        string
 	id           int64
+	// blocks are the prompt's prefix hashes, one per whole block, for
+	// the prefix cache.
+	blocks []uint64
 }
 
 func (s *Server) plan(proto protocol, req *request) plan {
@@ -270,16 +287,23 @@ func (s *Server) plan(proto protocol, req *request) plan {
 	var maxTokens int
 	switch proto {
 	case chat:
+		// The conversation is one prompt: each message's block hashes
+		// are chained onto the hash of everything before it.
+		var chain uint64
 		for _, m := range req.Messages {
-			p.promptTokens += int(m.Content)
+			p.promptTokens += m.Content.words
+			for _, h := range m.Content.blocks {
+				chain = chain*1099511628211 ^ h
+				p.blocks = append(p.blocks, chain)
+			}
 		}
 	case completions:
-		p.promptTokens = int(req.Prompt)
+		p.promptTokens, p.blocks = req.Prompt.words, req.Prompt.blocks
 	case tgi:
-		p.promptTokens = int(req.Inputs)
+		p.promptTokens, p.blocks = req.Inputs.words, req.Inputs.blocks
 		maxTokens = int(req.Parameters.MaxNewTokens)
 	case triton:
-		p.promptTokens = int(req.TextInput)
+		p.promptTokens, p.blocks = req.TextInput.words, req.TextInput.blocks
 	}
 	if proto != tgi {
 		maxTokens = int(req.MaxTokens)
@@ -338,6 +362,9 @@ func (s *Server) jitter(d time.Duration) time.Duration {
 // arrived is when the request reached the server, the origin of its
 // server-side TTFT and latency.
 func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, p plan, arrived, start time.Time) {
+	// The generated tokens' KV cache is freed with the request's.
+	generated := 0
+	defer func() { s.metrics.kvTokens.Add(-int64(generated)) }()
 	rc := http.NewResponseController(w)
 	// Set by assignment: the values are shared, never modified, and this
 	// spares Set's canonicalisation and a slice for each.
@@ -418,6 +445,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 			return
 		}
 		enc.tokens(pending, i+1, p.outputTokens)
+		s.metrics.kvTokens.Add(int64(i + 1 - pending))
+		generated = i + 1
 		if err := flush(); err != nil {
 			return
 		}
@@ -439,11 +468,13 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 		pending = i + 1
 		last = now
 	}
+	// Observed before the last flush, so a scrape made once the client
+	// has read the end of its stream always counts the request.
+	s.metrics.e2e.Observe(time.Since(arrived).Seconds())
 	if p.fault != FaultNoDone {
 		enc.end(p)
 	}
 	flush()
-	s.metrics.e2e.Observe(time.Since(arrived).Seconds())
 	if s.cfg.OnDecode != nil && sent > 1 {
 		s.cfg.OnDecode(last.Sub(first) / time.Duration(sent-1))
 	}

@@ -240,3 +240,123 @@ func TestOnDecode(t *testing.T) {
 		t.Errorf("decode times %v, want two positive ones (5 and 3 tokens; none for 1)", got)
 	}
 }
+
+func scrapeText(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Error(err)
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// TestServerMetricsVLLMNames: the rest of vLLM's names respond as vLLM's
+// do: the prefix cache hits the blocks a prompt shares with an earlier
+// one, the KV cache holds the tokens of requests running, a request that
+// waits for a slot is counted waiting and its wait is its queue time.
+func TestServerMetricsVLLMNames(t *testing.T) {
+	var inFlight []string
+	var srvURL string
+	var mu sync.Mutex
+	s := New(Config{TTFT: time.Millisecond, ITL: time.Millisecond, KVCacheTokens: 1000, MaxConcurrency: 1,
+		OnFirstToken: func(time.Duration) {
+			// Scraped while the request holds its KV cache.
+			text := scrapeText(t, srvURL)
+			mu.Lock()
+			inFlight = append(inFlight, text)
+			mu.Unlock()
+		}})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	srvURL = srv.URL
+	shared := strings.Repeat("shared ", 32) // two whole blocks of 16 words
+	// 32 shared words then 8 of its own: 40 prompt tokens, 10 generated.
+	for i := range 2 {
+		prompt := shared + strings.Repeat(fmt.Sprintf("own%d ", i), 8)
+		post(t, srv.URL+"/v1/completions", fmt.Sprintf(`{"prompt":%q,"max_tokens":10,"ignore_eos":true}`, prompt))
+	}
+	text := scrapeText(t, srv.URL)
+	for _, want := range []string{
+		// 80 prompt tokens queried; the second prompt's 32 shared ones hit.
+		`vllm:prefix_cache_queries_total{model_name="sim"} 80`,
+		`vllm:prefix_cache_hits_total{model_name="sim"} 32`,
+		`vllm:request_queue_time_seconds_count{model_name="sim"} 2`,
+		`vllm:num_requests_waiting{model_name="sim"} 0`,
+		// Every request's cache is freed when it ends.
+		`vllm:kv_cache_usage_perc{model_name="sim"} 0`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	// At the first token a request holds its 40 prompt tokens and 1
+	// generated: 41 of 1000.
+	for _, text := range inFlight {
+		if !strings.Contains(text, `vllm:kv_cache_usage_perc{model_name="sim"} 0.041`) {
+			t.Errorf("KV cache usage in flight is not 41/1000:\n%s", grepLines(text, "kv_cache"))
+		}
+	}
+}
+
+func grepLines(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestWaitingAndQueueTime: a request that waits for the only slot is
+// counted waiting while it waits, and observes a queue time.
+func TestWaitingAndQueueTime(t *testing.T) {
+	release := make(chan struct{})
+	first := make(chan struct{}, 1)
+	s := New(Config{TTFT: time.Millisecond, MaxConcurrency: 1,
+		OnFirstToken: func(time.Duration) {
+			select {
+			case first <- struct{}{}:
+				<-release // the first request holds the slot
+			default:
+			}
+		}})
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	done := make(chan struct{})
+	send := func(prompt string) {
+		if resp, err := http.Post(srv.URL+"/v1/completions", "application/json",
+			strings.NewReader(`{"prompt":"`+prompt+`","max_tokens":2}`)); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	go func() {
+		defer close(done)
+		send("a")
+	}()
+	<-first
+	go send("b")
+	for !strings.Contains(scrapeText(t, srv.URL), `vllm:num_requests_waiting{model_name="sim"} 1`) {
+		time.Sleep(time.Millisecond) // until the second request queues
+	}
+	close(release)
+	<-done
+	for !strings.Contains(scrapeText(t, srv.URL), `vllm:request_queue_time_seconds_count{model_name="sim"} 2`) {
+		time.Sleep(time.Millisecond)
+	}
+	text := scrapeText(t, srv.URL)
+	if !strings.Contains(text, `vllm:num_requests_waiting{model_name="sim"} 0`) {
+		t.Errorf("still waiting after both ran:\n%s", grepLines(text, "waiting"))
+	}
+	// The queued request's wait was positive: its observation is above
+	// the first one's 0, so the sum is too.
+	if strings.Contains(text, `vllm:request_queue_time_seconds_sum{model_name="sim"} 0`+"\n") {
+		t.Error("queue time sum 0: the queued request's wait was not observed")
+	}
+}

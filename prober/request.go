@@ -33,6 +33,11 @@ type Target struct {
 	// Tokenizer, when set, counts the generated text where the server
 	// reports no usage (Triton), instead of counting content events.
 	Tokenizer dataset.Tokenizer
+	// TraceparentConfigured says the target's configured headers set a
+	// traceparent (Traceparent is its value, "" when it is a secret or a
+	// file): the client adds it, and Inferno adds none of its own.
+	TraceparentConfigured bool
+	Traceparent           string
 }
 
 // Causes attached to contexts so a cancelled request can be classified.
@@ -68,6 +73,7 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		t.fail(ctx, res, result.ConnectionError, fmt.Sprintf("build request: %v", err))
 		return
 	}
+	t.setTraceContext(req.Header, res)
 	res.Sent = time.Now()
 	if by, ok := ctx.Value(sendByKey{}).(time.Time); ok && res.Sent.After(by) {
 		// The window stopped sending while this request was on its way

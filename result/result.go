@@ -3,7 +3,10 @@
 // It exists so those packages depend on a type, not on each other.
 package result
 
-import "time"
+import (
+	"encoding/hex"
+	"time"
+)
 
 // Outcome classifies how a request ended.
 type Outcome string
@@ -54,6 +57,14 @@ type Result struct {
 	Index  int  // position in the window's schedule
 	Warmup bool // sent before the window; excluded from statistics
 
+	// TraceID is the W3C trace id of the traceparent the request carried
+	// (zero when unknown: a configured header Inferno could not read).
+	// RequestID is the request's own id: the parent id of the traceparent
+	// Inferno made, or a fresh one beside a configured traceparent. Both
+	// are arrays, so a result costs no allocation for them.
+	TraceID   [16]byte
+	RequestID [8]byte
+
 	Intended     time.Time // when the schedule said to send
 	Sent         time.Time // when the request was handed to the transport
 	Headers      time.Time // when response headers arrived
@@ -96,6 +107,22 @@ type Result struct {
 	// Text is the generated text, kept only when the workload needs it
 	// (multi-turn sessions send it back as the assistant's turn).
 	Text string
+}
+
+// TraceIDString is the trace id in hex, or "" when none is known.
+func (r *Result) TraceIDString() string {
+	if r.TraceID == ([16]byte{}) {
+		return ""
+	}
+	return hex.EncodeToString(r.TraceID[:])
+}
+
+// RequestIDString is the request id in hex, or "" when it has none.
+func (r *Result) RequestIDString() string {
+	if r.RequestID == ([8]byte{}) {
+		return ""
+	}
+	return hex.EncodeToString(r.RequestID[:])
 }
 
 // ConnPhases are a request's connection phases, as net/http/httptrace

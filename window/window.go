@@ -71,8 +71,10 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if s.Deadline > 0 && (deadline <= 0 || s.Deadline < deadline) {
 		deadline = s.Deadline
 	}
+	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok}
+	target.Traceparent, target.TraceparentConfigured = prober.ConfiguredTraceparent(t.HTTP)
 	win := &prober.Window{
-		Target:  &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok},
+		Target:  target,
 		Arrival: arrival,
 		Source:  source,
 		Params: prober.Params{

@@ -305,7 +305,11 @@ func (a *Aggregator) secondAt(s int) *timelineCounts {
 // requestLine is one line of the per-request JSONL file. Times are seconds
 // from the window's start; absent stages are omitted.
 type requestLine struct {
-	Index       int      `json:"index"`
+	Index int `json:"index"`
+	// RequestID and TraceID are the ids of the request's traceparent, as
+	// the exemplars on /metrics carry them.
+	RequestID   string   `json:"request_id,omitempty"`
+	TraceID     string   `json:"trace_id,omitempty"`
 	Intended    float64  `json:"intended_s"`
 	Sent        *float64 `json:"sent_s,omitempty"` // absent for not_sent
 	TTFT        float64  `json:"ttft_s,omitempty"`
@@ -336,6 +340,8 @@ type requestLine struct {
 func (a *Aggregator) writeRequest(r *result.Result) {
 	line := requestLine{
 		Index:        r.Index,
+		RequestID:    r.RequestIDString(),
+		TraceID:      r.TraceIDString(),
 		Intended:     secs(r.Intended.Sub(a.start)),
 		ConnReused:   r.Conn.Reused,
 		Outcome:      string(r.Outcome),

@@ -8,6 +8,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/servermetrics"
 )
 
 // Run statuses.
@@ -113,6 +114,9 @@ type Report struct {
 	Errors        []ErrorCount `json:"errors"`
 	// Capacity is set by a capacity search: its steps and the rate found.
 	Capacity *Capacity `json:"capacity,omitempty"`
+	// Server is the server's own view of the window, from its metrics
+	// (the target's server_metrics), set beside the client's.
+	Server *servermetrics.Summary `json:"server,omitempty"`
 	// Distributions hold each statistic's full distribution (see
 	// distribution.go), so reports can be merged with exact counts and
 	// percentiles within HdrHistogram's precision.
@@ -426,6 +430,18 @@ func (r *Report) smoothedThroughput() LegacyThroughput {
 	}
 	st := Summarize(rates) // sorts rates
 	return LegacyThroughput{Max: st.Max, Percentile95: st.P95, Avg: trimmedMean(rates, 0.05)}
+}
+
+// SetServer attaches the server's view of the window and the figures
+// that compare it with the client's: overhead = client TTFT − server TTFT
+// at each quantile, and the server's requests that were not Inferno's.
+func (r *Report) SetServer(s *servermetrics.Summary) {
+	if s == nil {
+		return
+	}
+	t := r.Stats.TTFT
+	s.Compare(t.P50, t.P95, t.Mean, t.Count > 0 && r.Summary.Successes > 0, r.Summary.Successes)
+	r.Server = s
 }
 
 // PerRequestError reports a failure writing the per-request file, if any.

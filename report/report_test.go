@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/servermetrics"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -57,6 +58,7 @@ func fixture() []*result.Result {
 		r := &result.Result{Index: i, Intended: at(sent - 1), Sent: at(sent), Headers: at(first), FirstEvent: at(first),
 			FirstContent: at(content), End: at(end), Outcome: result.Success, Status: 200,
 			InputTokens: 10, OutputTokens: tokens, TokensFrom: result.TokensFromUsage, ContentEvents: tokens}
+		r.TraceID[15], r.RequestID[7] = byte(0xa0+i), byte(0xb0+i)
 		for _, g := range itl {
 			r.ITL = append(r.ITL, time.Duration(g)*time.Millisecond)
 		}
@@ -235,5 +237,36 @@ func TestRunIDsSortByTime(t *testing.T) {
 	c := NewRunID(base.Add(10 * time.Hour))
 	if !(a < b && b < c) || !ValidRunID(a) || !strings.HasPrefix(a, "20260102T030405.000Z-") {
 		t.Errorf("ids %s %s %s", a, b, c)
+	}
+}
+
+// TestSetServer: the server's view is set beside the client's, with the
+// overhead at each quantile; a window without a success has no client
+// TTFT, so no overhead, and every server request is someone else's.
+func TestSetServer(t *testing.T) {
+	a := NewAggregator(base, SLO{}, nil)
+	for _, r := range fixture() {
+		a.Add(r)
+	}
+	r := a.Report(Meta{ID: "x"})
+	n := 5.0
+	s := &servermetrics.Summary{TTFT: &servermetrics.Latency{Count: 5, Mean: 0.15, P50: 0.18, P95: 0.25}, Requests: &n}
+	r.SetServer(s)
+	if r.Server == nil || r.Server.ClientOverhead == nil {
+		t.Fatalf("server %+v", r.Server)
+	}
+	// Client TTFT: 100 and 300 ms: p50 200 ms, mean 200 ms, p95 290 ms.
+	if o := r.Server.ClientOverhead; math.Abs(o.P50-0.02) > 1e-9 || math.Abs(o.Mean-0.05) > 1e-9 || math.Abs(o.P95-0.04) > 1e-9 {
+		t.Errorf("overhead %+v, want p50 20 ms, p95 40 ms, mean 50 ms", o)
+	}
+	if r.Server.InfernoRequests != 2 || *r.Server.OtherRequests != 3 {
+		t.Errorf("inferno %d, others %v; want 2 and 3", r.Server.InfernoRequests, *r.Server.OtherRequests)
+	}
+	dead := NewAggregator(base, SLO{}, nil)
+	dead.Add(fixture()[2])
+	d := dead.Report(Meta{ID: "y"})
+	d.SetServer(&servermetrics.Summary{TTFT: &servermetrics.Latency{Count: 1, P50: 0.1}, Requests: &n})
+	if d.Server.ClientOverhead != nil || *d.Server.OtherRequests != 5 {
+		t.Errorf("dead window: overhead %+v, others %v", d.Server.ClientOverhead, *d.Server.OtherRequests)
 	}
 }

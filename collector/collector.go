@@ -76,6 +76,7 @@ type Collector struct {
 	lastLagP99       *prometheus.GaugeVec
 	costPerMTokens   *prometheus.GaugeVec
 	capacity         *prometheus.GaugeVec // see capacity.go
+	server           serverGauges         // see server.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -136,6 +137,7 @@ func New(reg prometheus.Registerer) *Collector {
 		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
 	c.capacity = registerCapacity(reg)
+	c.server = registerServer(reg, gauge)
 	return c
 }
 
@@ -153,17 +155,18 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	if r.ProtocolWarning != "" {
 		c.protocolWarnings.WithLabelValues(lv...).Inc()
 	}
+	ex := exemplar(r)
 	if v, ok := r.TTFT(); ok {
-		c.ttft.WithLabelValues(lv...).Observe(v.Seconds())
+		observe(c.ttft.WithLabelValues(lv...), v.Seconds(), ex)
 	}
 	if v, ok := r.TTFTFromSchedule(); ok {
 		c.ttftSched.WithLabelValues(lv...).Observe(v.Seconds())
 	}
 	if v, ok := r.TPOT(); ok {
-		c.tpot.WithLabelValues(lv...).Observe(v.Seconds())
+		observe(c.tpot.WithLabelValues(lv...), v.Seconds(), ex)
 	}
 	if v, ok := r.Latency(); ok {
-		c.latency.WithLabelValues(lv...).Observe(v.Seconds())
+		observe(c.latency.WithLabelValues(lv...), v.Seconds(), ex)
 	}
 	itl := c.itl.WithLabelValues(lv...)
 	for _, gap := range r.ITL {
@@ -256,6 +259,7 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 	} else {
 		c.costPerMTokens.DeleteLabelValues(lv...)
 	}
+	c.server.set(lv, rep.Server)
 }
 
 // Forget removes every series of the given labels; an empty label matches
@@ -281,5 +285,6 @@ func (c *Collector) Forget(target, workload string) int {
 		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens, c.capacity} {
 		n += v.DeletePartialMatch(match)
 	}
+	n += c.server.forget(match)
 	return n
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/servermetrics"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -34,6 +35,7 @@ func simulatedWindow() []*result.Result {
 			End: sent.Add(200*time.Millisecond + 3*20*time.Millisecond), Outcome: result.Success, Status: 200,
 			InputTokens: 128, OutputTokens: 4, TokensFrom: result.TokensFromUsage, ContentEvents: 4,
 			ITL: []time.Duration{20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}}
+		r.TraceID[15], r.RequestID[7] = byte(0xa0+i), byte(0xb0+i)
 		if i == 3 {
 			r.ProtocolWarning = "stream ended without its terminal event after the answer was complete"
 		}
@@ -68,6 +70,7 @@ func exposition(t *testing.T) []byte {
 		c.Observe(labels, r)
 	}
 	rep := agg.Report(report.Meta{Status: report.StatusFinished})
+	rep.SetServer(serverView())
 	c.WindowDone(labels, &rep, at(5000), 2.5)
 	c.WindowEnded()
 	c.WindowSkipped("simulator", "smoke")
@@ -83,6 +86,17 @@ func exposition(t *testing.T) []byte {
 		}
 	}
 	return buf.Bytes()
+}
+
+// serverView is the simulator's own view of simulatedWindow: its TTFT a
+// millisecond under the client's, a short queue, its KV cache a third full.
+func serverView() *servermetrics.Summary {
+	ratio, n := 0.25, 8.0
+	return &servermetrics.Summary{Server: servermetrics.ServerVLLM, Scrapes: 3,
+		TTFT:    &servermetrics.Latency{Count: 8, Mean: 0.199, P50: 0.199, P95: 0.1995, Method: servermetrics.MethodOneBucketMean},
+		Queue:   &servermetrics.Latency{Count: 8, Mean: 0.002, P50: 0.0015, P95: 0.004, Method: servermetrics.MethodHistogramQuantile},
+		KVCache: &servermetrics.Gauge{Max: 0.33, Mean: 0.2, Samples: 3}, Waiting: &servermetrics.Gauge{Max: 2, Mean: 1, Samples: 3},
+		PrefixCacheHitRatio: &ratio, Requests: &n}
 }
 
 func TestExpositionGolden(t *testing.T) {
@@ -252,5 +266,104 @@ func TestForget(t *testing.T) {
 	if !strings.Contains(text, `inferno_last_window_success{model="m",target="a",workload="w1"} 1`) ||
 		!strings.Contains(text, `inferno_requests_total{model="m",outcome="success",target="a",workload="w1"} 8`) {
 		t.Errorf("series of a/w1 were forgotten too:\n%s", text)
+	}
+}
+
+// TestExemplars: TTFT, TPOT and E2E observations carry the request's ids
+// as an exemplar, served in the OpenMetrics format.
+func TestExemplars(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := New(reg)
+	labels := Labels{Target: "simulator", Model: "sim", Workload: "smoke"}
+	for _, r := range simulatedWindow() {
+		c.Observe(labels, r)
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	enc := expfmt.NewEncoder(&buf, expfmt.NewFormat(expfmt.TypeOpenMetrics))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := buf.String()
+	// The last request observed in each bucket is its exemplar: request 7.
+	ids := []string{" # {", `request_id="00000000000000b7"`, `trace_id="000000000000000000000000000000a7"`}
+	for _, metric := range []string{"inferno_time_to_first_token_seconds_bucket", "inferno_time_per_output_token_seconds_bucket", "inferno_request_duration_seconds_bucket"} {
+		found := false
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, metric+"{") && containsAll(line, ids) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no %s line with an exemplar of %q", metric, ids)
+		}
+	}
+	if strings.Contains(text, "inferno_time_to_first_token_from_schedule_seconds_bucket") &&
+		strings.Contains(grep(text, "from_schedule_seconds_bucket"), "request_id") {
+		t.Error("the from-schedule histogram carries exemplars; only TTFT, TPOT and E2E do")
+	}
+}
+
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
+}
+
+func grep(text, sub string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestServerGaugesRemoved: a window without a server section, or whose
+// server gave no figure, removes the server series rather than zeroing them.
+func TestServerGaugesRemoved(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := New(reg)
+	labels := Labels{Target: "simulator", Model: "sim", Workload: "smoke"}
+	agg := report.NewAggregator(base, report.SLO{}, nil)
+	for _, r := range simulatedWindow() {
+		agg.Add(r)
+	}
+	rep := agg.Report(report.Meta{Status: report.StatusFinished})
+	rep.SetServer(serverView())
+	c.WindowDone(labels, &rep, at(5000), 0)
+	count := func(name string) int {
+		mfs, _ := reg.Gather()
+		for _, mf := range mfs {
+			if mf.GetName() == name {
+				return len(mf.GetMetric())
+			}
+		}
+		return 0
+	}
+	for name, want := range map[string]int{"inferno_last_window_server_ttft_seconds": 2, "inferno_last_window_client_overhead_seconds": 2,
+		"inferno_last_window_server_queue_seconds": 2, "inferno_last_window_server_kv_cache_usage_ratio": 1,
+		"inferno_last_window_server_waiting_requests": 1, "inferno_last_window_prefix_cache_hit_ratio": 1} {
+		if got := count(name); got != want {
+			t.Errorf("%s: %d series, want %d", name, got, want)
+		}
+	}
+	// The next window's scrape found no known metrics: nothing to say.
+	rep.Server = &servermetrics.Summary{Notes: []string{"no known server metrics"}}
+	c.WindowDone(labels, &rep, at(9000), 0)
+	for _, name := range []string{"inferno_last_window_server_ttft_seconds", "inferno_last_window_client_overhead_seconds",
+		"inferno_last_window_server_kv_cache_usage_ratio", "inferno_last_window_prefix_cache_hit_ratio"} {
+		if got := count(name); got != 0 {
+			t.Errorf("%s: %d series after a window without a server view, want none", name, got)
+		}
 	}
 }

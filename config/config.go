@@ -94,6 +94,9 @@ type Target struct {
 	Labels      map[string]string `yaml:"labels,omitempty"`
 	CostPerHour float64           `yaml:"cost_per_hour,omitempty"`
 	Hardware    *Hardware         `yaml:"hardware,omitempty"`
+	// ServerMetrics, when set, is the server's own metrics endpoint,
+	// scraped across each window for the server's view of it.
+	ServerMetrics *ServerMetrics `yaml:"server_metrics,omitempty"`
 	// Untrusted marks a target defined by an API body or a /probe URL:
 	// its client never follows a redirect, which could lead past the
 	// allow-list to any host. Never read from YAML.
@@ -101,6 +104,18 @@ type Target struct {
 
 	line int
 }
+
+// ServerMetrics is a target server's Prometheus endpoint: URL is "auto"
+// (the target URL's origin + /metrics, where vLLM, SGLang and TGI serve
+// theirs) or a URL. HTTP is its own client config; unset, none of the
+// target's credentials go to it.
+type ServerMetrics struct {
+	URL  string                       `yaml:"url"`
+	HTTP *promconfig.HTTPClientConfig `yaml:"http_client,omitempty"`
+}
+
+// ServerMetricsAuto is the url that derives the endpoint from the target's.
+const ServerMetricsAuto = "auto"
 
 // Dataset selects the prompt source: synthetic prompts of set lengths, or
 // a data file (arena, oasst1, dolly, openorca, sharegpt, jsonl) at Path.

@@ -46,8 +46,16 @@ func (c *Config) InlineTarget(b []byte) (*Target, error) {
 		}
 		return nil, errors.New("url: not allowed by the daemon's api.allow_urls")
 	}
+	// The server's metrics are fetched too: the same allow-list applies
+	// to a URL of their own (auto stays on the target's origin).
+	if m := t.ServerMetrics; m != nil && m.URL != ServerMetricsAuto && !c.API.Allows(m.URL) {
+		return nil, errors.New("server_metrics.url: not allowed by the daemon's api.allow_urls (auto uses the target's own origin)")
+	}
 	// Redirects could lead anywhere the allow-list does not.
 	t.HTTP.FollowRedirects = false
+	if m := t.ServerMetrics; m != nil && m.HTTP != nil {
+		m.HTTP.FollowRedirects = false
+	}
 	t.Untrusted = true
 	cc := c.inlineConfig("target")
 	cc.Targets = []*Target{&t}

@@ -80,6 +80,18 @@ func (c *Config) validate() error {
 		if err := t.HTTP.Validate(); err != nil {
 			return c.fail(t.line, field+".http_client", "%v", err)
 		}
+		if m := t.ServerMetrics; m != nil {
+			if m.URL != ServerMetricsAuto {
+				if err := validURL(m.URL); err != nil {
+					return c.fail(t.line, field+".server_metrics.url", "%v (or auto)", err)
+				}
+			}
+			if m.HTTP != nil {
+				if err := m.HTTP.Validate(); err != nil {
+					return c.fail(t.line, field+".server_metrics.http_client", "%v", err)
+				}
+			}
+		}
 		if t.CostPerHour < 0 {
 			return c.fail(t.line, field+".cost_per_hour", "must not be negative")
 		}

@@ -35,6 +35,7 @@ type daemonCommand struct {
 	configFile string
 	check      bool
 	web        *web.FlagConfig
+	perRequest bool
 	shardIndex int
 	shardCount int
 }
@@ -51,6 +52,7 @@ func newDaemonCommand(app *kingpin.Application) *daemonCommand {
 		Default("1").IntVar(&c.shardCount)
 	c.cmd.Flag("shard.index", "This replica's index, from 0 (default: the StatefulSet ordinal at the end of the hostname).").
 		Default("-1").IntVar(&c.shardIndex)
+	c.cmd.Flag("reports.per-request", "Also archive requests_<id>.jsonl beside each report: one line per request, with the request_id and trace_id its exemplars carry.").BoolVar(&c.perRequest)
 	c.web = kingpinflag.AddFlags(c.cmd, ":9471")
 	return c
 }
@@ -72,6 +74,7 @@ func (c *daemonCommand) execute(logger *slog.Logger) int {
 		logger.Error("cannot load the configuration", "err", err)
 		return 1
 	}
+	d.SetPerRequest(c.perRequest)
 	index, err := shardIndex(c.shardIndex, c.shardCount, os.Hostname)
 	if err == nil {
 		err = d.SetShard(index, c.shardCount)

@@ -24,6 +24,7 @@ import (
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/servermetrics"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -47,6 +48,7 @@ func (c *runCommand) window() (*prober.Window, *config.Config, *config.Workload,
 	if err != nil {
 		return nil, nil, nil, report.Target{}, err
 	}
+	c.resolvedTarget = t
 	return win, base, w, report.Target{Name: t.Name, URL: report.RedactURL(t.URL), API: win.Target.API.Name(), Model: t.Model}, nil
 }
 
@@ -78,6 +80,20 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	agg := report.NewAggregator(started, slo, writerOrNil(perRequest))
 	w.OnStart = agg.SetStart
 	w.Progress = &prober.Progress{}
+	// The server's view of the window, from its own metrics; a capacity
+	// search's steps are not one window, so it has none.
+	server, err := window.ServerMetrics(c.resolvedTarget)
+	if err != nil {
+		logger.Warn("server metrics not scraped", "err", err)
+	}
+	if server != nil && wl.Arrival.Kind != "capacity" {
+		w.OnStart = func(t time.Time) {
+			agg.SetStart(t)
+			server.Start()
+		}
+	} else {
+		server = nil
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -108,6 +124,9 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	rep.Run.WarmConnections, rep.Run.GraceExpired = info.WarmConnections, info.GraceExpired
 	rep.Run.WindowSeconds, rep.Run.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
 	rep.Capacity = capResult
+	if server != nil {
+		rep.SetServer(server.Stop())
+	}
 	top := report.MarkAllFailed(&rep)
 	code := exitOK
 	path, err := report.Write(c.reportDir, &rep)
@@ -242,6 +261,7 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	for _, e := range r.Errors {
 		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
 	}
+	printServer(out, r.Server)
 	if cp := r.Capacity; cp != nil {
 		fmt.Fprintf(out, "Capacity: %.2f req/s at %.0f%% SLO attainment (%d steps of %gs)\n",
 			cp.RequestsPerSecond, 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
@@ -272,6 +292,63 @@ func printLatencies(out io.Writer, r *report.Report) {
 	row("E2E latency", r.Stats.Latency)
 	row("schedule lag", r.Stats.ScheduleLag)
 	tw.Flush()
+}
+
+// printServer prints the server's view of the window beside the client's.
+func printServer(out io.Writer, s *servermetrics.Summary) {
+	if s == nil {
+		return
+	}
+	server := s.Server
+	if server == "" {
+		server = "unknown server"
+	}
+	fmt.Fprintf(out, "Server view (%s, %s; %d scrapes):\n", server, s.URL, s.Scrapes)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
+	rows := 0
+	row := func(name string, mean, p50, p95 float64) {
+		if rows == 0 {
+			fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp95\t")
+		}
+		rows++
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t\n", name, 1e3*mean, 1e3*p50, 1e3*p95)
+	}
+	if l := s.TTFT; l != nil {
+		row("server TTFT", l.Mean, l.P50, l.P95)
+	}
+	if o := s.ClientOverhead; o != nil {
+		row("client overhead", o.Mean, o.P50, o.P95)
+	}
+	if l := s.Queue; l != nil {
+		row("server queue", l.Mean, l.P50, l.P95)
+	}
+	if l := s.E2E; l != nil {
+		row("server E2E", l.Mean, l.P50, l.P95)
+	}
+	tw.Flush()
+	var parts []string
+	for _, g := range []struct {
+		name  string
+		g     *servermetrics.Gauge
+		scale float64
+		unit  string
+	}{{"waiting", s.Waiting, 1, ""}, {"running", s.Running, 1, ""}, {"KV cache", s.KVCache, 100, "%"}} {
+		if g.g != nil {
+			parts = append(parts, fmt.Sprintf("%s max %.4g%s (mean %.3g%s)", g.name, g.scale*g.g.Max, g.unit, g.scale*g.g.Mean, g.unit))
+		}
+	}
+	if h := s.PrefixCacheHitRatio; h != nil {
+		parts = append(parts, fmt.Sprintf("prefix cache hits %.1f%%", 100**h))
+	}
+	if s.Requests != nil && s.OtherRequests != nil {
+		parts = append(parts, fmt.Sprintf("requests %.0f (Inferno's %d, others' %.0f)", *s.Requests, s.InfernoRequests, *s.OtherRequests))
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(out, "  %s\n", strings.Join(parts, "; "))
+	}
+	for _, n := range s.Notes {
+		fmt.Fprintf(out, "  note: %s\n", n)
+	}
 }
 
 // authHeaderHint is advice for a credential given with --header: on the

@@ -53,12 +53,16 @@ type runCommand struct {
 	caFile     string
 	insecure   bool
 	headers    map[string]string
+	// serverMetrics is --server-metrics: auto or a URL.
+	serverMetrics string
 
 	workloadFile, workloadName, targetName string
 
 	reportDir  string
 	perRequest bool
-	progress   string
+	// resolvedTarget is the target the window was built for.
+	resolvedTarget *config.Target
+	progress       string
 }
 
 // flag adds a flag that writes field (a YAML path) of scope.
@@ -93,6 +97,7 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(T, "name", "name", "Target name recorded in the report (default: the URL's host).").StringVar(&t.Name)
 	c.flag(T, "http_client.authorization.credentials_file", "api-key-file", "File holding the API key, sent as a bearer token.").StringVar(&c.apiKeyFile)
 	c.flag(T, "http_client.http_headers", "header", "Extra request header, Name=value (repeatable).").StringMapVar(&c.headers)
+	c.flag(T, "server_metrics.url", "server-metrics", "The server's own Prometheus metrics, scraped across the window for its view beside the client's: auto (the --url's origin + /metrics) or a URL.").StringVar(&c.serverMetrics)
 	c.flag(T, "http_client.tls_config.ca_file", "tls-ca-file", "CA certificate file for the endpoint.").StringVar(&c.caFile)
 	c.alias(T, "http_client.tls_config.ca_file", "tls.ca-file").StringVar(&c.caFile)
 	c.flag(T, "http_client.tls_config.insecure_skip_verify", "tls-insecure-skip-verify", "Do not verify the endpoint's certificate.").BoolVar(&c.insecure)
@@ -316,6 +321,9 @@ func (c *runCommand) flagTarget() (*config.Target, error) {
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: c.apiKeyFile}
 	}
 	t.HTTP.TLSConfig = promconfig.TLSConfig{CAFile: c.caFile, InsecureSkipVerify: c.insecure}
+	if c.serverMetrics != "" {
+		t.ServerMetrics = &config.ServerMetrics{URL: c.serverMetrics}
+	}
 	if len(c.headers) > 0 {
 		h := promconfig.Headers{Headers: map[string]promconfig.Header{}}
 		for k, v := range c.headers {

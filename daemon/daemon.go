@@ -47,6 +47,8 @@ type Daemon struct {
 
 	// shard is this replica's place among scaled-out replicas (see Owns).
 	shard prober.Share
+	// perRequest archives requests_<id>.jsonl beside each report.
+	perRequest bool
 
 	// windowRunner runs one window; tests replace it to inject failures.
 	windowRunner func(context.Context, *windowJob, *Run) *report.Report
@@ -99,6 +101,11 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	return d, nil
 }
+
+// SetPerRequest makes every archived window also write its per-request
+// file, requests_<id>.jsonl, whose request and trace ids are those the
+// exemplars on /metrics carry (before Start).
+func (d *Daemon) SetPerRequest(on bool) { d.perRequest = on }
 
 // SetShard makes this daemon replica index of count (before Start).
 func (d *Daemon) SetShard(index, count int) error {

@@ -3,8 +3,10 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -76,7 +78,17 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		meta.Shard = &report.Shard{Index: j.Share.Index, Count: j.Share.Count, Tick: j.Tick}
 	}
 	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
-	agg := report.NewAggregator(started, slo, nil)
+	var perRequest *os.File
+	if j.Archive && d.perRequest {
+		var err error
+		if perRequest, err = os.CreateTemp(j.Global.ReportDir, ".requests-*.tmp"); err != nil {
+			d.logger.Error("per-request file not created; the window runs without it", "run", j.ID, "err", err)
+		} else {
+			defer os.Remove(perRequest.Name()) // no-op once renamed
+			defer perRequest.Close()
+		}
+	}
+	agg := report.NewAggregator(started, slo, writerOrNil(perRequest))
 
 	if j.Archive {
 		// A placeholder, so a window cut short by kill -9 or a crash is
@@ -91,6 +103,20 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		return &rep
 	}
 	w.OnStart = agg.SetStart
+	// The server's view: its metrics scraped across the window. A
+	// capacity search's steps are not one window, so it has none.
+	server, serr := window.ServerMetrics(j.Target)
+	if serr != nil {
+		d.logger.Warn("server metrics not scraped", "run", j.ID, "target", j.Target.Name, "err", serr)
+	}
+	if server != nil && j.Workload.Arrival.Kind != "capacity" {
+		w.OnStart = func(t time.Time) {
+			agg.SetStart(t)
+			server.Start()
+		}
+	} else {
+		server = nil
+	}
 	run.setRunning(w.Progress)
 	sink := agg.Add
 	if j.Live {
@@ -128,6 +154,9 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	}
 	rep := agg.Report(meta)
 	rep.Capacity = found
+	if server != nil && err == nil {
+		rep.SetServer(server.Stop())
+	}
 	if top := report.MarkAllFailed(&rep); top != nil {
 		d.logger.Warn("window failed: every request failed", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name,
 			"workload", j.Workload.Name, "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
@@ -137,7 +166,32 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		d.collector.CapacityDone(labels, &rep)
 	}
 	d.finish(j, run, &rep)
+	if perRequest != nil && !strings.Contains(rep.Run.Error, "report not written") {
+		if err := finishPerRequest(perRequest, agg, filepath.Join(j.Global.ReportDir, report.RequestsFileName(j.ID))); err != nil {
+			d.collector.ReportWriteErrors.Inc()
+			d.logger.Error("per-request file not written", "run", j.ID, "err", err)
+		}
+	}
 	return &rep
+}
+
+func writerOrNil(f *os.File) io.Writer {
+	if f == nil {
+		return nil
+	}
+	return f
+}
+
+// finishPerRequest makes the per-request file whole and durable, then
+// gives it its name beside the report.
+func finishPerRequest(f *os.File, agg *report.Aggregator, path string) error {
+	if err := agg.PerRequestError(); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 // finish archives the report and settles the run's state.

@@ -49,8 +49,8 @@ func TestQuantileOneBucket(t *testing.T) {
 	inf := math.Inf(1)
 	h := &histogram{bounds: []float64{0.08, 0.1, 0.25, inf}, cum: []float64{0, 0, 10, 10}, count: 10, sum: 1.02}
 	p50, method := quantile(0.5, h)
-	if method != MethodOneBucketMean || math.Abs(p50-0.102) > 1e-9 {
-		t.Errorf("one bucket, mean 102 ms: p50 %v (%s), want 0.102 (%s)", p50, method, MethodOneBucketMean)
+	if method != MethodMeanMatched || math.Abs(p50-0.102) > 1e-9 {
+		t.Errorf("one bucket, mean 102 ms: p50 %v (%s), want 0.102 (%s)", p50, method, MethodMeanMatched)
 	}
 	if p95, _ := quantile(0.95, h); p95 <= p50 || p95 > 0.25 {
 		t.Errorf("p95 %v: want above p50 and inside the bucket", p95)
@@ -59,6 +59,24 @@ func TestQuantileOneBucket(t *testing.T) {
 	h.sum = 2.4
 	if p50, _ := quantile(0.5, h); math.Abs(p50-0.24) > 1e-9 {
 		t.Errorf("mean 240 ms: p50 %v, want 0.24", p50)
+	}
+	// 36 requests at 102 ms and 4 outliers at 300 ms: the outliers taken
+	// at their bucket's midpoint (375 ms) leave the bulk's mean below its
+	// bucket, clamped to its bottom: p50 100 ms, 2 ms from the truth,
+	// where histogram_quantile says 0.1 + 0.15·20/36 = 183 ms.
+	outliers := &histogram{bounds: []float64{0.1, 0.25, 0.5, inf}, cum: []float64{0, 36, 40, 40}, count: 40, sum: 36*0.102 + 4*0.3}
+	if p50, method := quantile(0.5, outliers); method != MethodMeanMatched || math.Abs(p50-0.1) > 1e-9 {
+		t.Errorf("outliers: p50 %v (%s), want 0.1", p50, method)
+	}
+	// An observation beyond the last finite bound: histogram_quantile.
+	beyond := &histogram{bounds: []float64{0.1, 0.25, inf}, cum: []float64{0, 39, 40}, count: 40, sum: 4}
+	if _, method := quantile(0.5, beyond); method != MethodHistogramQuantile {
+		t.Errorf("with an observation in +Inf: %s", method)
+	}
+	// Every observation 0 (no request queued): every quantile is 0.
+	zero := &histogram{bounds: []float64{0.3, 0.5, inf}, cum: []float64{10, 10, 10}, count: 10, sum: 0}
+	if p95, _ := quantile(0.95, zero); p95 != 0 {
+		t.Errorf("all zero: p95 %v, want 0", p95)
 	}
 	two := &histogram{bounds: h.bounds, cum: []float64{0, 5, 10, 10}, count: 10, sum: 1.0}
 	if p50, method := quantile(0.5, two); method != MethodHistogramQuantile || math.Abs(p50-0.1) > 1e-12 {

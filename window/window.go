@@ -10,11 +10,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
+
+	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/servermetrics"
 )
 
 // Spec is what a window is built from. Target and Workload must have
@@ -92,6 +96,35 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	}
 	win.Grace, win.WarmConnections = Grace(w.Grace), WarmConnections(w.WarmConnections)
 	return win, nil
+}
+
+// ServerMetrics returns the watcher of the target's server metrics, or
+// nil when it names none. auto is the target URL's origin + /metrics.
+func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
+	m := t.ServerMetrics
+	if m == nil {
+		return nil, nil
+	}
+	raw := m.URL
+	if raw == config.ServerMetricsAuto {
+		u, err := url.Parse(t.URL)
+		if err != nil {
+			return nil, fmt.Errorf("server_metrics: the target URL: %w", err)
+		}
+		raw = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/metrics"}).String()
+	}
+	httpCfg := promconfig.DefaultHTTPClientConfig
+	if m.HTTP != nil {
+		httpCfg = *m.HTTP
+	}
+	client, err := prober.NewHTTPClient(httpCfg, t.Name+" server metrics")
+	if err != nil {
+		return nil, err
+	}
+	if t.Untrusted {
+		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	return servermetrics.New(servermetrics.Config{URL: raw, DisplayURL: report.RedactURL(raw), Client: client, Model: t.Model}), nil
 }
 
 // Grace maps a workload's grace onto the Runner's: unset is the default,

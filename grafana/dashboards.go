@@ -25,6 +25,9 @@ type query struct {
 	Expr, Legend string
 	// Format is "heatmap" for bucket series drawn as a heatmap.
 	Format string
+	// Exemplar asks Grafana for the series' exemplars: each marks a
+	// request (request_id, trace_id) that fell in a bucket.
+	Exemplar bool
 }
 
 // panel is one Grafana panel; Type is timeseries, stat or heatmap.
@@ -111,6 +114,9 @@ func (p panel) json(id, x, y int) map[string]any {
 		t := map[string]any{"refId": string(rune('A' + i)), "expr": q.Expr, "legendFormat": q.Legend, "datasource": datasource}
 		if q.Format != "" {
 			t["format"] = q.Format
+		}
+		if q.Exemplar {
+			t["exemplar"] = true
 		}
 		if p.Type == "stat" {
 			t["instant"] = true
@@ -260,7 +266,7 @@ func target(o Options) map[string]any {
 			{Title: "TTFT heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
 				Description: "Where the first tokens fell, per interval, from the TTFT histogram's buckets.",
 				Queries: []query{{Expr: `sum by (le) (increase(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval]))`,
-					Legend: "{{le}}", Format: "heatmap"}}},
+					Legend: "{{le}}", Format: "heatmap", Exemplar: true}}},
 			{Title: "ITL heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
 				Description: "Gaps between consecutive generated tokens, per interval.",
 				Queries: []query{{Expr: `sum by (le) (increase(inferno_inter_token_latency_seconds_bucket{` + sel + `}[$__rate_interval]))`,
@@ -268,10 +274,33 @@ func target(o Options) map[string]any {
 			{Title: "Client TTFT against vLLM's server TTFT", Type: "timeseries", Unit: "s", W: 12, H: 9,
 				Description: "Where vLLM's own /metrics are scraped too: vllm:time_to_first_token_seconds has the same buckets, so the two quantiles compare bucket for bucket. The gap is what the server cannot see: network, proxies, queueing before the engine.",
 				Queries: []query{
-					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p50"},
+					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p50", Exemplar: true},
 					{Expr: `histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p95"},
 					{Expr: `histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, Legend: "vLLM p50"},
 					{Expr: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, Legend: "vLLM p95"},
+				}},
+			{Title: "Client and server TTFT (last window)", Type: "timeseries", Unit: "s", W: 12, H: 9, Min: f(0),
+				Description: "Each window's client TTFT beside the server's own over the same window (the target's server_metrics: the change of the server's TTFT histogram between the window's edges). A client line that rises while the server's holds is time spent in front of the engine.",
+				Queries: []query{
+					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, percentile="p50"})`, Legend: "client p50"},
+					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, percentile="p95"})`, Legend: "client p95"},
+					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, percentile="p50"})`, Legend: "server p50"},
+					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, percentile="p95"})`, Legend: "server p95"},
+				}},
+			{Title: "Client overhead (last window)", Type: "timeseries", Unit: "s", W: 8, H: 8,
+				Description: "Client TTFT less the server's at each percentile: gateway, network, load balancer and anything else before the engine's clock starts. InfernoClientOverheadGrowing fires when it grows while the server's TTFT holds.",
+				Queries:     []query{{Expr: `max by (percentile) (inferno_last_window_client_overhead_seconds{` + sel + `})`, Legend: "{{percentile}}"}}},
+			{Title: "Server queue (last window)", Type: "timeseries", Unit: "s", W: 8, H: 8, Min: f(0),
+				Description: "Time requests waited in the server's own queue before it ran them, from its queue-time histogram over each window.",
+				Queries:     []query{{Expr: `max by (percentile) (inferno_last_window_server_queue_seconds{` + sel + `})`, Legend: "{{percentile}}"}}},
+			{Title: "Server waiting requests (last window, max)", Type: "timeseries", Unit: "short", W: 8, H: 8, Min: f(0),
+				Description: "Most requests the server reported waiting in its queue during each window, sampled every few seconds.",
+				Queries:     []query{{Expr: `max(inferno_last_window_server_waiting_requests{` + sel + `})`, Legend: "waiting"}}},
+			{Title: "Server KV cache and prefix cache", Type: "timeseries", Unit: "percentunit", W: 12, H: 9, Min: f(0), Max: f(1),
+				Description: "The highest KV-cache usage the server reported during each window (a full cache queues or preempts requests), and the share of prompt tokens its prefix cache served.",
+				Queries: []query{
+					{Expr: `max(inferno_last_window_server_kv_cache_usage_ratio{` + sel + `})`, Legend: "KV cache usage (max)"},
+					{Expr: `max(inferno_last_window_prefix_cache_hit_ratio{` + sel + `})`, Legend: "prefix cache hit ratio"},
 				}},
 			{Title: "End-to-end latency p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 9,
 				Description: "From sending a request to its last byte.",

@@ -66,7 +66,7 @@ func TestPrometheusEndToEnd(t *testing.T) {
   max_concurrent_windows: 4
 simulator: {listen: %s, model: sim, ttft: %v, itl: 5ms, jitter: 0.02}
 targets:
-  - {name: simulator, url: 'http://%s/v1', api: openai-chat, model: sim, cost_per_hour: 2}
+  - {name: simulator, url: 'http://%s/v1', api: openai-chat, model: sim, cost_per_hour: 2, server_metrics: {url: auto}}
   - {name: dead, url: 'http://%s/v1', api: openai-chat, model: sim}
   # The capacity search probes the same simulator under its own name, so
   # the simulator target's series stay those of the shared steady window.
@@ -96,7 +96,7 @@ modules:
   llm_probe: {workload: probe, timeout: 10s}
 `, filepath.Join(dir, "reports"), simAddr, simulatorTTFT, simAddr, deadAddr, simAddr)
 	os.WriteFile(cfgPath, []byte(goodConfig), 0o644)
-	daemon := start(t, inferno, "--config.file", cfgPath, "--web.listen-address", webAddr, "--shard.count=2", "--shard.index=0")
+	daemon := start(t, inferno, "--config.file", cfgPath, "--web.listen-address", webAddr, "--shard.count=2", "--shard.index=0", "--reports.per-request")
 	waitHTTP(t, "http://"+webAddr+"/-/ready")
 	// The second replica: the same targets and schedules, its own archive,
 	// and no simulator of its own (the first one serves both).
@@ -107,7 +107,7 @@ modules:
 		t.Fatal("the second replica's configuration is the first's")
 	}
 	os.WriteFile(cfgPath2, []byte(config2), 0o644)
-	daemon2 := start(t, inferno, "--config.file", cfgPath2, "--web.listen-address", webAddr2, "--shard.count=2", "--shard.index=1")
+	daemon2 := start(t, inferno, "--config.file", cfgPath2, "--web.listen-address", webAddr2, "--shard.count=2", "--shard.index=1", "--reports.per-request")
 	waitHTTP(t, "http://"+webAddr2+"/-/ready")
 
 	// A failed reload, so the reload alert's expression has data; the
@@ -136,7 +136,7 @@ modules:
 	os.WriteFile(filepath.Join(promDir, "prometheus.yml"), []byte(promCfg), 0o644)
 	os.WriteFile(filepath.Join(promDir, "rules.yml"), firingThresholds(t), 0o644)
 	prom := start(t, prometheus, "--config.file", filepath.Join(promDir, "prometheus.yml"),
-		"--storage.tsdb.path", filepath.Join(promDir, "data"), "--web.listen-address", promAddr)
+		"--storage.tsdb.path", filepath.Join(promDir, "data"), "--web.listen-address", promAddr, "--enable-feature=exemplar-storage")
 	waitHTTP(t, "http://"+promAddr+"/-/ready")
 	api := &promAPI{base: "http://" + promAddr}
 
@@ -201,6 +201,21 @@ modules:
 		t.Errorf("probe_success = %v", v)
 	}
 
+	// The server's view, from the simulator's own metrics scraped across
+	// each window: its TTFT p50 in the simulator's bucket, and the client
+	// overhead on loopback a few milliseconds at most.
+	serverP50 := api.scalar(t, `max(inferno_last_window_server_ttft_seconds{target="simulator", workload="steady", percentile="p50"})`)
+	if serverP50 <= lo || serverP50 > hi {
+		t.Errorf("server TTFT p50 %.4f s, want within the bucket (%v, %v] of the simulator's %v", serverP50, lo, hi, simulatorTTFT)
+	}
+	overhead := api.scalar(t, `max(inferno_last_window_client_overhead_seconds{target="simulator", workload="steady", percentile="p50"})`)
+	t.Logf("server TTFT p50 %.4f s, client overhead p50 %.4f s", serverP50, overhead)
+	if overhead < -0.010 || overhead > 0.040 {
+		t.Errorf("client overhead p50 %.4f s, want a loopback's few milliseconds (-10 ms to 40 ms)", overhead)
+	}
+
+	exemplarsMatchRequests(t, api, []string{filepath.Join(dir, "reports"), filepath.Join(dir, "reports-2")})
+
 	dashboardsAgree(t, api)
 
 	// Everything started here stops, and leaves no listener behind.
@@ -252,12 +267,14 @@ func firingThresholds(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	firing := map[string]string{
-		"inferno:threshold:ttft_p95_seconds":             "vector(0)",
-		"inferno:threshold:slo_attainment_objective":     "vector(1.01)",
-		"inferno:threshold:failure_ratio":                "vector(-1)",
-		"inferno:threshold:schedule_lag_p99_seconds":     "vector(-1)",
-		"inferno:threshold:window_staleness_seconds":     "vector(-1)",
-		"inferno:threshold:capacity_requests_per_second": "vector(1e9)",
+		"inferno:threshold:ttft_p95_seconds":               "vector(0)",
+		"inferno:threshold:slo_attainment_objective":       "vector(1.01)",
+		"inferno:threshold:failure_ratio":                  "vector(-1)",
+		"inferno:threshold:schedule_lag_p99_seconds":       "vector(-1)",
+		"inferno:threshold:window_staleness_seconds":       "vector(-1)",
+		"inferno:threshold:capacity_requests_per_second":   "vector(1e9)",
+		"inferno:threshold:client_overhead_growth_seconds": "vector(-1)",
+		"inferno:threshold:server_ttft_hold_ratio":         "vector(1e9)",
 	}
 	text := string(b)
 	for record, expr := range firing {
@@ -604,4 +621,68 @@ func (p *promAPI) values(expr string, at time.Time) (map[string]float64, error) 
 		out[key] += v
 	}
 	return out, nil
+}
+
+// exemplarsMatchRequests: Prometheus, with exemplar storage on, has
+// scraped exemplars of the TTFT histogram from /metrics (OpenMetrics),
+// and one of them names a request (request_id and trace_id) that a
+// daemon's per-request file has, with the exemplar's value its TTFT. A
+// window's file is written when it ends, so the newest exemplars may
+// name requests not yet in one: the check is repeated until one is.
+func exemplarsMatchRequests(t *testing.T, api *promAPI, dirs []string) {
+	t.Helper()
+	type exemplar struct {
+		Labels map[string]string `json:"labels"`
+		Value  string            `json:"value"`
+	}
+	var found []exemplar
+	lines := map[string]map[string]any{} // by trace id
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(time.Second) {
+		now := time.Now()
+		data, err := api.get("/api/v1/query_exemplars", url.Values{
+			"query": {`inferno_time_to_first_token_seconds_bucket{target="simulator"}`},
+			"start": {strconv.FormatInt(now.Add(-10*time.Minute).Unix(), 10)}, "end": {strconv.FormatInt(now.Unix(), 10)}})
+		if err != nil {
+			t.Fatalf("query_exemplars: %v", err)
+		}
+		var series []struct {
+			Exemplars []exemplar `json:"exemplars"`
+		}
+		json.Unmarshal(data, &series)
+		found = found[:0]
+		for _, s := range series {
+			found = append(found, s.Exemplars...)
+		}
+		for _, dir := range dirs {
+			files, _ := filepath.Glob(filepath.Join(dir, "requests_*.jsonl"))
+			for _, f := range files {
+				b, _ := os.ReadFile(f)
+				for _, l := range bytes.Split(b, []byte("\n")) {
+					var m map[string]any
+					if json.Unmarshal(l, &m) == nil {
+						if id, ok := m["trace_id"].(string); ok {
+							lines[id] = m
+						}
+					}
+				}
+			}
+		}
+		for _, e := range found {
+			l, ok := lines[e.Labels["trace_id"]]
+			if !ok {
+				continue
+			}
+			v, _ := strconv.ParseFloat(e.Value, 64)
+			ttft, _ := l["ttft_s"].(float64)
+			if l["request_id"] != e.Labels["request_id"] || math.Abs(ttft-v) > 1e-9 {
+				t.Errorf("exemplar %v, per-request line %v: request id or TTFT differ", e, l)
+			}
+			t.Logf("exemplar trace_id %s request_id %s TTFT %s s is line %v of a per-request file", e.Labels["trace_id"], e.Labels["request_id"], e.Value, l["index"])
+			return
+		}
+	}
+	if len(found) == 0 {
+		t.Fatal("Prometheus has no exemplar of inferno_time_to_first_token_seconds_bucket after a minute")
+	}
+	t.Errorf("none of %d exemplars names a request of the %d in the per-request files (first: %v)", len(found), len(lines), found[0])
 }

@@ -91,6 +91,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 			agg.SetStart(t)
 			server.Start()
 		}
+		defer server.Stop() // on every path; a second Stop returns at once
 	} else {
 		server = nil
 	}

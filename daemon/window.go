@@ -18,6 +18,7 @@ import (
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/servermetrics"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -80,8 +81,12 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
 	var perRequest *os.File
 	if j.Archive && d.perRequest {
-		var err error
-		if perRequest, err = os.CreateTemp(j.Global.ReportDir, ".requests-*.tmp"); err != nil {
+		// The archive's directory may not exist before its first report.
+		err := os.MkdirAll(j.Global.ReportDir, 0o755)
+		if err == nil {
+			perRequest, err = os.CreateTemp(j.Global.ReportDir, ".requests-*.tmp")
+		}
+		if err != nil {
 			d.logger.Error("per-request file not created; the window runs without it", "run", j.ID, "err", err)
 		} else {
 			defer os.Remove(perRequest.Name()) // no-op once renamed
@@ -104,18 +109,23 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	}
 	w.OnStart = agg.SetStart
 	// The server's view: its metrics scraped across the window. A
-	// capacity search's steps are not one window, so it has none.
-	server, serr := window.ServerMetrics(j.Target)
-	if serr != nil {
-		d.logger.Warn("server metrics not scraped", "run", j.ID, "target", j.Target.Name, "err", serr)
+	// capacity search's steps are not one window, so it has none; nor
+	// has a probe, which must answer within its scrape timeout and whose
+	// registry has no server figures.
+	var server *servermetrics.Watcher
+	if j.Workload.Arrival.Kind != "capacity" && j.Trigger != "probe" {
+		var serr error
+		if server, serr = window.ServerMetrics(j.Target); serr != nil {
+			d.logger.Warn("server metrics not scraped", "run", j.ID, "target", j.Target.Name, "err", serr)
+		}
 	}
-	if server != nil && j.Workload.Arrival.Kind != "capacity" {
+	if server != nil {
 		w.OnStart = func(t time.Time) {
 			agg.SetStart(t)
 			server.Start()
 		}
-	} else {
-		server = nil
+		// Stops the sampling on every path; a second Stop returns at once.
+		defer server.Stop()
 	}
 	run.setRunning(w.Progress)
 	sink := agg.Add

@@ -278,3 +278,25 @@ func closedAddr(t *testing.T) string {
 	ln.Close()
 	return addr
 }
+
+// Stop before Start, and twice, neither hangs nor scrapes again; a Start
+// after Stop starts nothing.
+func TestStopIdempotent(t *testing.T) {
+	srv, scrapes := vllmServer([][7]float64{{0, 1, 0.1, 0, 0, 0, 0}})
+	defer srv.Close()
+	w := New(Config{URL: srv.URL, Interval: time.Hour})
+	if s := w.Stop(); len(s.Notes) == 0 || w.Stop() != s {
+		t.Errorf("Stop before Start: %+v", s)
+	}
+	w.Start()
+	if n := scrapes.Load(); n != 0 {
+		t.Errorf("%d scrapes after a Stop", n)
+	}
+	w = New(Config{URL: srv.URL, Interval: time.Hour})
+	w.Start()
+	first := w.Stop()
+	n := scrapes.Load()
+	if w.Stop() != first || scrapes.Load() != n {
+		t.Error("a second Stop scraped again")
+	}
+}

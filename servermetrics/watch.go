@@ -42,6 +42,9 @@ type Watcher struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
+	stopOnce sync.Once
+	summary  *Summary
+
 	mu      sync.Mutex
 	started bool
 	first   *snapshot // the scrape at the window's start
@@ -149,17 +152,28 @@ func (w *Watcher) scrape(ctx context.Context) (*snapshot, error) {
 }
 
 // Stop ends the sampling, scrapes the window's end and returns the
-// server's view of the window. It waits for at most one scrape timeout.
+// server's view of the window. It waits for at most one scrape timeout;
+// later calls return the same summary at once.
 func (w *Watcher) Stop() *Summary {
+	w.stopOnce.Do(func() { w.summary = w.stop() })
+	return w.summary
+}
+
+func (w *Watcher) stop() *Summary {
 	w.mu.Lock()
-	started := w.started
-	w.mu.Unlock()
-	if !started {
+	if !w.started {
+		// A Start after this must not leave a sampler running.
+		w.started = true
+		w.mu.Unlock()
 		return &Summary{URL: w.cfg.DisplayURL, Notes: []string{"the window never started: no server metrics"}}
 	}
+	w.mu.Unlock()
 	w.cancel()
 	<-w.done
 	last, _ := w.scrape(context.Background())
+	// Each window has its own client: its idle connection would
+	// otherwise stay open for minutes after the window.
+	w.cfg.Client.CloseIdleConnections()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.summarize(last)

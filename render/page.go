@@ -8,9 +8,11 @@ import (
 	"io"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/servermetrics"
 )
 
 // maxCDFPoints bounds each distribution line.
@@ -164,6 +166,40 @@ func headlines(r *report.Report) []headline {
 	}
 	if s.CostPerMillionOutputTokens > 0 {
 		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})
+	}
+	return append(h, serverHeadlines(r.Server)...)
+}
+
+// serverHeadlines are the server's view of the window, where the target
+// names its metrics: only the figures the server gave, and its notes.
+func serverHeadlines(sv *servermetrics.Summary) []headline {
+	if sv == nil {
+		return nil
+	}
+	var h []headline
+	if l := sv.TTFT; l != nil {
+		h = append(h, headline{"Server TTFT p50 / p95", seconds(l.P50) + " / " + seconds(l.P95)})
+	}
+	if o := sv.ClientOverhead; o != nil {
+		h = append(h, headline{"Client overhead p50 / p95", seconds(o.P50) + " / " + seconds(o.P95)})
+	}
+	if l := sv.Queue; l != nil {
+		h = append(h, headline{"Server queue p50 / p95", seconds(l.P50) + " / " + seconds(l.P95)})
+	}
+	if g := sv.Waiting; g != nil {
+		h = append(h, headline{"Server waiting requests (max)", fmt.Sprintf("%.0f", g.Max)})
+	}
+	if g := sv.KVCache; g != nil {
+		h = append(h, headline{"Server KV cache (max)", fmt.Sprintf("%.1f%%", 100*g.Max)})
+	}
+	if p := sv.PrefixCacheHitRatio; p != nil {
+		h = append(h, headline{"Prefix cache hit ratio", fmt.Sprintf("%.1f%%", 100**p)})
+	}
+	if sv.Requests != nil && sv.OtherRequests != nil {
+		h = append(h, headline{"Server's requests", fmt.Sprintf("%.0f (%.0f not Inferno's)", *sv.Requests, *sv.OtherRequests)})
+	}
+	if len(sv.Notes) > 0 {
+		h = append(h, headline{"Server metrics", strings.Join(sv.Notes, "; ")})
 	}
 	return h
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/servermetrics"
 )
 
 // sampleReport is a window of 300 requests with spread latencies and a
@@ -292,5 +293,31 @@ func TestDeadWindowDrawsFailures(t *testing.T) {
 		if !strings.Contains(svg, "<circle") {
 			t.Errorf("requests chart of a dead window draws nothing:\n%s", svg)
 		}
+	}
+}
+
+// TestServerHeadlines: the server's view is on the page where the report
+// has one, with only the figures the server gave and its notes.
+func TestServerHeadlines(t *testing.T) {
+	rep := sampleReport(t)
+	n, ratio := 30.0, 0.4
+	rep.Server = &servermetrics.Summary{Server: "vllm", Requests: &n,
+		TTFT:                &servermetrics.Latency{Count: 30, P50: 0.101, P95: 0.12},
+		ClientOverhead:      &servermetrics.Overhead{P50: 0.002, P95: 0.004},
+		PrefixCacheHitRatio: &ratio, Notes: []string{"1 scrape(s) failed, first: HTTP 503"}}
+	rep.SetServer(rep.Server)
+	var buf bytes.Buffer
+	if err := Report(&buf, rep); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"Server TTFT p50 / p95", "101.0 ms", "Client overhead p50 / p95", "Prefix cache hit ratio", "40.0%",
+		"Server&#39;s requests", "HTTP 503"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Server queue") || strings.Contains(page, "KV cache") {
+		t.Error("the page shows server figures the server did not give")
 	}
 }

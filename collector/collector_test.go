@@ -3,6 +3,7 @@ package collector
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,7 +94,8 @@ func exposition(t *testing.T) []byte {
 func serverView() *servermetrics.Summary {
 	ratio, n := 0.25, 8.0
 	return &servermetrics.Summary{Server: servermetrics.ServerVLLM, Scrapes: 3,
-		TTFT:    &servermetrics.Latency{Count: 8, Mean: 0.199, P50: 0.199, P95: 0.1995, Method: servermetrics.MethodMeanMatched},
+		TTFT: &servermetrics.Latency{Count: 8, Mean: 0.199, P50: 0.199, P95: 0.2449, Method: servermetrics.MethodMeanMatched,
+			Bounds: append(append([]float64{}, TTFTBuckets...), math.Inf(1))},
 		Queue:   &servermetrics.Latency{Count: 8, Mean: 0.002, P50: 0.0015, P95: 0.004, Method: servermetrics.MethodHistogramQuantile},
 		KVCache: &servermetrics.Gauge{Max: 0.33, Mean: 0.2, Samples: 3}, Waiting: &servermetrics.Gauge{Max: 2, Mean: 1, Samples: 3},
 		PrefixCacheHitRatio: &ratio, Requests: &n}

@@ -439,8 +439,16 @@ func (r *Report) SetServer(s *servermetrics.Summary) {
 	if s == nil {
 		return
 	}
-	t := r.Stats.TTFT
-	s.Compare(t.P50, t.P95, t.Mean, t.Count > 0 && r.Summary.Successes > 0, r.Summary.Successes)
+	client := servermetrics.Client{Mean: r.Stats.TTFT.Mean}
+	if enc, ok := r.Distributions["ttft_seconds"]; ok && r.Summary.Successes > 0 {
+		// The distribution holds every success's TTFT within 0.05%.
+		if h, err := decodeDistribution(enc); err == nil {
+			for _, b := range nonEmptyBars(h) {
+				client.Values = append(client.Values, servermetrics.Weighted{Value: float64(b.From+b.To) / 2 / microsPerSec, Count: b.Count})
+			}
+		}
+	}
+	s.Compare(client, r.Summary.Successes)
 	r.Server = s
 }
 

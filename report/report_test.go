@@ -250,14 +250,17 @@ func TestSetServer(t *testing.T) {
 	}
 	r := a.Report(Meta{ID: "x"})
 	n := 5.0
-	s := &servermetrics.Summary{TTFT: &servermetrics.Latency{Count: 5, Mean: 0.15, P50: 0.18, P95: 0.25}, Requests: &n}
+	bounds := []float64{0.05, 0.5, math.Inf(1)}
+	s := &servermetrics.Summary{TTFT: &servermetrics.Latency{Count: 5, Mean: 0.15, P50: 0.18, P95: 0.25, Bounds: bounds}, Requests: &n}
 	r.SetServer(s)
 	if r.Server == nil || r.Server.ClientOverhead == nil {
 		t.Fatalf("server %+v", r.Server)
 	}
-	// Client TTFT: 100 and 300 ms: p50 200 ms, mean 200 ms, p95 290 ms.
-	if o := r.Server.ClientOverhead; math.Abs(o.P50-0.02) > 1e-9 || math.Abs(o.Mean-0.05) > 1e-9 || math.Abs(o.P95-0.04) > 1e-9 {
-		t.Errorf("overhead %+v, want p50 20 ms, p95 40 ms, mean 50 ms", o)
+	// Client TTFT: 100 and 300 ms, both in the bucket (0.05, 0.5], read
+	// through it as the server's are: spread over [0.05, 0.35] (mean
+	// 0.2), p50 0.2 and p95 0.335; the mean is exact.
+	if o := r.Server.ClientOverhead; math.Abs(o.P50-0.02) > 1e-3 || math.Abs(o.Mean-0.05) > 1e-9 || math.Abs(o.P95-0.085) > 1e-3 {
+		t.Errorf("overhead %+v, want p50 20 ms, p95 85 ms, mean 50 ms", o)
 	}
 	if r.Server.InfernoRequests != 2 || *r.Server.OtherRequests != 3 {
 		t.Errorf("inferno %d, others %v; want 2 and 3", r.Server.InfernoRequests, *r.Server.OtherRequests)
@@ -265,7 +268,7 @@ func TestSetServer(t *testing.T) {
 	dead := NewAggregator(base, SLO{}, nil)
 	dead.Add(fixture()[2])
 	d := dead.Report(Meta{ID: "y"})
-	d.SetServer(&servermetrics.Summary{TTFT: &servermetrics.Latency{Count: 1, P50: 0.1}, Requests: &n})
+	d.SetServer(&servermetrics.Summary{TTFT: &servermetrics.Latency{Count: 1, P50: 0.1, Bounds: bounds}, Requests: &n})
 	if d.Server.ClientOverhead != nil || *d.Server.OtherRequests != 5 {
 		t.Errorf("dead window: overhead %+v, others %v", d.Server.ClientOverhead, *d.Server.OtherRequests)
 	}

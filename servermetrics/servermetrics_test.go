@@ -190,8 +190,9 @@ func TestWatcherDeltas(t *testing.T) {
 	if s.PrefixCacheHitRatio == nil || math.Abs(*s.PrefixCacheHitRatio-0.4) > 1e-12 {
 		t.Errorf("prefix cache hit ratio %v, want 0.4", s.PrefixCacheHitRatio)
 	}
-	s.Compare(0.115, 0.2, 0.116, true, 15)
-	if s.ClientOverhead == nil || math.Abs(s.ClientOverhead.P50-0.005) > 1e-9 || *s.OtherRequests != 5 {
+	// 15 of Inferno's requests, all at 115 ms: 5 ms more than the server's.
+	s.Compare(Client{Values: []Weighted{{0.115, 15}}, Mean: 0.115}, 15)
+	if s.ClientOverhead == nil || math.Abs(s.ClientOverhead.P50-0.005) > 1e-9 || math.Abs(s.ClientOverhead.Mean-0.005) > 1e-9 || *s.OtherRequests != 5 {
 		t.Errorf("overhead %+v, others %v: want 5 ms and 5", s.ClientOverhead, s.OtherRequests)
 	}
 }
@@ -298,5 +299,26 @@ func TestStopIdempotent(t *testing.T) {
 	n := scrapes.Load()
 	if w.Stop() != first || scrapes.Load() != n {
 		t.Error("a second Stop scraped again")
+	}
+}
+
+// TestOverheadThroughBuckets: a bimodal window (queued requests at 355 ms,
+// the rest at 103 ms) straddles two buckets; histogram_quantile puts the
+// server's p50 mid-bucket, far from the client's exact 103 ms, but the
+// client read through the same buckets lands there too: the overhead is
+// the half millisecond between the two, not a hundred.
+func TestOverheadThroughBuckets(t *testing.T) {
+	inf := math.Inf(1)
+	bounds := []float64{0.1, 0.25, 0.5, inf}
+	const fast, slow = 260, 140
+	server := &histogram{bounds: bounds, cum: []float64{0, fast, fast + slow, fast + slow}, count: fast + slow, sum: fast*0.1025 + slow*0.3545}
+	s := &Summary{TTFT: &Latency{Count: server.count, Mean: server.sum / server.count, Bounds: bounds}}
+	s.TTFT.P50, s.TTFT.Method = quantile(0.5, server)
+	s.TTFT.P95, _ = quantile(0.95, server)
+	client := Client{Values: []Weighted{{0.103, fast}, {0.355, slow}}, Mean: (fast*0.103 + slow*0.355) / (fast + slow)}
+	s.Compare(client, fast+slow)
+	o := s.ClientOverhead
+	if o == nil || math.Abs(o.P50-0.0005) > 0.002 || math.Abs(o.P95-0.0005) > 0.002 || math.Abs(o.Mean-0.0005) > 1e-9 {
+		t.Errorf("overhead %+v (server p50 %v), want about 0.5 ms at every quantile", o, s.TTFT.P50)
 	}
 }

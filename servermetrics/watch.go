@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"sort"
 	"sync"
 	"time"
 )
@@ -224,6 +225,9 @@ type Latency struct {
 	P95   float64 `json:"p95"`
 	// Method says how the quantiles were interpolated (see quantile).
 	Method string `json:"method"`
+	// Bounds are the histogram's bucket bounds (the last +Inf), through
+	// which Compare reads the client's values; not archived.
+	Bounds []float64 `json:"-"`
 }
 
 // Gauge is a server gauge sampled across the window.
@@ -288,7 +292,7 @@ func (w *Watcher) summarize(last *snapshot) *Summary {
 		if d.count <= 0 {
 			continue
 		}
-		l := &Latency{Count: d.count, Mean: d.sum / d.count}
+		l := &Latency{Count: d.count, Mean: d.sum / d.count, Bounds: d.bounds}
 		l.P50, l.Method = quantile(0.5, d)
 		l.P95, _ = quantile(0.95, d)
 		*h.out = l
@@ -312,16 +316,46 @@ func (s *Summary) note(format string, args ...any) {
 	s.Notes = append(s.Notes, fmt.Sprintf(format, args...))
 }
 
+// Client is the client's TTFT in a window: its values (seconds, with how
+// many requests had each) and exact mean.
+type Client struct {
+	Values []Weighted
+	Mean   float64
+}
+
+// Weighted is a value and how many times it occurred.
+type Weighted struct {
+	Value float64
+	Count int64
+}
+
 // Compare sets the figures that need the client's side: the overhead at
-// each quantile from the client's TTFT (seconds; ok false when the client
-// has none) and the requests that were not Inferno's.
-func (s *Summary) Compare(clientP50, clientP95, clientMean float64, ok bool, successes int) {
+// each quantile and the requests that were not Inferno's. The client's
+// TTFTs are read through the server's buckets with the same
+// interpolation before the server's quantile is taken from them, so the
+// buckets' coarseness, which can put a quantile anywhere in a bucket
+// 150 ms wide, falls on both sides alike and cancels: two distributions a
+// few milliseconds apart give an overhead of a few milliseconds. The mean
+// is exact. A client without values (no success) has no overhead.
+func (s *Summary) Compare(client Client, successes int) {
 	if s == nil {
 		return
 	}
 	s.InfernoRequests = successes
-	if ok && s.TTFT != nil {
-		s.ClientOverhead = &Overhead{P50: clientP50 - s.TTFT.P50, P95: clientP95 - s.TTFT.P95, Mean: clientMean - s.TTFT.Mean}
+	if l := s.TTFT; l != nil && len(client.Values) > 0 && len(l.Bounds) > 0 {
+		h := &histogram{bounds: l.Bounds, cum: make([]float64, len(l.Bounds))}
+		for _, v := range client.Values {
+			b := sort.SearchFloat64s(l.Bounds, v.Value) // the first bound ≥ v: its bucket
+			h.cum[b] += float64(v.Count)
+			h.count += float64(v.Count)
+			h.sum += v.Value * float64(v.Count)
+		}
+		for i := 1; i < len(h.cum); i++ {
+			h.cum[i] += h.cum[i-1]
+		}
+		p50, _ := quantile(0.5, h)
+		p95, _ := quantile(0.95, h)
+		s.ClientOverhead = &Overhead{P50: p50 - l.P50, P95: p95 - l.P95, Mean: client.Mean - l.Mean}
 	}
 	if s.Requests != nil {
 		other := math.Round(*s.Requests) - float64(successes)

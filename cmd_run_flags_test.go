@@ -246,6 +246,7 @@ func TestRunRefusalsAreTheConfigs(t *testing.T) {
 		{"extra body n", []string{"--extra-body", `{"n": 2}`, "--rate", "1", "--requests", "1"}, synthetic + "arrival: {kind: poisson, rate: 1}\nrequests: 1\nparams: {extra_body: {n: 2}}\n", "--extra-body (params.extra_body): "},
 		{"bad URL", []string{"--url", "ftp://x", "--rate", "1", "--requests", "1"}, "", "--url (url): the scheme must be http or https"},
 		{"unknown API", []string{"--api", "grpc", "--rate", "1", "--requests", "1"}, "", "--api (api): unknown api"},
+		{"bad server metrics URL", []string{"--server-metrics", "ftp://x/metrics", "--rate", "1", "--requests", "1"}, "", "--server-metrics (server_metrics.url): the scheme must be http or https (or auto)"},
 		{"missing key file", []string{"--api-key-file", "/nonexistent/key", "--rate", "1", "--requests", "1"}, "", "--api-key-file (http_client.authorization.credentials_file): cannot read /nonexistent/key"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

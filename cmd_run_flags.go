@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -166,41 +165,36 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 // cliWorkloadName names a workload given by flags in reports and metrics.
 const cliWorkloadName = "cli"
 
-// definitions maps the command line onto the schema: the config whose
-// global settings and limits apply, the target and the workload, all
-// validated by the config package.
+// definitions hands the command line to the config's one resolve: the
+// config whose global settings and limits apply, and the target and
+// workload given by flags, by a workload file or by name from a config
+// file.
 func (c *runCommand) definitions() (*config.Config, *config.Target, *config.Workload, error) {
-	base, w, err := c.definedWorkload()
+	base, in, err := c.input()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var t *config.Target
 	if c.targetName != "" {
-		if t = base.Target(c.targetName); t == nil {
+		if base.Target(c.targetName) == nil {
 			return nil, nil, nil, fmt.Errorf("--target %s: %s defines no such target (defined: %s)", c.targetName, c.workloadFile, base.TargetNames())
 		}
-	} else if t, err = c.flagTarget(); err != nil {
+		in.TargetName = c.targetName
+	} else if in.Target, err = c.flagTarget(); err != nil {
 		return nil, nil, nil, err
 	}
-	// A target named by default after its URL's host:port is valid as a
-	// report's name but not as a config name; its other fields are checked.
-	checked := *t
-	if !c.isSet("name") && c.targetName == "" {
-		checked.Name = cliWorkloadName
-	}
-	if err := config.Standalone(base, "command line", &checked, w); err != nil {
+	t, w, err := base.Resolve(config.CommandLine, in)
+	if err != nil {
 		return nil, nil, nil, c.flagError(err)
 	}
-	t.API = checked.API
 	return base, t, w, nil
 }
 
-// definedWorkload is the workload of the flags, or of --workload-file.
-func (c *runCommand) definedWorkload() (*config.Config, *config.Workload, error) {
+// input is the workload of the flags, or of --workload-file.
+func (c *runCommand) input() (*config.Config, config.Input, error) {
 	if c.workloadFile == "" {
 		for _, name := range []string{"workload", "target"} {
 			if c.isSet(name) {
-				return nil, nil, fmt.Errorf("--%s names a definition of the config file given with --workload-file, and none is given", name)
+				return nil, config.Input{}, fmt.Errorf("--%s names a definition of the config file given with --workload-file, and none is given", name)
 			}
 		}
 		base := config.DefaultConfig()
@@ -211,48 +205,51 @@ func (c *runCommand) definedWorkload() (*config.Config, *config.Workload, error)
 			hub := c.hub
 			w.Dataset.Hub = &hub
 		}
-		if err := c.inferArrival(&w); err != nil {
-			return nil, nil, err
+		if c.isSet("rate") && c.isSet("concurrency") {
+			return nil, config.Input{}, fmt.Errorf("--rate and --concurrency together: --concurrency is a closed loop that ignores any rate; " +
+				"to cap an open loop's requests in flight, give --rate with --max-concurrency (as vllm bench --request-rate --max-concurrency)")
 		}
-		return base, &w, nil
+		return base, config.Input{Workload: &w}, nil
 	}
 	// Flags and a file are not mixed: a run's workload is then wholly in
 	// the file, where it can be read, kept and scheduled as it ran.
 	if given := c.given(scopeWorkload); len(given) > 0 {
-		return nil, nil, fmt.Errorf("%s with --workload-file: the workload is the file's; set the field%s there (%s), or run it by flags alone",
+		return nil, config.Input{}, fmt.Errorf("%s with --workload-file: the workload is the file's; set the field%s there (%s), or run it by flags alone",
 			strings.Join(given, ", "), plural(len(given)), c.fieldsOf(given))
 	}
-	cfg, whole, err := config.LoadWorkloadFile(c.workloadFile)
+	cfg, text, err := config.LoadWorkloadFile(c.workloadFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, config.Input{}, err
 	}
-	if !whole {
+	if cfg == nil {
 		if c.isSet("target") || c.isSet("workload") {
-			return nil, nil, fmt.Errorf("--target and --workload pick from a whole config file; %s holds one workload", c.workloadFile)
+			return nil, config.Input{}, fmt.Errorf("--target and --workload pick from a whole config file; %s holds one workload", c.workloadFile)
 		}
-		c.applyGlobal(cfg)
-		return cfg, cfg.Workloads[0], nil
+		base := config.DefaultConfig()
+		c.applyGlobal(base)
+		// A workload without a name takes its file's.
+		w := &config.Workload{Name: config.WorkloadFileName(c.workloadFile)}
+		return base, config.Input{Workload: w, WorkloadText: text, TextName: c.workloadFile}, nil
 	}
 	if given := c.given(scopeGlobal); len(given) > 0 {
-		return nil, nil, fmt.Errorf("%s with a config file: its global section applies; set them there", strings.Join(given, ", "))
+		return nil, config.Input{}, fmt.Errorf("%s with a config file: its global section applies; set them there", strings.Join(given, ", "))
 	}
 	if c.targetName != "" {
 		if given := c.given(scopeTarget); len(given) > 0 {
-			return nil, nil, fmt.Errorf("%s with --target: the target is the config's; give --url and --model without --target to define one by flags", strings.Join(given, ", "))
+			return nil, config.Input{}, fmt.Errorf("%s with --target: the target is the config's; give --url and --model without --target to define one by flags", strings.Join(given, ", "))
 		}
 	}
 	name := c.workloadName
 	if name == "" {
 		if len(cfg.Workloads) != 1 {
-			return nil, nil, fmt.Errorf("--workload-file %s is a config file with %d workloads: name one with --workload (defined: %s)", c.workloadFile, len(cfg.Workloads), cfg.WorkloadNames())
+			return nil, config.Input{}, fmt.Errorf("--workload-file %s is a config file with %d workloads: name one with --workload (defined: %s)", c.workloadFile, len(cfg.Workloads), cfg.WorkloadNames())
 		}
 		name = cfg.Workloads[0].Name
 	}
-	w := cfg.Workload(name)
-	if w == nil {
-		return nil, nil, fmt.Errorf("--workload %s: %s defines no such workload (defined: %s)", name, c.workloadFile, cfg.WorkloadNames())
+	if cfg.Workload(name) == nil {
+		return nil, config.Input{}, fmt.Errorf("--workload %s: %s defines no such workload (defined: %s)", name, c.workloadFile, cfg.WorkloadNames())
 	}
-	return cfg, w, nil
+	return cfg, config.Input{WorkloadName: name}, nil
 }
 
 // applyGlobal puts the hub flags into base's global settings.
@@ -268,50 +265,13 @@ func (c *runCommand) applyGlobal(base *config.Config) {
 	}
 }
 
-// inferArrival picks the arrival from the flags given when --arrival is
-// not, and refuses the combination whose meaning is ambiguous.
-func (c *runCommand) inferArrival(w *config.Workload) error {
-	a := &w.Arrival
-	if c.isSet("rate") && c.isSet("concurrency") {
-		return fmt.Errorf("--rate and --concurrency together: --concurrency is a closed loop that ignores any rate; " +
-			"to cap an open loop's requests in flight, give --rate with --max-concurrency (as vllm bench --request-rate --max-concurrency)")
-	}
-	if a.Kind == "" {
-		switch {
-		case c.isSet("concurrency"):
-			a.Kind = "concurrency"
-		case c.isSet("stage"):
-			a.Kind = "stages"
-		case c.isSet("end-rate"):
-			a.Kind = "ramp"
-		case c.isSet("rate") && c.isSet("burstiness") && a.Burstiness != 1:
-			a.Kind = "gamma"
-		case c.isSet("rate"):
-			a.Kind = "poisson"
-		default:
-			return fmt.Errorf("--arrival: give --rate (open loop) or --concurrency (closed loop)")
-		}
-	}
-	if a.Kind == "gamma" && !c.isSet("burstiness") {
-		a.Burstiness = 1 // the flag's default: a gamma of shape 1 is Poisson
-	}
-	return nil
-}
-
 // flagTarget is the target given by --url, --model and the client flags.
 func (c *runCommand) flagTarget() (*config.Target, error) {
 	if c.target.URL == "" || c.target.Model == "" {
 		return nil, errors.New("--url and --model are required (or --target NAME with a config file given by --workload-file)")
 	}
-	t := c.target
-	t.HTTP = promconfig.DefaultHTTPClientConfig
-	if t.Name == "" {
-		if u, err := url.Parse(t.URL); err == nil && u.Host != "" {
-			t.Name = u.Host
-		} else {
-			t.Name = cliWorkloadName // the URL's own error is reported
-		}
-	}
+	t := config.NewTarget()
+	t.Name, t.URL, t.API, t.Model = c.target.Name, c.target.URL, c.target.API, c.target.Model
 	if c.apiKeyFile != "" {
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: c.apiKeyFile}
 	}
@@ -338,7 +298,7 @@ func (c *runCommand) flagTarget() (*config.Target, error) {
 			t.HTTP.HTTPHeaders = &h
 		}
 	}
-	return &t, nil
+	return t, nil
 }
 
 // authorizationHeader maps an Authorization header's value onto the
@@ -366,23 +326,24 @@ func authorizationHeader(v string) (*promconfig.Authorization, *promconfig.Basic
 // the limit of 10000 (limits.max_rate)".
 func (c *runCommand) flagError(err error) error {
 	var e *config.Error
-	if !errors.As(err, &e) || e.File != "command line" {
+	if !errors.As(err, &e) {
 		return err
 	}
-	if f := c.flagFor(e.Field); f != nil {
-		_, field, _ := strings.Cut(e.Field, ".")
-		return fmt.Errorf("--%s (%s): %w", f.name, field, e.Err)
+	scope, part := scopeWorkload, "workload"
+	switch e.File {
+	case config.CommandLine.Name + " target":
+		scope, part = scopeTarget, "target"
+	case config.CommandLine.Name + " workload":
+	default:
+		return err
 	}
-	if rest, ok := strings.CutPrefix(e.Field, scopeWorkload); ok {
-		if rest = strings.TrimPrefix(rest, "."); rest != "" {
-			return fmt.Errorf("workload %s: %w", rest, e.Err)
-		}
-		return fmt.Errorf("workload: %w", e.Err)
+	if f := c.flagFor(scope + "." + e.Field); f != nil {
+		return fmt.Errorf("--%s (%s): %w", f.name, e.Field, e.Err)
 	}
-	if rest, ok := strings.CutPrefix(e.Field, scopeTarget); ok {
-		return fmt.Errorf("target %s: %w", strings.TrimPrefix(rest, "."), e.Err)
+	if e.Field != "" {
+		return fmt.Errorf("%s %s: %w", part, e.Field, e.Err)
 	}
-	return err
+	return fmt.Errorf("%s: %w", part, e.Err)
 }
 
 // flagFor is the flag writing the field at path or the nearest field

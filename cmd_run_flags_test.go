@@ -113,15 +113,33 @@ func TestRunFlagsMatchYAML(t *testing.T) {
 			} else {
 				text = "name: cli\n" + text
 			}
-			cfg, whole, err := config.LoadWorkloadFile(writeFile(t, "w.yml", text))
-			if err != nil || whole {
-				t.Fatalf("YAML: %v (whole config %v)", err, whole)
+			fromFile, err := workloadFile(t, writeFile(t, "w.yml", text))
+			if err != nil {
+				t.Fatalf("YAML: %v", err)
 			}
-			if g, w := asYAML(t, got), asYAML(t, cfg.Workloads[0]); g != w {
+			if g, w := asYAML(t, got), asYAML(t, fromFile); g != w {
 				t.Errorf("flags %v give\n%s\nthe YAML gives\n%s", tc.flags, g, w)
 			}
 		})
 	}
+}
+
+// workloadFile resolves a workload file as inferno run --workload-file
+// does, through the config's resolve.
+func workloadFile(t *testing.T, path string) (*config.Workload, error) {
+	t.Helper()
+	cfg, text, err := config.LoadWorkloadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		t.Fatalf("%s read as a whole config", path)
+	}
+	target := config.NewTarget()
+	target.URL, target.Model = "http://127.0.0.1:1/v1", "m"
+	_, w, err := config.DefaultConfig().Resolve(config.FileDoor(path),
+		config.Input{Target: target, Workload: &config.Workload{Name: config.WorkloadFileName(path)}, WorkloadText: text, TextName: path})
+	return w, err
 }
 
 // renamedFlags are the workload flags not named after their field's last
@@ -265,7 +283,7 @@ func TestRunRefusalsAreTheConfigs(t *testing.T) {
 			if tc.yaml == "" {
 				return
 			}
-			_, _, yerr := config.LoadWorkloadFile(writeFile(t, "w.yml", tc.yaml))
+			_, yerr := workloadFile(t, writeFile(t, "w.yml", tc.yaml))
 			var e *config.Error
 			if !errors.As(yerr, &e) {
 				t.Fatalf("the YAML's error %v is not a config error", yerr)

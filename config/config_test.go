@@ -88,7 +88,7 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := Load(nil, "empty.yml"); err == nil || !strings.Contains(err.Error(), "empty.yml: the file is empty") {
+	if _, err := Load(nil, "empty.yml"); err == nil || !strings.Contains(err.Error(), "empty.yml: the document is empty") {
 		t.Errorf("empty file: %v", err)
 	}
 }

@@ -2,35 +2,53 @@ package config
 
 import (
 	"encoding/json"
-	"fmt"
+	"errors"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v3"
 )
 
-// Duration is a duration in Prometheus' notation (30s, 5m, 1h30m, 7d).
-// Its own YAML decoding reports the line of a bad value, which
-// prometheus/common's model.Duration cannot.
+// Duration is the schema's one duration: Prometheus' notation (30s, 5m,
+// 7d, 1w) or Go's (1.5s, 1h30m), in a file, an API body or a flag.
 type Duration time.Duration
 
 // D converts to time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-func (d Duration) String() string { return model.Duration(d).String() }
+func (d Duration) String() string {
+	if time.Duration(d)%time.Millisecond != 0 {
+		// Finer than Prometheus' notation can write.
+		return time.Duration(d).String()
+	}
+	return model.Duration(d).String()
+}
+
+// ParseDuration reads either notation; negative durations are refused.
+// The error never quotes the value: it may be a misplaced secret.
+func ParseDuration(s string) (time.Duration, error) {
+	if d, err := model.ParseDuration(s); err == nil {
+		return time.Duration(d), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return d, nil
+	}
+	return 0, errors.New("not a duration (want e.g. 500ms, 1.5s, 30s, 5m, 1h30m, 7d; never negative)")
+}
+
+// Set parses a flag's value.
+func (d *Duration) Set(s string) error {
+	v, err := ParseDuration(s)
+	*d = Duration(v)
+	return err
+}
 
 // UnmarshalYAML parses a scalar such as "30s".
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &nodeError{n.Line, n.Column, fmt.Sprintf("want a duration such as 30s, got a %s", kindName(n.Kind))}
+		return errors.New("want a duration such as 30s")
 	}
-	v, err := model.ParseDuration(n.Value)
-	if err != nil {
-		// The value is not quoted back: it may be a misplaced secret.
-		return &nodeError{n.Line, n.Column, "not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d; never negative)"}
-	}
-	*d = Duration(v)
-	return nil
+	return d.Set(n.Value)
 }
 
 // MarshalYAML writes the Prometheus notation.
@@ -38,23 +56,3 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
 // MarshalJSON writes the Prometheus notation, as reports show config.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
-
-func kindName(k yaml.Kind) string {
-	switch k {
-	case yaml.SequenceNode:
-		return "list"
-	case yaml.MappingNode:
-		return "mapping"
-	}
-	return "value"
-}
-
-// nodeError is an error about one value, where it stands: a flow mapping
-// such as slo: {ttft: 500ms, tpot: 5x} has several values on a line, and
-// the column tells which field is wrong.
-type nodeError struct {
-	line, column int
-	msg          string
-}
-
-func (e *nodeError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }

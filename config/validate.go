@@ -65,26 +65,8 @@ func (c *Config) validate() error {
 		if err := c.uniqueName(seen, t.line, field, "target", t.Name); err != nil {
 			return err
 		}
-		if err := validURL(t.URL); err != nil {
-			return c.fail(t.line, field+".url", "%v", err)
-		}
-		if t.API == "" {
-			t.API = "openai-chat"
-		}
-		if _, err := prober.LookupAPI(t.API); err != nil {
-			return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
-		}
-		if t.Model == "" {
-			return c.fail(t.line, field+".model", "must be set")
-		}
-		if err := t.HTTP.Validate(); err != nil {
-			return c.fail(t.line, field+".http_client", "%v", err)
-		}
-		if t.CostPerHour < 0 {
-			return c.fail(t.line, field+".cost_per_hour", "must not be negative")
-		}
-		if t.Hardware != nil && t.Hardware.Count < 0 {
-			return c.fail(t.line, field+".hardware.count", "must not be negative, got %d", t.Hardware.Count)
+		if err := c.checkTarget(t, field); err != nil {
+			return err
 		}
 	}
 	seen = map[string]bool{}
@@ -163,7 +145,68 @@ func (c *Config) validate() error {
 	return nil
 }
 
+// checkTarget validates one target; field is its path.
+func (c *Config) checkTarget(t *Target, field string) error {
+	if err := validURL(t.URL); err != nil {
+		return c.fail(t.line, field+".url", "%v", err)
+	}
+	if t.API == "" {
+		t.API = "openai-chat"
+	}
+	if _, err := prober.LookupAPI(t.API); err != nil {
+		return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
+	}
+	if t.Model == "" {
+		return c.fail(t.line, field+".model", "must be set")
+	}
+	if err := t.HTTP.Validate(); err != nil {
+		return c.fail(t.line, field+".http_client", "%v", err)
+	}
+	if t.CostPerHour < 0 {
+		return c.fail(t.line, field+".cost_per_hour", "must not be negative")
+	}
+	if t.Hardware != nil && t.Hardware.Count < 0 {
+		return c.fail(t.line, field+".hardware.count", "must not be negative, got %d", t.Hardware.Count)
+	}
+	return nil
+}
+
+// inferArrival picks the arrival kind a workload implies when it names
+// none, and refuses the combination whose meaning is ambiguous.
+func (c *Config) inferArrival(w *Workload, field string) error {
+	a := &w.Arrival
+	if a.Kind == "" {
+		if a.Rate > 0 && a.Concurrency > 0 {
+			return c.fail(w.line, field+".arrival", "rate and concurrency together: concurrency is a closed loop that ignores any rate; "+
+				"to cap an open loop's requests in flight, give rate with max_concurrency (as vllm bench --request-rate --max-concurrency)")
+		}
+		switch {
+		case a.Concurrency > 0:
+			a.Kind = "concurrency"
+		case len(a.Stages) > 0:
+			a.Kind = "stages"
+		case a.EndRate > 0:
+			a.Kind = "ramp"
+		case a.Func != "":
+			a.Kind = "synthesizer"
+		case a.Rate > 0 && a.Burstiness > 0 && a.Burstiness != 1:
+			a.Kind = "gamma"
+		case a.Rate > 0:
+			a.Kind = "poisson"
+		default:
+			return c.fail(w.line, field+".arrival", "give rate (open loop) or concurrency (closed loop), or name the kind")
+		}
+	}
+	if a.Kind == "gamma" && a.Burstiness == 0 {
+		a.Burstiness = 1 // a gamma of shape 1 is Poisson
+	}
+	return nil
+}
+
 func (c *Config) validateWorkload(w *Workload, field string) error {
+	if err := c.inferArrival(w, field); err != nil {
+		return err
+	}
 	kinds := "synthetic, " + strings.Join(dataset.FileKinds(), ", ")
 	switch d := w.Dataset; {
 	case d.Kind == "synthetic":

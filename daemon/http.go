@@ -94,17 +94,21 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("unknown module %q", moduleName), http.StatusBadRequest)
 		return
 	}
-	t := cfg.Target(targetParam)
-	if t == nil {
-		if targetParam == "" {
-			http.Error(w, "target parameter is missing", http.StatusBadRequest)
-			return
-		}
-		if !m.Allows(targetParam) {
-			http.Error(w, fmt.Sprintf("target %q is neither a configured target nor a URL module %q allows", targetParam, moduleName), http.StatusBadRequest)
-			return
-		}
-		t = &config.Target{Name: "url", URL: targetParam, API: m.API, Model: m.Model, Untrusted: true}
+	in := config.Input{WorkloadName: m.Workload, TargetName: targetParam}
+	if targetParam == "" {
+		http.Error(w, "target parameter is missing", http.StatusBadRequest)
+		return
+	}
+	if cfg.Target(targetParam) == nil {
+		// A URL, with the module's API and model.
+		t := config.NewTarget()
+		t.Name, t.URL, t.API, t.Model = "url", targetParam, m.API, m.Model
+		in.TargetName, in.Target = "", t
+	}
+	t, workload, err := cfg.Resolve(m.ProbeDoor(moduleName), in)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("target %q: %v", targetParam, err), http.StatusBadRequest)
+		return
 	}
 	timeout := 30 * time.Second
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
@@ -119,7 +123,7 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "scrape timeout too short for a probe", http.StatusBadRequest)
 		return
 	}
-	job := &windowJob{ID: report.NewRunID(start), Trigger: "probe", Target: t, Workload: cfg.Workload(m.Workload),
+	job := &windowJob{ID: report.NewRunID(start), Trigger: "probe", Target: t, Workload: workload,
 		Global: cfg.Global, Archive: m.Archive, Deadline: timeout}
 	rep := d.execute(r.Context(), job)
 	success := rep.Run.Status == report.StatusFinished && rep.Summary.Successes > 0
@@ -169,12 +173,12 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
 		return
 	}
-	t, err := resolveInline(req.Target, "target", cfg.Target, cfg.InlineTarget)
+	in, err := runInput(req)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	wl, err := resolveInline(req.Workload, "workload", cfg.Workload, cfg.InlineWorkload)
+	t, wl, err := cfg.Resolve(cfg.RunsAPIDoor(), in)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
@@ -189,29 +193,29 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, run.View())
 }
 
-// resolveInline accepts a JSON string (a configured name) or an object (an
-// inline definition, validated as the config file would be).
-func resolveInline[T any](raw json.RawMessage, what string, byName func(string) *T, inline func([]byte) (*T, error)) (*T, error) {
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("%s is missing", what)
-	}
-	var name string
-	if json.Unmarshal(raw, &name) == nil {
-		if v := byName(name); v != nil {
-			return v, nil
+// runInput reads each of the body's target and workload as a JSON
+// string (a configured name) or an object (a definition for the config
+// to resolve: JSON is YAML).
+func runInput(req createRunRequest) (config.Input, error) {
+	var in config.Input
+	for _, part := range []struct {
+		what string
+		raw  json.RawMessage
+		name *string
+		text *[]byte
+	}{{"target", req.Target, &in.TargetName, &in.TargetText}, {"workload", req.Workload, &in.WorkloadName, &in.WorkloadText}} {
+		switch {
+		case len(part.raw) == 0 || string(part.raw) == "null":
+			return in, fmt.Errorf("%s is missing", part.what)
+		case json.Unmarshal(part.raw, part.name) == nil:
+			if *part.name == "" {
+				return in, fmt.Errorf("%s: an empty name", part.what)
+			}
+		default:
+			*part.text = part.raw
 		}
-		return nil, fmt.Errorf("no %s named %q", what, name)
 	}
-	// JSON is YAML: the config loader validates the inline definition.
-	v, err := inline(raw)
-	if err != nil {
-		// Validation errors already say where they are ("inline workload").
-		if ce := (*config.Error)(nil); errors.As(err, &ce) && ce.File == "inline "+what {
-			return nil, err
-		}
-		return nil, fmt.Errorf("inline %s: %w", what, err)
-	}
-	return v, nil
+	return in, nil
 }
 
 func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -145,17 +144,8 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 	if err != nil {
 		return nil, nil, fmt.Errorf("endpoint_type: %w", err)
 	}
-	u, err := url.Parse(b.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("url: want an http or https URL")
-	}
-	if !cfg.API.Allows(b.URL) {
-		if len(cfg.API.AllowURLs) == 0 {
-			return nil, nil, fmt.Errorf("url: the old API is off: this daemon's api.allow_urls is empty; ask its operator to allow the URL")
-		}
-		return nil, nil, fmt.Errorf("url: not allowed by the daemon's api.allow_urls")
-	}
-	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig, Untrusted: true}
+	t := config.NewTarget()
+	t.Name, t.URL, t.API, t.Model = "legacy-"+id, b.URL, api.Name(), b.Model
 	if b.Key != "" && b.Key != "EMPTY" {
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(b.Key)}
 	}
@@ -229,11 +219,8 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 	if len(extra) > 0 {
 		w.Params.ExtraBody = extra
 	}
-	// Validated as an API body's workload is, under the config's limits.
-	if err := cfg.ValidateInlineWorkload(w); err != nil {
-		return nil, nil, err
-	}
-	return t, w, nil
+	// Resolved as an API body's definitions are, under the config's limits.
+	return cfg.Resolve(cfg.OldAPIDoor(), config.Input{Target: t, Workload: w})
 }
 
 func (d *Daemon) legacyRoutes(mux *http.ServeMux) {

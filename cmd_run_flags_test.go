@@ -21,7 +21,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/window"
 	"github.com/inferno-llm/inferno/simulator"
 )
 
@@ -512,11 +512,12 @@ func TestRunAuthorizationHeader(t *testing.T) {
 	for _, value := range []string{"Bearer sk-1", "Basic dTpw", "Token abc"} {
 		c := parseRunFlags(t, "--url", srv.URL+"/v1", "--model", "m", "--header", "Authorization="+value, "--header", "X-Tag=canary",
 			"--concurrency", "1", "--requests", "1", "--no-warm-connections")
-		win, _, _, _, err := c.window()
+		base, tg, wl, err := c.definitions()
 		if err != nil {
 			t.Fatalf("%s: %v", value, err)
 		}
-		win.Run(t.Context(), func(*result.Result) {})
+		window.Execute(t.Context(), window.Job{ID: "x", Trigger: "cli",
+			Spec: window.Spec{Target: tg, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight}})
 		if h := <-got; h != value+"|canary" {
 			t.Errorf("the endpoint received %q, want %q", h, value+"|canary")
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // Daemon owns the schedules, the windows in flight and the archive.
@@ -305,7 +306,7 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 		defer slots.release()
 	} else {
 		r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started",
-			Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
+			Trigger: job.Trigger, Target: window.RedactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
 		if job.Live {
 			d.collector.WindowAbortedBeforeStart(job.Target.Name, job.Workload.Name)
 		}
@@ -316,7 +317,7 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 		if p := recover(); p != nil {
 			d.logger.Error("window panicked; the schedule stays alive", "run", job.ID, "panic", p, "stack", string(debug.Stack()))
 			r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusFailed, Error: fmt.Sprintf("internal error: %v", p),
-				Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name}}
+				Trigger: job.Trigger, Target: window.RedactedTarget(job.Target), Workload: job.Workload.Name}}
 			d.finish(job, run, &r)
 			rep = &r
 		}

@@ -19,6 +19,7 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // maxBody bounds request bodies of routes that take no definitions (API
@@ -144,7 +145,7 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 func probeLog(start time.Time, module string, t *config.Target, timeout time.Duration, rep *report.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s msg=\"beginning probe\" module=%s target=%s api=%s model=%q deadline=%s\n",
-		start.Format(time.RFC3339Nano), module, redactedTarget(t).URL, t.API, t.Model, timeout)
+		start.Format(time.RFC3339Nano), module, window.RedactedTarget(t).URL, t.API, t.Model, timeout)
 	s := rep.Summary
 	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s requests=%d successes=%d ttft_p50=%s tpot_p50=%s\n",
 		rep.Run.ID, rep.Run.Status, s.Requests, s.Successes, p50Text(rep, rep.Stats.TTFT), p50Text(rep, rep.Stats.TPOT))

@@ -34,6 +34,9 @@ type Daemon struct {
 	registry   *prometheus.Registry
 	collector  *collector.Collector
 
+	// reloading is held while a config file is read (see Reload).
+	reloading atomic.Bool
+
 	mu   sync.Mutex // guards cfg, jobs
 	cfg  *config.Config
 	cron *cron.Cron
@@ -364,12 +367,44 @@ func (d *Daemon) startRun(id string, t *config.Target, w *config.Workload, trigg
 	return run
 }
 
+// ReloadBudget bounds how long a reload may read and check the config
+// file; past it the reload fails and the old config stays in force.
+var ReloadBudget = 30 * time.Second
+
 // Reload reads the config file again; a bad file leaves the old config in force.
 func (d *Daemon) Reload() error {
-	cfg, err := config.LoadFile(d.configFile)
-	if err != nil {
+	// One at a time: a reload stuck on a hostile file (a FIFO, a slow
+	// mount) refuses the next instead of piling goroutines up.
+	if !d.reloading.CompareAndSwap(false, true) {
+		return errors.New("a reload is already in progress")
+	}
+	type loaded struct {
+		cfg *config.Config
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		cfg, err := config.LoadFile(d.configFile)
+		done <- loaded{cfg, err}
+	}()
+	var cfg *config.Config
+	select {
+	case l := <-done:
+		d.reloading.Store(false)
+		cfg = l.cfg
+		if l.err != nil {
+			d.collector.ReloadSuccess.Set(0)
+			d.logger.Error("reload failed; keeping the previous config", "err", l.err)
+			return l.err
+		}
+	case <-time.After(ReloadBudget):
+		go func() {
+			<-done
+			d.reloading.Store(false)
+		}()
+		err := fmt.Errorf("reading %s took longer than %s; keeping the previous config", d.configFile, ReloadBudget)
 		d.collector.ReloadSuccess.Set(0)
-		d.logger.Error("reload failed; keeping the previous config", "err", err)
+		d.logger.Error("reload failed", "err", err)
 		return err
 	}
 	d.mu.Lock()

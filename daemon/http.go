@@ -80,6 +80,23 @@ func (d *Daemon) handleConfig(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// ResolveProbe is /probe's door: a configured target's name or a URL the
+// module allows (with the module's API and model), and the module's
+// workload.
+func ResolveProbe(cfg *config.Config, moduleName, target string) (*config.Target, *config.Workload, error) {
+	m, ok := cfg.Modules[moduleName]
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown module %q", moduleName)
+	}
+	in := config.Input{WorkloadName: m.Workload, TargetName: target}
+	if cfg.Target(target) == nil {
+		t := config.NewTarget()
+		t.Name, t.URL, t.API, t.Model = "url", target, m.API, m.Model
+		in.TargetName, in.Target = "", t
+	}
+	return cfg.Resolve(m.ProbeDoor(moduleName), in)
+}
+
 // probeTimeoutOffset leaves Prometheus time to receive the answer.
 const probeTimeoutOffset = 500 * time.Millisecond
 
@@ -95,18 +112,11 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("unknown module %q", moduleName), http.StatusBadRequest)
 		return
 	}
-	in := config.Input{WorkloadName: m.Workload, TargetName: targetParam}
 	if targetParam == "" {
 		http.Error(w, "target parameter is missing", http.StatusBadRequest)
 		return
 	}
-	if cfg.Target(targetParam) == nil {
-		// A URL, with the module's API and model.
-		t := config.NewTarget()
-		t.Name, t.URL, t.API, t.Model = "url", targetParam, m.API, m.Model
-		in.TargetName, in.Target = "", t
-	}
-	t, workload, err := cfg.Resolve(m.ProbeDoor(moduleName), in)
+	t, workload, err := ResolveProbe(cfg, moduleName, targetParam)
 	if err != nil {
 		http.Error(w, fmt.Sprintf("target %q: %v", targetParam, err), http.StatusBadRequest)
 		return

@@ -131,6 +131,16 @@ const (
 	legacyPromptTokens = 128 // synthetic stand-in for the hub datasets
 )
 
+// ResolveLegacyBody is the old tool's door: its register body, resolved
+// as the register routes resolve it (id names the target).
+func ResolveLegacyBody(cfg *config.Config, id string, body []byte) (*config.Target, *config.Workload, error) {
+	var b legacyBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, nil, bodyError(err)
+	}
+	return b.toWindow(id, cfg)
+}
+
 // toWindow maps the old body onto a target and workload.
 func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *config.Workload, error) {
 	if b.URL == "" || b.Model == "" {

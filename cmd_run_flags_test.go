@@ -21,8 +21,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/window"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // parseRunFlags parses `inferno run` args as the command line would.

@@ -3,8 +3,8 @@ package config
 import (
 	"bytes"
 	"errors"
-	"io"
 	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strconv"
@@ -164,9 +164,9 @@ type obsoleteUnmarshaler interface {
 var (
 	durationType       = reflect.TypeFor[time.Duration]()
 	configDurationType = reflect.TypeFor[Duration]()
-	unmarshalerType  = reflect.TypeFor[yaml.Unmarshaler]()
-	obsoleteType     = reflect.TypeFor[obsoleteUnmarshaler]()
-	stringAnyMapType = reflect.TypeFor[map[string]any]()
+	unmarshalerType    = reflect.TypeFor[yaml.Unmarshaler]()
+	obsoleteType       = reflect.TypeFor[obsoleteUnmarshaler]()
+	stringAnyMapType   = reflect.TypeFor[map[string]any]()
 )
 
 func (s source) fail(n *yaml.Node, path string, format string, args ...any) error {

@@ -71,7 +71,7 @@ func TestTokenizerSettings(t *testing.T) {
 	// A tokenizer.json is a local file: an API body may not name one,
 	// whether it exists or not, and the answer is the same either way.
 	for _, path := range []string{"/etc/hostname.json", "/no/such/tokenizer.json"} {
-		_, err := inlineWorkload(cfg, []byte(`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4,"tokenizer":"` + path + `"},"arrival":{"kind":"concurrency","concurrency":1},"requests":2}`))
+		_, err := inlineWorkload(cfg, []byte(`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4,"tokenizer":"`+path+`"},"arrival":{"kind":"concurrency","concurrency":1},"requests":2}`))
 		if err == nil || !strings.Contains(err.Error(), "dataset.tokenizer: an API body may not name a local file") || strings.Contains(err.Error(), path) {
 			t.Errorf("inline tokenizer %s: %v", path, err)
 		}

@@ -527,3 +527,19 @@ func TestRunAuthorizationHeader(t *testing.T) {
 		t.Errorf("a malformed Basic credential: %v", err)
 	}
 }
+
+// TestRunFlagsRefuseNonFinite: NaN and infinities never reach the schema
+// from the command line, as the config's decoder refuses them in text.
+func TestRunFlagsRefuseNonFinite(t *testing.T) {
+	for _, args := range [][]string{
+		{"--rate", "NaN"}, {"--burstiness", "+Inf"}, {"--length-spread", "nan"}, {"--temperature", "Inf"},
+		{"--top-p=-Inf"}, {"--stage", "rate=NaN,duration=1s"}, {"--slo-objective", "NaN"},
+	} {
+		app := kingpin.New("inferno", "")
+		newRunCommand(app)
+		if _, err := app.Parse(append([]string{"run", "--url", "http://127.0.0.1:1/v1", "--model", "m"}, args...)); err == nil ||
+			!strings.Contains(err.Error(), "finite") {
+			t.Errorf("%v: %v, want a refusal of a non-finite number", args, err)
+		}
+	}
+}

@@ -34,8 +34,8 @@ type Config struct {
 	// Limits bound windows, API bodies and queues (see limits.go).
 	Limits Limits `yaml:"limits"`
 
-	file string
-	doc  *yaml.Node // the parsed file, for the line of a field in errors
+	file  string
+	lines map[string]int // where each field stands, for errors
 	// inline is the field path a door's definition stands at
 	// ("targets[0]"), cut from its errors; empty for a file.
 	inline string
@@ -120,24 +120,6 @@ type Dataset struct {
 	MaxInputTokens        int  `yaml:"max_input_tokens,omitempty"`
 	TruncateInput         bool `yaml:"truncate_input,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
-}
-
-// Spec is the dataset package's description of what the workload sends.
-func (w *Workload) Spec(g Global) (dataset.Spec, error) {
-	var hub *dataset.Hub
-	if w.Dataset.Hub != nil || w.Dataset.Tokenizer.FromHub() {
-		token, err := dataset.HubToken(g.HFTokenFile, "")
-		if err != nil {
-			return dataset.Spec{}, err
-		}
-		hub = &dataset.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
-	}
-	return dataset.Spec{
-		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
-		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
-		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
-		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,
-	}, nil
 }
 
 // Params are the request parameters sent to the endpoint.
@@ -253,25 +235,26 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // LoadFile reads and validates a config file.
 func LoadFile(path string) (*Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
-	// Read one byte past the limit, so a larger file is refused without
-	// reading (or parsing) the rest of it.
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	b, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return Load(b, path)
 }
 
+// readFile reads a file of at most MaxFileSize: one byte past the limit,
+// so a larger file is refused without reading (or parsing) the rest.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
 // Load parses and validates config bytes; file names the source in errors.
 func Load(b []byte, file string) (*Config, error) {
-	if len(b) > MaxFileSize {
-		return nil, &Error{File: file, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
-	}
 	root, err := source{file: file}.parseDocument(b)
 	if err != nil {
 		return nil, err
@@ -282,8 +265,8 @@ func Load(b []byte, file string) (*Config, error) {
 // load decodes and validates a parsed config file.
 func load(root *yaml.Node, file string) (*Config, error) {
 	cfg := defaults()
-	cfg.file, cfg.doc = file, root
-	if err := (source{file: file}).decode(root, &cfg, ""); err != nil {
+	cfg.file, cfg.lines = file, map[string]int{}
+	if err := (source{file: file, lines: cfg.lines}).decode(root, &cfg, ""); err != nil {
 		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
@@ -334,7 +317,7 @@ func (c *Config) fail(line int, field string, format string, args ...any) error 
 	}
 	// The line of the field itself where the text has it, else of the
 	// nearest enclosing item.
-	if l := lineOf(c.doc, field); l > 0 {
+	if l := lineOf(c.lines, field); l > 0 {
 		line = l
 	}
 	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
 
 // The one decoder of the schema. Every door that reads text (a config
@@ -40,11 +42,17 @@ type source struct {
 	untrusted bool
 	// maxKeys bounds the keys of an untrusted body (limits.max_body_keys).
 	maxKeys int
+	// lines records where each field of the schema's structs and lists
+	// stands, for the errors of validation after decoding.
+	lines map[string]int
 }
 
 // parseDocument parses text that must hold one YAML document and checks
 // its size before anything decodes it.
 func (s source) parseDocument(b []byte) (*yaml.Node, error) {
+	if len(b) > MaxFileSize {
+		return nil, &Error{File: s.file, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var doc, second yaml.Node
 	if err := dec.Decode(&doc); err != nil {
@@ -166,7 +174,6 @@ var (
 	configDurationType = reflect.TypeFor[Duration]()
 	unmarshalerType    = reflect.TypeFor[yaml.Unmarshaler]()
 	obsoleteType       = reflect.TypeFor[obsoleteUnmarshaler]()
-	stringAnyMapType   = reflect.TypeFor[map[string]any]()
 )
 
 func (s source) fail(n *yaml.Node, path string, format string, args ...any) error {
@@ -232,6 +239,10 @@ func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
 		}
 		out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
+			if item.ShortTag() == "!!null" && v.Type().Elem().Kind() == reflect.Pointer {
+				return s.fail(item, fmt.Sprintf("%s[%d]", path, i), "empty entry")
+			}
+			s.record(fmt.Sprintf("%s[%d]", path, i), item.Line)
 			if err := s.value(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
 				return err
 			}
@@ -268,6 +279,7 @@ func (s source) structure(n *yaml.Node, v reflect.Value, path string) error {
 		if !ok {
 			return s.fail(key, p, "unknown field %s (check its spelling and indentation)", key.Value)
 		}
+		s.record(p, key.Line)
 		return s.value(val, v.FieldByIndex(idx), p)
 	})
 }
@@ -282,7 +294,11 @@ func (s source) mapping(n *yaml.Node, v reflect.Value, path string) error {
 	}
 	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	err := s.entries(n, path, func(key, val *yaml.Node) error {
+		if val.ShortTag() == "!!null" && v.Type().Elem().Kind() == reflect.Pointer {
+			return s.fail(key, join(path, key.Value), "empty entry")
+		}
 		elem := reflect.New(v.Type().Elem()).Elem()
+		s.record(join(path, key.Value), key.Line)
 		if err := s.value(val, elem, join(path, key.Value)); err != nil {
 			return err
 		}
@@ -412,6 +428,7 @@ func (s source) known(n *yaml.Node, t reflect.Type, path string) error {
 		fields := fieldsOf(t)
 		inlineMap := inlineMapType(t)
 		return s.entries(n, path, func(key, val *yaml.Node) error {
+			s.record(join(path, key.Value), key.Line)
 			idx, ok := fields[key.Value]
 			if !ok {
 				if inlineMap != nil {
@@ -463,26 +480,13 @@ func inlineMapType(t reflect.Type) reflect.Type {
 // freeForm decodes a value of no fixed type (extra_body) as yaml.v3
 // would, keeping every key and value exactly as written.
 func (s source) freeForm(n *yaml.Node, path string) (any, error) {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	switch n.Kind {
-	case yaml.MappingNode:
-		out := reflect.New(stringAnyMapType).Elem()
-		if err := s.mapping(n, out, path); err != nil {
-			return nil, err
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		out := reflect.New(reflect.TypeFor[[]any]()).Elem()
+		if n.Kind == yaml.MappingNode {
+			out = reflect.New(reflect.TypeFor[map[string]any]()).Elem()
 		}
-		return out.Interface(), nil
-	case yaml.SequenceNode:
-		out := make([]any, len(n.Content))
-		for i, item := range n.Content {
-			x, err := s.freeForm(item, fmt.Sprintf("%s[%d]", path, i))
-			if err != nil {
-				return nil, err
-			}
-			out[i] = x
-		}
-		return out, nil
+		err := s.value(n, out, path)
+		return out.Interface(), err
 	}
 	var x any
 	if err := n.Decode(&x); err != nil {
@@ -580,7 +584,7 @@ func (s source) duration(n *yaml.Node, path string) (time.Duration, error) {
 	if n.Kind != yaml.ScalarNode {
 		return 0, s.fail(n, path, "want a duration such as 30s, got %s", nodeName(n))
 	}
-	d, err := ParseDuration(n.Value)
+	d, err := schema.ParseDuration(n.Value)
 	if err != nil {
 		return 0, s.fail(n, path, "%v", err)
 	}
@@ -627,55 +631,25 @@ func kindWord(t reflect.Type) string {
 	return "a whole number"
 }
 
-// WantName says in words what a value of type t is (text, a whole
-// number, a list, a mapping, ...), for errors about API bodies that must
-// not show Go type names.
-func WantName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
+func (s source) record(path string, line int) {
+	if s.lines != nil {
+		s.lines[path] = line
 	}
-	if t == durationType || t == configDurationType {
-		return "a duration such as 30s"
-	}
-	return kindWord(t)
 }
 
 // lineOf is the line of a field path such as "global.report_dir" or
-// "targets[2].url" in the document, or 0 if it is not there (a default).
-func lineOf(n *yaml.Node, path string) int {
-	if n == nil || path == "" {
-		return 0
+// "targets[2].url" in decoded text, or of the nearest enclosing field
+// the text has; 0 for a default.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l := lines[path]; l > 0 {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return 0
+		}
+		path = path[:i]
 	}
-	line := 0
-	for _, part := range strings.Split(path, ".") {
-		name, index := part, -1
-		if i := strings.IndexByte(part, '['); i > 0 && strings.HasSuffix(part, "]") {
-			name = part[:i]
-			index, _ = strconv.Atoi(part[i+1 : len(part)-1])
-		}
-		for n.Kind == yaml.AliasNode && n.Alias != nil {
-			n = n.Alias
-		}
-		if n.Kind != yaml.MappingNode {
-			return line
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == name {
-				line, next = n.Content[i].Line, n.Content[i+1]
-			}
-		}
-		if next == nil {
-			return line
-		}
-		if index >= 0 {
-			if next.Kind != yaml.SequenceNode || index >= len(next.Content) {
-				return line
-			}
-			next = next.Content[index]
-			line = next.Line
-		}
-		n = next
-	}
-	return line
+	return 0
 }

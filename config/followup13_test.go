@@ -19,11 +19,11 @@ func TestInlineDurations(t *testing.T) {
 		want       time.Duration
 	}{
 		{"ramp_duration 1d", `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"ramp","rate":1,"end_rate":2,"ramp_duration":"1d"},"requests":2}`,
-			func(w *Workload) time.Duration { return w.Arrival.RampDuration }, 24 * time.Hour},
+			func(w *Workload) time.Duration { return w.Arrival.RampDuration.D() }, 24 * time.Hour},
 		{"step_duration 1d", `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"capacity","rate":1,"step_duration":"1d","max_steps":2}}`,
-			func(w *Workload) time.Duration { return w.Arrival.StepDuration }, 24 * time.Hour},
+			func(w *Workload) time.Duration { return w.Arrival.StepDuration.D() }, 24 * time.Hour},
 		{"stage duration 2d, YAML flow style", `{dataset: {kind: synthetic, input_tokens: 4, output_tokens: 4}, arrival: {kind: stages, stages: [{concurrency: 1, duration: 2d}]}, requests: 2}`,
-			func(w *Workload) time.Duration { return w.Arrival.Stages[0].Duration }, 48 * time.Hour},
+			func(w *Workload) time.Duration { return w.Arrival.Stages[0].Duration.D() }, 48 * time.Hour},
 		{"duration 1w", `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},"duration":"1w"}`,
 			func(w *Workload) time.Duration { return w.Duration.D() }, 7 * 24 * time.Hour},
 	}

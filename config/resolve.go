@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"net/url"
-	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strings"
 
@@ -46,20 +42,19 @@ func FileDoor(path string) Door { return Door{Name: path} }
 
 // RunsAPIDoor is POST /api/v1/runs.
 func (c *Config) RunsAPIDoor() Door {
-	refused := "not allowed by the daemon's api.allow_urls"
-	if len(c.API.allowed) == 0 {
-		refused = "this daemon's runs API reaches only the targets its config names (api.allow_urls is empty); name one, or ask its operator to allow the URL"
-	}
-	return Door{Name: "inline", Untrusted: true, allow: c.API.allowed, refused: refused}
+	return c.apiDoor("inline", "this daemon's runs API reaches only the targets its config names (api.allow_urls is empty); name one, or ask its operator to allow the URL")
 }
 
 // OldAPIDoor is the old tool's register routes.
 func (c *Config) OldAPIDoor() Door {
-	refused := "not allowed by the daemon's api.allow_urls"
+	return c.apiDoor("old API", "the old API is off: this daemon's api.allow_urls is empty; ask its operator to allow the URL")
+}
+
+func (c *Config) apiDoor(name, off string) Door {
 	if len(c.API.allowed) == 0 {
-		refused = "the old API is off: this daemon's api.allow_urls is empty; ask its operator to allow the URL"
+		return Door{Name: name, Untrusted: true, refused: off}
 	}
-	return Door{Name: "old API", Untrusted: true, allow: c.API.allowed, refused: refused}
+	return Door{Name: name, Untrusted: true, allow: c.API.allowed, refused: "not allowed by the daemon's api.allow_urls"}
 }
 
 // ProbeDoor is /probe?target=URL under module m.
@@ -136,12 +131,12 @@ func (c *Config) Resolve(door Door, in Input) (*Target, *Workload, error) {
 // part is the config a door's definition is validated in: the global
 // settings and limits of c, errors named by file and located in the
 // definition's own text (doc, nil for one built by the door).
-func (c *Config) part(file, inline string, doc *yaml.Node) *Config {
-	return &Config{Global: c.Global, Limits: c.Limits, API: c.API, file: file, inline: inline, doc: doc}
+func (c *Config) part(file, inline string, lines map[string]int) *Config {
+	return &Config{Global: c.Global, Limits: c.Limits, API: c.API, file: file, inline: inline, lines: lines}
 }
 
 // pick finds or decodes one definition.
-func pick[T any](c *Config, door Door, file, what, name string, text []byte, built *T, byName func(string) *T, names func() string) (*T, *yaml.Node, error) {
+func pick[T any](c *Config, door Door, file, what, name string, text []byte, built *T, byName func(string) *T, names func() string) (*T, map[string]int, error) {
 	switch {
 	case name != "":
 		if v := byName(name); v != nil {
@@ -158,11 +153,11 @@ func pick[T any](c *Config, door Door, file, what, name string, text []byte, bui
 				d.setDefaults()
 			}
 		}
-		root, err := c.decodeText(door, file, text, v)
+		lines, err := c.decodeText(door, file, text, v)
 		if err != nil {
 			return nil, nil, err
 		}
-		return v, root, nil
+		return v, lines, nil
 	case built != nil:
 		return built, nil, nil
 	}
@@ -170,15 +165,13 @@ func pick[T any](c *Config, door Door, file, what, name string, text []byte, bui
 }
 
 // decodeText decodes a definition from an API body or a workload file.
-func (c *Config) decodeText(door Door, file string, b []byte, v any) (*yaml.Node, error) {
-	src := source{file: file}
+func (c *Config) decodeText(door Door, file string, b []byte, v any) (map[string]int, error) {
+	src := source{file: file, lines: map[string]int{}}
 	if door.Untrusted {
 		if len(b) > c.Limits.MaxBodyBytes {
 			return nil, fmt.Errorf("the definition is %d bytes, over the limit of %d (limits.max_body_bytes)", len(b), c.Limits.MaxBodyBytes)
 		}
 		src.untrusted, src.maxKeys = true, c.Limits.MaxBodyKeys
-	} else if len(b) > MaxFileSize {
-		return nil, &Error{File: file, Err: fmt.Errorf("over %d MiB, the limit of a config file", MaxFileSize>>20)}
 	}
 	root, err := src.parseDocument(b)
 	if err == nil {
@@ -186,12 +179,12 @@ func (c *Config) decodeText(door Door, file string, b []byte, v any) (*yaml.Node
 	}
 	if !bytes.ContainsRune(b, '\n') {
 		// One line (a JSON body): the field says where, a line would not.
-		root = nil
+		src.lines = nil
 		if e := (*Error)(nil); errors.As(err, &e) {
 			e.Line = 0
 		}
 	}
-	return root, err
+	return src.lines, err
 }
 
 // resolveTarget completes and validates a target given by a door.
@@ -218,9 +211,6 @@ func (c *Config) resolveTarget(door Door, t *Target) error {
 	} else if !namePattern.MatchString(t.Name) {
 		return c.fail(t.line, "targets[0].name", "want 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
-	if field := nonFinite(reflect.ValueOf(t), "targets[0]"); field != "" {
-		return c.fail(0, field, "must be a finite number (NaN and infinities cannot be reported)")
-	}
 	if err := c.checkTarget(t, "targets[0]"); err != nil {
 		return err
 	}
@@ -245,9 +235,6 @@ func (c *Config) resolveWorkload(door Door, w *Workload) error {
 		if _, path, _, err := w.Dataset.Tokenizer.Parse(); w.Dataset.Tokenizer != "" && err == nil && path != "" {
 			return c.fail(0, "workloads[0].dataset.tokenizer", "an API body may not name a local file; use a built-in encoding or hf:owner/name, or define the workload in the config file and name it")
 		}
-	}
-	if field := nonFinite(reflect.ValueOf(w), "workloads[0]"); field != "" {
-		return c.fail(0, field, "must be a finite number (NaN and infinities cannot be reported)")
 	}
 	if err := c.validateWorkload(w, "workloads[0]"); err != nil {
 		return err
@@ -287,17 +274,9 @@ func DefaultConfig() *Config {
 // one item of a config's workloads list. A single workload is returned
 // as text for Resolve, with its name defaulted to the file's.
 func LoadWorkloadFile(path string) (cfg *Config, workload []byte, err error) {
-	f, err := os.Open(path)
+	b, err := readFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read workload file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("read workload file: %w", err)
-	}
-	if len(b) > MaxFileSize {
-		return nil, nil, &Error{File: path, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
 	}
 	src := source{file: path}
 	root, err := src.parseDocument(b)
@@ -342,55 +321,4 @@ func isWholeConfig(root *yaml.Node) bool {
 		}
 	}
 	return false
-}
-
-// nonFinite returns the schema path of the first NaN or infinite number
-// in v (struct fields by their YAML names, map keys, list indexes), or "".
-func nonFinite(v reflect.Value, path string) string {
-	switch v.Kind() {
-	case reflect.Pointer, reflect.Interface:
-		if v.IsNil() {
-			return ""
-		}
-		return nonFinite(v.Elem(), path)
-	case reflect.Float32, reflect.Float64:
-		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
-			return path
-		}
-	case reflect.Struct:
-		t := v.Type()
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() {
-				continue
-			}
-			name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-			p := path
-			switch {
-			case name == "-":
-				continue
-			case strings.Contains(opts, "inline"):
-			case name != "":
-				p = join(path, name)
-			default:
-				p = join(path, strings.ToLower(f.Name))
-			}
-			if bad := nonFinite(v.Field(i), p); bad != "" {
-				return bad
-			}
-		}
-	case reflect.Map:
-		for _, k := range v.MapKeys() {
-			if bad := nonFinite(v.MapIndex(k), join(path, fmt.Sprint(k))); bad != "" {
-				return bad
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		for i := range v.Len() {
-			if bad := nonFinite(v.Index(i), fmt.Sprintf("%s[%d]", path, i)); bad != "" {
-				return bad
-			}
-		}
-	}
-	return ""
 }

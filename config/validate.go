@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
-	"github.com/inferno-llm/inferno/prober"
 )
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -55,9 +55,6 @@ func (c *Config) validate() error {
 		if err := validListen(s.Listen); err != nil {
 			return c.fail(0, "simulator.listen", "%v", err)
 		}
-	}
-	if err := c.noEmptyEntries(); err != nil {
-		return err
 	}
 	seen := map[string]bool{}
 	for i, t := range c.Targets {
@@ -138,8 +135,8 @@ func (c *Config) validate() error {
 		if m.API == "" {
 			m.API = "openai-chat"
 		}
-		if _, err := prober.LookupAPI(m.API); err != nil {
-			return c.fail(m.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
+		if !schema.KnownAPI(m.API) {
+			return c.fail(m.line, field+".api", "unknown api (want one of %s)", strings.Join(schema.APINames, ", "))
 		}
 	}
 	return nil
@@ -153,8 +150,8 @@ func (c *Config) checkTarget(t *Target, field string) error {
 	if t.API == "" {
 		t.API = "openai-chat"
 	}
-	if _, err := prober.LookupAPI(t.API); err != nil {
-		return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
+	if !schema.KnownAPI(t.API) {
+		return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(schema.APINames, ", "))
 	}
 	if t.Model == "" {
 		return c.fail(t.line, field+".model", "must be set")
@@ -236,7 +233,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if err := c.validateTokens(w, field); err != nil {
 		return err
 	}
-	if err := w.Arrival.Validate(); err != nil {
+	if err := dataset.CheckArrival(w.Arrival); err != nil {
 		if strings.HasPrefix(err.Error(), "unknown arrival kind") {
 			// Not quoted back: the value may be a misplaced secret.
 			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer, replay or capacity)")
@@ -267,7 +264,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
 		return c.fail(w.line, field, "durations must not be negative")
 	}
-	if err := CheckExtraBody(w.Params.ExtraBody); err != nil {
+	if err := checkExtraBody(w.Params.ExtraBody); err != nil {
 		return c.fail(w.line, field+".params.extra_body", "%v", err)
 	}
 	if w.Grace != nil && *w.Grace < 0 {
@@ -276,10 +273,10 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	return c.workloadLimits(w, field)
 }
 
-// CheckExtraBody refuses request fields Inferno cannot measure: n > 1
+// checkExtraBody refuses request fields Inferno cannot measure: n > 1
 // asks for several choices per request, but every per-request figure
 // (TTFT, TPOT, tokens) assumes one stream of one answer.
-func CheckExtraBody(body map[string]any) error {
+func checkExtraBody(body map[string]any) error {
 	v, ok := body["n"]
 	if !ok {
 		return nil
@@ -291,32 +288,6 @@ func CheckExtraBody(body map[string]any) error {
 		return nil
 	}
 	return fmt.Errorf("n: %v is refused: Inferno measures one choice per request, and its per-request figures would mix several answers (leave n out or set it to 1)", v)
-}
-
-// noEmptyEntries rejects list items and modules written as null ("- " or
-// "name:" with nothing after it).
-func (c *Config) noEmptyEntries() error {
-	for i, t := range c.Targets {
-		if t == nil {
-			return c.fail(0, fmt.Sprintf("targets[%d]", i), "empty entry")
-		}
-	}
-	for i, w := range c.Workloads {
-		if w == nil {
-			return c.fail(0, fmt.Sprintf("workloads[%d]", i), "empty entry")
-		}
-	}
-	for i, s := range c.Schedules {
-		if s == nil {
-			return c.fail(0, fmt.Sprintf("schedules[%d]", i), "empty entry")
-		}
-	}
-	for name, m := range c.Modules {
-		if m == nil {
-			return c.fail(0, "modules."+name, "empty entry")
-		}
-	}
-	return nil
 }
 
 // uniqueName checks a name's form and that it was not seen before.

@@ -223,9 +223,6 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 	if dc.MaxTokens != nil && *dc.MaxTokens > 0 {
 		w.Dataset.OutputTokens = *dc.MaxTokens
 	}
-	if err := config.CheckExtraBody(extra); err != nil {
-		return nil, nil, fmt.Errorf("kwargs: %w", err)
-	}
 	if len(extra) > 0 {
 		w.Params.ExtraBody = extra
 	}

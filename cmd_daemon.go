@@ -125,7 +125,9 @@ loop:
 		select {
 		case sig := <-signals:
 			if sig == syscall.SIGHUP {
-				d.Reload() // logs and counts its own failure
+				// Off the signal loop, so a slow or hostile file never
+				// delays shutdown; Reload logs and counts its own failure.
+				go d.Reload()
 				continue
 			}
 			logger.Info("shutting down: cancelling windows in flight", "signal", sig.String())

@@ -13,15 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/prometheus/common/version"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/inferno-llm/inferno/capacity"
-	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
-	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -37,26 +32,11 @@ const (
 	exitAborted    = 130 // interrupted (Ctrl-C, SIGTERM): the report is written as aborted, as a shell reports SIGINT
 )
 
-// window builds the window from the command line's target and workload,
-// with the builder the daemon's windows use.
-func (c *runCommand) window() (*prober.Window, *config.Config, *config.Workload, report.Target, error) {
-	base, t, w, err := c.definitions()
-	if err != nil {
-		return nil, nil, nil, report.Target{}, err
-	}
-	win, err := window.Build(context.Background(), window.Spec{Target: t, Workload: w, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight})
-	if err != nil {
-		return nil, nil, nil, report.Target{}, err
-	}
-	c.resolvedTarget = t
-	return win, base, w, report.Target{Name: t.Name, URL: report.RedactURL(t.URL), API: win.Target.API.Name(), Model: t.Model}, nil
-}
-
 func (c *runCommand) execute(logger *slog.Logger) int {
 	if hint := authHeaderHint(c.headers); hint != "" {
 		logger.Warn(hint)
 	}
-	w, base, wl, target, err := c.window()
+	base, t, wl, err := c.definitions()
 	if err != nil {
 		logger.Error("cannot start the window", "err", err)
 		return exitSetup
@@ -65,8 +45,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		logger.Error("cannot create the report directory", "dir", c.reportDir, "err", err)
 		return exitSetup
 	}
-	started := time.Now()
-	id := report.NewRunID(started)
+	id := report.NewRunID(time.Now())
 	var perRequest *os.File
 	if c.perRequest {
 		perRequest, err = os.CreateTemp(c.reportDir, ".requests-*.tmp")
@@ -76,86 +55,53 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 		}
 		defer os.Remove(perRequest.Name()) // no-op once renamed
 	}
-	slo := report.SLO{TTFT: wl.SLO.TTFT.D(), TPOT: wl.SLO.TPOT.D(), E2E: wl.SLO.E2E.D()}
-	agg := report.NewAggregator(started, slo, writerOrNil(perRequest))
-	w.OnStart = agg.SetStart
-	w.Progress = &prober.Progress{}
-	// The server's view of the window, from its own metrics; a capacity
-	// search's steps are not one window, so it has none.
-	server, err := window.ServerMetrics(c.resolvedTarget)
-	if err != nil {
-		logger.Warn("server metrics not scraped", "err", err)
-	}
-	if server != nil && wl.Arrival.Kind != "capacity" {
-		w.OnStart = func(t time.Time) {
-			agg.SetStart(t)
-			server.Start()
-		}
-		defer server.Stop() // on every path; a second Stop returns at once
-	} else {
-		server = nil
-	}
-
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	stopBar := c.showProgress(w, wl.Arrival.Kind == "capacity")
-	logger.Info("window starting", "id", id, "url", target.URL, "api", target.API, "model", target.Model, "workload", wl.Name)
-	var capResult *report.Capacity
-	var info prober.RunInfo
-	if wl.Arrival.Kind == "capacity" {
-		capResult, info, err = searchCapacity(ctx, logger, w, wl.Arrival, base.Limits.MaxRate, slo, agg.Add)
-	} else {
-		info, err = w.Run(ctx, agg.Add)
+	stopBar := func() {}
+	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, PerRequest: writerOrNil(perRequest),
+		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight},
+		OnBuilt: func(w *prober.Window) {
+			logger.Info("window starting", "id", id, "url", report.RedactURL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
+			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")
+		},
+		OnStep: func(st report.CapacityStep) {
+			logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+		},
 	}
+	out := window.Execute(ctx, job)
 	stopBar()
-	if err != nil {
-		logger.Error("window could not run", "err", err)
+	if out.BuildErr != nil {
+		logger.Error("cannot start the window", "err", out.BuildErr)
 		return exitSetup
 	}
-	status := report.StatusFinished
-	if info.Aborted {
-		status = report.StatusAborted
+	rep := &out.Report
+	for _, n := range out.Notes {
+		logger.Warn(n)
 	}
-	rep := agg.Report(report.Meta{
-		ID: id, Status: status, Trigger: "cli", Version: version.Version,
-		StartedAt: started, EndedAt: time.Now(), Target: target, Workload: wl.Name, Seed: wl.Seed,
-		Config: c.redactedConfig(wl), Warmup: info.Warmup, WarmupFailed: info.WarmupFailed, DeadlineHit: info.DeadlineHit,
-		WorkloadHash: info.WorkloadHash,
-	})
-	rep.Run.WarmConnections, rep.Run.GraceExpired = info.WarmConnections, info.GraceExpired
-	rep.Run.WindowSeconds, rep.Run.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
-	rep.Capacity = capResult
-	if server != nil {
-		rep.SetServer(server.Stop())
-	}
-	top := report.MarkAllFailed(&rep)
 	code := exitOK
-	path, err := report.Write(c.reportDir, &rep)
-	if err != nil {
-		logger.Error("report not written", "err", err)
+	if out.WriteErr != nil {
+		logger.Error("report not written in full", "err", out.WriteErr)
 		code = exitReportLost
-	} else if err := render.WriteReport(filepath.Join(c.reportDir, report.HTMLFileName(id)), &rep); err != nil {
-		logger.Error("HTML report not written; inferno report render makes it from the JSON", "err", err)
 	}
 	if perRequest != nil {
-		if err := finishPerRequest(perRequest, agg, filepath.Join(c.reportDir, report.RequestsFileName(id))); err != nil {
+		if err := finishPerRequest(perRequest, filepath.Join(c.reportDir, report.RequestsFileName(id))); err != nil {
 			logger.Error("per-request file not written", "err", err)
 			code = exitReportLost
 		}
 	}
-	printSummary(os.Stdout, &rep, path)
+	printSummary(os.Stdout, rep, out.Path)
 	if code == exitOK && rep.Run.Status == report.StatusAborted {
 		// Interrupted: what ran is in the report, the requests cut off as
 		// cancelled; the exit status says it did not run to its end.
-		logger.Warn("window aborted; the report has what ran, requests in flight as cancelled", "report", path,
+		logger.Warn("window aborted; the report has what ran, requests in flight as cancelled", "report", out.Path,
 			"requests", rep.Summary.Requests, "cancelled", rep.Summary.Outcomes["cancelled"])
 		return exitAborted
 	}
 	if code == exitOK && rep.Summary.Successes == 0 {
-		if top != nil {
+		if top := out.AllFailed; top != nil {
 			logger.Warn("window failed: every request failed", "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
 		} else {
-			logger.Error("no request succeeded", "requests", rep.Summary.Requests)
+			logger.Error("no request succeeded", "requests", rep.Summary.Requests, "err", rep.Run.Error)
 		}
 		code = exitNoSuccess
 	}
@@ -169,11 +115,7 @@ func writerOrNil(f *os.File) io.Writer {
 	return f
 }
 
-func finishPerRequest(f *os.File, agg *report.Aggregator, path string) error {
-	if err := agg.PerRequestError(); err != nil {
-		f.Close()
-		return err
-	}
+func finishPerRequest(f *os.File, path string) error {
 	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
@@ -182,21 +124,6 @@ func finishPerRequest(f *os.File, agg *report.Aggregator, path string) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// redactedConfig records the run's workload as the config schema holds
-// it, and where its settings came from, without secrets: the API key
-// file's path is kept, header values are not (they often carry tokens).
-func (c *runCommand) redactedConfig(w *config.Workload) map[string]any {
-	headers := make([]string, 0, len(c.headers))
-	for k := range c.headers {
-		headers = append(headers, k+"=<secret>")
-	}
-	cfg := map[string]any{"workload": window.ReportedWorkload(w), "api_key_file": c.apiKeyFile, "headers": headers}
-	if c.workloadFile != "" {
-		cfg["workload_file"] = c.workloadFile
-	}
-	return cfg
 }
 
 // showProgress draws a bar on stderr while the window runs and returns a
@@ -364,17 +291,4 @@ func authHeaderHint(headers map[string]string) string {
 		}
 	}
 	return ""
-}
-
-// searchCapacity runs the capacity search with w as each step's window.
-func searchCapacity(ctx context.Context, logger *slog.Logger, w *prober.Window, spec dataset.ArrivalSpec, maxRate float64, slo report.SLO,
-	sink func(*result.Result)) (*report.Capacity, prober.RunInfo, error) {
-	search := &capacity.Search{Spec: spec, SLO: slo, Window: w, MaxRate: maxRate, OnStep: func(st report.CapacityStep) {
-		logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
-	}}
-	found, info, err := search.Run(ctx, sink)
-	if err != nil {
-		return nil, info, err
-	}
-	return &found, info, nil
 }

@@ -120,30 +120,34 @@ func TestRunWindowEnds(t *testing.T) {
 }
 
 // Flags whose meaning is ambiguous, and negative values, are refused
-// before anything is sent. (Negative values are written --flag=-1: with a
-// space kingpin may read -1 as a short flag and refuse it itself.)
+// before anything is sent: negative durations by the flag's own parsing
+// (exit 2, as YAML refuses them when decoded), the rest by the config's
+// validation. (Negative values are written --flag=-1: with a space
+// kingpin may read -1 as a short flag and refuse it itself.)
 func TestRunRefusesAmbiguousFlags(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := fmt.Sprintf("http://%s/v1", ln.Addr())
 	ln.Close()
 	base := []string{"run", "--url", dead, "--model", "m", "--log.level", "error"}
+	const usage = 2 // kingpin's exit status for a flag it cannot parse
 	tests := []struct {
 		name string
 		args []string
+		code int
 	}{
-		{"rate with concurrency", []string{"--rate", "5", "--concurrency", "2", "--requests", "4"}},
-		{"negative requests", []string{"--rate", "5", "--requests=-1"}},
-		{"negative deadline", []string{"--rate", "5", "--requests", "4", "--deadline=-1s"}},
-		{"negative warmup", []string{"--rate", "5", "--requests", "4", "--warmup=-2"}},
-		{"negative max concurrency", []string{"--rate", "5", "--requests", "4", "--max-concurrency=-1"}},
-		{"negative request timeout", []string{"--rate", "5", "--requests", "4", "--request-timeout=-5s"}},
-		{"negative grace", []string{"--rate", "5", "--duration", "1s", "--grace=-1s"}},
+		{"rate with concurrency", []string{"--rate", "5", "--concurrency", "2", "--requests", "4"}, exitSetup},
+		{"negative requests", []string{"--rate", "5", "--requests=-1"}, exitSetup},
+		{"negative deadline", []string{"--rate", "5", "--requests", "4", "--deadline=-1s"}, usage},
+		{"negative warmup", []string{"--rate", "5", "--requests", "4", "--warmup=-2"}, exitSetup},
+		{"negative max concurrency", []string{"--rate", "5", "--requests", "4", "--max-concurrency=-1"}, exitSetup},
+		{"negative request timeout", []string{"--rate", "5", "--requests", "4", "--request-timeout=-5s"}, usage},
+		{"negative grace", []string{"--rate", "5", "--duration", "1s", "--grace=-1s"}, usage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if code := run(append(append(base, tt.args...), "--report-dir", dir)); code != exitSetup {
-				t.Fatalf("exit status %d, want %d", code, exitSetup)
+			if code := run(append(append(base, tt.args...), "--report-dir", dir)); code != tt.code {
+				t.Fatalf("exit status %d, want %d", code, tt.code)
 			}
 			if files, _ := filepath.Glob(filepath.Join(dir, "report_*.json")); len(files) != 0 {
 				t.Errorf("a refused run wrote %v", files)

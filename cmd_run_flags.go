@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -60,9 +59,7 @@ type runCommand struct {
 
 	reportDir  string
 	perRequest bool
-	// resolvedTarget is the target the window was built for.
-	resolvedTarget *config.Target
-	progress       string
+	progress   string
 }
 
 // flag adds a flag that writes field (a YAML path) of scope.
@@ -116,7 +113,7 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(W, "dataset.first_turn_only", "first-turn-only", "Send only each conversation's first turn instead of whole sessions.").BoolVar(&ds.FirstTurnOnly)
 	c.flag(W, "dataset.input_tokens", "input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&ds.InputTokens)
 	c.flag(W, "dataset.output_tokens", "output-tokens", "Output length asked for (max_tokens).").Default("128").IntVar(&ds.OutputTokens)
-	c.flag(W, "dataset.spread", "length-spread", "Draw lengths uniformly within ±spread of the targets (0 to 1).").Float64Var(&ds.Spread)
+	c.flag(W, "dataset.spread", "length-spread", "Draw lengths uniformly within ±spread of the targets (0 to 1).").SetValue(finiteFloat{&ds.Spread})
 	c.flag(W, "dataset.tokenizer", "tokenizer", "Count tokens with this tokenizer: "+strings.Join(dataset.BuiltinTokenizers, ", ")+", a tokenizer.json path, or hf:owner/name[@revision] (the model repository's tokenizer.json). Synthetic prompts are then exactly --input-tokens long, and output is counted from the text where the server reports no usage.").
 		StringVar((*string)(&ds.Tokenizer))
 	c.flag(W, "dataset.max_input_tokens", "max-input-tokens", "Drop dataset turns longer than this many tokens (needs --tokenizer; 0: no limit).").IntVar(&ds.MaxInputTokens)
@@ -128,18 +125,18 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	a := &w.Arrival
 	c.flag(W, "arrival.kind", "arrival", "Arrival pattern: constant, poisson, gamma, concurrency, ramp (--rate to --end-rate over --ramp-duration), stages (--stage), synthesizer (--func), replay (the dataset's timestamps) or capacity (search for the highest rate meeting the SLOs, from --rate) (default: poisson with --rate, gamma with --burstiness, concurrency with --concurrency).").
 		EnumVar(&a.Kind, "constant", "poisson", "gamma", "concurrency", "ramp", "stages", "synthesizer", "replay", "capacity")
-	c.flag(W, "arrival.rate", "rate", "Requests per second for open-loop arrivals (a ramp's start, a capacity search's first step).").Float64Var(&a.Rate)
-	c.flag(W, "arrival.burstiness", "burstiness", "Gamma shape of the gaps: 1 is Poisson, lower is burstier (default 1).").Float64Var(&a.Burstiness)
+	c.flag(W, "arrival.rate", "rate", "Requests per second for open-loop arrivals (a ramp's start, a capacity search's first step).").SetValue(finiteFloat{&a.Rate})
+	c.flag(W, "arrival.burstiness", "burstiness", "Gamma shape of the gaps: 1 is Poisson, lower is burstier (default 1).").SetValue(finiteFloat{&a.Burstiness})
 	c.flag(W, "arrival.concurrency", "concurrency", "Requests kept in flight for --arrival=concurrency.").IntVar(&a.Concurrency)
 	c.flag(W, "arrival.func", "func", "The old tool's arrival function for --arrival synthesizer: 'lambda t: int(t/A+B) if t<C else None'.").StringVar(&a.Func)
-	c.flag(W, "arrival.compression_ratio", "compression-ratio", "Replay the dataset's timeline this many times faster (--arrival replay; default 1).").Float64Var(&a.CompressionRatio)
+	c.flag(W, "arrival.compression_ratio", "compression-ratio", "Replay the dataset's timeline this many times faster (--arrival replay; default 1).").SetValue(finiteFloat{&a.CompressionRatio})
 	c.flag(W, "arrival.workload_range", "workload-range", "Replay only conversations [start, end) in time order: give start and end (--workload-range 0 --workload-range 100).").IntsVar(&a.WorkloadRange)
-	c.flag(W, "arrival.end_rate", "end-rate", "Requests per second at the end of --arrival ramp.").Float64Var(&a.EndRate)
-	c.flag(W, "arrival.ramp_duration", "ramp-duration", "How long --arrival ramp takes from --rate to --end-rate.").DurationVar(&a.RampDuration)
+	c.flag(W, "arrival.end_rate", "end-rate", "Requests per second at the end of --arrival ramp.").SetValue(finiteFloat{&a.EndRate})
+	c.flag(W, "arrival.ramp_duration", "ramp-duration", "How long --arrival ramp takes from --rate to --end-rate.").SetValue(&a.RampDuration)
 	c.flag(W, "arrival.steps", "steps", "Climb --arrival ramp in this many equal steps (0: linearly).").IntVar(&a.Steps)
 	c.flag(W, "arrival.stages", "stage", "One stage of --arrival stages, rate=R,duration=D or concurrency=N,duration=D (repeatable, run in order).").SetValue(stageList{&a.Stages})
-	c.flag(W, "arrival.slo_objective", "slo-objective", "Share of requests that must meet the SLOs for a capacity step to pass (--arrival capacity; 0: 0.95).").Float64Var(&a.Objective)
-	c.flag(W, "arrival.step_duration", "step-duration", "Duration of each capacity step (--arrival capacity; 0: 10s).").DurationVar(&a.StepDuration)
+	c.flag(W, "arrival.slo_objective", "slo-objective", "Share of requests that must meet the SLOs for a capacity step to pass (--arrival capacity; 0: 0.95).").SetValue(finiteFloat{&a.Objective})
+	c.flag(W, "arrival.step_duration", "step-duration", "Duration of each capacity step (--arrival capacity; 0: 10s).").SetValue(&a.StepDuration)
 	c.flag(W, "arrival.max_steps", "max-steps", "Most capacity steps to run (--arrival capacity; 0: 10).").IntVar(&a.MaxSteps)
 
 	p := &w.Params
@@ -150,17 +147,17 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(W, "params.extra_body", "extra-body", "JSON object merged into each request body.").SetValue(jsonObject{&p.ExtraBody})
 
 	c.flag(W, "requests", "requests", "Number of measured requests (0: until --duration).").IntVar(&w.Requests)
-	c.flag(W, "duration", "duration", "Length of the window on the wall clock: nothing is sent after it; arrivals due but never sent are counted as not_sent.").SetValue(durationValue{&w.Duration})
+	c.flag(W, "duration", "duration", "Length of the window on the wall clock: nothing is sent after it; arrivals due but never sent are counted as not_sent.").SetValue(&w.Duration)
 	c.flag(W, "grace", "grace", "After --duration, how long requests in flight may finish before they are cancelled (default 30s; 0: none).").SetValue(optionalDuration{&w.Grace})
-	c.flag(W, "deadline", "deadline", "Hard end of the whole run, warm-up included; requests still in flight are cancelled (0: none).").SetValue(durationValue{&w.Deadline})
+	c.flag(W, "deadline", "deadline", "Hard end of the whole run, warm-up included; requests still in flight are cancelled (0: none).").SetValue(&w.Deadline)
 	c.flag(W, "warm_connections", "warm-connections", "Open the window's connections before it starts (default); --no-warm-connections measures cold connection setup.").SetValue(optionalBool{&w.WarmConnections})
 	c.flag(W, "warmup", "warmup", "Requests sent before the window and left out of the results.").IntVar(&w.Warmup)
 	c.flag(W, "max_concurrency", "max-concurrency", "Cap on requests in flight for open-loop arrivals (0: limits.max_in_flight, 10000).").IntVar(&w.MaxConcurrency)
-	c.flag(W, "request_timeout", "request-timeout", "Timeout of each request.").Default("5m").SetValue(durationValue{&w.RequestTimeout})
+	c.flag(W, "request_timeout", "request-timeout", "Timeout of each request.").Default("5m").SetValue(&w.RequestTimeout)
 	c.flag(W, "seed", "seed", "Seed for prompts and arrival times.").Uint64Var(&w.Seed)
-	c.flag(W, "slo.ttft", "slo-ttft", "SLO threshold on TTFT (0: none).").SetValue(durationValue{&w.SLO.TTFT})
-	c.flag(W, "slo.tpot", "slo-tpot", "SLO threshold on TPOT (0: none).").SetValue(durationValue{&w.SLO.TPOT})
-	c.flag(W, "slo.e2e", "slo-e2e", "SLO threshold on end-to-end latency (0: none).").SetValue(durationValue{&w.SLO.E2E})
+	c.flag(W, "slo.ttft", "slo-ttft", "SLO threshold on TTFT (0: none).").SetValue(&w.SLO.TTFT)
+	c.flag(W, "slo.tpot", "slo-tpot", "SLO threshold on TPOT (0: none).").SetValue(&w.SLO.TPOT)
+	c.flag(W, "slo.e2e", "slo-e2e", "SLO threshold on end-to-end latency (0: none).").SetValue(&w.SLO.E2E)
 
 	c.flag(R, "", "report-dir", "Directory for report_<id>.json.").Default("reports").StringVar(&c.reportDir)
 	c.flag(R, "", "per-request", "Also write requests_<id>.jsonl with one line per request.").BoolVar(&c.perRequest)
@@ -171,41 +168,36 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 // cliWorkloadName names a workload given by flags in reports and metrics.
 const cliWorkloadName = "cli"
 
-// definitions maps the command line onto the schema: the config whose
-// global settings and limits apply, the target and the workload, all
-// validated by the config package.
+// definitions hands the command line to the config's one resolve: the
+// config whose global settings and limits apply, and the target and
+// workload given by flags, by a workload file or by name from a config
+// file.
 func (c *runCommand) definitions() (*config.Config, *config.Target, *config.Workload, error) {
-	base, w, err := c.definedWorkload()
+	base, in, err := c.input()
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	var t *config.Target
 	if c.targetName != "" {
-		if t = base.Target(c.targetName); t == nil {
+		if base.Target(c.targetName) == nil {
 			return nil, nil, nil, fmt.Errorf("--target %s: %s defines no such target (defined: %s)", c.targetName, c.workloadFile, base.TargetNames())
 		}
-	} else if t, err = c.flagTarget(); err != nil {
+		in.TargetName = c.targetName
+	} else if in.Target, err = c.flagTarget(); err != nil {
 		return nil, nil, nil, err
 	}
-	// A target named by default after its URL's host:port is valid as a
-	// report's name but not as a config name; its other fields are checked.
-	checked := *t
-	if !c.isSet("name") && c.targetName == "" {
-		checked.Name = cliWorkloadName
-	}
-	if err := config.Standalone(base, "command line", &checked, w); err != nil {
+	t, w, err := base.Resolve(config.CommandLine, in)
+	if err != nil {
 		return nil, nil, nil, c.flagError(err)
 	}
-	t.API = checked.API
 	return base, t, w, nil
 }
 
-// definedWorkload is the workload of the flags, or of --workload-file.
-func (c *runCommand) definedWorkload() (*config.Config, *config.Workload, error) {
+// input is the workload of the flags, or of --workload-file.
+func (c *runCommand) input() (*config.Config, config.Input, error) {
 	if c.workloadFile == "" {
 		for _, name := range []string{"workload", "target"} {
 			if c.isSet(name) {
-				return nil, nil, fmt.Errorf("--%s names a definition of the config file given with --workload-file, and none is given", name)
+				return nil, config.Input{}, fmt.Errorf("--%s names a definition of the config file given with --workload-file, and none is given", name)
 			}
 		}
 		base := config.DefaultConfig()
@@ -216,48 +208,51 @@ func (c *runCommand) definedWorkload() (*config.Config, *config.Workload, error)
 			hub := c.hub
 			w.Dataset.Hub = &hub
 		}
-		if err := c.inferArrival(&w); err != nil {
-			return nil, nil, err
+		if c.isSet("rate") && c.isSet("concurrency") {
+			return nil, config.Input{}, fmt.Errorf("--rate and --concurrency together: --concurrency is a closed loop that ignores any rate; " +
+				"to cap an open loop's requests in flight, give --rate with --max-concurrency (as vllm bench --request-rate --max-concurrency)")
 		}
-		return base, &w, nil
+		return base, config.Input{Workload: &w}, nil
 	}
 	// Flags and a file are not mixed: a run's workload is then wholly in
 	// the file, where it can be read, kept and scheduled as it ran.
 	if given := c.given(scopeWorkload); len(given) > 0 {
-		return nil, nil, fmt.Errorf("%s with --workload-file: the workload is the file's; set the field%s there (%s), or run it by flags alone",
+		return nil, config.Input{}, fmt.Errorf("%s with --workload-file: the workload is the file's; set the field%s there (%s), or run it by flags alone",
 			strings.Join(given, ", "), plural(len(given)), c.fieldsOf(given))
 	}
-	cfg, whole, err := config.LoadWorkloadFile(c.workloadFile)
+	cfg, text, err := config.LoadWorkloadFile(c.workloadFile)
 	if err != nil {
-		return nil, nil, err
+		return nil, config.Input{}, err
 	}
-	if !whole {
+	if cfg == nil {
 		if c.isSet("target") || c.isSet("workload") {
-			return nil, nil, fmt.Errorf("--target and --workload pick from a whole config file; %s holds one workload", c.workloadFile)
+			return nil, config.Input{}, fmt.Errorf("--target and --workload pick from a whole config file; %s holds one workload", c.workloadFile)
 		}
-		c.applyGlobal(cfg)
-		return cfg, cfg.Workloads[0], nil
+		base := config.DefaultConfig()
+		c.applyGlobal(base)
+		// A workload without a name takes its file's.
+		w := &config.Workload{Name: config.WorkloadFileName(c.workloadFile)}
+		return base, config.Input{Workload: w, WorkloadText: text, TextName: c.workloadFile}, nil
 	}
 	if given := c.given(scopeGlobal); len(given) > 0 {
-		return nil, nil, fmt.Errorf("%s with a config file: its global section applies; set them there", strings.Join(given, ", "))
+		return nil, config.Input{}, fmt.Errorf("%s with a config file: its global section applies; set them there", strings.Join(given, ", "))
 	}
 	if c.targetName != "" {
 		if given := c.given(scopeTarget); len(given) > 0 {
-			return nil, nil, fmt.Errorf("%s with --target: the target is the config's; give --url and --model without --target to define one by flags", strings.Join(given, ", "))
+			return nil, config.Input{}, fmt.Errorf("%s with --target: the target is the config's; give --url and --model without --target to define one by flags", strings.Join(given, ", "))
 		}
 	}
 	name := c.workloadName
 	if name == "" {
 		if len(cfg.Workloads) != 1 {
-			return nil, nil, fmt.Errorf("--workload-file %s is a config file with %d workloads: name one with --workload (defined: %s)", c.workloadFile, len(cfg.Workloads), cfg.WorkloadNames())
+			return nil, config.Input{}, fmt.Errorf("--workload-file %s is a config file with %d workloads: name one with --workload (defined: %s)", c.workloadFile, len(cfg.Workloads), cfg.WorkloadNames())
 		}
 		name = cfg.Workloads[0].Name
 	}
-	w := cfg.Workload(name)
-	if w == nil {
-		return nil, nil, fmt.Errorf("--workload %s: %s defines no such workload (defined: %s)", name, c.workloadFile, cfg.WorkloadNames())
+	if cfg.Workload(name) == nil {
+		return nil, config.Input{}, fmt.Errorf("--workload %s: %s defines no such workload (defined: %s)", name, c.workloadFile, cfg.WorkloadNames())
 	}
-	return cfg, w, nil
+	return cfg, config.Input{WorkloadName: name}, nil
 }
 
 // applyGlobal puts the hub flags into base's global settings.
@@ -273,50 +268,13 @@ func (c *runCommand) applyGlobal(base *config.Config) {
 	}
 }
 
-// inferArrival picks the arrival from the flags given when --arrival is
-// not, and refuses the combination whose meaning is ambiguous.
-func (c *runCommand) inferArrival(w *config.Workload) error {
-	a := &w.Arrival
-	if c.isSet("rate") && c.isSet("concurrency") {
-		return fmt.Errorf("--rate and --concurrency together: --concurrency is a closed loop that ignores any rate; " +
-			"to cap an open loop's requests in flight, give --rate with --max-concurrency (as vllm bench --request-rate --max-concurrency)")
-	}
-	if a.Kind == "" {
-		switch {
-		case c.isSet("concurrency"):
-			a.Kind = "concurrency"
-		case c.isSet("stage"):
-			a.Kind = "stages"
-		case c.isSet("end-rate"):
-			a.Kind = "ramp"
-		case c.isSet("rate") && c.isSet("burstiness") && a.Burstiness != 1:
-			a.Kind = "gamma"
-		case c.isSet("rate"):
-			a.Kind = "poisson"
-		default:
-			return fmt.Errorf("--arrival: give --rate (open loop) or --concurrency (closed loop)")
-		}
-	}
-	if a.Kind == "gamma" && !c.isSet("burstiness") {
-		a.Burstiness = 1 // the flag's default: a gamma of shape 1 is Poisson
-	}
-	return nil
-}
-
 // flagTarget is the target given by --url, --model and the client flags.
 func (c *runCommand) flagTarget() (*config.Target, error) {
 	if c.target.URL == "" || c.target.Model == "" {
 		return nil, errors.New("--url and --model are required (or --target NAME with a config file given by --workload-file)")
 	}
-	t := c.target
-	t.HTTP = promconfig.DefaultHTTPClientConfig
-	if t.Name == "" {
-		if u, err := url.Parse(t.URL); err == nil && u.Host != "" {
-			t.Name = u.Host
-		} else {
-			t.Name = cliWorkloadName // the URL's own error is reported
-		}
-	}
+	t := config.NewTarget()
+	t.Name, t.URL, t.API, t.Model = c.target.Name, c.target.URL, c.target.API, c.target.Model
 	if c.apiKeyFile != "" {
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", CredentialsFile: c.apiKeyFile}
 	}
@@ -346,7 +304,7 @@ func (c *runCommand) flagTarget() (*config.Target, error) {
 			t.HTTP.HTTPHeaders = &h
 		}
 	}
-	return &t, nil
+	return t, nil
 }
 
 // authorizationHeader maps an Authorization header's value onto the
@@ -374,23 +332,24 @@ func authorizationHeader(v string) (*promconfig.Authorization, *promconfig.Basic
 // the limit of 10000 (limits.max_rate)".
 func (c *runCommand) flagError(err error) error {
 	var e *config.Error
-	if !errors.As(err, &e) || e.File != "command line" {
+	if !errors.As(err, &e) {
 		return err
 	}
-	if f := c.flagFor(e.Field); f != nil {
-		_, field, _ := strings.Cut(e.Field, ".")
-		return fmt.Errorf("--%s (%s): %w", f.name, field, e.Err)
+	scope, part := scopeWorkload, "workload"
+	switch e.File {
+	case config.CommandLine.Name + " target":
+		scope, part = scopeTarget, "target"
+	case config.CommandLine.Name + " workload":
+	default:
+		return err
 	}
-	if rest, ok := strings.CutPrefix(e.Field, scopeWorkload); ok {
-		if rest = strings.TrimPrefix(rest, "."); rest != "" {
-			return fmt.Errorf("workload %s: %w", rest, e.Err)
-		}
-		return fmt.Errorf("workload: %w", e.Err)
+	if f := c.flagFor(scope + "." + e.Field); f != nil {
+		return fmt.Errorf("--%s (%s): %w", f.name, e.Field, e.Err)
 	}
-	if rest, ok := strings.CutPrefix(e.Field, scopeTarget); ok {
-		return fmt.Errorf("target %s: %w", strings.TrimPrefix(rest, "."), e.Err)
+	if e.Field != "" {
+		return fmt.Errorf("%s %s: %w", part, e.Field, e.Err)
 	}
-	return err
+	return fmt.Errorf("%s: %w", part, e.Err)
 }
 
 // flagFor is the flag writing the field at path or the nearest field

@@ -21,8 +21,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // parseRunFlags parses `inferno run` args as the command line would.
@@ -113,15 +113,33 @@ func TestRunFlagsMatchYAML(t *testing.T) {
 			} else {
 				text = "name: cli\n" + text
 			}
-			cfg, whole, err := config.LoadWorkloadFile(writeFile(t, "w.yml", text))
-			if err != nil || whole {
-				t.Fatalf("YAML: %v (whole config %v)", err, whole)
+			fromFile, err := workloadFile(t, writeFile(t, "w.yml", text))
+			if err != nil {
+				t.Fatalf("YAML: %v", err)
 			}
-			if g, w := asYAML(t, got), asYAML(t, cfg.Workloads[0]); g != w {
+			if g, w := asYAML(t, got), asYAML(t, fromFile); g != w {
 				t.Errorf("flags %v give\n%s\nthe YAML gives\n%s", tc.flags, g, w)
 			}
 		})
 	}
+}
+
+// workloadFile resolves a workload file as inferno run --workload-file
+// does, through the config's resolve.
+func workloadFile(t *testing.T, path string) (*config.Workload, error) {
+	t.Helper()
+	cfg, text, err := config.LoadWorkloadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if cfg != nil {
+		t.Fatalf("%s read as a whole config", path)
+	}
+	target := config.NewTarget()
+	target.URL, target.Model = "http://127.0.0.1:1/v1", "m"
+	_, w, err := config.DefaultConfig().Resolve(config.FileDoor(path),
+		config.Input{Target: target, Workload: &config.Workload{Name: config.WorkloadFileName(path)}, WorkloadText: text, TextName: path})
+	return w, err
 }
 
 // renamedFlags are the workload flags not named after their field's last
@@ -266,7 +284,7 @@ func TestRunRefusalsAreTheConfigs(t *testing.T) {
 			if tc.yaml == "" {
 				return
 			}
-			_, _, yerr := config.LoadWorkloadFile(writeFile(t, "w.yml", tc.yaml))
+			_, yerr := workloadFile(t, writeFile(t, "w.yml", tc.yaml))
 			var e *config.Error
 			if !errors.As(yerr, &e) {
 				t.Fatalf("the YAML's error %v is not a config error", yerr)
@@ -495,11 +513,12 @@ func TestRunAuthorizationHeader(t *testing.T) {
 	for _, value := range []string{"Bearer sk-1", "Basic dTpw", "Token abc"} {
 		c := parseRunFlags(t, "--url", srv.URL+"/v1", "--model", "m", "--header", "Authorization="+value, "--header", "X-Tag=canary",
 			"--concurrency", "1", "--requests", "1", "--no-warm-connections")
-		win, _, _, _, err := c.window()
+		base, tg, wl, err := c.definitions()
 		if err != nil {
 			t.Fatalf("%s: %v", value, err)
 		}
-		win.Run(t.Context(), func(*result.Result) {})
+		window.Execute(t.Context(), window.Job{ID: "x", Trigger: "cli",
+			Spec: window.Spec{Target: tg, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight}})
 		if h := <-got; h != value+"|canary" {
 			t.Errorf("the endpoint received %q, want %q", h, value+"|canary")
 		}
@@ -507,5 +526,21 @@ func TestRunAuthorizationHeader(t *testing.T) {
 	c := parseRunFlags(t, "--url", srv.URL, "--model", "m", "--header", "Authorization=Basic !!", "--concurrency", "1", "--requests", "1")
 	if _, _, _, err := c.definitions(); err == nil || strings.Contains(err.Error(), "!!") {
 		t.Errorf("a malformed Basic credential: %v", err)
+	}
+}
+
+// TestRunFlagsRefuseNonFinite: NaN and infinities never reach the schema
+// from the command line, as the config's decoder refuses them in text.
+func TestRunFlagsRefuseNonFinite(t *testing.T) {
+	for _, args := range [][]string{
+		{"--rate", "NaN"}, {"--burstiness", "+Inf"}, {"--length-spread", "nan"}, {"--temperature", "Inf"},
+		{"--top-p=-Inf"}, {"--stage", "rate=NaN,duration=1s"}, {"--slo-objective", "NaN"},
+	} {
+		app := kingpin.New("inferno", "")
+		newRunCommand(app)
+		if _, err := app.Parse(append([]string{"run", "--url", "http://127.0.0.1:1/v1", "--model", "m"}, args...)); err == nil ||
+			!strings.Contains(err.Error(), "finite") {
+			t.Errorf("%v: %v, want a refusal of a non-finite number", args, err)
+		}
 	}
 }

@@ -3,11 +3,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
-	"time"
-
-	"github.com/prometheus/common/model"
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
@@ -16,46 +14,22 @@ import (
 // Flag values that write straight into the config schema's fields, so a
 // flag holds exactly what its YAML field would.
 
-// parseFlagDuration takes Go's notation (1.5s, 500ms) as the command line
-// always has, and Prometheus' (7d) as the config file does.
-func parseFlagDuration(s string) (time.Duration, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		return d, nil
-	}
-	d, err := model.ParseDuration(s)
-	if err != nil {
-		return 0, fmt.Errorf("not a duration (want e.g. 500ms, 30s, 5m, 1h, 7d)")
-	}
-	return time.Duration(d), nil
-}
-
-// durationValue is a config.Duration field.
-type durationValue struct{ d *config.Duration }
-
-func (v durationValue) Set(s string) error {
-	d, err := parseFlagDuration(s)
-	*v.d = config.Duration(d)
-	return err
-}
-func (v durationValue) String() string { return time.Duration(*v.d).String() }
-
 // optionalDuration is a *config.Duration field: nil until the flag is given.
 type optionalDuration struct{ d **config.Duration }
 
 func (v optionalDuration) Set(s string) error {
-	d, err := parseFlagDuration(s)
-	if err != nil {
+	var d config.Duration
+	if err := d.Set(s); err != nil {
 		return err
 	}
-	cd := config.Duration(d)
-	*v.d = &cd
+	*v.d = &d
 	return nil
 }
 func (v optionalDuration) String() string {
 	if *v.d == nil {
 		return ""
 	}
-	return time.Duration(**v.d).String()
+	return (**v.d).String()
 }
 
 // optionalFloat is a *float64 field (temperature, top_p): nil, so not
@@ -63,12 +37,27 @@ func (v optionalDuration) String() string {
 type optionalFloat struct{ f **float64 }
 
 func (v optionalFloat) Set(s string) error {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return fmt.Errorf("want a number, got %q", s)
-	}
+	f, err := parseFinite(s)
 	*v.f = &f
-	return nil
+	return err
+}
+
+// finiteFloat is a float64 field. NaN and infinities are refused as the
+// config's decoder refuses them: no report could encode them.
+type finiteFloat struct{ f *float64 }
+
+func (v finiteFloat) Set(s string) (err error) {
+	*v.f, err = parseFinite(s)
+	return err
+}
+func (v finiteFloat) String() string { return strconv.FormatFloat(*v.f, 'g', -1, 64) }
+
+func parseFinite(s string) (float64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, fmt.Errorf("want a finite number, got %q", s)
+	}
+	return f, nil
 }
 func (v optionalFloat) String() string {
 	if *v.f == nil {
@@ -129,11 +118,11 @@ func (v stageList) Set(s string) error {
 		var err error
 		switch key {
 		case "rate":
-			st.Rate, err = strconv.ParseFloat(val, 64)
+			st.Rate, err = parseFinite(val)
 		case "concurrency":
 			st.Concurrency, err = strconv.Atoi(val)
 		case "duration":
-			st.Duration, err = parseFlagDuration(val)
+			err = st.Duration.Set(val)
 		default:
 			return fmt.Errorf("stage %q: unknown key %q (want rate, concurrency and duration)", s, key)
 		}

@@ -59,13 +59,13 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 	if spec.Kind != "capacity" {
 		return report.Capacity{}, prober.RunInfo{}, fmt.Errorf("capacity search of an arrival of kind %q", spec.Kind)
 	}
-	if err := spec.Validate(); err != nil {
+	if err := dataset.CheckArrival(spec); err != nil {
 		return report.Capacity{}, prober.RunInfo{}, err
 	}
 	if s.Window == nil {
 		return report.Capacity{}, prober.RunInfo{}, errors.New("capacity search without a window")
 	}
-	out := report.Capacity{Objective: spec.Objective, StepSeconds: spec.StepDuration.Seconds(), Steps: []report.CapacityStep{}}
+	out := report.Capacity{Objective: spec.Objective, StepSeconds: spec.StepDuration.D().Seconds(), Steps: []report.CapacityStep{}}
 	var info prober.RunInfo
 	hash := sha256.New()
 	pass, fail := 0.0, math.Inf(1) // the highest passing, the lowest failing rate
@@ -127,13 +127,13 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 // step runs one window at rate and judges it.
 func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, prober.RunInfo, error) {
 	w := *s.Window
-	arrival, err := dataset.ArrivalSpec{Kind: "constant", Rate: rate}.New(0)
+	arrival, err := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: rate}, 0)
 	if err != nil {
 		return report.CapacityStep{}, prober.RunInfo{}, err
 	}
 	w.Arrival = arrival
 	w.Requests = 0
-	w.Duration = max(spec.StepDuration, time.Duration(float64(MinStepRequests)/rate*float64(time.Second)))
+	w.Duration = max(spec.StepDuration.D(), time.Duration(float64(MinStepRequests)/rate*float64(time.Second)))
 	// Requests in flight at the step's end finish within their timeout;
 	// the next step starts on an idle endpoint.
 	w.Deadline = w.Duration + max(w.RequestTimeout, w.Duration)

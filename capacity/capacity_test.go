@@ -1,6 +1,8 @@
 package capacity
 
 import (
+	"github.com/inferno-llm/inferno/config/schema"
+
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -18,7 +20,7 @@ import (
 func window(t *testing.T, url string, outputTokens int) *prober.Window {
 	t.Helper()
 	api, _ := prober.LookupAPI("openai-chat")
-	source, err := dataset.SyntheticSpec{InputTokens: 16, OutputTokens: outputTokens}.New(1)
+	source, err := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 16, OutputTokens: outputTokens}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func TestSearchFindsSimulatorCapacity(t *testing.T) {
 	var results atomic.Int64
 	var steps []report.CapacityStep
 	s := &Search{
-		Spec:   dataset.ArrivalSpec{Kind: "capacity", Rate: 4, StepDuration: 3 * time.Second, MaxSteps: 10},
+		Spec:   dataset.ArrivalSpec{Kind: "capacity", Rate: 4, StepDuration: schema.Duration(3 * time.Second), MaxSteps: 10},
 		SLO:    report.SLO{TTFT: 300 * time.Millisecond},
 		Window: window(t, srv.URL, 32),
 		OnStep: func(st report.CapacityStep) { steps = append(steps, st) },
@@ -96,7 +98,7 @@ func TestSearchNoPassingRate(t *testing.T) {
 	}))
 	defer srv.Close()
 	s := &Search{
-		Spec:   dataset.ArrivalSpec{Kind: "capacity", Rate: 80, StepDuration: 100 * time.Millisecond, MaxSteps: 3},
+		Spec:   dataset.ArrivalSpec{Kind: "capacity", Rate: 80, StepDuration: schema.Duration(100 * time.Millisecond), MaxSteps: 3},
 		Window: window(t, srv.URL, 4),
 	}
 	got, _, err := s.Run(context.Background(), nil)
@@ -136,7 +138,7 @@ func TestSearchStopsAtMaxRate(t *testing.T) {
 	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond, ITL: time.Millisecond}))
 	defer srv.Close()
 	s := &Search{
-		Spec:    dataset.ArrivalSpec{Kind: "capacity", Rate: 10, StepDuration: 100 * time.Millisecond, MaxSteps: 6},
+		Spec:    dataset.ArrivalSpec{Kind: "capacity", Rate: 10, StepDuration: schema.Duration(100 * time.Millisecond), MaxSteps: 6},
 		Window:  window(t, srv.URL, 2),
 		MaxRate: 25,
 	}

@@ -114,59 +114,71 @@ func validListen(addr string) error {
 
 // checkFiles opens every file the config names (data sets, credentials,
 // CA and client certificates, the HF token), so a missing or unreadable
-// one fails the check instead of every window. Only a config file's own
-// definitions name files; inline ones cannot.
+// one fails the check instead of every window. Only trusted doors name
+// files; untrusted ones cannot.
 func (c *Config) checkFiles() error {
-	readable := func(field, path string) error {
-		if path == "" {
-			return nil
-		}
-		f, err := os.Open(path)
-		if err == nil {
-			info, serr := f.Stat()
-			f.Close()
-			if serr == nil && info.IsDir() {
-				return c.fail(0, field, "%s is a directory, not a file", path)
-			}
-			return nil
-		}
-		return c.fail(0, field, "cannot read %s: %v", path, errors.Unwrap(err))
-	}
-	if err := readable("global.hf_token_file", c.Global.HFTokenFile); err != nil {
+	if err := c.readable("global.hf_token_file", c.Global.HFTokenFile); err != nil {
 		return err
 	}
 	for i, t := range c.Targets {
-		field := fmt.Sprintf("targets[%d].http_client", i)
-		h := t.HTTP
-		files := map[string]string{"bearer_token_file": h.BearerTokenFile, "tls_config.ca_file": h.TLSConfig.CAFile,
-			"tls_config.cert_file": h.TLSConfig.CertFile, "tls_config.key_file": h.TLSConfig.KeyFile}
-		if a := h.Authorization; a != nil {
-			files["authorization.credentials_file"] = a.CredentialsFile
-		}
-		if b := h.BasicAuth; b != nil {
-			files["basic_auth.password_file"] = b.PasswordFile
-			files["basic_auth.username_file"] = b.UsernameFile
-		}
-		if o := h.OAuth2; o != nil {
-			files["oauth2.client_secret_file"] = o.ClientSecretFile
-		}
-		for _, sub := range slices.Sorted(maps.Keys(files)) {
-			if err := readable(field+"."+sub, files[sub]); err != nil {
-				return err
-			}
+		if err := c.checkTargetFiles(t, fmt.Sprintf("targets[%d]", i)); err != nil {
+			return err
 		}
 	}
 	for i, w := range c.Workloads {
-		if err := readable(fmt.Sprintf("workloads[%d].dataset.path", i), w.Dataset.Path); err != nil {
+		if err := c.checkWorkloadFiles(w, fmt.Sprintf("workloads[%d]", i)); err != nil {
 			return err
-		}
-		if _, path, _, err := w.Dataset.Tokenizer.Parse(); err == nil {
-			if err := readable(fmt.Sprintf("workloads[%d].dataset.tokenizer", i), path); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
+}
+
+func (c *Config) checkTargetFiles(t *Target, field string) error {
+	h := t.HTTP
+	files := map[string]string{"bearer_token_file": h.BearerTokenFile, "tls_config.ca_file": h.TLSConfig.CAFile,
+		"tls_config.cert_file": h.TLSConfig.CertFile, "tls_config.key_file": h.TLSConfig.KeyFile}
+	if a := h.Authorization; a != nil {
+		files["authorization.credentials_file"] = a.CredentialsFile
+	}
+	if b := h.BasicAuth; b != nil {
+		files["basic_auth.password_file"] = b.PasswordFile
+		files["basic_auth.username_file"] = b.UsernameFile
+	}
+	if o := h.OAuth2; o != nil {
+		files["oauth2.client_secret_file"] = o.ClientSecretFile
+	}
+	for _, sub := range slices.Sorted(maps.Keys(files)) {
+		if err := c.readable(field+".http_client."+sub, files[sub]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) checkWorkloadFiles(w *Workload, field string) error {
+	if err := c.readable(field+".dataset.path", w.Dataset.Path); err != nil {
+		return err
+	}
+	if _, path, _, err := w.Dataset.Tokenizer.Parse(); err == nil {
+		return c.readable(field+".dataset.tokenizer", path)
+	}
+	return nil
+}
+
+func (c *Config) readable(field, path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err == nil {
+		info, serr := f.Stat()
+		f.Close()
+		if serr == nil && info.IsDir() {
+			return c.fail(0, field, "%s is a directory, not a file", path)
+		}
+		return nil
+	}
+	return c.fail(0, field, "cannot read %s: %v", path, errors.Unwrap(err))
 }
 
 // Check is what --config.check runs: LoadFile, and the checks that need

@@ -3,14 +3,12 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"path/filepath"
-	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -36,9 +34,9 @@ type Config struct {
 	// Limits bound windows, API bodies and queues (see limits.go).
 	Limits Limits `yaml:"limits"`
 
-	file string
-	doc  *yaml.Node // the parsed file, for the line of a field in errors
-	// inline is the field path an inline definition stands at
+	file  string
+	lines map[string]int // where each field stands, for errors
+	// inline is the field path a door's definition stands at
 	// ("targets[0]"), cut from its errors; empty for a file.
 	inline string
 }
@@ -137,24 +135,6 @@ type Dataset struct {
 	MaxInputTokens        int  `yaml:"max_input_tokens,omitempty"`
 	TruncateInput         bool `yaml:"truncate_input,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
-}
-
-// Spec is the dataset package's description of what the workload sends.
-func (w *Workload) Spec(g Global) (dataset.Spec, error) {
-	var hub *dataset.Hub
-	if w.Dataset.Hub != nil || w.Dataset.Tokenizer.FromHub() {
-		token, err := dataset.HubToken(g.HFTokenFile, "")
-		if err != nil {
-			return dataset.Spec{}, err
-		}
-		hub = &dataset.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
-	}
-	return dataset.Spec{
-		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
-		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
-		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
-		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,
-	}, nil
 }
 
 // Params are the request parameters sent to the endpoint.
@@ -270,53 +250,40 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // LoadFile reads and validates a config file.
 func LoadFile(path string) (*Config, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	defer f.Close()
-	// Read one byte past the limit, so a larger file is refused without
-	// reading (or parsing) the rest of it.
-	b, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	b, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
 	return Load(b, path)
 }
 
-// Load parses and validates config bytes; file names the source in errors.
-func Load(b []byte, file string) (*Config, error) {
-	cfg := defaults()
-	cfg.file = file
-	if len(b) > MaxFileSize {
-		return nil, &Error{File: file, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
-	}
-	if err := precheck(b, file); err != nil {
+// readFile reads a file of at most MaxFileSize: one byte past the limit,
+// so a larger file is refused without reading (or parsing) the rest.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
 		return nil, err
 	}
-	b = normalizeDurations(b)
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&cfg); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: file, Err: errors.New("the file is empty")}
-		}
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			if e := describeTypeError(te, b, reflect.TypeOf(cfg), file); e != nil {
-				return nil, e
-			}
-		} else if e := httpClientError(b, file); e != nil {
-			return nil, e
-		}
-		return nil, withField(&Error{File: file, Err: yamlError(err)}, b)
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// Load parses and validates config bytes; file names the source in errors.
+func Load(b []byte, file string) (*Config, error) {
+	root, err := source{file: file}.parseDocument(b)
+	if err != nil {
+		return nil, err
 	}
-	cfg.recordLines(b)
-	var doc yaml.Node
-	if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
-		cfg.doc = doc.Content[0]
+	return load(root, file)
+}
+
+// load decodes and validates a parsed config file.
+func load(root *yaml.Node, file string) (*Config, error) {
+	cfg := defaults()
+	cfg.file, cfg.lines = file, map[string]int{}
+	if err := (source{file: file, lines: cfg.lines}).decode(root, &cfg, ""); err != nil {
+		return nil, err
 	}
-	cfg.defaultHTTPClients()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -324,26 +291,6 @@ func Load(b []byte, file string) (*Config, error) {
 		return nil, err
 	}
 	return &cfg, nil
-}
-
-// yamlError keeps yaml.v3's messages, which already say "line N: ...".
-func yamlError(err error) error {
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		return errors.New(humanize(joinLines(te.Errors)))
-	}
-	return err
-}
-
-func joinLines(ss []string) string {
-	var b bytes.Buffer
-	for i, s := range ss {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		b.WriteString(s)
-	}
-	return b.String()
 }
 
 // Target returns the named target.
@@ -380,16 +327,21 @@ func (m *Module) Allows(rawURL string) bool {
 }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
-	// The line of the field itself where the file has it, else of the
-	// nearest enclosing item.
-	if l := lineOf(c.doc, field); l > 0 {
-		line = l
-	}
 	if c.inline != "" {
 		field = strings.TrimPrefix(strings.TrimPrefix(field, c.inline), ".")
 	}
+	// The line of the field itself where the text has it, else of the
+	// nearest enclosing item.
+	if l := lineOf(c.lines, field); l > 0 {
+		line = l
+	}
 	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
 }
+
+func (t *Target) setLine(l int)   { t.line = l }
+func (w *Workload) setLine(l int) { w.line = l }
+func (s *Schedule) setLine(l int) { s.line = l }
+func (m *Module) setLine(l int)   { m.line = l }
 
 // validURL checks a target URL. Its errors never quote the URL: it may
 // carry a password or a key.
@@ -415,48 +367,6 @@ func validURL(raw string) error {
 	return nil
 }
 
-// decodeStrict decodes an inline definition as Load decodes a file:
-// durations take d, w and y, fractions of whole numbers and unknown fields
-// are errors.
-func decodeStrict(b []byte, v any) error {
-	// What yaml.v3 lets through silently (2.5 requests decoded as 2) is
-	// refused as in a file.
-	var doc yaml.Node
-	if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
-		if err := checkNumbers(doc.Content[0], reflect.TypeOf(v).Elem(), "", ""); err != nil {
-			if e := (*Error)(nil); errors.As(err, &e) && e.Field != "" {
-				return fmt.Errorf("%s: %w", e.Field, e.Err)
-			}
-			return err
-		}
-	}
-	b = normalizeDurations(b)
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			if e := describeTypeError(te, b, reflect.TypeOf(v).Elem(), ""); e != nil {
-				// A body is one line of JSON: the field says where.
-				if e.Field == "" {
-					return e.Err
-				}
-				return fmt.Errorf("%s: %w", e.Field, e.Err)
-			}
-		}
-		if ne := (*nodeError)(nil); errors.As(err, &ne) {
-			var doc yaml.Node
-			if yaml.Unmarshal(b, &doc) == nil && len(doc.Content) > 0 {
-				if p := valueAt(doc.Content[0], ne.line, ne.column, ""); p != "" {
-					return fmt.Errorf("%s: %s", p, ne.msg)
-				}
-			}
-		}
-		return yamlError(err)
-	}
-	return nil
-}
-
 // DefaultCacheDir is where downloaded datasets go: the user's cache
 // directory, or a relative one where there is none (a container without HOME).
 func DefaultCacheDir() string {
@@ -464,33 +374,4 @@ func DefaultCacheDir() string {
 		return filepath.Join(dir, "inferno")
 	}
 	return ".cache/inferno"
-}
-
-// defaultHTTPClients gives a target without an http_client section
-// prometheus/common's defaults (follow redirects, HTTP/2 allowed), as an
-// empty section or `inferno run` would: Go's zero value would otherwise
-// turn both off for exactly the targets that asked for nothing.
-func (c *Config) defaultHTTPClients() {
-	if c.doc == nil || c.doc.Kind != yaml.MappingNode {
-		return
-	}
-	for i := 0; i+1 < len(c.doc.Content); i += 2 {
-		if c.doc.Content[i].Value != "targets" {
-			continue
-		}
-		for j, item := range c.doc.Content[i+1].Content {
-			if j >= len(c.Targets) {
-				continue
-			}
-			// Decoded rather than scanned, so a section that comes
-			// through an alias or a merge key (<<: *base) counts; an
-			// `http_client:` with no value is none.
-			var has struct {
-				HTTP *yaml.Node `yaml:"http_client"`
-			}
-			if err := item.Decode(&has); err == nil && c.Targets[j] != nil && has.HTTP == nil {
-				c.Targets[j].HTTP = promconfig.DefaultHTTPClientConfig
-			}
-		}
-	}
 }

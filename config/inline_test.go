@@ -14,7 +14,7 @@ api:
 limits: {max_body_keys: 200}
 `
 
-const inlineWorkload = `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"concurrency","concurrency":1},"requests":2}`
+const inlineWorkloadBody = `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"concurrency","concurrency":1},"requests":2}`
 
 // TestInlineUntrusted: an API body may reach only allowed URLs and never
 // names a local file; each refusal names the field, and no error differs
@@ -40,7 +40,7 @@ func TestInlineUntrusted(t *testing.T) {
 		{"ca_file", target(`,"http_client":{"tls_config":{"ca_file":"PATH"}}`), "http_client.tls_config.ca_file: an API body"},
 		{"cert_file", target(`,"http_client":{"tls_config":{"cert_file":"PATH","key_file":"PATH"}}`), "http_client.tls_config.cert_file: an API body"},
 		{"header files", target(`,"http_client":{"http_headers":{"X-A":{"files":["PATH"]}}}`), "http_client.http_headers.X-A.files: an API body"},
-		{"proxy", target(`,"http_client":{"proxy_url":"http://10.0.0.1:3128"}`), "http_client.proxy_url: an API body may not name a local file or route around api.allow_urls"},
+		{"proxy", target(`,"http_client":{"proxy_url":"http://10.0.0.1:3128"}`), "http_client.proxy_url: an API body may not route around api.allow_urls"},
 		{"oauth2", target(`,"http_client":{"oauth2":{"client_id":"a","client_secret":"b","token_url":"http://10.0.0.1/"}}`), "http_client.oauth2: an API body"},
 		{"unknown field", target(`,"colour":1`), "unknown field colour"},
 	}
@@ -48,7 +48,7 @@ func TestInlineUntrusted(t *testing.T) {
 		for _, path := range []string{existing, "/nonexistent/token"} {
 			t.Run(tt.name, func(t *testing.T) {
 				body := strings.ReplaceAll(tt.body, "PATH", path)
-				_, err := cfg.InlineTarget([]byte(body))
+				_, err := inlineTarget(cfg, []byte(body))
 				switch {
 				case tt.want == "" && err != nil:
 					t.Fatalf("refused: %v", err)
@@ -61,10 +61,10 @@ func TestInlineUntrusted(t *testing.T) {
 		}
 	}
 	empty, _ := Load([]byte("global: {report_dir: /tmp/reports}\n"), "empty.yml")
-	if _, err := empty.InlineTarget([]byte(target(""))); err == nil || !strings.Contains(err.Error(), "api.allow_urls is empty") {
+	if _, err := inlineTarget(empty, []byte(target(""))); err == nil || !strings.Contains(err.Error(), "api.allow_urls is empty") {
 		t.Errorf("no allow-list: %v", err)
 	}
-	tgt, err := cfg.InlineTarget([]byte(target(`,"http_client":{"follow_redirects":false}`)))
+	tgt, err := inlineTarget(cfg, []byte(target(`,"http_client":{"follow_redirects":false}`)))
 	if err == nil {
 		t.Errorf("follow_redirects accepted: %+v", tgt)
 	}
@@ -75,7 +75,7 @@ func TestInlineWorkloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := cfg.InlineWorkload([]byte(inlineWorkload))
+	w, err := inlineWorkload(cfg, []byte(inlineWorkloadBody))
 	if err != nil || w.Name != "inline" {
 		t.Fatalf("%+v %v", w, err)
 	}
@@ -91,15 +91,15 @@ func TestInlineWorkloads(t *testing.T) {
 	}{
 		{"jsonl file", `{"dataset":{"kind":"jsonl","path":"/etc/passwd"},"arrival":{"kind":"poisson","rate":1},"requests":1}`, "dataset.path: an API body may not name a local file"},
 		{"jsonl missing file", `{"dataset":{"kind":"jsonl","path":"/nonexistent"},"arrival":{"kind":"poisson","rate":1},"requests":1}`, "dataset.path: an API body may not name a local file"},
-		{"huge concurrency", strings.Replace(inlineWorkload, `"concurrency":1`, `"concurrency":1000000000`, 1), "arrival.concurrency: concurrency 1000000000 is over the limit of 10000 (limits.max_concurrency)"},
-		{"huge prompt", strings.Replace(inlineWorkload, `"input_tokens":4`, `"input_tokens":2000000000`, 1), "dataset.input_tokens: input_tokens 2000000000 is over the limit of 1000000 (limits.max_input_tokens)"},
-		{"100 years", strings.Replace(inlineWorkload, `"requests":2`, `"duration":"100y"`, 1), "duration: duration 100y is over the limit of 1w (limits.max_duration)"},
+		{"huge concurrency", strings.Replace(inlineWorkloadBody, `"concurrency":1`, `"concurrency":1000000000`, 1), "arrival.concurrency: concurrency 1000000000 is over the limit of 10000 (limits.max_concurrency)"},
+		{"huge prompt", strings.Replace(inlineWorkloadBody, `"input_tokens":4`, `"input_tokens":2000000000`, 1), "dataset.input_tokens: input_tokens 2000000000 is over the limit of 1000000 (limits.max_input_tokens)"},
+		{"100 years", strings.Replace(inlineWorkloadBody, `"requests":2`, `"duration":"100y"`, 1), "duration: duration 100y is over the limit of 1w (limits.max_duration)"},
 		{"synthesizer 1e9/s", `{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"synthesizer","func":"lambda t: int(t/1e-9+1) if t<60 else None"}}`, "arrival.func: issues 999999999 requests at second 1, over the limit of 10000 (limits.max_synthesizer_tick)"},
 		{"too many keys", many, "more than 200 keys (limits.max_body_keys)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := cfg.InlineWorkload([]byte(tt.body))
+			_, err := inlineWorkload(cfg, []byte(tt.body))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("got %v\nwant %q", err, tt.want)
 			}

@@ -126,7 +126,7 @@ func (c *Config) validateLimits() error {
 	}
 	if len(c.Schedules) > 0 && g.APIWindows >= g.MaxConcurrentWindows {
 		field := "global.api_windows"
-		if lineOf(c.doc, field) == 0 {
+		if lineOf(c.lines, field) == 0 {
 			field = "global.max_concurrent_windows"
 		}
 		return c.fail(0, field, "scheduled windows need a share of max_concurrent_windows (%d) that API and probe windows (api_windows, %d) cannot take: raise max_concurrent_windows or lower api_windows",
@@ -203,7 +203,7 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 		if err := rate(".end_rate", a.EndRate); err != nil {
 			return err
 		}
-		if a.RampDuration > maxDur {
+		if a.RampDuration.D() > maxDur {
 			return over(".arrival.ramp_duration", "ramp_duration", Duration(a.RampDuration), l.MaxDuration)
 		}
 	case "concurrency":
@@ -221,8 +221,8 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 			if err := rate(sf+".rate", s.Rate); err != nil {
 				return err
 			}
-			wrapped = wrapped || (s.Duration > 0 && total > math.MaxInt64-s.Duration)
-			total += s.Duration
+			wrapped = wrapped || (s.Duration > 0 && total > math.MaxInt64-s.Duration.D())
+			total += s.Duration.D()
 		}
 		if wrapped {
 			total = math.MaxInt64 // for the message: longer than any limit
@@ -243,7 +243,7 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 		ca := a.CapacityDefaults()
 		// Compared by division: the product can wrap round to a short total.
 		steps := time.Duration(ca.MaxSteps)
-		if total := steps * ca.StepDuration; total > maxDur || total < 0 || (steps > 0 && ca.StepDuration > maxDur/steps) {
+		if total := steps * ca.StepDuration.D(); total > maxDur || total < 0 || (steps > 0 && ca.StepDuration.D() > maxDur/steps) {
 			return c.fail(0, af+".max_steps", "%d steps of %v last over the limit of %v (limits.max_duration)", ca.MaxSteps, Duration(ca.StepDuration), l.MaxDuration)
 		}
 	}

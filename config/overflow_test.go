@@ -20,7 +20,7 @@ func TestLimitsDurationOverflow(t *testing.T) {
 			strings.Repeat(`{"concurrency":1,"duration":`+huge+`},`, 3) + `{"concurrency":1,"duration":` + huge + `}]},"requests":5}`: "arrival.stages:",
 		`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"capacity","rate":1,"step_duration":` + huge + `,"max_steps":4}}`: "arrival.max_steps:",
 	} {
-		_, err := cfg.InlineWorkload([]byte(body))
+		_, err := inlineWorkload(cfg, []byte(body))
 		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "limits.max_duration") {
 			t.Errorf("got %v, want the max_duration limit's error at %s", err, want)
 		}

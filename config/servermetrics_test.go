@@ -46,7 +46,7 @@ func TestServerMetrics(t *testing.T) {
 		`{"url":"http://10.0.0.1:9000/metrics"}`: "server_metrics.url: not allowed",
 		`{"url":"auto","http_client":{"basic_auth":{"username":"u","password_file":"/etc/shadow"}}}`: "password_file",
 	} {
-		tgt, err := cfg.InlineTarget([]byte(`{"name":"x","url":"http://127.0.0.1:1/v1","model":"m","server_metrics":` + metrics + `}`))
+		tgt, err := inlineTarget(cfg, []byte(`{"name":"x","url":"http://127.0.0.1:1/v1","model":"m","server_metrics":`+metrics+`}`))
 		switch {
 		case wantErr == "" && err != nil:
 			t.Errorf("%s: %v", metrics, err)

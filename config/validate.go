@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
-	"github.com/inferno-llm/inferno/prober"
 )
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -56,47 +56,14 @@ func (c *Config) validate() error {
 			return c.fail(0, "simulator.listen", "%v", err)
 		}
 	}
-	if err := c.noEmptyEntries(); err != nil {
-		return err
-	}
 	seen := map[string]bool{}
 	for i, t := range c.Targets {
 		field := fmt.Sprintf("targets[%d]", i)
 		if err := c.uniqueName(seen, t.line, field, "target", t.Name); err != nil {
 			return err
 		}
-		if err := validURL(t.URL); err != nil {
-			return c.fail(t.line, field+".url", "%v", err)
-		}
-		if t.API == "" {
-			t.API = "openai-chat"
-		}
-		if _, err := prober.LookupAPI(t.API); err != nil {
-			return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
-		}
-		if t.Model == "" {
-			return c.fail(t.line, field+".model", "must be set")
-		}
-		if err := t.HTTP.Validate(); err != nil {
-			return c.fail(t.line, field+".http_client", "%v", err)
-		}
-		if m := t.ServerMetrics; m != nil {
-			if m.URL != ServerMetricsAuto {
-				if err := validURL(m.URL); err != nil {
-					return c.fail(t.line, field+".server_metrics.url", "%v (or auto)", err)
-				}
-			}
-			if m.HTTP != nil {
-				if err := m.HTTP.Validate(); err != nil {
-					return c.fail(t.line, field+".server_metrics.http_client", "%v", err)
-				}
-			}
-		}
-		if t.CostPerHour < 0 {
-			return c.fail(t.line, field+".cost_per_hour", "must not be negative")
-		}
-		if t.Hardware != nil && t.Hardware.Count < 0 {
-			return c.fail(t.line, field+".hardware.count", "must not be negative, got %d", t.Hardware.Count)
+		if err := c.checkTarget(t, field); err != nil {
+			return err
 		}
 	}
 	seen = map[string]bool{}
@@ -168,14 +135,87 @@ func (c *Config) validate() error {
 		if m.API == "" {
 			m.API = "openai-chat"
 		}
-		if _, err := prober.LookupAPI(m.API); err != nil {
-			return c.fail(m.line, field+".api", "unknown api (want one of %s)", strings.Join(prober.APINames(), ", "))
+		if !schema.KnownAPI(m.API) {
+			return c.fail(m.line, field+".api", "unknown api (want one of %s)", strings.Join(schema.APINames, ", "))
 		}
 	}
 	return nil
 }
 
+// checkTarget validates one target; field is its path.
+func (c *Config) checkTarget(t *Target, field string) error {
+	if err := validURL(t.URL); err != nil {
+		return c.fail(t.line, field+".url", "%v", err)
+	}
+	if t.API == "" {
+		t.API = "openai-chat"
+	}
+	if !schema.KnownAPI(t.API) {
+		return c.fail(t.line, field+".api", "unknown api (want one of %s)", strings.Join(schema.APINames, ", "))
+	}
+	if t.Model == "" {
+		return c.fail(t.line, field+".model", "must be set")
+	}
+	if err := t.HTTP.Validate(); err != nil {
+		return c.fail(t.line, field+".http_client", "%v", err)
+	}
+	if m := t.ServerMetrics; m != nil {
+		if m.URL != ServerMetricsAuto {
+			if err := validURL(m.URL); err != nil {
+				return c.fail(t.line, field+".server_metrics.url", "%v (or auto)", err)
+			}
+		}
+		if m.HTTP != nil {
+			if err := m.HTTP.Validate(); err != nil {
+				return c.fail(t.line, field+".server_metrics.http_client", "%v", err)
+			}
+		}
+	}
+	if t.CostPerHour < 0 {
+		return c.fail(t.line, field+".cost_per_hour", "must not be negative")
+	}
+	if t.Hardware != nil && t.Hardware.Count < 0 {
+		return c.fail(t.line, field+".hardware.count", "must not be negative, got %d", t.Hardware.Count)
+	}
+	return nil
+}
+
+// inferArrival picks the arrival kind a workload implies when it names
+// none, and refuses the combination whose meaning is ambiguous.
+func (c *Config) inferArrival(w *Workload, field string) error {
+	a := &w.Arrival
+	if a.Kind == "" {
+		if a.Rate > 0 && a.Concurrency > 0 {
+			return c.fail(w.line, field+".arrival", "rate and concurrency together: concurrency is a closed loop that ignores any rate; "+
+				"to cap an open loop's requests in flight, give rate with max_concurrency (as vllm bench --request-rate --max-concurrency)")
+		}
+		switch {
+		case a.Concurrency > 0:
+			a.Kind = "concurrency"
+		case len(a.Stages) > 0:
+			a.Kind = "stages"
+		case a.EndRate > 0:
+			a.Kind = "ramp"
+		case a.Func != "":
+			a.Kind = "synthesizer"
+		case a.Rate > 0 && a.Burstiness > 0 && a.Burstiness != 1:
+			a.Kind = "gamma"
+		case a.Rate > 0:
+			a.Kind = "poisson"
+		default:
+			return c.fail(w.line, field+".arrival", "give rate (open loop) or concurrency (closed loop), or name the kind")
+		}
+	}
+	if a.Kind == "gamma" && a.Burstiness == 0 {
+		a.Burstiness = 1 // a gamma of shape 1 is Poisson
+	}
+	return nil
+}
+
 func (c *Config) validateWorkload(w *Workload, field string) error {
+	if err := c.inferArrival(w, field); err != nil {
+		return err
+	}
 	kinds := "synthetic, " + strings.Join(dataset.FileKinds(), ", ")
 	switch d := w.Dataset; {
 	case d.Kind == "synthetic":
@@ -205,7 +245,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if err := c.validateTokens(w, field); err != nil {
 		return err
 	}
-	if err := w.Arrival.Validate(); err != nil {
+	if err := dataset.CheckArrival(w.Arrival); err != nil {
 		if strings.HasPrefix(err.Error(), "unknown arrival kind") {
 			// Not quoted back: the value may be a misplaced secret.
 			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer, replay or capacity)")
@@ -236,7 +276,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Duration < 0 || w.Deadline < 0 || w.RequestTimeout < 0 {
 		return c.fail(w.line, field, "durations must not be negative")
 	}
-	if err := CheckExtraBody(w.Params.ExtraBody); err != nil {
+	if err := checkExtraBody(w.Params.ExtraBody); err != nil {
 		return c.fail(w.line, field+".params.extra_body", "%v", err)
 	}
 	if w.Grace != nil && *w.Grace < 0 {
@@ -245,10 +285,10 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	return c.workloadLimits(w, field)
 }
 
-// CheckExtraBody refuses request fields Inferno cannot measure: n > 1
+// checkExtraBody refuses request fields Inferno cannot measure: n > 1
 // asks for several choices per request, but every per-request figure
 // (TTFT, TPOT, tokens) assumes one stream of one answer.
-func CheckExtraBody(body map[string]any) error {
+func checkExtraBody(body map[string]any) error {
 	v, ok := body["n"]
 	if !ok {
 		return nil
@@ -260,32 +300,6 @@ func CheckExtraBody(body map[string]any) error {
 		return nil
 	}
 	return fmt.Errorf("n: %v is refused: Inferno measures one choice per request, and its per-request figures would mix several answers (leave n out or set it to 1)", v)
-}
-
-// noEmptyEntries rejects list items and modules written as null ("- " or
-// "name:" with nothing after it).
-func (c *Config) noEmptyEntries() error {
-	for i, t := range c.Targets {
-		if t == nil {
-			return c.fail(0, fmt.Sprintf("targets[%d]", i), "empty entry")
-		}
-	}
-	for i, w := range c.Workloads {
-		if w == nil {
-			return c.fail(0, fmt.Sprintf("workloads[%d]", i), "empty entry")
-		}
-	}
-	for i, s := range c.Schedules {
-		if s == nil {
-			return c.fail(0, fmt.Sprintf("schedules[%d]", i), "empty entry")
-		}
-	}
-	for name, m := range c.Modules {
-		if m == nil {
-			return c.fail(0, "modules."+name, "empty entry")
-		}
-	}
-	return nil
 }
 
 // uniqueName checks a name's form and that it was not seen before.

@@ -24,6 +24,7 @@ import (
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // Daemon owns the schedules, the windows in flight and the archive.
@@ -32,6 +33,9 @@ type Daemon struct {
 	configFile string
 	registry   *prometheus.Registry
 	collector  *collector.Collector
+
+	// reloading is held while a config file is read (see Reload).
+	reloading atomic.Bool
 
 	mu   sync.Mutex // guards cfg, jobs
 	cfg  *config.Config
@@ -312,7 +316,7 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 		defer slots.release()
 	} else {
 		r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started",
-			Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
+			Trigger: job.Trigger, Target: window.RedactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
 		if job.Live {
 			d.collector.WindowAbortedBeforeStart(job.Target.Name, job.Workload.Name)
 		}
@@ -323,7 +327,7 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 		if p := recover(); p != nil {
 			d.logger.Error("window panicked; the schedule stays alive", "run", job.ID, "panic", p, "stack", string(debug.Stack()))
 			r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusFailed, Error: fmt.Sprintf("internal error: %v", p),
-				Trigger: job.Trigger, Target: redactedTarget(job.Target), Workload: job.Workload.Name}}
+				Trigger: job.Trigger, Target: window.RedactedTarget(job.Target), Workload: job.Workload.Name}}
 			d.finish(job, run, &r)
 			rep = &r
 		}
@@ -370,12 +374,44 @@ func (d *Daemon) startRun(id string, t *config.Target, w *config.Workload, trigg
 	return run
 }
 
+// ReloadBudget bounds how long a reload may read and check the config
+// file; past it the reload fails and the old config stays in force.
+var ReloadBudget = 30 * time.Second
+
 // Reload reads the config file again; a bad file leaves the old config in force.
 func (d *Daemon) Reload() error {
-	cfg, err := config.LoadFile(d.configFile)
-	if err != nil {
+	// One at a time: a reload stuck on a hostile file (a FIFO, a slow
+	// mount) refuses the next instead of piling goroutines up.
+	if !d.reloading.CompareAndSwap(false, true) {
+		return errors.New("a reload is already in progress")
+	}
+	type loaded struct {
+		cfg *config.Config
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		cfg, err := config.LoadFile(d.configFile)
+		done <- loaded{cfg, err}
+	}()
+	var cfg *config.Config
+	select {
+	case l := <-done:
+		d.reloading.Store(false)
+		cfg = l.cfg
+		if l.err != nil {
+			d.collector.ReloadSuccess.Set(0)
+			d.logger.Error("reload failed; keeping the previous config", "err", l.err)
+			return l.err
+		}
+	case <-time.After(ReloadBudget):
+		go func() {
+			<-done
+			d.reloading.Store(false)
+		}()
+		err := fmt.Errorf("reading %s took longer than %s; keeping the previous config", d.configFile, ReloadBudget)
 		d.collector.ReloadSuccess.Set(0)
-		d.logger.Error("reload failed; keeping the previous config", "err", err)
+		d.logger.Error("reload failed", "err", err)
 		return err
 	}
 	d.mu.Lock()

@@ -19,6 +19,7 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/window"
 )
 
 // maxBody bounds request bodies of routes that take no definitions (API
@@ -79,6 +80,23 @@ func (d *Daemon) handleConfig(w http.ResponseWriter, r *http.Request) {
 	w.Write(b)
 }
 
+// ResolveProbe is /probe's door: a configured target's name or a URL the
+// module allows (with the module's API and model), and the module's
+// workload.
+func ResolveProbe(cfg *config.Config, moduleName, target string) (*config.Target, *config.Workload, error) {
+	m, ok := cfg.Modules[moduleName]
+	if !ok {
+		return nil, nil, fmt.Errorf("unknown module %q", moduleName)
+	}
+	in := config.Input{WorkloadName: m.Workload, TargetName: target}
+	if cfg.Target(target) == nil {
+		t := config.NewTarget()
+		t.Name, t.URL, t.API, t.Model = "url", target, m.API, m.Model
+		in.TargetName, in.Target = "", t
+	}
+	return cfg.Resolve(m.ProbeDoor(moduleName), in)
+}
+
 // probeTimeoutOffset leaves Prometheus time to receive the answer.
 const probeTimeoutOffset = 500 * time.Millisecond
 
@@ -94,17 +112,14 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("unknown module %q", moduleName), http.StatusBadRequest)
 		return
 	}
-	t := cfg.Target(targetParam)
-	if t == nil {
-		if targetParam == "" {
-			http.Error(w, "target parameter is missing", http.StatusBadRequest)
-			return
-		}
-		if !m.Allows(targetParam) {
-			http.Error(w, fmt.Sprintf("target %q is neither a configured target nor a URL module %q allows", targetParam, moduleName), http.StatusBadRequest)
-			return
-		}
-		t = &config.Target{Name: "url", URL: targetParam, API: m.API, Model: m.Model, Untrusted: true}
+	if targetParam == "" {
+		http.Error(w, "target parameter is missing", http.StatusBadRequest)
+		return
+	}
+	t, workload, err := ResolveProbe(cfg, moduleName, targetParam)
+	if err != nil {
+		http.Error(w, fmt.Sprintf("target %q: %v", targetParam, err), http.StatusBadRequest)
+		return
 	}
 	timeout := 30 * time.Second
 	if v := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); v != "" {
@@ -119,7 +134,7 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "scrape timeout too short for a probe", http.StatusBadRequest)
 		return
 	}
-	job := &windowJob{ID: report.NewRunID(start), Trigger: "probe", Target: t, Workload: cfg.Workload(m.Workload),
+	job := &windowJob{ID: report.NewRunID(start), Trigger: "probe", Target: t, Workload: workload,
 		Global: cfg.Global, Archive: m.Archive, Deadline: timeout}
 	rep := d.execute(r.Context(), job)
 	success := rep.Run.Status == report.StatusFinished && rep.Summary.Successes > 0
@@ -140,7 +155,7 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 func probeLog(start time.Time, module string, t *config.Target, timeout time.Duration, rep *report.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s msg=\"beginning probe\" module=%s target=%s api=%s model=%q deadline=%s\n",
-		start.Format(time.RFC3339Nano), module, redactedTarget(t).URL, t.API, t.Model, timeout)
+		start.Format(time.RFC3339Nano), module, window.RedactedTarget(t).URL, t.API, t.Model, timeout)
 	s := rep.Summary
 	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s requests=%d successes=%d ttft_p50=%s tpot_p50=%s\n",
 		rep.Run.ID, rep.Run.Status, s.Requests, s.Successes, p50Text(rep, rep.Stats.TTFT), p50Text(rep, rep.Stats.TPOT))
@@ -169,12 +184,12 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
 		return
 	}
-	t, err := resolveInline(req.Target, "target", cfg.Target, cfg.InlineTarget)
+	in, err := runInput(req)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	wl, err := resolveInline(req.Workload, "workload", cfg.Workload, cfg.InlineWorkload)
+	t, wl, err := cfg.Resolve(cfg.RunsAPIDoor(), in)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
@@ -189,29 +204,29 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, run.View())
 }
 
-// resolveInline accepts a JSON string (a configured name) or an object (an
-// inline definition, validated as the config file would be).
-func resolveInline[T any](raw json.RawMessage, what string, byName func(string) *T, inline func([]byte) (*T, error)) (*T, error) {
-	if len(raw) == 0 {
-		return nil, fmt.Errorf("%s is missing", what)
-	}
-	var name string
-	if json.Unmarshal(raw, &name) == nil {
-		if v := byName(name); v != nil {
-			return v, nil
+// runInput reads each of the body's target and workload as a JSON
+// string (a configured name) or an object (a definition for the config
+// to resolve: JSON is YAML).
+func runInput(req createRunRequest) (config.Input, error) {
+	var in config.Input
+	for _, part := range []struct {
+		what string
+		raw  json.RawMessage
+		name *string
+		text *[]byte
+	}{{"target", req.Target, &in.TargetName, &in.TargetText}, {"workload", req.Workload, &in.WorkloadName, &in.WorkloadText}} {
+		switch {
+		case len(part.raw) == 0 || string(part.raw) == "null":
+			return in, fmt.Errorf("%s is missing", part.what)
+		case json.Unmarshal(part.raw, part.name) == nil:
+			if *part.name == "" {
+				return in, fmt.Errorf("%s: an empty name", part.what)
+			}
+		default:
+			*part.text = part.raw
 		}
-		return nil, fmt.Errorf("no %s named %q", what, name)
 	}
-	// JSON is YAML: the config loader validates the inline definition.
-	v, err := inline(raw)
-	if err != nil {
-		// Validation errors already say where they are ("inline workload").
-		if ce := (*config.Error)(nil); errors.As(err, &ce) && ce.File == "inline "+what {
-			return nil, err
-		}
-		return nil, fmt.Errorf("inline %s: %w", what, err)
-	}
-	return v, nil
+	return in, nil
 }
 
 func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {

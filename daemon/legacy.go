@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"sort"
 	"sync"
 	"time"
@@ -132,6 +131,16 @@ const (
 	legacyPromptTokens = 128 // synthetic stand-in for the hub datasets
 )
 
+// ResolveLegacyBody is the old tool's door: its register body, resolved
+// as the register routes resolve it (id names the target).
+func ResolveLegacyBody(cfg *config.Config, id string, body []byte) (*config.Target, *config.Workload, error) {
+	var b legacyBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, nil, bodyError(err)
+	}
+	return b.toWindow(id, cfg)
+}
+
 // toWindow maps the old body onto a target and workload.
 func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *config.Workload, error) {
 	if b.URL == "" || b.Model == "" {
@@ -145,17 +154,8 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 	if err != nil {
 		return nil, nil, fmt.Errorf("endpoint_type: %w", err)
 	}
-	u, err := url.Parse(b.URL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, nil, fmt.Errorf("url: want an http or https URL")
-	}
-	if !cfg.API.Allows(b.URL) {
-		if len(cfg.API.AllowURLs) == 0 {
-			return nil, nil, fmt.Errorf("url: the old API is off: this daemon's api.allow_urls is empty; ask its operator to allow the URL")
-		}
-		return nil, nil, fmt.Errorf("url: not allowed by the daemon's api.allow_urls")
-	}
-	t := &config.Target{Name: "legacy-" + id, URL: b.URL, API: api.Name(), Model: b.Model, HTTP: promconfig.DefaultHTTPClientConfig, Untrusted: true}
+	t := config.NewTarget()
+	t.Name, t.URL, t.API, t.Model = "legacy-"+id, b.URL, api.Name(), b.Model
 	if b.Key != "" && b.Key != "EMPTY" {
 		t.HTTP.Authorization = &promconfig.Authorization{Type: "Bearer", Credentials: promconfig.Secret(b.Key)}
 	}
@@ -223,17 +223,11 @@ func (b *legacyBody) toWindow(id string, cfg *config.Config) (*config.Target, *c
 	if dc.MaxTokens != nil && *dc.MaxTokens > 0 {
 		w.Dataset.OutputTokens = *dc.MaxTokens
 	}
-	if err := config.CheckExtraBody(extra); err != nil {
-		return nil, nil, fmt.Errorf("kwargs: %w", err)
-	}
 	if len(extra) > 0 {
 		w.Params.ExtraBody = extra
 	}
-	// Validated as an API body's workload is, under the config's limits.
-	if err := cfg.ValidateInlineWorkload(w); err != nil {
-		return nil, nil, err
-	}
-	return t, w, nil
+	// Resolved as an API body's definitions are, under the config's limits.
+	return cfg.Resolve(cfg.OldAPIDoor(), config.Input{Target: t, Workload: w})
 }
 
 func (d *Daemon) legacyRoutes(mux *http.ServeMux) {

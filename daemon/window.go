@@ -3,22 +3,17 @@ package daemon
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/common/version"
 
-	"github.com/inferno-llm/inferno/capacity"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
-	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
-	"github.com/inferno-llm/inferno/servermetrics"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -48,37 +43,22 @@ type windowJob struct {
 	pending bool
 }
 
-// buildWindow turns config into a prober window, with the builder every
-// entry point shares (inferno run's flags included).
-func buildWindow(ctx context.Context, j *windowJob) (*prober.Window, error) {
-	return window.Build(ctx, window.Spec{Target: j.Target, Workload: j.Workload, Global: j.Global,
-		Deadline: j.Deadline, MaxInFlight: j.MaxInFlight, Share: j.Share})
-}
-
-// redactedTarget is the target as reports show it: no credentials.
-func redactedTarget(t *config.Target) report.Target {
-	return report.Target{Name: t.Name, URL: report.RedactURL(t.URL), API: t.API, Model: t.Model}
-}
-
-// runWindow executes a window and returns its report. Setup errors yield a
-// report with status failed. The report is archived when the job says so.
+// runWindow executes a window with the executor `inferno run` shares,
+// feeding the collector when the job is live, and settles its run.
 func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.Report {
 	labels := collector.Labels{Target: j.Target.Name, Model: j.Target.Model, Workload: j.Workload.Name}
-	started := time.Now()
-	meta := report.Meta{
-		ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: started,
-		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed,
-		Config: map[string]any{"workload": window.ReportedWorkload(j.Workload), "target_labels": j.Target.Labels, "hardware": j.Target.Hardware,
-			"cost_per_hour": j.Target.CostPerHour},
+	job := window.Job{ID: j.ID, Trigger: j.Trigger, Tick: j.Tick, MaxRate: d.Config().Limits.MaxRate,
+		Spec: window.Spec{Target: j.Target, Workload: j.Workload, Global: j.Global, Deadline: j.Deadline,
+			MaxInFlight: j.MaxInFlight, Share: j.Share},
+		OnBuilt: func(w *prober.Window) { run.setRunning(w.Progress) },
+		OnStep: func(st report.CapacityStep) {
+			d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,
+				"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+		},
 	}
-	if hw := j.Target.Hardware; hw != nil {
-		meta.Hardware = &report.Hardware{GPU: hw.GPU, Count: hw.Count}
+	if j.Archive {
+		job.ReportDir = j.Global.ReportDir
 	}
-	meta.CostPerHour = j.Target.CostPerHour
-	if j.Share.Count > 1 {
-		meta.Shard = &report.Shard{Index: j.Share.Index, Count: j.Share.Count, Tick: j.Tick}
-	}
-	slo := report.SLO{TTFT: time.Duration(j.Workload.SLO.TTFT), TPOT: time.Duration(j.Workload.SLO.TPOT), E2E: time.Duration(j.Workload.SLO.E2E)}
 	var perRequest *os.File
 	if j.Archive && d.perRequest {
 		// The archive's directory may not exist before its first report.
@@ -91,144 +71,69 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		} else {
 			defer os.Remove(perRequest.Name()) // no-op once renamed
 			defer perRequest.Close()
+			job.PerRequest = perRequest
 		}
 	}
-	agg := report.NewAggregator(started, slo, writerOrNil(perRequest))
-
-	if j.Archive {
-		// A placeholder, so a window cut short by kill -9 or a crash is
-		// still in the archive after a restart, and listed as aborted.
-		d.writePlaceholderMeta(j, meta)
-	}
-	w, err := buildWindow(ctx, j)
-	if err != nil {
-		meta.Status, meta.Error, meta.EndedAt = report.StatusFailed, err.Error(), time.Now()
-		rep := agg.Report(meta)
-		d.finish(j, run, &rep)
-		return &rep
-	}
-	w.OnStart = agg.SetStart
-	// The server's view: its metrics scraped across the window. A
-	// capacity search's steps are not one window, so it has none; nor
-	// has a probe, which must answer within its scrape timeout and whose
-	// registry has no server figures.
-	var server *servermetrics.Watcher
-	if j.Workload.Arrival.Kind != "capacity" && j.Trigger != "probe" {
-		var serr error
-		if server, serr = window.ServerMetrics(j.Target); serr != nil {
-			d.logger.Warn("server metrics not scraped", "run", j.ID, "target", j.Target.Name, "err", serr)
-		}
-	}
-	if server != nil {
-		w.OnStart = func(t time.Time) {
-			agg.SetStart(t)
-			server.Start()
-		}
-		// Stops the sampling on every path; a second Stop returns at once.
-		defer server.Stop()
-	}
-	run.setRunning(w.Progress)
-	sink := agg.Add
 	if j.Live {
 		d.collector.WindowStarted()
 		defer d.collector.WindowEnded()
 		d.collector.InitOutcomes(labels)
-		w.OnConnection = func(p result.ConnPhases) { d.collector.ObserveConnection(labels, p) }
-		sink = func(r *resultT) {
-			agg.Add(r)
-			d.collector.Observe(labels, r)
-		}
+		job.OnConnection = func(p result.ConnPhases) { d.collector.ObserveConnection(labels, p) }
+		job.OnResult = func(r *resultT) { d.collector.Observe(labels, r) }
 	}
-	var info prober.RunInfo
-	var found *report.Capacity
-	if j.Workload.Arrival.Kind == "capacity" {
-		found, info, err = d.searchCapacity(ctx, j, w, slo, sink)
-	} else {
-		info, err = w.Run(ctx, sink)
+	out := window.Execute(ctx, job)
+	rep := &out.Report
+	for _, n := range out.Notes {
+		d.logger.Warn(n, "run", j.ID, "target", j.Target.Name)
 	}
-	// Each window has its own client (the config may have changed since the
-	// last); its idle connections would otherwise linger for minutes.
-	w.Target.Client.CloseIdleConnections()
-	meta.EndedAt = time.Now()
-	meta.Warmup, meta.WarmupFailed, meta.DeadlineHit = info.Warmup, info.WarmupFailed, info.DeadlineHit
-	meta.WorkloadHash = info.WorkloadHash
-	meta.WarmConnections, meta.GraceExpired = info.WarmConnections, info.GraceExpired
-	meta.WindowSeconds, meta.GraceSeconds = info.Duration.Seconds(), info.Grace.Seconds()
-	switch {
-	case err != nil:
-		meta.Status, meta.Error = report.StatusFailed, err.Error()
-	case info.Aborted:
-		meta.Status = report.StatusAborted
-	default:
-		meta.Status = report.StatusFinished
-	}
-	rep := agg.Report(meta)
-	rep.Capacity = found
-	if server != nil && err == nil {
-		rep.SetServer(server.Stop())
-	}
-	if top := report.MarkAllFailed(&rep); top != nil {
+	if top := out.AllFailed; top != nil {
 		d.logger.Warn("window failed: every request failed", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name,
 			"workload", j.Workload.Name, "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
 	}
-	if j.Live {
-		d.collector.WindowDone(labels, &rep, meta.EndedAt, j.Target.CostPerHour)
-		d.collector.CapacityDone(labels, &rep)
+	if j.Live && out.BuildErr == nil {
+		d.collector.WindowDone(labels, rep, rep.Run.EndedAt, j.Target.CostPerHour)
+		d.collector.CapacityDone(labels, rep)
 	}
-	d.finish(j, run, &rep)
-	if perRequest != nil && !strings.Contains(rep.Run.Error, "report not written") {
-		if err := finishPerRequest(perRequest, agg, filepath.Join(j.Global.ReportDir, report.RequestsFileName(j.ID))); err != nil {
+	if out.WriteErr != nil {
+		d.collector.ReportWriteErrors.Add(float64(out.WriteFailures))
+		d.logger.Error("report not written in full; the window's figures are still on /metrics", "run", j.ID, "err", out.WriteErr)
+		if out.Path == "" {
+			rep.Run.Error = joinErr(rep.Run.Error, out.WriteErr.Error())
+		}
+	}
+	if perRequest != nil && out.Path != "" {
+		// Named beside its report once whole and durable; Execute has
+		// already reported a write error of the file's lines.
+		err := perRequest.Sync()
+		if err == nil {
+			err = os.Rename(perRequest.Name(), filepath.Join(j.Global.ReportDir, report.RequestsFileName(j.ID)))
+		}
+		if err != nil {
 			d.collector.ReportWriteErrors.Inc()
 			d.logger.Error("per-request file not written", "run", j.ID, "err", err)
 		}
 	}
-	return &rep
+	d.settle(j, run, rep, out.Path)
+	return rep
 }
 
-func writerOrNil(f *os.File) io.Writer {
-	if f == nil {
-		return nil
-	}
-	return f
-}
-
-// finishPerRequest makes the per-request file whole and durable, then
-// gives it its name beside the report.
-func finishPerRequest(f *os.File, agg *report.Aggregator, path string) error {
-	if err := agg.PerRequestError(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// finish archives the report and settles the run's state.
+// finish archives a report of a window that never ran (refused or
+// cancelled before its slot) and settles its run.
 func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
-	// Transport errors quote the URL; its key or signature must not
-	// reach the archive, the runs API or the logs.
-	rep.Run.Error = report.RedactText(rep.Run.Error)
-	for i := range rep.Errors {
-		rep.Errors[i].Reason = report.RedactText(rep.Errors[i].Reason)
-	}
 	var path string
 	if j.Archive {
 		var err error
 		if path, err = report.Write(j.Global.ReportDir, rep); err != nil {
 			d.collector.ReportWriteErrors.Inc()
-			d.logger.Error("report not written; the window's figures are still on /metrics", "run", j.ID, "err", err)
-			// Its placeholder would otherwise pass for an interrupted run
-			// after a restart. (Unlinking needs no space on a full disk.)
+			d.logger.Error("report not written", "run", j.ID, "err", err)
 			os.Remove(filepath.Join(j.Global.ReportDir, report.FileName(j.ID)))
 			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
-		} else if err := render.WriteReport(filepath.Join(j.Global.ReportDir, report.HTMLFileName(j.ID)), rep); err != nil {
-			// The JSON is the record; its page can be rendered again from it
-			// (inferno report render, or /reports/<id>).
-			d.collector.ReportWriteErrors.Inc()
-			d.logger.Error("HTML report not written", "run", j.ID, "err", err)
 		}
 	}
+	d.settle(j, run, rep, path)
+}
+
+func (d *Daemon) settle(j *windowJob, run *Run, rep *report.Report, path string) {
 	run.setDone(rep, path)
 	d.logger.Info("window finished", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name, "workload", j.Workload.Name,
 		"status", rep.Run.Status, "requests", rep.Summary.Requests, "failures", rep.Summary.Failures,
@@ -246,7 +151,7 @@ func joinErr(a, b string) string {
 // a restart after kill -9 lists it as aborted (see markInterrupted).
 func (d *Daemon) writePlaceholder(j *windowJob) {
 	d.writePlaceholderMeta(j, report.Meta{ID: j.ID, Trigger: j.Trigger, Version: version.Version, StartedAt: time.Now(),
-		Target: redactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed})
+		Target: window.RedactedTarget(j.Target), Workload: j.Workload.Name, Seed: j.Workload.Seed})
 }
 
 func (d *Daemon) writePlaceholderMeta(j *windowJob, meta report.Meta) {
@@ -256,18 +161,4 @@ func (d *Daemon) writePlaceholderMeta(j *windowJob, meta report.Meta) {
 		d.collector.ReportWriteErrors.Inc()
 		d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
 	}
-}
-
-// searchCapacity runs a capacity workload's search, each step a copy of w.
-func (d *Daemon) searchCapacity(ctx context.Context, j *windowJob, w *prober.Window, slo report.SLO,
-	sink func(*resultT)) (*report.Capacity, prober.RunInfo, error) {
-	search := &capacity.Search{Spec: j.Workload.Arrival, SLO: slo, Window: w, MaxRate: d.Config().Limits.MaxRate, OnStep: func(st report.CapacityStep) {
-		d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,
-			"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
-	}}
-	found, info, err := search.Run(ctx, sink)
-	if err != nil {
-		return nil, info, err
-	}
-	return &found, info, nil
 }

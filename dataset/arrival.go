@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"github.com/inferno-llm/inferno/config/schema"
+
 	"errors"
 	"fmt"
 	"math"
@@ -32,72 +34,8 @@ type Rated interface {
 	Rate() float64
 }
 
-// ArrivalSpec describes an arrival pattern as configured.
-type ArrivalSpec struct {
-	// Kind is constant, poisson, gamma or concurrency.
-	Kind string `yaml:"kind" json:"kind"`
-	// Rate is requests per second for the open-loop kinds.
-	Rate float64 `yaml:"rate,omitempty" json:"rate,omitempty"`
-	// Burstiness is the gamma shape: 1 is Poisson, below 1 burstier,
-	// above 1 more regular (as vllm bench serve defines it).
-	Burstiness float64 `yaml:"burstiness,omitempty" json:"burstiness,omitempty"`
-	// Concurrency is the fixed number in flight for kind concurrency.
-	Concurrency int `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
-	// Func is the old tool's cumulative arrival function for kind
-	// synthesizer: `lambda t: int(t/A+B) if t<C else None`.
-	Func string `yaml:"func,omitempty" json:"func,omitempty"`
-	// CompressionRatio divides the recorded offsets for kind replay (10
-	// replays a trace ten times faster).
-	CompressionRatio float64 `yaml:"compression_ratio,omitempty" json:"compression_ratio,omitempty"`
-	// WorkloadRange [start, end) selects conversations of a replay, in
-	// time order.
-	WorkloadRange []int `yaml:"workload_range,omitempty" json:"workload_range,omitempty"`
-	// EndRate, RampDuration and Steps shape kind ramp: from Rate to EndRate
-	// over RampDuration, linearly (Steps 0) or in Steps equal steps.
-	EndRate      float64       `yaml:"end_rate,omitempty" json:"end_rate,omitempty"`
-	RampDuration time.Duration `yaml:"ramp_duration,omitempty" json:"ramp_duration,omitempty"`
-	Steps        int           `yaml:"steps,omitempty" json:"steps,omitempty"`
-	// Stages are kind stages: each a rate or a concurrency for a duration.
-	Stages []StageSpec `yaml:"stages,omitempty" json:"stages,omitempty"`
-	// Kind capacity searches for the highest rate whose SLO attainment
-	// meets Objective: steps of StepDuration at constant rates from Rate,
-	// doubling until a step fails, then bisecting, at most MaxSteps steps.
-	// Zero values take the defaults of CapacityDefaults.
-	Objective    float64       `yaml:"slo_objective,omitempty" json:"slo_objective,omitempty"`
-	StepDuration time.Duration `yaml:"step_duration,omitempty" json:"step_duration,omitempty"`
-	MaxSteps     int           `yaml:"max_steps,omitempty" json:"max_steps,omitempty"`
-}
-
-// Capacity search defaults: GuideLLM's sweep and vllm bench's goodput
-// judge at 95% SLO attainment too.
-const (
-	DefaultCapacityObjective = 0.95
-	DefaultCapacityStart     = 1.0
-	DefaultCapacityStep      = 10 * time.Second
-	DefaultCapacityMaxSteps  = 10
-	maxCapacitySteps         = 100
-)
-
-// CapacityDefaults returns the spec with the capacity search's zero values
-// replaced by their defaults.
-func (s ArrivalSpec) CapacityDefaults() ArrivalSpec {
-	if s.Objective == 0 {
-		s.Objective = DefaultCapacityObjective
-	}
-	if s.Rate == 0 {
-		s.Rate = DefaultCapacityStart
-	}
-	if s.StepDuration == 0 {
-		s.StepDuration = DefaultCapacityStep
-	}
-	if s.MaxSteps == 0 {
-		s.MaxSteps = DefaultCapacityMaxSteps
-	}
-	return s
-}
-
-// Validate checks the spec without building it.
-func (s ArrivalSpec) Validate() error {
+// CheckArrival checks the spec without building it.
+func CheckArrival(s ArrivalSpec) error {
 	switch s.Kind {
 	case "constant", "poisson", "gamma":
 		if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
@@ -136,8 +74,8 @@ func (s ArrivalSpec) Validate() error {
 		if s.StepDuration < 0 {
 			return fmt.Errorf("arrival capacity: step_duration must not be negative")
 		}
-		if s.MaxSteps < 0 || s.MaxSteps > maxCapacitySteps {
-			return fmt.Errorf("arrival capacity: max_steps must be from 1 to %d, got %d", maxCapacitySteps, s.MaxSteps)
+		if s.MaxSteps < 0 || s.MaxSteps > schema.MaxCapacitySteps {
+			return fmt.Errorf("arrival capacity: max_steps must be from 1 to %d, got %d", schema.MaxCapacitySteps, s.MaxSteps)
 		}
 	case "replay":
 		if s.CompressionRatio < 0 {
@@ -149,9 +87,9 @@ func (s ArrivalSpec) Validate() error {
 	return nil
 }
 
-// New builds the arrival; seed fixes the random kinds.
-func (s ArrivalSpec) New(seed uint64) (Arrival, error) {
-	if err := s.Validate(); err != nil {
+// NewArrival builds the arrival; seed fixes the random kinds.
+func NewArrival(s ArrivalSpec, seed uint64) (Arrival, error) {
+	if err := CheckArrival(s); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
@@ -166,7 +104,7 @@ func (s ArrivalSpec) New(seed uint64) (Arrival, error) {
 		fn, _ := ParseSynthesizer(s.Func) // checked by Validate
 		return &synthesizerArrival{fn: fn}, nil
 	case "ramp":
-		return &rampArrival{a: s.Rate, b: s.EndRate, t: s.RampDuration.Seconds(), steps: s.Steps}, nil
+		return &rampArrival{a: s.Rate, b: s.EndRate, t: s.RampDuration.D().Seconds(), steps: s.Steps}, nil
 	case "stages":
 		return stagedArrival(s.Stages), nil
 	case "capacity":

@@ -9,7 +9,7 @@ import (
 
 func offsets(t *testing.T, s ArrivalSpec, seed uint64, n int) []time.Duration {
 	t.Helper()
-	a, err := s.New(seed)
+	a, err := NewArrival(s, seed)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,14 +86,14 @@ func TestArrivalValidation(t *testing.T) {
 		{ArrivalSpec{Kind: "weibull", Rate: 1}, `unknown arrival kind "weibull"`},
 	}
 	for _, tt := range tests {
-		if err := tt.spec.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+		if err := CheckArrival(tt.spec); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: got %v, want %q", tt.spec, err, tt.want)
 		}
 	}
 }
 
 func TestSynthetic(t *testing.T) {
-	src, err := SyntheticSpec{InputTokens: 64, OutputTokens: 16}.New(7)
+	src, err := NewSynthetic(SyntheticSpec{InputTokens: 64, OutputTokens: 16}, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,11 +102,11 @@ func TestSynthetic(t *testing.T) {
 	if n := len(strings.Fields(p.Messages[0].Content)); n != 64 || p.InputTokens != 64 || p.MaxTokens != 16 {
 		t.Errorf("prompt of %d words, input %d, max %d; want 64, 64, 16", n, p.InputTokens, p.MaxTokens)
 	}
-	again, _ := SyntheticSpec{InputTokens: 64, OutputTokens: 16}.New(7)
+	again, _ := NewSynthetic(SyntheticSpec{InputTokens: 64, OutputTokens: 16}, 7)
 	if q, _ := again.Next(); q.Turns[0].Messages[0].Content != p.Messages[0].Content {
 		t.Error("same seed gave a different prompt")
 	}
-	spread, _ := SyntheticSpec{InputTokens: 100, OutputTokens: 100, Spread: 0.5}.New(1)
+	spread, _ := NewSynthetic(SyntheticSpec{InputTokens: 100, OutputTokens: 100, Spread: 0.5}, 1)
 	for range 200 {
 		qc, _ := spread.Next()
 		q := qc.Turns[0]
@@ -114,7 +114,7 @@ func TestSynthetic(t *testing.T) {
 			t.Fatalf("lengths %d/%d outside [50, 150]", q.InputTokens, q.MaxTokens)
 		}
 	}
-	if _, err := (SyntheticSpec{InputTokens: 0, OutputTokens: 1}).New(1); err == nil {
+	if _, err := NewSynthetic(SyntheticSpec{InputTokens: 0, OutputTokens: 1}, 1); err == nil {
 		t.Error("zero input tokens accepted")
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -21,40 +20,6 @@ import (
 
 // DefaultHubEndpoint is the Hugging Face hub.
 const DefaultHubEndpoint = "https://huggingface.co"
-
-// HubFile names one file of a dataset repository on the hub.
-type HubFile struct {
-	Repo     string `yaml:"repo" json:"repo"` // e.g. lmsys/chatbot_arena_conversations
-	File     string `yaml:"file" json:"file"` // path in the repo, e.g. data/train-00000-of-00001.parquet
-	Revision string `yaml:"revision,omitempty" json:"revision,omitempty"`
-}
-
-// Validate checks the names: they become URL and cache paths.
-func (f HubFile) Validate() error {
-	parts := strings.Split(f.Repo, "/")
-	if len(parts) != 2 || !safeName(parts[0]) || !safeName(parts[1]) {
-		return fmt.Errorf("hub repo %q: want owner/name", f.Repo)
-	}
-	if f.File == "" || strings.HasPrefix(f.File, "/") || path.Clean(f.File) != f.File || strings.HasPrefix(f.File, "..") {
-		return fmt.Errorf("hub file %q: want a relative path inside the repository", f.File)
-	}
-	if f.Revision != "" && !safeName(f.Revision) {
-		return fmt.Errorf("hub revision %q: want a branch, tag or commit", f.Revision)
-	}
-	return nil
-}
-
-func safeName(s string) bool {
-	if s == "" || s == "." || s == ".." {
-		return false
-	}
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
 
 // Hub downloads dataset files into a local cache, once: a file in the
 // cache is used offline afterwards. Downloads resume where they stopped

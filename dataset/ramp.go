@@ -6,14 +6,6 @@ import (
 	"time"
 )
 
-// StageSpec is one stage of a staged window: a rate or a concurrency held
-// for a duration.
-type StageSpec struct {
-	Rate        float64       `yaml:"rate,omitempty" json:"rate,omitempty"`
-	Concurrency int           `yaml:"concurrency,omitempty" json:"concurrency,omitempty"`
-	Duration    time.Duration `yaml:"duration" json:"duration"`
-}
-
 // Staged is implemented by arrivals made of stages, which the Runner runs
 // one after the other, open or closed loop as each stage says.
 type Staged interface {

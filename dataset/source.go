@@ -1,6 +1,8 @@
 package dataset
 
 import (
+	"github.com/inferno-llm/inferno/config/schema"
+
 	"context"
 	"errors"
 	"fmt"
@@ -180,7 +182,7 @@ func (s Spec) Build(ctx context.Context) (Arrival, Source, error) {
 // BuildTokenized is Build that also returns the workload's tokenizer (nil
 // when it names none), for counting output tokens.
 func (s Spec) BuildTokenized(ctx context.Context) (Arrival, Source, Tokenizer, error) {
-	if err := s.Arrival.Validate(); err != nil {
+	if err := CheckArrival(s.Arrival); err != nil {
 		return nil, nil, nil, err
 	}
 	if s.MaxInputTokens < 0 {
@@ -205,11 +207,11 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 		if s.Arrival.Kind == "replay" {
 			return nil, nil, errors.New("arrival replay needs a dataset with timestamps, not synthetic prompts")
 		}
-		src, err := s.Synthetic.NewTokenized(s.Seed, tok)
+		src, err := NewSyntheticTokenized(s.Synthetic, s.Seed, tok)
 		if err != nil {
 			return nil, nil, err
 		}
-		arr, err := s.Arrival.New(s.Seed)
+		arr, err := NewArrival(s.Arrival, s.Seed)
 		return arr, src, err
 	}
 	path := s.Path
@@ -243,6 +245,18 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	arr, err := s.Arrival.New(s.Seed)
+	arr, err := NewArrival(s.Arrival, s.Seed)
 	return arr, src, err
 }
+
+// The schema's types, owned by the config package.
+type (
+	ArrivalSpec   = schema.Arrival
+	StageSpec     = schema.Stage
+	SyntheticSpec = schema.Synthetic
+	TokenizerRef  = schema.TokenizerRef
+	HubFile       = schema.HubFile
+)
+
+// BuiltinTokenizers are the tiktoken encodings embedded in the binary.
+var BuiltinTokenizers = schema.BuiltinTokenizers

@@ -9,7 +9,7 @@ import (
 // The old tool's README example: 1 request at t=0, then 10 at each second
 // 1..59, 591 in all.
 func TestSynthesizerReadmeExample(t *testing.T) {
-	a, err := ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t / 0.1 + 1) if t < 60 else None"}.New(0)
+	a, err := NewArrival(ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t / 0.1 + 1) if t < 60 else None"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestExpressionMatchesLambda(t *testing.T) {
 // A function that never reaches its end is cut at a week of seconds, and a
 // decreasing one issues nothing more.
 func TestSynthesizerBounds(t *testing.T) {
-	a, _ := ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t/-1+5) if t<1e18 else None"}.New(0)
+	a, _ := NewArrival(ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t/-1+5) if t<1e18 else None"}, 0)
 	n := 0
 	for {
 		if _, ok := a.Next(); !ok {

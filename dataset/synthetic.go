@@ -1,71 +1,19 @@
 package dataset
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strings"
 )
 
-// SyntheticSpec describes generated prompts of a target size.
-type SyntheticSpec struct {
-	InputTokens  int `yaml:"input_tokens" json:"input_tokens"`
-	OutputTokens int `yaml:"output_tokens" json:"output_tokens"`
-	// Spread, between 0 and 1, draws each length uniformly from
-	// [n·(1−spread), n·(1+spread)], as vllm bench serve's range ratio does.
-	Spread float64 `yaml:"spread,omitempty" json:"spread,omitempty"`
-	// PrefixTokens and Prefixes make prompts share prefixes, to exercise
-	// prefix caching: Prefixes distinct prefixes of PrefixTokens each are
-	// made from the seed, and each prompt starts with one of them (drawn by
-	// the seed) followed by its own InputTokens.
-	PrefixTokens int `yaml:"prefix_tokens,omitempty" json:"prefix_tokens,omitempty"`
-	Prefixes     int `yaml:"prefixes,omitempty" json:"prefixes,omitempty"`
-	// Turns makes each conversation a session of that many user turns of
-	// InputTokens each; every turn is sent with the growing history (the
-	// earlier turns and the server's live answers) as chat messages.
-	Turns int `yaml:"turns,omitempty" json:"turns,omitempty"`
-}
-
-// Validate checks the spec.
-func (s SyntheticSpec) Validate() error {
-	if s.InputTokens < 1 {
-		return fmt.Errorf("synthetic: input_tokens must be at least 1, got %d", s.InputTokens)
-	}
-	if s.OutputTokens < 1 {
-		return fmt.Errorf("synthetic: output_tokens must be at least 1, got %d", s.OutputTokens)
-	}
-	if s.Spread < 0 || s.Spread >= 1 {
-		return fmt.Errorf("synthetic: spread must be in [0, 1), got %v", s.Spread)
-	}
-	if s.PrefixTokens < 0 || s.Prefixes < 0 || s.Turns < 0 {
-		return fmt.Errorf("synthetic: prefix_tokens, prefixes and turns must not be negative")
-	}
-	if s.Prefixes > 0 && s.PrefixTokens == 0 {
-		return fmt.Errorf("synthetic: prefixes %d needs prefix_tokens, the length of each prefix", s.Prefixes)
-	}
-	if s.Prefixes > maxPrefixes {
-		return fmt.Errorf("synthetic: prefixes must be at most %d, got %d", maxPrefixes, s.Prefixes)
-	}
-	if s.Turns > maxTurns {
-		return fmt.Errorf("synthetic: turns must be at most %d, got %d", maxTurns, s.Turns)
-	}
-	return nil
-}
-
-// Bounds that keep a typo from building a huge workload up front.
-const (
-	maxPrefixes = 10000
-	maxTurns    = 1000
-)
-
-// New returns an endless source of synthetic conversations, seeded for
+// NewSynthetic returns an endless source of synthetic conversations, seeded for
 // reproducibility; lengths are in words (see syntheticWords).
-func (s SyntheticSpec) New(seed uint64) (Source, error) {
-	return s.NewTokenized(seed, nil)
+func NewSynthetic(s SyntheticSpec, seed uint64) (Source, error) {
+	return NewSyntheticTokenized(s, seed, nil)
 }
 
-// NewTokenized is New with lengths in tok's tokens, exact: each prompt's
+// NewSyntheticTokenized is NewSynthetic with lengths in tok's tokens, exact: each prompt's
 // text encodes to its intended number of tokens. A nil tok counts words.
-func (s SyntheticSpec) NewTokenized(seed uint64, tok Tokenizer) (Source, error) {
+func NewSyntheticTokenized(s SyntheticSpec, seed uint64, tok Tokenizer) (Source, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,62 +33,6 @@ type Tokenizer interface {
 func CountTokens(t Tokenizer, text string) (int, error) {
 	ids, err := t.Encode(text)
 	return len(ids), err
-}
-
-// BuiltinTokenizers are the tiktoken encodings embedded in the binary.
-var BuiltinTokenizers = []string{"cl100k_base", "o200k_base"}
-
-// TokenizerRef is a tokenizer as written in a workload or on the command
-// line: a built-in encoding name (cl100k_base, o200k_base), the path of a
-// Hugging Face tokenizer.json, or hf:owner/name[@revision] for the
-// tokenizer.json of a model repository on the hub.
-type TokenizerRef string
-
-// hubPrefix marks a hub model repository in a TokenizerRef.
-const hubPrefix = "hf:"
-
-// Parse splits the reference into a built-in name, a local path or a hub
-// file; exactly one is set.
-func (r TokenizerRef) Parse() (builtin, path string, hub *HubFile, err error) {
-	s := strings.TrimSpace(string(r))
-	switch {
-	case s == "":
-		return "", "", nil, errors.New("tokenizer: empty")
-	case strings.HasPrefix(s, hubPrefix):
-		repo, rev, _ := strings.Cut(strings.TrimPrefix(s, hubPrefix), "@")
-		f := HubFile{Repo: repo, File: "tokenizer.json", Revision: rev}
-		if err := f.Validate(); err != nil {
-			return "", "", nil, fmt.Errorf("tokenizer %q: %w", s, err)
-		}
-		return "", "", &f, nil
-	case isBuiltin(s):
-		return s, "", nil, nil
-	case strings.HasSuffix(strings.ToLower(s), ".json"):
-		return "", s, nil, nil
-	}
-	// The value is not quoted back: it may be a misplaced secret.
-	return "", "", nil, fmt.Errorf("tokenizer: want %s, the path of a tokenizer.json, or hf:owner/name[@revision]",
-		strings.Join(BuiltinTokenizers, " or "))
-}
-
-// FromHub reports whether the tokenizer is downloaded from the hub.
-func (r TokenizerRef) FromHub() bool {
-	return strings.HasPrefix(strings.TrimSpace(string(r)), hubPrefix)
-}
-
-// Validate checks the reference's form without loading anything.
-func (r TokenizerRef) Validate() error {
-	_, _, _, err := r.Parse()
-	return err
-}
-
-func isBuiltin(s string) bool {
-	for _, b := range BuiltinTokenizers {
-		if s == b {
-			return true
-		}
-	}
-	return false
 }
 
 // loaded keeps tokenizers once loaded: a daemon builds a window per run,

@@ -65,7 +65,7 @@ func TestSyntheticExactTokens(t *testing.T) {
 		} {
 			t.Run(string(ref), func(t *testing.T) {
 				tok := loadTok(t, ref)
-				src, err := spec.NewTokenized(3, tok)
+				src, err := NewSyntheticTokenized(spec, 3, tok)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,7 +102,7 @@ func TestSyntheticTokenizedSeeded(t *testing.T) {
 	tok := loadTok(t, "cl100k_base")
 	spec := SyntheticSpec{InputTokens: 32, OutputTokens: 8, PrefixTokens: 16, Prefixes: 2}
 	first := func(seed uint64) string {
-		src, err := spec.NewTokenized(seed, tok)
+		src, err := NewSyntheticTokenized(spec, seed, tok)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +127,7 @@ func TestSyntheticPrefixes(t *testing.T) {
 				tok = loadTok(t, ref)
 			}
 			spec := SyntheticSpec{InputTokens: 20, OutputTokens: 4, PrefixTokens: 50, Prefixes: 3}
-			src, err := spec.NewTokenized(11, tok)
+			src, err := NewSyntheticTokenized(spec, 11, tok)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -169,7 +169,7 @@ func TestSyntheticPrefixes(t *testing.T) {
 
 func TestSyntheticTurns(t *testing.T) {
 	tok := loadTok(t, "cl100k_base")
-	src, err := SyntheticSpec{InputTokens: 12, OutputTokens: 5, Turns: 3, PrefixTokens: 8}.NewTokenized(1, tok)
+	src, err := NewSyntheticTokenized(SyntheticSpec{InputTokens: 12, OutputTokens: 5, Turns: 3, PrefixTokens: 8}, 1, tok)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,8 +194,8 @@ func TestSyntheticTurns(t *testing.T) {
 // Without a tokenizer nor the new fields, prompts are what they were (word
 // counts; workload hashes of old configs stay the same).
 func TestSyntheticWordsUnchanged(t *testing.T) {
-	a, _ := SyntheticSpec{InputTokens: 5, OutputTokens: 3}.New(7)
-	b, _ := SyntheticSpec{InputTokens: 5, OutputTokens: 3}.NewTokenized(7, nil)
+	a, _ := NewSynthetic(SyntheticSpec{InputTokens: 5, OutputTokens: 3}, 7)
+	b, _ := NewSyntheticTokenized(SyntheticSpec{InputTokens: 5, OutputTokens: 3}, 7, nil)
 	for range 5 {
 		ca, _ := a.Next()
 		cb, _ := b.Next()

@@ -1,6 +1,10 @@
 package prober
 
 import (
+	"github.com/inferno-llm/inferno/config/schema"
+
+	"slices"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -140,4 +144,12 @@ func FuzzDecoders(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestAPINamesMatchTheSchema: the config validates api names from its own
+// list; every name it accepts must be one the prober serves, and back.
+func TestAPINamesMatchTheSchema(t *testing.T) {
+	if got, want := APINames(), schema.APINames; !slices.Equal(got, want) {
+		t.Errorf("the prober serves %v, the schema accepts %v", got, want)
+	}
 }

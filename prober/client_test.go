@@ -133,8 +133,8 @@ func TestClosedLoopReusesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := LookupAPI("openai-completions")
-	arrival, _ := dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}.New(1)
-	source, _ := dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}.New(1)
+	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}, 1)
+	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}, 1)
 	var mu sync.Mutex
 	var results []*result.Result
 	w := &Window{
@@ -182,8 +182,8 @@ func TestDrainHeldOpenBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := LookupAPI("openai-chat")
-	arrival, _ := dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}.New(1)
-	source, _ := dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}.New(1)
+	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}, 1)
+	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}, 1)
 	w := &Window{
 		Target:  &Target{URL: srv.URL, Model: "m", API: api, Client: client},
 		Arrival: arrival, Source: source, Requests: 2, RequestTimeout: 10 * time.Minute,

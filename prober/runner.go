@@ -347,20 +347,21 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 		if st.send.Err() != nil || st.full() {
 			return
 		}
+		length := stage.Duration.D()
 		if stage.Concurrency > 0 {
-			w.runClosed(ctx, st, stage.Concurrency, st.start.Add(base+stage.Duration))
+			w.runClosed(ctx, st, stage.Concurrency, st.start.Add(base+length))
 		} else {
-			arrival, _ := dataset.ArrivalSpec{Kind: "constant", Rate: stage.Rate}.New(0)
-			w.runOpen(ctx, st, arrival, base, stage.Duration, inFlight)
+			arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: stage.Rate}, 0)
+			w.runOpen(ctx, st, arrival, base, length, inFlight)
 			// The schedule ends before the stage does; the next stage
 			// starts on time, not early.
 			select {
-			case <-time.After(time.Until(st.start.Add(base + stage.Duration))):
+			case <-time.After(time.Until(st.start.Add(base + length))):
 			case <-st.send.Done():
 				return
 			}
 		}
-		base += stage.Duration
+		base += length
 	}
 }
 

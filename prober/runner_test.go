@@ -1,6 +1,8 @@
 package prober
 
 import (
+	"github.com/inferno-llm/inferno/config/schema"
+
 	"context"
 	"errors"
 	"io"
@@ -62,11 +64,11 @@ func newWindow(t *testing.T, h http.Handler, arrival dataset.ArrivalSpec) *Windo
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	arr, err := arrival.New(1)
+	arr, err := dataset.NewArrival(arrival, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	source, _ := dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}.New(1)
+	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}, 1)
 	api, _ := LookupAPI("openai-chat")
 	return &Window{
 		Target:         &Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
@@ -218,8 +220,8 @@ func TestWindowDeadlineAndAbort(t *testing.T) {
 func TestWindowStages(t *testing.T) {
 	srv := &countingServer{delay: 50 * time.Millisecond}
 	w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "stages", Stages: []dataset.StageSpec{
-		{Rate: 20, Duration: 500 * time.Millisecond},
-		{Concurrency: 6, Duration: 500 * time.Millisecond},
+		{Rate: 20, Duration: schema.Duration(500 * time.Millisecond)},
+		{Concurrency: 6, Duration: schema.Duration(500 * time.Millisecond)},
 	}})
 	var c collector
 	info, err := w.Run(context.Background(), c.add)
@@ -247,8 +249,8 @@ func TestWorkloadHash(t *testing.T) {
 	hashOf := func(seed uint64) string {
 		srv := &countingServer{}
 		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "poisson", Rate: 500})
-		w.Arrival, _ = dataset.ArrivalSpec{Kind: "poisson", Rate: 500}.New(seed)
-		w.Source, _ = dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 2}.New(seed)
+		w.Arrival, _ = dataset.NewArrival(dataset.ArrivalSpec{Kind: "poisson", Rate: 500}, seed)
+		w.Source, _ = dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 2}, seed)
 		w.Requests = 10
 		info, err := w.Run(context.Background(), func(*result.Result) {})
 		if err != nil {

@@ -1,6 +1,8 @@
 package prober
 
 import (
+	"github.com/inferno-llm/inferno/config/schema"
+
 	"context"
 	"net"
 	"net/http"
@@ -276,7 +278,7 @@ func TestWarmConnections(t *testing.T) {
 // flight, within its caps.
 func TestWarmCount(t *testing.T) {
 	arrival := func(spec dataset.ArrivalSpec) dataset.Arrival {
-		a, err := spec.New(1)
+		a, err := dataset.NewArrival(spec, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -296,7 +298,7 @@ func TestWarmCount(t *testing.T) {
 		{"explicit count capped", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}), WarmConnections: MaxWarmConnections + 1}, MaxWarmConnections},
 		{"cold", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 12}), WarmConnections: -1}, 0},
 		{"stages: the largest", Window{Arrival: arrival(dataset.ArrivalSpec{Kind: "stages", Stages: []dataset.StageSpec{
-			{Rate: 3, Duration: time.Second}, {Concurrency: 6, Duration: time.Second}}})}, 6},
+			{Rate: 3, Duration: schema.Duration(time.Second)}, {Concurrency: 6, Duration: schema.Duration(time.Second)}}})}, 6},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -162,8 +162,8 @@ func TestEndpointFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			api, _ := prober.LookupAPI("openai-chat")
-			arrival, _ := dataset.ArrivalSpec{Kind: "constant", Rate: 50}.New(1)
-			source, _ := dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 6}.New(1)
+			arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: 50}, 1)
+			source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 6}, 1)
 			timeout, deadline := f.timeout, f.deadline
 			if timeout == 0 {
 				timeout = 5 * time.Second

@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"go.yaml.in/yaml/v3"
 	"net/http"
 	"net/url"
 	"time"
@@ -16,6 +17,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -57,7 +59,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 		// could lead past api.allow_urls to any host.
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	spec, err := w.Spec(s.Global)
+	spec, err := datasetSpec(w, s.Global)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
@@ -127,6 +129,24 @@ func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
 	return servermetrics.New(servermetrics.Config{URL: raw, DisplayURL: report.RedactURL(raw), Client: client, Model: t.Model}), nil
 }
 
+// datasetSpec is the dataset package's description of what a workload sends.
+func datasetSpec(w *config.Workload, g config.Global) (dataset.Spec, error) {
+	var hub *dataset.Hub
+	if w.Dataset.Hub != nil || w.Dataset.Tokenizer.FromHub() {
+		token, err := dataset.HubToken(g.HFTokenFile, "")
+		if err != nil {
+			return dataset.Spec{}, err
+		}
+		hub = &dataset.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
+	}
+	return dataset.Spec{
+		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
+		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
+		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
+		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,
+	}, nil
+}
+
 // Grace maps a workload's grace onto the Runner's: unset is the default,
 // an explicit 0 is none.
 func Grace(g *config.Duration) time.Duration {
@@ -164,5 +184,23 @@ func RedactedWorkload(w *config.Workload) *config.Workload {
 // spelled with the schema's field names, so the daemon's and the CLI's
 // reports of the same workload read the same.
 func ReportedWorkload(w *config.Workload) map[string]any {
-	return RedactedWorkload(w).AsSchema()
+	return asSchema(RedactedWorkload(w))
+}
+
+// asSchema returns a workload as the config file spells it: maps keyed by
+// the YAML schema's names (first_turn_only, extra_body), durations as
+// 30s, unset optional fields left out. Reports archive a window's
+// workload in this form, so run.config reads like the config that made it
+// rather than like Go (FirstTurnOnly, ExtraBody) and can be pasted back
+// into a config file or a runs API body.
+func asSchema(w *config.Workload) map[string]any {
+	b, err := yaml.Marshal(w)
+	if err != nil {
+		return nil
+	}
+	var out map[string]any
+	if yaml.Unmarshal(b, &out) != nil {
+		return nil
+	}
+	return out
 }

@@ -122,3 +122,19 @@ func TestUntrustedTargetsDoNotFollowRedirects(t *testing.T) {
 		}
 	}
 }
+
+// TestDatasetSpec: what a workload sends, as the dataset package builds
+// it; an hf: tokenizer brings the hub settings.
+func TestDatasetSpec(t *testing.T) {
+	w := &config.Workload{Name: "w", Dataset: config.Dataset{Kind: "sharegpt", Path: "../dataset/testdata/sharegpt.json",
+		Tokenizer: "hf:acme/model@v2", MaxInputTokens: 512, TruncateInput: true}}
+	spec, err := datasetSpec(w, config.DefaultConfig().Global)
+	if err != nil || spec.Hub == nil || spec.MaxInputTokens != 512 || !spec.TruncateInput || spec.Dataset != "sharegpt" {
+		t.Fatalf("an hf: tokenizer needs the hub settings: %+v, %v", spec, err)
+	}
+	w.Dataset = config.Dataset{Kind: "synthetic", Tokenizer: "o200k_base"}
+	w.Dataset.Prefixes = 4
+	if spec, err := datasetSpec(w, config.DefaultConfig().Global); err != nil || spec.Hub != nil || spec.Synthetic.Prefixes != 4 {
+		t.Fatalf("spec %+v, %v", spec, err)
+	}
+}

@@ -1,0 +1,655 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/config/schema"
+)
+
+// The one decoder of the schema. Every door that reads text (a config
+// file, a workload file, an API body: JSON is YAML) parses it once into a
+// node tree and decodes that tree here, so every error carries the line
+// and the field it is about, found from the node rather than from a
+// dependency's wording. yaml.v3's own decoder is used only for leaves
+// that bring their own unmarshaler (prometheus/common's http_client).
+
+// MaxMappingKeys and MaxConfigNodes bound a document before it is decoded:
+// the keys of one mapping, and every node visited with aliases expanded as
+// the decoder expands them (ten levels of nested sequence aliases in 570
+// bytes would otherwise expand to billions). A real config has a few
+// thousand nodes.
+const (
+	MaxMappingKeys = 10_000
+	MaxConfigNodes = 1_000_000
+	maxDepth       = 100
+)
+
+// source is what a decode needs to know about where its text came from.
+type source struct {
+	file string
+	// untrusted refuses aliases and keys that name local files or route
+	// around the URL allow-list (see untrustedKey).
+	untrusted bool
+	// maxKeys bounds the keys of an untrusted body (limits.max_body_keys).
+	maxKeys int
+	// lines records where each field of the schema's structs and lists
+	// stands, for the errors of validation after decoding.
+	lines map[string]int
+}
+
+// parseDocument parses text that must hold one YAML document and checks
+// its size before anything decodes it.
+func (s source) parseDocument(b []byte) (*yaml.Node, error) {
+	if len(b) > MaxFileSize {
+		return nil, &Error{File: s.file, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	var doc, second yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Error{File: s.file, Err: errors.New("the document is empty")}
+		}
+		return nil, &Error{File: s.file, Err: err}
+	}
+	if len(doc.Content) == 0 {
+		return nil, &Error{File: s.file, Err: errors.New("the document is empty")}
+	}
+	// The parser goes on from where the first document ended.
+	if err := dec.Decode(&second); err == nil {
+		line := second.Line
+		if len(second.Content) > 0 {
+			line = second.Content[0].Line
+		}
+		return nil, &Error{File: s.file, Line: line, Err: errors.New("a second YAML document (after ---): one document is read")}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, &Error{File: s.file, Err: err}
+	}
+	root := doc.Content[0]
+	if err := s.bound(root); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+// bound walks the tree once, expanding aliases, and refuses it past the
+// node budget, a mapping past MaxMappingKeys, or for an untrusted body an
+// alias or more keys than allowed.
+func (s source) bound(root *yaml.Node) error {
+	nodes, keys := 0, 0
+	expanding := map[*yaml.Node]bool{}
+	var walk func(n *yaml.Node, path string, depth, line int) error
+	walk = func(n *yaml.Node, path string, depth, line int) error {
+		if line == 0 {
+			line = n.Line
+		}
+		nodes++
+		if nodes > MaxConfigNodes {
+			return &Error{File: s.file, Line: line, Field: path,
+				Err: fmt.Errorf("the document expands to more than %d values (aliases counted each time they are used)", MaxConfigNodes)}
+		}
+		if depth > maxDepth {
+			return &Error{File: s.file, Line: line, Field: path, Err: fmt.Errorf("nested more than %d levels deep (or an alias that contains itself)", maxDepth)}
+		}
+		switch n.Kind {
+		case yaml.AliasNode:
+			if s.untrusted {
+				return &Error{File: s.file, Line: line, Field: path, Err: errors.New("YAML aliases are not accepted here")}
+			}
+			if n.Alias == nil {
+				return nil
+			}
+			if expanding[n.Alias] {
+				return &Error{File: s.file, Line: line, Field: path, Err: errors.New("an alias that contains itself")}
+			}
+			expanding[n.Alias] = true
+			defer delete(expanding, n.Alias)
+			return walk(n.Alias, path, depth+1, line)
+		case yaml.MappingNode:
+			if len(n.Content)/2 > MaxMappingKeys {
+				return &Error{File: s.file, Line: line, Field: path,
+					Err: fmt.Errorf("%d keys, over the limit of %d keys in one mapping", len(n.Content)/2, MaxMappingKeys)}
+			}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				keys++
+				if s.maxKeys > 0 && keys > s.maxKeys {
+					return &Error{File: s.file, Line: n.Content[i].Line, Err: fmt.Errorf("more than %d keys (limits.max_body_keys)", s.maxKeys)}
+				}
+				if err := walk(n.Content[i+1], join(path, n.Content[i].Value), depth+1, n.Content[i].Line); err != nil {
+					return err
+				}
+			}
+		case yaml.SequenceNode:
+			for i, item := range n.Content {
+				if err := walk(item, fmt.Sprintf("%s[%d]", path, i), depth+1, 0); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	return walk(root, "", 0, 0)
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// decode decodes n into v (a pointer), strictly: unknown and repeated
+// keys, values of the wrong kind and fractions where a whole number
+// belongs are errors naming the field and line. path prefixes the fields
+// named in errors.
+func (s source) decode(n *yaml.Node, v any, path string) error {
+	return s.value(n, reflect.ValueOf(v).Elem(), path)
+}
+
+// lineSetter is implemented by definitions whose validation errors point
+// at their line.
+type lineSetter interface{ setLine(int) }
+
+// defaulter is implemented by types with defaults that an absent field
+// keeps (a target's http_client).
+type defaulter interface{ setDefaults() }
+
+// obsoleteUnmarshaler is yaml.v2's interface, which prometheus/common's
+// types implement; yaml.v3 still honours it.
+type obsoleteUnmarshaler interface {
+	UnmarshalYAML(unmarshal func(any) error) error
+}
+
+var (
+	durationType       = reflect.TypeFor[time.Duration]()
+	configDurationType = reflect.TypeFor[Duration]()
+	unmarshalerType    = reflect.TypeFor[yaml.Unmarshaler]()
+	obsoleteType       = reflect.TypeFor[obsoleteUnmarshaler]()
+)
+
+func (s source) fail(n *yaml.Node, path string, format string, args ...any) error {
+	return &Error{File: s.file, Line: n.Line, Field: path, Err: fmt.Errorf(format, args...)}
+}
+
+func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind == yaml.AliasNode {
+		if n.Alias == nil {
+			return s.fail(n, path, "unknown alias")
+		}
+		return s.value(n.Alias, v, path)
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		// Nothing: pointers, maps and lists become empty; anything else
+		// keeps its default.
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Interface:
+			v.SetZero()
+		}
+		return nil
+	}
+	if v.Type() == durationType || v.Type() == configDurationType {
+		d, err := s.duration(n, path)
+		v.SetInt(int64(d))
+		return err
+	}
+	if v.CanAddr() {
+		switch p := v.Addr(); {
+		case p.Type().Implements(unmarshalerType):
+			if err := p.Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
+				return s.fail(n, path, "%v", err)
+			}
+			return nil
+		case p.Type().Implements(obsoleteType):
+			if err := s.known(n, v.Type(), path); err != nil {
+				return err
+			}
+			if err := n.Decode(p.Interface()); err != nil {
+				return s.fail(n, path, "%v", err)
+			}
+			return nil
+		}
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		elem := reflect.New(v.Type().Elem())
+		if d, ok := elem.Interface().(defaulter); ok {
+			d.setDefaults()
+		}
+		if err := s.value(n, elem.Elem(), path); err != nil {
+			return err
+		}
+		v.Set(elem)
+		return nil
+	case reflect.Struct:
+		return s.structure(n, v, path)
+	case reflect.Map:
+		return s.mapping(n, v, path)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return s.fail(n, path, "want a list, got %s", nodeName(n))
+		}
+		out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			if item.ShortTag() == "!!null" && v.Type().Elem().Kind() == reflect.Pointer {
+				return s.fail(item, fmt.Sprintf("%s[%d]", path, i), "empty entry")
+			}
+			s.record(fmt.Sprintf("%s[%d]", path, i), item.Line)
+			if err := s.value(item, out.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		v.Set(out)
+		return nil
+	case reflect.Interface:
+		x, err := s.freeForm(n, path)
+		if err != nil {
+			return err
+		}
+		if x != nil {
+			v.Set(reflect.ValueOf(x))
+		}
+		return nil
+	}
+	return s.scalar(n, v, path)
+}
+
+// structure decodes a mapping into a struct by the fields' yaml tags,
+// inline structs included; a merge key (<<: *base) supplies the keys the
+// mapping does not set itself.
+func (s source) structure(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return s.fail(n, path, "want a mapping, got %s", nodeName(n))
+	}
+	if ls, ok := v.Addr().Interface().(lineSetter); ok {
+		ls.setLine(n.Line)
+	}
+	fields := fieldsOf(v.Type())
+	return s.entries(n, path, func(key, val *yaml.Node) error {
+		p := join(path, key.Value)
+		idx, ok := fields[key.Value]
+		if !ok {
+			return s.fail(key, p, "unknown field %s (check its spelling and indentation)", key.Value)
+		}
+		s.record(p, key.Line)
+		return s.value(val, v.FieldByIndex(idx), p)
+	})
+}
+
+// mapping decodes a mapping into a map with text keys.
+func (s source) mapping(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.MappingNode {
+		return s.fail(n, path, "want a mapping, got %s", nodeName(n))
+	}
+	if v.Type().Key().Kind() != reflect.String {
+		return s.fail(n, path, "unsupported map key type %s", v.Type().Key())
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	err := s.entries(n, path, func(key, val *yaml.Node) error {
+		if val.ShortTag() == "!!null" && v.Type().Elem().Kind() == reflect.Pointer {
+			return s.fail(key, join(path, key.Value), "empty entry")
+		}
+		elem := reflect.New(v.Type().Elem()).Elem()
+		s.record(join(path, key.Value), key.Line)
+		if err := s.value(val, elem, join(path, key.Value)); err != nil {
+			return err
+		}
+		out.SetMapIndex(reflect.ValueOf(key.Value).Convert(v.Type().Key()), elem)
+		return nil
+	})
+	if err == nil {
+		v.Set(out)
+	}
+	return err
+}
+
+// entries calls f for each key of a mapping, once: keys given twice are
+// an error, and merged keys come first so the mapping's own win.
+func (s source) entries(n *yaml.Node, path string, f func(key, val *yaml.Node) error) error {
+	own := make(map[string]bool, len(n.Content)/2)
+	var merged []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key := n.Content[i]
+		if key.Kind != yaml.ScalarNode {
+			return s.fail(key, path, "want text keys, got %s", nodeName(key))
+		}
+		if key.ShortTag() == "!!merge" {
+			merged = append(merged, n.Content[i+1])
+			continue
+		}
+		if own[key.Value] {
+			return s.fail(key, join(path, key.Value), "given twice in one mapping")
+		}
+		if why := untrustedKey(path, key.Value); s.untrusted && why != "" {
+			return s.fail(key, join(path, key.Value), "%s", why)
+		}
+		own[key.Value] = true
+	}
+	seen := map[string]bool{}
+	for _, m := range merged {
+		for _, src := range mergeSources(m) {
+			for i := 0; i+1 < len(src.Content); i += 2 {
+				k := src.Content[i].Value
+				if own[k] || seen[k] {
+					continue
+				}
+				seen[k] = true
+				if err := f(src.Content[i], src.Content[i+1]); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].ShortTag() == "!!merge" {
+			continue
+		}
+		if err := f(n.Content[i], n.Content[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mergeSources are the mappings a merge key names: one, or a list of
+// them, the first winning.
+func mergeSources(n *yaml.Node) []*yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		return []*yaml.Node{n}
+	case yaml.SequenceNode:
+		var out []*yaml.Node
+		for _, item := range n.Content {
+			out = append(out, mergeSources(item)...)
+		}
+		return out
+	}
+	return nil
+}
+
+// fieldsOf indexes a struct's fields by their yaml names, inline structs'
+// fields included.
+func fieldsOf(t reflect.Type) map[string][]int {
+	out := map[string][]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" || !f.IsExported() {
+			continue
+		}
+		if strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Struct {
+			for k, idx := range fieldsOf(f.Type) {
+				out[k] = append([]int{i}, idx...)
+			}
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		out[name] = []int{i}
+	}
+	return out
+}
+
+// known checks a value decoded by a type's own unmarshaler (yaml.v3
+// decodes those leniently from a node, and words its errors by Go's
+// types) against the type's shape: unknown keys, and values of the wrong
+// kind, are refused here by field and line, as anywhere else.
+func (s source) known(n *yaml.Node, t reflect.Type, path string) error {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return nil
+	}
+	custom := reflect.PointerTo(t).Implements(obsoleteType) || reflect.PointerTo(t).Implements(unmarshalerType)
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			if custom && n.Kind == yaml.ScalarNode {
+				return nil // a URL, written as text
+			}
+			return s.fail(n, path, "want a mapping, got %s", nodeName(n))
+		}
+		fields := fieldsOf(t)
+		inlineMap := inlineMapType(t)
+		return s.entries(n, path, func(key, val *yaml.Node) error {
+			s.record(join(path, key.Value), key.Line)
+			idx, ok := fields[key.Value]
+			if !ok {
+				if inlineMap != nil {
+					return s.known(val, inlineMap.Elem(), join(path, key.Value))
+				}
+				return s.fail(key, join(path, key.Value), "unknown field %s (check its spelling and indentation)", key.Value)
+			}
+			return s.known(val, t.FieldByIndex(idx).Type, join(path, key.Value))
+		})
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return s.fail(n, path, "want a mapping, got %s", nodeName(n))
+		}
+		return s.entries(n, path, func(key, val *yaml.Node) error {
+			return s.known(val, t.Elem(), join(path, key.Value))
+		})
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			return s.fail(n, path, "want a list, got %s", nodeName(n))
+		}
+		for i, item := range n.Content {
+			if err := s.known(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		return nil
+	case reflect.Interface:
+		return nil
+	}
+	if t == durationType || t == configDurationType {
+		_, err := s.duration(n, path)
+		return err
+	}
+	return s.scalar(n, reflect.New(t).Elem(), path)
+}
+
+// inlineMapType is the type of a struct's inline map (which takes every
+// key its fields do not), or nil.
+func inlineMapType(t reflect.Type) reflect.Type {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if _, opts, _ := strings.Cut(f.Tag.Get("yaml"), ","); strings.Contains(opts, "inline") && f.Type.Kind() == reflect.Map {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// freeForm decodes a value of no fixed type (extra_body) as yaml.v3
+// would, keeping every key and value exactly as written.
+func (s source) freeForm(n *yaml.Node, path string) (any, error) {
+	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
+		out := reflect.New(reflect.TypeFor[[]any]()).Elem()
+		if n.Kind == yaml.MappingNode {
+			out = reflect.New(reflect.TypeFor[map[string]any]()).Elem()
+		}
+		err := s.value(n, out, path)
+		return out.Interface(), err
+	}
+	var x any
+	if err := n.Decode(&x); err != nil {
+		return nil, s.fail(n, path, "not a value (%v)", err)
+	}
+	if f, ok := x.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+		return nil, s.fail(n, path, "must be a finite number (NaN and infinities cannot be reported)")
+	}
+	return x, nil
+}
+
+// scalar decodes text, numbers and booleans. Errors never quote the
+// value: it may be a misplaced secret.
+func (s source) scalar(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.ScalarNode {
+		return s.fail(n, path, "want %s, got %s", kindWord(v.Type()), nodeName(n))
+	}
+	tag := n.ShortTag()
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(n.Value)
+		return nil
+	case reflect.Bool:
+		var b bool
+		if tag != "!!bool" || n.Decode(&b) != nil {
+			return s.fail(n, path, "want true or false, got %s", nodeName(n))
+		}
+		v.SetBool(b)
+		return nil
+	case reflect.Float32, reflect.Float64:
+		var f float64
+		if (tag != "!!float" && tag != "!!int") || n.Decode(&f) != nil {
+			return s.fail(n, path, "want a number, got %s", nodeName(n))
+		}
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return s.fail(n, path, "must be a finite number (NaN and infinities cannot be reported)")
+		}
+		v.SetFloat(f)
+		return nil
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		f, err := s.whole(n, path)
+		if err != nil {
+			return err
+		}
+		if f < math.MinInt64 || f >= math.MaxInt64 || v.OverflowInt(int64(f)) {
+			return s.fail(n, path, "out of range")
+		}
+		v.SetInt(int64(f))
+		return nil
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		if tag == "!!int" {
+			// Whole uint64 range, beyond float64's exact integers (seeds).
+			if u, err := strconv.ParseUint(strings.ReplaceAll(n.Value, "_", ""), 0, 64); err == nil && !v.OverflowUint(u) {
+				v.SetUint(u)
+				return nil
+			}
+		}
+		f, err := s.whole(n, path)
+		if err != nil {
+			return err
+		}
+		if f < 0 || f >= math.MaxUint64 || v.OverflowUint(uint64(f)) {
+			return s.fail(n, path, "out of range")
+		}
+		v.SetUint(uint64(f))
+		return nil
+	}
+	return s.fail(n, path, "unsupported field type %s", v.Type())
+}
+
+// whole reads a whole number, written as an integer or as a float
+// without a fraction (1e3).
+func (s source) whole(n *yaml.Node, path string) (float64, error) {
+	switch n.ShortTag() {
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return float64(i), nil
+		}
+		return 0, s.fail(n, path, "out of range")
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, s.fail(n, path, "must be a finite number (NaN and infinities cannot be reported)")
+		}
+		if f != math.Trunc(f) {
+			return 0, s.fail(n, path, "must be a whole number")
+		}
+		return f, nil
+	}
+	return 0, s.fail(n, path, "want a whole number, got %s", nodeName(n))
+}
+
+func (s source) duration(n *yaml.Node, path string) (time.Duration, error) {
+	if n.Kind != yaml.ScalarNode {
+		return 0, s.fail(n, path, "want a duration such as 30s, got %s", nodeName(n))
+	}
+	d, err := schema.ParseDuration(n.Value)
+	if err != nil {
+		return 0, s.fail(n, path, "%v", err)
+	}
+	return d, nil
+}
+
+// nodeName words what a node holds for an error, without its value.
+func nodeName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.ShortTag() {
+	case "!!int":
+		return "a whole number"
+	case "!!float":
+		return "a number"
+	case "!!bool":
+		return "true or false"
+	case "!!null":
+		return "nothing"
+	}
+	return "text"
+}
+
+// kindWord is what a Go type wants, worded for a person.
+func kindWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "text"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	}
+	return "a whole number"
+}
+
+func (s source) record(path string, line int) {
+	if s.lines != nil {
+		s.lines[path] = line
+	}
+}
+
+// lineOf is the line of a field path such as "global.report_dir" or
+// "targets[2].url" in decoded text, or of the nearest enclosing field
+// the text has; 0 for a default.
+func lineOf(lines map[string]int, path string) int {
+	for path != "" {
+		if l := lines[path]; l > 0 {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			return 0
+		}
+		path = path[:i]
+	}
+	return 0
+}

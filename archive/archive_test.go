@@ -135,12 +135,12 @@ func TestSync(t *testing.T) {
 	var warned []string
 	var interrupted []string
 	opt := SyncOptions{Batch: 2, Warn: func(p string, err error) { warned = append(warned, filepath.Base(p)) },
-		Interrupted: func(p string) bool {
+		Interrupted: func(p string, e *Entry) {
 			interrupted = append(interrupted, filepath.Base(p))
 			rep, _ := report.Read(p)
 			rep.Run.Status = report.StatusAborted
 			report.WriteFile(p, rep)
-			return true
+			*e, _ = ReadEntry(p)
 		}}
 	ctx := context.Background()
 	res, err := ix.Sync(ctx, opt)

@@ -135,10 +135,10 @@ func readHead(r io.Reader, h *head) error {
 
 // SyncOptions steer Sync.
 type SyncOptions struct {
-	// Interrupted is called for a report still marked running. It may
-	// rewrite the file (an interrupted window's placeholder becomes an
-	// aborted report) and returns whether it did, so Sync reads it again.
-	Interrupted func(path string) bool
+	// Interrupted is called for a report still marked running, with its
+	// entry. It may settle both (an interrupted window's placeholder
+	// becomes an aborted report) before the entry is indexed.
+	Interrupted func(path string, e *Entry)
 	// RemoveBefore, when set, deletes files Sync cannot index (damaged
 	// reports, pages and per-request files without a report) last
 	// modified before it, as retention by age would have.
@@ -215,8 +215,8 @@ func (ix *Index) Sync(ctx context.Context, opt SyncOptions) (SyncResult, error) 
 			}
 		}
 		e, err := ReadEntry(path)
-		if err == nil && e.Status == report.StatusRunning && opt.Interrupted != nil && opt.Interrupted(path) {
-			e, err = ReadEntry(path)
+		if err == nil && e.Status == report.StatusRunning && opt.Interrupted != nil {
+			opt.Interrupted(path, &e)
 		}
 		if err != nil {
 			if !errors.Is(err, os.ErrNotExist) {

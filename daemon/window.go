@@ -13,7 +13,6 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
-	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/window"
@@ -149,6 +148,7 @@ func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 		rep.Errors[i].Reason = report.RedactText(rep.Errors[i].Reason)
 	}
 	var path string
+	indexed := false
 	if j.Archive {
 		var err error
 		if path, err = report.Write(j.Global.ReportDir, rep); err != nil {
@@ -157,15 +157,19 @@ func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 			// Its placeholder would otherwise pass for an interrupted run
 			// after a restart. (Unlinking needs no space on a full disk.)
 			os.Remove(filepath.Join(j.Global.ReportDir, report.FileName(j.ID)))
+			if d.index != nil {
+				d.index.Delete(j.ID)
+			}
 			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
-		} else if err := render.WriteReport(filepath.Join(j.Global.ReportDir, report.HTMLFileName(j.ID)), rep); err != nil {
-			// The JSON is the record; its page can be rendered again from it
-			// (inferno report render, or /reports/<id>).
-			d.collector.ReportWriteErrors.Inc()
-			d.logger.Error("HTML report not written", "run", j.ID, "err", err)
+		} else {
+			// The file first, then its entry: a crash between the two
+			// leaves a report the next start indexes. Its HTML page is
+			// rendered when someone asks for it.
+			indexed = d.indexReport(path, rep)
 		}
 	}
 	run.setDone(rep, path)
+	d.runs.settle(run, indexed)
 	d.logger.Info("window finished", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name, "workload", j.Workload.Name,
 		"status", rep.Run.Status, "requests", rep.Summary.Requests, "failures", rep.Summary.Failures,
 		"ttft_p50", p50Text(rep, rep.Stats.TTFT), "report", path)
@@ -188,10 +192,15 @@ func (d *Daemon) writePlaceholder(j *windowJob) {
 func (d *Daemon) writePlaceholderMeta(j *windowJob, meta report.Meta) {
 	placeholder := report.Report{Run: meta}
 	placeholder.Run.Status = report.StatusRunning
-	if _, err := report.Write(j.Global.ReportDir, &placeholder); err != nil {
+	path, err := report.Write(j.Global.ReportDir, &placeholder)
+	if err != nil {
 		d.collector.ReportWriteErrors.Inc()
 		d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
+		return
 	}
+	// Indexed too, so a restart after kill -9 finds it among the few
+	// entries still running and marks it before anything lists it.
+	d.indexReport(path, &placeholder)
 }
 
 // searchCapacity runs a capacity workload's search, each step a copy of w.

@@ -41,7 +41,7 @@ func put(t *testing.T, ix *Index, dir string, rep *report.Report) {
 
 func open(t *testing.T, dir string) *Index {
 	t.Helper()
-	ix, err := Open(dir)
+	ix, err := Open(dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestOpenDamagedIndex(t *testing.T) {
 			dir := t.TempDir()
 			writeReport(t, dir, "r1", "x", "api", "finished", t0)
 			os.WriteFile(filepath.Join(dir, FileName), c.content, 0o644)
-			ix, err := Open(dir)
+			ix, err := Open(dir, "")
 			if ix == nil {
 				t.Fatalf("no index: %v", err)
 			}
@@ -214,7 +214,7 @@ func TestOpenDamagedIndex(t *testing.T) {
 func TestOpenUnwritable(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "reports")
 	os.WriteFile(file, []byte("a file, not a directory"), 0o644)
-	if _, err := Open(file); err == nil {
+	if _, err := Open(file, ""); err == nil {
 		t.Fatal("opened an index inside a file")
 	}
 	ix, err := OpenMemory(file)

@@ -79,15 +79,18 @@ type Index struct {
 	w, r *sql.DB
 }
 
-// Open opens (or creates) dir's index. An index that is not a database,
+// Open opens (or creates) the index of the reports in dir, at path
+// (default: dir/index.sqlite). An index that is not a database,
 // is damaged or has another schema is moved aside as index.sqlite.bad
 // and a new, empty one created: the reports are the record, and Sync
 // fills it again. The error names the file and why when even that fails.
-func Open(dir string) (*Index, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+func Open(dir, path string) (*Index, error) {
+	if path == "" {
+		path = filepath.Join(dir, FileName)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("archive index: %w", err)
 	}
-	path := filepath.Join(dir, FileName)
 	ix, err := openFile(dir, path)
 	if err == nil {
 		return ix, nil
@@ -100,7 +103,7 @@ func Open(dir string) (*Index, error) {
 			}
 		}
 		if ix, err2 := openFile(dir, path); err2 == nil {
-			return ix, fmt.Errorf("%w (moved aside as %s; a new index is being built from the reports)", err, FileName+".bad")
+			return ix, fmt.Errorf("%w (moved aside as %s; a new index is being built from the reports)", err, filepath.Base(path)+".bad")
 		} else {
 			err = err2
 		}
@@ -375,8 +378,10 @@ func (q Query) where() (string, []any) {
 			conds = append(conds, "started < ?")
 			args = append(args, unixNano(c.StartedAt))
 		} else {
-			conds = append(conds, "(started < ? OR (started = ? AND id < ?))")
-			args = append(args, unixNano(c.StartedAt), unixNano(c.StartedAt), c.ID)
+			// A row value, so the cursor is a range on the index rather
+			// than a filter over every row before it.
+			conds = append(conds, "(started, id) < (?, ?)")
+			args = append(args, unixNano(c.StartedAt), c.ID)
 		}
 	}
 	if len(conds) == 0 {

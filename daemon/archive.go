@@ -23,8 +23,8 @@ const interruptedError = "interrupted: Inferno stopped during the window (killed
 // no file can be kept there, and settles the windows a previous process
 // left running. Reading the reports into the index happens afterwards,
 // in the background (syncArchive), so the daemon serves at once.
-func (d *Daemon) openArchive(dir string) error {
-	ix, err := archive.Open(dir)
+func (d *Daemon) openArchive(dir, indexPath string) error {
+	ix, err := archive.Open(dir, indexPath)
 	switch {
 	case ix == nil:
 		d.logger.Error("archive index cannot be opened; keeping it in memory, rebuilt from the reports at every start", "err", err)

@@ -163,7 +163,7 @@ func (d *Daemon) Start() error {
 	if n := removeTempFiles(cfg.Global.ReportDir); n > 0 {
 		d.logger.Warn("removed temporary files of interrupted writes", "dir", cfg.Global.ReportDir, "files", n)
 	}
-	if err := d.openArchive(cfg.Global.ReportDir); err != nil {
+	if err := d.openArchive(cfg.Global.ReportDir, cfg.Global.ReportIndex); err != nil {
 		return err
 	}
 	d.mu.Lock()

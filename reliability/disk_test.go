@@ -97,11 +97,13 @@ func TestFullAndReadOnlyDisk(t *testing.T) {
 	os.MkdirAll(reports, 0o755)
 	mountTmpfs(t, reports, "1m")
 	sim := newSim(t, simulator.Config{TTFT: 2 * time.Millisecond, ITL: time.Millisecond})
-	cfg := writeConfig(t, dir, fmt.Sprintf(`global: {report_dir: %s}
+	// The index lives off the small disk: a remount read-only is refused
+	// while a file on it is open for writing, as the index always is.
+	cfg := writeConfig(t, dir, fmt.Sprintf(`global: {report_dir: %s, report_index: %s}
 targets: [{name: sim, url: '%s/v1', model: sim}]
 workloads: [{name: w, dataset: {kind: synthetic, input_tokens: 4, output_tokens: 4}, arrival: {kind: concurrency, concurrency: 2}, requests: 4}]
 schedules: [{name: every-second, cron: '* * * * * *', targets: [sim], workload: w}]
-`, reports, sim.URL))
+`, reports, filepath.Join(dir, "index.sqlite"), sim.URL))
 	d := startDaemon(t, cfg)
 	reg := d.registry
 	windows := func() float64 {

@@ -30,7 +30,7 @@ const FileName = "index.sqlite"
 // schemaVersion is the index's user_version. An index of another version
 // is rebuilt from the reports rather than migrated: it holds nothing the
 // reports do not.
-const schemaVersion = 1
+const schemaVersion = 2
 
 const schema = `
 CREATE TABLE runs (
@@ -54,6 +54,10 @@ CREATE INDEX runs_target ON runs(target, started, id);
 CREATE INDEX runs_workload ON runs(workload, started, id);
 CREATE INDEX runs_status ON runs(status, started, id);
 CREATE INDEX runs_trigger ON runs(trigger, started, id);
+-- Covering indexes: a sync's file states and retention's totals read
+-- these instead of every row with its summary.
+CREATE INDEX runs_files ON runs(id, size, mtime);
+CREATE INDEX runs_sizes ON runs(status, bytes);
 `
 
 // Entry is one archived run as the index holds it.

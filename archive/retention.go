@@ -40,8 +40,12 @@ func (ix *Index) Prune(ctx context.Context, r Retention, now time.Time, opt Prun
 		opt.Batch = 256
 	}
 	deleted := 0
+	// Counted once a round and kept by subtraction: counting again for
+	// every step would read the whole index each time. Windows archived
+	// meanwhile are the next round's.
+	var totals *Totals
 	for {
-		victims, err := ix.victims(ctx, r, now, opt.Batch)
+		victims, bytes, err := ix.victims(ctx, r, now, opt.Batch, &totals)
 		if err != nil || len(victims) == 0 {
 			return deleted, err
 		}
@@ -61,6 +65,10 @@ func (ix *Index) Prune(ctx context.Context, r Retention, now time.Time, opt Prun
 			return deleted, err
 		}
 		deleted += len(ids)
+		if totals != nil {
+			totals.Runs -= int64(len(ids))
+			totals.Bytes -= bytes
+		}
 		if opt.Pause > 0 {
 			select {
 			case <-time.After(opt.Pause):
@@ -73,36 +81,40 @@ func (ix *Index) Prune(ctx context.Context, r Retention, now time.Time, opt Prun
 	}
 }
 
-// victims are up to n runs the retention deletes next, oldest first.
-func (ix *Index) victims(ctx context.Context, r Retention, now time.Time, n int) ([]string, error) {
+// victims are up to n runs the retention deletes next, oldest first,
+// with their bytes.
+func (ix *Index) victims(ctx context.Context, r Retention, now time.Time, n int, totals **Totals) ([]string, int64, error) {
 	const oldest = "SELECT id, bytes FROM runs WHERE status != '" + report.StatusRunning + "'"
 	const order = " ORDER BY started, id LIMIT ?"
 	if r.MaxAge > 0 {
-		ids, _, err := ix.pick(ctx, oldest+" AND started < ?"+order, -1, unixNano(now.Add(-r.MaxAge)), n)
+		ids, bytes, err := ix.pick(ctx, oldest+" AND started < ?"+order, -1, unixNano(now.Add(-r.MaxAge)), n)
 		if err != nil || len(ids) > 0 {
-			return ids, err
+			return ids, bytes, err
 		}
 	}
 	if r.MaxCount <= 0 && r.MaxBytes <= 0 {
-		return nil, nil
+		return nil, 0, nil
 	}
-	// Windows still running are neither counted nor deleted.
-	var t Totals
-	err := ix.r.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(bytes), 0) FROM runs WHERE status != '"+report.StatusRunning+"'").Scan(&t.Runs, &t.Bytes)
-	if err != nil {
-		return nil, ix.wrap("retention", err)
+	if *totals == nil {
+		// Windows still running are neither counted nor deleted.
+		var t Totals
+		err := ix.r.QueryRowContext(ctx, "SELECT count(*), coalesce(sum(bytes), 0) FROM runs WHERE status != '"+report.StatusRunning+"'").Scan(&t.Runs, &t.Bytes)
+		if err != nil {
+			return nil, 0, ix.wrap("retention", err)
+		}
+		*totals = &t
 	}
+	t := **totals
 	if r.MaxCount > 0 && t.Runs > r.MaxCount {
-		ids, _, err := ix.pick(ctx, oldest+order, -1, min(int64(n), t.Runs-r.MaxCount))
+		ids, bytes, err := ix.pick(ctx, oldest+order, -1, min(int64(n), t.Runs-r.MaxCount))
 		if err != nil || len(ids) > 0 {
-			return ids, err
+			return ids, bytes, err
 		}
 	}
 	if r.MaxBytes > 0 && t.Bytes > r.MaxBytes {
-		ids, _, err := ix.pick(ctx, oldest+order, t.Bytes-r.MaxBytes, n)
-		return ids, err
+		return ix.pick(ctx, oldest+order, t.Bytes-r.MaxBytes, n)
 	}
-	return nil, nil
+	return nil, 0, nil
 }
 
 // pick runs the query and returns its ids, stopping once their bytes

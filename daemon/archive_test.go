@@ -288,3 +288,32 @@ func TestRetentionByCountAndBytes(t *testing.T) {
 		})
 	}
 }
+
+// An index that fails costs the lists an error, never the daemon: the
+// status page still renders, windows still run, archive and answer.
+func TestIndexFailureKeepsServing(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	cfgPath, reports := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	waitSynced(t, d.Daemon)
+	d.index.Close() // every query now fails, as on a damaged disk
+	code, page := get(t, d.server.URL+"/")
+	if code != 200 || !strings.Contains(page, "Archive: archive index") || !strings.Contains(page, "<td>tick</td>") {
+		t.Errorf("status page: %d\n%s", code, page)
+	}
+	if code, body := get(t, d.server.URL+"/api/v1/runs"); code != 500 || !strings.Contains(body, "archive index") {
+		t.Errorf("runs list: %d %s", code, body)
+	}
+	cfg := d.Config()
+	run := d.StartRun(cfg.Target("sim"), cfg.Workload("small"), "api")
+	waitFor(t, "the run", run.Finished)
+	if code, body := get(t, d.server.URL+"/api/v1/runs/"+run.id); code != 200 || !strings.Contains(body, `"finished"`) {
+		t.Errorf("the run after a failed index write: %d %s", code, body)
+	}
+	if _, err := os.Stat(filepath.Join(reports, report.FileName(run.id))); err != nil {
+		t.Errorf("no report: %v", err)
+	}
+	if !strings.Contains(d.logs.String(), "report written but not indexed") {
+		t.Error("no log line for the failed index write")
+	}
+}

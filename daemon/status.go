@@ -29,11 +29,14 @@ type targetHealth struct {
 func (d *Daemon) health(ctx context.Context, now time.Time) ([]targetHealth, error) {
 	cfg := d.Config()
 	var out []targetHealth
+	var failed error
 	for _, t := range cfg.Targets {
 		h := targetHealth{Name: t.Name, API: t.API, Model: t.Model, URL: report.RedactURL(t.URL), Next: "not scheduled here"}
+		// A target whose last window cannot be looked up still shows,
+		// with its next run.
 		run, err := d.latestEnded(ctx, t.Name)
-		if err != nil {
-			return nil, err
+		if err != nil && failed == nil {
+			failed = err
 		}
 		if run != nil {
 			v := run.View()
@@ -68,7 +71,7 @@ func (d *Daemon) health(ctx context.Context, now time.Time) ([]targetHealth, err
 		}
 		out = append(out, h)
 	}
-	return out, nil
+	return out, failed
 }
 
 var statusPage = template.Must(template.New("status").Parse(`<!doctype html>

@@ -19,7 +19,8 @@ import (
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/inferno-llm/inferno/report"
 )
@@ -160,7 +161,12 @@ func openFile(dir, path string) (*Index, error) {
 	w.SetConnMaxLifetime(0)
 	if err := prepare(w); err != nil {
 		w.Close()
-		return nil, fmt.Errorf("archive index %s: %w: %w", path, errUnreadable, err)
+		if damaged(err) {
+			return nil, fmt.Errorf("archive index %s: %w: %w", path, errUnreadable, err)
+		}
+		// Busy, unreadable, or on a full disk: not the file's fault, so
+		// it is left as it is.
+		return nil, fmt.Errorf("archive index %s: %w", path, err)
 	}
 	r, err := sql.Open("sqlite", dsn(path, true))
 	if err != nil {
@@ -171,28 +177,42 @@ func openFile(dir, path string) (*Index, error) {
 	return &Index{dir: dir, path: path, w: w, r: r}, nil
 }
 
+// damaged reports whether err says the file is not a database or a
+// damaged one, as opposed to busy or unwritable.
+func damaged(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return true
+	}
+	return false
+}
+
 // prepare checks the schema version, creating the schema in a new file and
-// dropping one of another version.
+// dropping one of another version. The check is inside the write
+// transaction, so two processes opening one new index create it once.
 func prepare(w *sql.DB) error {
-	var version int
-	if err := w.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
-		return err
-	}
-	var tables int
-	if err := w.QueryRow("SELECT count(*) FROM sqlite_master WHERE name='runs'").Scan(&tables); err != nil {
-		return err
-	}
-	if version == schemaVersion && tables == 1 {
-		// A header that reads fine can still hide a damaged table: read
-		// through the one index every list uses.
-		_, err := w.Exec("SELECT count(*) FROM runs INDEXED BY runs_started")
-		return err
-	}
 	tx, err := w.Begin()
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
+	var version, tables int
+	if err := tx.QueryRow("PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if err := tx.QueryRow("SELECT count(*) FROM sqlite_master WHERE name='runs'").Scan(&tables); err != nil {
+		return err
+	}
+	if version == schemaVersion && tables == 1 {
+		// A header that reads fine can still hide a damaged table: read
+		// through the one index every list uses.
+		var n int
+		return tx.QueryRow("SELECT count(*) FROM runs INDEXED BY runs_started").Scan(&n)
+	}
 	if _, err := tx.Exec("DROP TABLE IF EXISTS runs"); err != nil {
 		return err
 	}

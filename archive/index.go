@@ -82,6 +82,8 @@ type Index struct {
 	// a single connection never meets SQLITE_BUSY from itself. Readers use
 	// their own pool and, in WAL mode, never wait for the writer.
 	w, r *sql.DB
+	// syncing keeps two Syncs from reading the same files at once.
+	syncing sync.Mutex
 }
 
 // Open opens (or creates) the index of the reports in dir, at path
@@ -515,7 +517,3 @@ func fromUnixNano(n int64) time.Time {
 	}
 	return time.Unix(0, n).UTC()
 }
-
-// syncMu keeps two Syncs of one process from indexing the same files at
-// once (a slow start-up sync and a rebuild asked for later).
-var syncMu sync.Mutex

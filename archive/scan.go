@@ -160,8 +160,8 @@ type SyncResult struct {
 // only what changed, so with an index in step it costs a directory
 // listing; with none it rebuilds the whole index.
 func (ix *Index) Sync(ctx context.Context, opt SyncOptions) (SyncResult, error) {
-	syncMu.Lock()
-	defer syncMu.Unlock()
+	ix.syncing.Lock()
+	defer ix.syncing.Unlock()
 	var res SyncResult
 	if opt.Batch <= 0 {
 		opt.Batch = 512

@@ -41,7 +41,8 @@ func newReportCommand(app *kingpin.Application) *reportCommand {
 		Short('o').StringVar(&c.mergeOut)
 	c.merge.Flag("force", "Merge reports that are not the shards of one window (no run.shard, different shard counts or start ticks).").
 		BoolVar(&c.mergeForce)
-	c.render = cmd.Command("render", "Render an archived JSON report as a self-contained HTML page with charts.")
+	// The daemon renders pages when asked for; this writes one to keep.
+	c.render = cmd.Command("render", "Render an archived JSON report as a self-contained HTML page with charts (alias: html).").Alias("html")
 	c.render.Arg("report", "report_<id>.json").Required().ExistingFileVar(&c.renderFile)
 	c.render.Flag("output", "Where to write the page (default: report_<id>.html beside the JSON).").Short('o').StringVar(&c.renderOut)
 	c.compare = cmd.Command("compare", "Compare reports side by side: headline figures and their differences from the first.")

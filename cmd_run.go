@@ -58,7 +58,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	stopBar := func() {}
-	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, PerRequest: writerOrNil(perRequest),
+	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, HTML: true, PerRequest: writerOrNil(perRequest),
 		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight},
 		OnBuilt: func(w *prober.Window) {
 			logger.Info("window starting", "id", id, "url", report.RedactURL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)

@@ -236,6 +236,14 @@ func TestReportRenderAndCompareCommands(t *testing.T) {
 	if err != nil || !strings.Contains(string(page), "<svg") {
 		t.Errorf("rendered page: %v", err)
 	}
+	// "html" is the same command, for the page the daemon no longer writes.
+	kept := filepath.Join(dir, "kept.html")
+	if code := run([]string{"report", "html", files[1], "-o", kept}); code != 0 {
+		t.Fatalf("report html: exit %d", code)
+	}
+	if page, err := os.ReadFile(kept); err != nil || !strings.Contains(string(page), "<svg") {
+		t.Errorf("report html's page: %v", err)
+	}
 	out := filepath.Join(dir, "compare.html")
 	if code := run(append([]string{"report", "compare", "--html", out}, files...)); code != 0 {
 		t.Fatalf("compare: exit %d", code)

@@ -46,6 +46,13 @@ type Global struct {
 	ReportDir string `yaml:"report_dir"`
 	// ReportRetention deletes reports older than this (0 keeps them all).
 	ReportRetention Duration `yaml:"report_retention"`
+	// ReportRetentionCount keeps at most this many reports, the newest,
+	// and ReportRetentionBytes at most this much of them (0: no cap).
+	ReportRetentionCount int      `yaml:"report_retention_count,omitempty"`
+	ReportRetentionBytes ByteSize `yaml:"report_retention_bytes,omitempty"`
+	// ReportIndex is the archive index's file (default: index.sqlite in
+	// ReportDir), for reports on a disk SQLite should not lock (NFS).
+	ReportIndex string `yaml:"report_index,omitempty"`
 	// MaxConcurrentWindows caps windows running at once, scheduled and ad hoc.
 	MaxConcurrentWindows int `yaml:"max_concurrent_windows"`
 	// APIWindows is the share of MaxConcurrentWindows that ad hoc windows

@@ -18,6 +18,9 @@ func (c *Config) validate() error {
 	if g.ReportDir == "" {
 		return c.fail(0, "global.report_dir", "must not be empty")
 	}
+	if g.ReportRetentionCount < 0 {
+		return c.fail(0, "global.report_retention_count", "must not be negative, got %d", g.ReportRetentionCount)
+	}
 	if g.MaxConcurrentWindows < 1 {
 		return c.fail(0, "global.max_concurrent_windows", "must be at least 1, got %d", g.MaxConcurrentWindows)
 	}

@@ -55,7 +55,7 @@ func (d *Daemon) loadReport(id string) (*report.Report, error) {
 	if !report.ValidRunID(id) {
 		return nil, errStatus{http.StatusBadRequest, fmt.Errorf("invalid run id %q", id)}
 	}
-	run := d.runs.get(id)
+	run := d.run(id)
 	if run == nil {
 		return nil, errStatus{http.StatusNotFound, fmt.Errorf("no run %q", id)}
 	}
@@ -96,19 +96,46 @@ func runsParam(r *http.Request) []string {
 	return strings.Split(v, ",")
 }
 
+// handleReportPage renders a report's page when asked for, and keeps it
+// in memory for the next asker: writing one for every window cost disk
+// and time for pages mostly never opened.
 func (d *Daemon) handleReportPage(w http.ResponseWriter, r *http.Request) {
-	rep, err := d.loadReport(r.PathValue("id"))
+	id := r.PathValue("id")
+	page, err := d.reportPage(id)
 	if err != nil {
 		writeError(w, statusOf(err), "%v", err)
 		return
 	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(page)
+}
+
+func (d *Daemon) reportPage(id string) ([]byte, error) {
+	if !report.ValidRunID(id) {
+		return nil, errStatus{http.StatusBadRequest, fmt.Errorf("invalid run id %q", id)}
+	}
+	var path string
+	if run := d.run(id); run != nil {
+		path = run.ReportPath()
+	}
+	info, err := os.Stat(path)
+	if path != "" && err == nil {
+		if page, ok := d.pages.Get(id, info.Size(), info.ModTime()); ok {
+			return page, nil
+		}
+	}
+	rep, err := d.loadReport(id)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := render.Report(&buf, rep); err != nil {
-		writeError(w, http.StatusInternalServerError, "render report: %v", err)
-		return
+		return nil, fmt.Errorf("render report: %w", err)
 	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
+	if info != nil {
+		d.pages.Put(id, info.Size(), info.ModTime(), buf.Bytes())
+	}
+	return buf.Bytes(), nil
 }
 
 func (d *Daemon) handleCompare(w http.ResponseWriter, r *http.Request) {
@@ -218,7 +245,7 @@ func (d *Daemon) checkRuns(ids []string) error {
 		if !report.ValidRunID(id) {
 			return errStatus{http.StatusBadRequest, fmt.Errorf("invalid run id %q", id)}
 		}
-		if d.runs.get(id) == nil {
+		if d.run(id) == nil {
 			return errStatus{http.StatusNotFound, fmt.Errorf("no run %q", id)}
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/robfig/cron/v3"
 
+	"github.com/inferno-llm/inferno/archive"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
@@ -61,9 +62,19 @@ type Daemon struct {
 	stop    context.CancelFunc
 	windows sync.WaitGroup
 	runs    *runs
-	legacy  *legacyTests
-	groups  *groups
-	sim     *http.Server
+	// index lists the archive (opened by Start); pages caches the HTML
+	// pages of reports, rendered when asked for.
+	index *archive.Index
+	pages *archive.Pages
+	// startedAt tells the placeholders of an earlier process's windows
+	// (interrupted) from this one's.
+	startedAt time.Time
+	synced    atomic.Bool // the index has been brought in step with the files
+	// background holds the archive's sync and retention goroutines.
+	background sync.WaitGroup
+	legacy     *legacyTests
+	groups     *groups
+	sim        *http.Server
 }
 
 // scheduledJob is one (schedule, target) pair on the cron.
@@ -95,6 +106,7 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		ctx:        ctx,
 		stop:       stop,
 		runs:       newRuns(),
+		pages:      archive.NewPages(pagesCacheBytes),
 		legacy:     newLegacyTests(),
 	}
 	d.windowRunner = d.runWindow
@@ -158,13 +170,12 @@ func (d *Daemon) Start() error {
 			return err
 		}
 	}
+	d.startedAt = time.Now()
 	if n := removeTempFiles(cfg.Global.ReportDir); n > 0 {
 		d.logger.Warn("removed temporary files of interrupted writes", "dir", cfg.Global.ReportDir, "files", n)
 	}
-	if n, err := d.runs.loadArchive(cfg.Global.ReportDir); err != nil {
-		d.logger.Warn("cannot read the report archive", "dir", cfg.Global.ReportDir, "err", err)
-	} else {
-		d.logger.Info("archive loaded", "dir", cfg.Global.ReportDir, "runs", n)
+	if err := d.openArchive(cfg.Global.ReportDir, cfg.Global.ReportIndex); err != nil {
+		return err
 	}
 	d.mu.Lock()
 	d.syncJobs(cfg)
@@ -179,7 +190,13 @@ func (d *Daemon) Start() error {
 			}
 		}
 	}
-	go d.retentionLoop()
+	d.background.Add(1)
+	go func() {
+		defer d.background.Done()
+		// Retention by count and size needs the whole archive indexed.
+		d.syncArchive()
+		d.retentionLoop()
+	}()
 	return nil
 }
 
@@ -475,39 +492,19 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	var err error
 	select {
 	case <-waited:
+		d.background.Wait()
+		if d.index != nil {
+			err = d.index.Close()
+		}
 	case <-ctx.Done():
+		// Windows still running would write to a closed index; the
+		// process is about to end anyway.
 		err = errors.New("windows still running at the shutdown deadline")
 	}
 	if d.sim != nil {
 		d.sim.Close()
 	}
 	return err
-}
-
-func (d *Daemon) retentionLoop() {
-	for {
-		cfg := d.Config()
-		retention := time.Duration(cfg.Global.ReportRetention)
-		if n := pruneArchive(cfg.Global.ReportDir, retention, time.Now()); n > 0 {
-			d.logger.Info("old reports deleted", "files", n, "retention", retention)
-			for _, r := range d.runs.list() {
-				if r.Finished() && time.Since(r.created) > retention {
-					d.runs.remove(r.id)
-				}
-			}
-		}
-		// Prune a few times per retention period, so the archive stays
-		// within about 1.25 periods however short it is set.
-		interval := min(max(retention/4, time.Second), 10*time.Minute)
-		if retention <= 0 {
-			interval = 10 * time.Minute
-		}
-		select {
-		case <-time.After(interval):
-		case <-d.ctx.Done():
-			return
-		}
-	}
 }
 
 // ErrQueueFull is returned when limits.max_pending_runs runs already wait

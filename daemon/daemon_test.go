@@ -430,26 +430,6 @@ func TestUnwritableArchive(t *testing.T) {
 	}
 }
 
-func TestPruneArchive(t *testing.T) {
-	dir := t.TempDir()
-	now := time.Now()
-	for name, age := range map[string]time.Duration{
-		"report_old.json": 48 * time.Hour, "requests_old.jsonl": 48 * time.Hour,
-		"report_new.json": time.Hour, "notes.txt": 48 * time.Hour,
-	} {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte("{}"), 0o644)
-		os.Chtimes(p, now.Add(-age), now.Add(-age))
-	}
-	if n := pruneArchive(dir, 24*time.Hour, now); n != 2 {
-		t.Errorf("deleted %d, want 2", n)
-	}
-	left, _ := os.ReadDir(dir)
-	if len(left) != 2 {
-		t.Errorf("%d files left, want report_new.json and notes.txt", len(left))
-	}
-}
-
 // A panicking window is recovered, recorded as failed, and its schedule
 // runs again at the next tick.
 func TestPanicKeepsScheduleAlive(t *testing.T) {
@@ -466,7 +446,7 @@ func TestPanicKeepsScheduleAlive(t *testing.T) {
 	}
 	d.scheduledWindow("tick", "sim", 0)
 	d.scheduledWindow("tick", "sim", 0)
-	runs := d.runs.list()
+	runs := allRuns(t, d.Daemon)
 	if len(runs) != 2 || runs[1].View().Status != report.StatusFailed || runs[0].View().Status != report.StatusFinished {
 		t.Fatalf("runs %+v %+v; want the panicked one failed and the next finished", runs[1].View(), runs[0].View())
 	}

@@ -22,7 +22,7 @@ func TestAllFailedWindowIsFailed(t *testing.T) {
 	d := startDaemon(t, cfgPath)
 	var run RunView
 	waitFor(t, "a scheduled window to end", func() bool {
-		for _, r := range d.runs.list() {
+		for _, r := range allRuns(t, d.Daemon) {
 			if v := r.View(); v.Trigger == "schedule" && r.Finished() {
 				run = v
 				return true
@@ -69,7 +69,8 @@ func TestAllFailedWindowIsFailed(t *testing.T) {
 func TestRunsPagingAndStatusPage(t *testing.T) {
 	sim := newSim(t, simulator.Config{})
 	cfgPath, reports := testConfig(t, sim.URL, never)
-	base := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	// Within report_retention, which counts from the start.
+	base := time.Now().Add(-time.Hour).UTC().Truncate(time.Minute)
 	var ids []string // oldest first
 	for i := range 5 {
 		id := report.NewRunID(base.Add(time.Duration(i) * time.Minute))
@@ -84,6 +85,7 @@ func TestRunsPagingAndStatusPage(t *testing.T) {
 		ids = append(ids, id)
 	}
 	d := startDaemon(t, cfgPath)
+	waitSynced(t, d.Daemon)
 
 	// Follow the API's pages by their Link headers.
 	var got []string

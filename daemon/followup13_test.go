@@ -136,7 +136,7 @@ func TestReportConfigUsesSchemaNames(t *testing.T) {
 	if err := json.Unmarshal([]byte(answer), &view); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the run to finish", func() bool { return d.runs.get(view.ID).Finished() })
+	waitFor(t, "the run to finish", func() bool { return d.run(view.ID).Finished() })
 	code, text := get(t, d.server.URL+"/api/v1/runs/"+view.ID+"/report")
 	if code != 200 {
 		t.Fatalf("report: %d %s", code, text)

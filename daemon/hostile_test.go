@@ -107,7 +107,7 @@ func TestHostileRunsAPI(t *testing.T) {
 			})
 		}
 	}
-	if n := len(d.runs.list()); n != 0 {
+	if n := len(allRuns(t, d.Daemon)); n != 0 {
 		t.Errorf("%d runs started from hostile bodies", n)
 	}
 }
@@ -165,7 +165,7 @@ func TestHostileLegacyAPI(t *testing.T) {
 		t.Errorf("%d started, %d conflicts; want 1 and 19", ok.Load(), conflict.Load())
 	}
 	started := 0
-	for _, r := range d.runs.list() {
+	for _, r := range allRuns(t, d.Daemon) {
 		if r.id == "once" {
 			started++
 		}

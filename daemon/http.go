@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -230,11 +229,17 @@ func runInput(req createRunRequest) (config.Input, error) {
 }
 
 func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {
-	page, err := pageRuns(d.runs.list(), r.URL.Query())
+	q, kept, err := d.runsQuery(r.URL.Query())
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
+	page, err := d.listRuns(r.Context(), q)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	page.query = kept
 	views := make([]RunView, 0, len(page.runs))
 	for _, run := range page.runs {
 		views = append(views, run.View())
@@ -251,7 +256,7 @@ func (d *Daemon) lookupRun(w http.ResponseWriter, r *http.Request) *Run {
 		writeError(w, http.StatusBadRequest, "invalid run id")
 		return nil
 	}
-	run := d.runs.get(id)
+	run := d.run(id)
 	if run == nil {
 		writeError(w, http.StatusNotFound, "no run %q", id)
 	}
@@ -299,14 +304,23 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "run %s is still %s; cancel it first", run.id, run.View().Status)
 		return
 	}
+	// The files go first, then the entry: after a crash between the two
+	// the entry has no report and the next start drops it.
 	if p := run.ReportPath(); p != "" {
-		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			writeError(w, http.StatusInternalServerError, "delete report: %v", errors.Unwrap(err))
+		for _, f := range reportFiles(p, run.id) {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				writeError(w, http.StatusInternalServerError, "delete report: %v", errors.Unwrap(err))
+				return
+			}
+		}
+	}
+	if d.index != nil {
+		if err := d.index.Delete(run.id); err != nil {
+			writeError(w, http.StatusInternalServerError, "the report is deleted, but not its index entry (the next start drops it): %v", err)
 			return
 		}
-		// The page beside it goes too; it may never have been written.
-		os.Remove(filepath.Join(filepath.Dir(p), report.HTMLFileName(run.id)))
 	}
+	d.pages.Forget(run.id)
 	d.runs.remove(run.id)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -265,7 +265,7 @@ func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 		test := &legacyTest{id: id, nickname: body.Nickname, created: time.Now(), target: t, workload: wl}
 		// One claim per id under one lock: concurrent registrations of a
 		// test_id start it once, and the rest are told it exists.
-		if err := d.legacy.claim(test, d.runs.get, cfg.Limits, !start); err != nil {
+		if err := d.legacy.claim(test, d.run, cfg.Limits, !start); err != nil {
 			status := http.StatusConflict
 			if errors.Is(err, errTooManyTests) {
 				status = http.StatusTooManyRequests
@@ -291,7 +291,7 @@ func (d *Daemon) handleLegacyStart(w http.ResponseWriter, r *http.Request) {
 	if test != nil {
 		defer d.legacy.release(id)
 	} else {
-		if d.runs.get(id) != nil {
+		if d.run(id) != nil {
 			writeError(w, http.StatusConflict, "test %s has already been started", id)
 			return
 		}
@@ -326,7 +326,7 @@ func (d *Daemon) handleLegacyStatus(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, "init")
 		return
 	}
-	run := d.runs.get(id)
+	run := d.run(id)
 	if run == nil {
 		writeError(w, http.StatusNotFound, "no test %q", id)
 		return
@@ -335,7 +335,7 @@ func (d *Daemon) handleLegacyStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *Daemon) handleLegacyErrorInfo(w http.ResponseWriter, r *http.Request) {
-	run := d.runs.get(r.PathValue("id"))
+	run := d.run(r.PathValue("id"))
 	if run == nil {
 		writeError(w, http.StatusNotFound, "no test %q", r.PathValue("id"))
 		return
@@ -354,11 +354,25 @@ func (d *Daemon) handleLegacyIDList(w http.ResponseWriter, r *http.Request) {
 	for _, t := range d.legacy.list() {
 		rows = append(rows, row{t.id, t.nickname, t.created})
 	}
+	seen := map[string]bool{}
 	for _, run := range d.runs.list() {
 		v := run.View()
+		seen[v.ID] = true
 		rows = append(rows, row{v.ID, d.legacy.nickname(v.ID), v.Created})
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].created.After(rows[j].created) })
+	if d.index != nil {
+		briefs, err := d.index.Briefs(r.Context(), -1)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "%v", err)
+			return
+		}
+		for _, b := range briefs {
+			if !seen[b.ID] {
+				rows = append(rows, row{b.ID, d.legacy.nickname(b.ID), b.StartedAt})
+			}
+		}
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].created.After(rows[j].created) })
 	out := make([][3]string, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, [3]string{r.id, r.nickname, r.created.Local().Format("2006-01-02 15:04:05")})

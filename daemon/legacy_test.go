@@ -134,7 +134,7 @@ func TestLegacyRegisterErrors(t *testing.T) {
 		`{"url":"` + sim.URL + `/v1","model":"m","test_id":"../../x"}`:                                                  "test_id",
 		`not json`: "request body",
 		// Several choices per request would mix answers in every per-request figure.
-		`{"url":"` + sim.URL + `/v1","model":"m","dataset_name":"synthesizer","dataset_config":{"func":"lambda t: 1"},"kwargs":{"n":2}}`: "params.extra_body: n: 2 is refused",
+		`{"url":"` + sim.URL + `/v1","model":"m","dataset_name":"synthesizer","dataset_config":{"func":"lambda t: int(t/1+1) if t<2 else None"},"kwargs":{"n":2}}`: "params.extra_body: n: 2 is refused",
 	}
 	for body, want := range tests {
 		code, v := jsonCall(t, "POST", d.server.URL+"/tests/register", body)

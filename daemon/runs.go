@@ -5,10 +5,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/inferno-llm/inferno/archive"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -124,12 +124,19 @@ func (r *Run) Cancel() {
 	}
 }
 
-// runs is the registry of runs the daemon knows, rebuilt from the archive
-// on start.
+// runs holds the runs that live in this process rather than in the
+// archive index: pending and running windows, and finished ones whose
+// report is not indexed (probes that archive nothing, a report that could
+// not be written). A run whose report is indexed leaves it, so memory no
+// longer grows with the archive.
 type runs struct {
 	mu   sync.Mutex
 	byID map[string]*Run
 }
+
+// maxUnindexed bounds the finished runs kept in memory without a report
+// in the index; the oldest go first.
+const maxUnindexed = 1000
 
 func newRuns() *runs { return &runs{byID: map[string]*Run{}} }
 
@@ -151,7 +158,34 @@ func (rs *runs) remove(id string) {
 	rs.mu.Unlock()
 }
 
-// list returns runs newest first (ids sort by time).
+// settle files a finished run: gone from memory when its report is
+// indexed, kept (within maxUnindexed) when it is not.
+func (rs *runs) settle(r *Run, indexed bool) {
+	if indexed {
+		rs.remove(r.id)
+		return
+	}
+	var finished []*Run
+	for _, run := range rs.list() {
+		if run.Finished() {
+			finished = append(finished, run)
+		}
+	}
+	for _, old := range finished[min(maxUnindexed, len(finished)):] {
+		rs.remove(old.id)
+	}
+}
+
+// expire drops finished runs created before cutoff.
+func (rs *runs) expire(cutoff time.Time) {
+	for _, r := range rs.list() {
+		if r.Finished() && r.created.Before(cutoff) {
+			rs.remove(r.id)
+		}
+	}
+}
+
+// list returns the runs in memory, newest start first.
 func (rs *runs) list() []*Run {
 	rs.mu.Lock()
 	out := make([]*Run, 0, len(rs.byID))
@@ -159,32 +193,26 @@ func (rs *runs) list() []*Run {
 		out = append(out, r)
 	}
 	rs.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].id > out[j].id })
+	sortRuns(out)
 	return out
 }
 
-// loadArchive registers every report in dir as a finished run.
-func (rs *runs) loadArchive(dir string) (int, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "report_*.json"))
-	if err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, f := range files {
-		rep, err := report.Read(f)
-		if err != nil || !report.ValidRunID(rep.Run.ID) {
-			continue // a foreign or damaged file is not ours to list
+// sortRuns orders runs by start, newest first, then by id: never by id
+// alone, or a chosen id (the old API's test_id) could sort itself to the
+// top of every list.
+func sortRuns(rs []*Run) {
+	sort.Slice(rs, func(i, j int) bool {
+		if !rs[i].created.Equal(rs[j].created) {
+			return rs[i].created.After(rs[j].created)
 		}
-		if rep.Run.Status == report.StatusRunning {
-			markInterrupted(f, rep)
-		}
-		s := rep.Summary
-		rs.add(&Run{id: rep.Run.ID, trigger: rep.Run.Trigger, target: rep.Run.Target.Name, workload: rep.Run.Workload,
-			created: rep.Run.StartedAt, status: rep.Run.Status, err: rep.Run.Error, path: f, summary: &s,
-			ttftP50: rep.Stats.TTFT.P50, ttftP95: rep.Stats.TTFT.P95, ended: rep.Run.EndedAt})
-		n++
-	}
-	return n, nil
+		return rs[i].id > rs[j].id
+	})
+}
+
+// runFromEntry is an indexed run as the runs API shows it.
+func runFromEntry(e archive.Entry, path string) *Run {
+	return &Run{id: e.ID, trigger: e.Trigger, target: e.Target, workload: e.Workload, created: e.StartedAt,
+		status: e.Status, err: e.Error, path: path, summary: e.Summary, ttftP50: e.TTFTP50, ttftP95: e.TTFTP95, ended: e.EndedAt}
 }
 
 // markInterrupted turns the placeholder of a window that was running when
@@ -206,32 +234,6 @@ func removeTempFiles(dir string) int {
 	n := 0
 	for _, f := range files {
 		if os.Remove(f) == nil {
-			n++
-		}
-	}
-	return n
-}
-
-// pruneArchive deletes reports older than retention; it returns how many.
-func pruneArchive(dir string, retention time.Duration, now time.Time) int {
-	if retention <= 0 {
-		return 0
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return 0
-	}
-	n := 0
-	for _, e := range entries {
-		name := e.Name()
-		if !(strings.HasPrefix(name, "report_") || strings.HasPrefix(name, "requests_")) {
-			continue
-		}
-		info, err := e.Info()
-		if err != nil || now.Sub(info.ModTime()) <= retention {
-			continue
-		}
-		if os.Remove(filepath.Join(dir, name)) == nil {
 			n++
 		}
 	}

@@ -2,64 +2,16 @@ package daemon
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/inferno-llm/inferno/report"
 )
-
-// Paging of the runs list, shared by /api/v1/runs and the status page:
-// newest first, `limit` runs a page, `before` the id of the last run of
-// the previous page. Run ids sort by time, so a page is stable while new
-// runs arrive.
-const (
-	defaultRunsLimit = 50
-	maxRunsLimit     = 1000
-)
-
-type runsPage struct {
-	runs  []*Run
-	limit int
-	next  string // the `before` of the next page; "" on the last page
-}
-
-// link is path with the query that fetches the next page.
-func (p runsPage) link(path string) string {
-	return path + "?" + url.Values{"limit": {strconv.Itoa(p.limit)}, "before": {p.next}}.Encode()
-}
-
-func pageRuns(all []*Run, q url.Values) (runsPage, error) {
-	p := runsPage{limit: defaultRunsLimit}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxRunsLimit {
-			return p, fmt.Errorf("query parameter limit=%q: want a whole number from 1 to %d", v, maxRunsLimit)
-		}
-		p.limit = n
-	}
-	before := q.Get("before")
-	if before != "" && !report.ValidRunID(before) {
-		return p, fmt.Errorf("query parameter before=%q: want a run id such as 20260301T100000.000Z-abcdef", before)
-	}
-	i := 0
-	if before != "" {
-		for i < len(all) && all[i].id >= before {
-			i++
-		}
-	}
-	end := min(i+p.limit, len(all))
-	p.runs = all[i:end]
-	if end < len(all) && end > i {
-		p.next = all[end-1].id
-	}
-	return p, nil
-}
 
 // targetHealth is one target's row on the status page: how its last
 // window went, and when the next one runs.
@@ -74,16 +26,19 @@ type targetHealth struct {
 }
 
 // health is each target's latest ended window and its next scheduled run.
-func (d *Daemon) health(now time.Time) []targetHealth {
+func (d *Daemon) health(ctx context.Context, now time.Time) ([]targetHealth, error) {
 	cfg := d.Config()
-	runs := d.runs.list()
 	var out []targetHealth
+	var failed error
 	for _, t := range cfg.Targets {
 		h := targetHealth{Name: t.Name, API: t.API, Model: t.Model, URL: report.RedactURL(t.URL), Next: "not scheduled here"}
-		for _, run := range runs {
-			if run.target != t.Name || !run.Finished() || run.trigger == "probe" {
-				continue
-			}
+		// A target whose last window cannot be looked up still shows,
+		// with its next run.
+		run, err := d.latestEnded(ctx, t.Name)
+		if err != nil && failed == nil {
+			failed = err
+		}
+		if run != nil {
 			v := run.View()
 			h.Last = &v
 			run.mu.Lock()
@@ -101,7 +56,6 @@ func (d *Daemon) health(now time.Time) []targetHealth {
 					h.SLO = fmt.Sprintf("%.1f%%", 100*s.SLO.Attainment)
 				}
 			}
-			break
 		}
 		var next time.Time
 		for _, s := range cfg.Schedules {
@@ -117,7 +71,7 @@ func (d *Daemon) health(now time.Time) []targetHealth {
 		}
 		out = append(out, h)
 	}
-	return out
+	return out, failed
 }
 
 var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
@@ -136,6 +90,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <h2>Schedules</h2>
 <table><tr><th>name</th><th>cron</th><th>workload</th><th>targets</th><th>next run</th></tr>
 {{range .Schedules}}<tr><td>{{.Name}}</td><td>{{.Cron}}</td><td>{{.Workload}}</td><td>{{.Targets}}</td><td>{{.Next}}</td></tr>{{end}}</table>
+{{with .ArchiveError}}<p class="failed">Archive: {{.}}</p>{{end}}
 <h2>Windows</h2>
 <table><tr><th>run</th><th>trigger</th><th>target</th><th>workload</th><th>status</th><th>requests</th><th>failed</th><th>TTFT p50</th><th>output tok/s</th></tr>
 {{range .Runs}}<tr><td><a href="/reports/{{.ID}}">{{.ID}}</a> (<a href="/api/v1/runs/{{.ID}}/report">JSON</a>)</td><td>{{.Trigger}}</td><td>{{.Target}}</td><td>{{.Workload}}</td><td class="{{.Status}}">{{.Status}}</td>
@@ -143,10 +98,11 @@ var statusPage = template.Must(template.New("status").Parse(`<!doctype html>
 <td>{{if .Summary}}{{.Summary.Failures}}{{else if .Progress}}{{.Progress.Failed}}{{end}}</td>
 <td>{{.TTFT}}</td><td>{{if .Summary}}{{printf "%.1f" .Summary.OutputThroughput}}{{end}}</td></tr>{{end}}</table>
 {{if .Older}}<p><a href="{{.Older}}" rel="next">Older windows →</a></p>{{end}}
+{{with .Archive}}<p class="meta">{{.}}</p>{{end}}
 </body></html>`))
 
 func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
-	page, err := pageRuns(d.runs.list(), r.URL.Query())
+	q, kept, err := d.runsQuery(r.URL.Query())
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
@@ -163,12 +119,28 @@ func (d *Daemon) handleStatus(w http.ResponseWriter, r *http.Request) {
 		TTFT string
 	}
 	var data struct {
-		Targets   []targetHealth
-		Schedules []scheduleRow
-		Runs      []runRow
-		Older     string
+		Targets      []targetHealth
+		Schedules    []scheduleRow
+		Runs         []runRow
+		Older        string
+		Archive      string
+		ArchiveError string
 	}
-	data.Targets = d.health(now)
+	// An index that fails costs its tables, never the page: the
+	// schedules and the error still show.
+	var failed []string
+	if data.Targets, err = d.health(r.Context(), now); err != nil {
+		failed = append(failed, err.Error())
+	}
+	page, err := d.listRuns(r.Context(), q)
+	if err != nil {
+		failed = append(failed, err.Error())
+	}
+	page.query = kept
+	data.ArchiveError = strings.Join(failed, "; ")
+	if !d.synced.Load() {
+		data.Archive = "The archive index is being brought in step with the report files: older windows may be missing for now."
+	}
 	for _, s := range cfg.Schedules {
 		data.Schedules = append(data.Schedules, scheduleRow{Name: s.Name, Cron: s.Cron, Workload: s.Workload,
 			Targets: strings.Join(s.Targets, ", "), Next: s.CronSchedule().Next(now).Format(time.RFC3339)})

@@ -57,7 +57,11 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 		},
 	}
 	if j.Archive {
+		// Its HTML page is rendered when someone asks for it; the
+		// placeholder is indexed, so a restart after kill -9 finds it
+		// among the few entries still running.
 		job.ReportDir = j.Global.ReportDir
+		job.OnPlaceholder = func(path string, rep *report.Report) { d.indexReport(path, rep) }
 	}
 	var perRequest *os.File
 	if j.Archive && d.perRequest {
@@ -113,7 +117,10 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 			d.logger.Error("per-request file not written", "run", j.ID, "err", err)
 		}
 	}
-	d.settle(j, run, rep, out.Path)
+	// The file first, then its entry: a crash between the two leaves a
+	// report the next start indexes.
+	indexed := out.Path != "" && d.indexReport(out.Path, rep)
+	d.settle(j, run, rep, out.Path, indexed)
 	return rep
 }
 
@@ -121,20 +128,27 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 // cancelled before its slot) and settles its run.
 func (d *Daemon) finish(j *windowJob, run *Run, rep *report.Report) {
 	var path string
+	indexed := false
 	if j.Archive {
 		var err error
 		if path, err = report.Write(j.Global.ReportDir, rep); err != nil {
 			d.collector.ReportWriteErrors.Inc()
 			d.logger.Error("report not written", "run", j.ID, "err", err)
 			os.Remove(filepath.Join(j.Global.ReportDir, report.FileName(j.ID)))
+			if d.index != nil {
+				d.index.Delete(j.ID)
+			}
 			rep.Run.Error = joinErr(rep.Run.Error, fmt.Sprintf("report not written: %v", err))
+		} else {
+			indexed = d.indexReport(path, rep)
 		}
 	}
-	d.settle(j, run, rep, path)
+	d.settle(j, run, rep, path, indexed)
 }
 
-func (d *Daemon) settle(j *windowJob, run *Run, rep *report.Report, path string) {
+func (d *Daemon) settle(j *windowJob, run *Run, rep *report.Report, path string, indexed bool) {
 	run.setDone(rep, path)
+	d.runs.settle(run, indexed)
 	d.logger.Info("window finished", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name, "workload", j.Workload.Name,
 		"status", rep.Run.Status, "requests", rep.Summary.Requests, "failures", rep.Summary.Failures,
 		"ttft_p50", p50Text(rep, rep.Stats.TTFT), "report", path)
@@ -157,8 +171,13 @@ func (d *Daemon) writePlaceholder(j *windowJob) {
 func (d *Daemon) writePlaceholderMeta(j *windowJob, meta report.Meta) {
 	placeholder := report.Report{Run: meta}
 	placeholder.Run.Status = report.StatusRunning
-	if _, err := report.Write(j.Global.ReportDir, &placeholder); err != nil {
+	path, err := report.Write(j.Global.ReportDir, &placeholder)
+	if err != nil {
 		d.collector.ReportWriteErrors.Inc()
 		d.logger.Error("report placeholder not written", "run", j.ID, "err", err)
+		return
 	}
+	// Indexed too, so a restart after kill -9 finds it among the few
+	// entries still running and marks it before anything lists it.
+	d.indexReport(path, &placeholder)
 }

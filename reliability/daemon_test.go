@@ -26,9 +26,13 @@ import (
 	"github.com/inferno-llm/inferno/simulator"
 )
 
-// TestKill9DuringWindow kills the daemon mid-window without a chance to
-// clean up. On restart the archive is consistent (every file parses, no
-// temporary files) and the interrupted run is listed as aborted.
+// TestKill9DuringWindow kills the daemon mid-window, with windows
+// finishing around it (reports and index entries being written), without
+// a chance to clean up. On restart the archive is consistent (every file
+// parses, no temporary files), the interrupted run is listed as aborted,
+// and once the index is in step it lists exactly the reports on disk,
+// each with its file's status: the files win, also over the states a
+// kill leaves between a file and its entry.
 func TestKill9DuringWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the binary")
@@ -56,13 +60,30 @@ schedules: []
 	// One finished run, then one that is killed halfway.
 	finished := startRun(t, base, "short")
 	waitFor(t, 20*time.Second, "the short run", func() bool { return runStatus(t, base, finished) == report.StatusFinished })
+	doomed := startRun(t, base, "short")
+	waitFor(t, 20*time.Second, "the second short run", func() bool { return runStatus(t, base, doomed) == report.StatusFinished })
 	killed := startRun(t, base, "long")
 	waitFor(t, 20*time.Second, "the long run to be running", func() bool { return runStatus(t, base, killed) == "running" })
+	// Short windows start and end while the kill comes: some are killed
+	// before, some after, some between their report and its entry.
+	for range 12 {
+		do(t, "POST", base+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim","workload":"short"}`))
+	}
 	time.Sleep(300 * time.Millisecond)
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.exited
 	// A write cut short leaves a temporary file; plant one as it would be.
 	os.WriteFile(filepath.Join(reports, ".report_x.json.tmp-123"), []byte(`{"Total_request_n`), 0o644)
+	// Killed between retention's deletion of a report and of its entry:
+	// the entry is left without a file.
+	os.Remove(filepath.Join(reports, report.FileName(doomed)))
+	// Killed between a report's write and its entry's: a file the index
+	// has never seen.
+	unindexed := report.Report{Run: report.Meta{ID: "20260101T000000.000Z-0000aa", Status: report.StatusFinished,
+		Target: report.Target{Name: "sim"}, Workload: "short", StartedAt: time.Now(), EndedAt: time.Now()}}
+	if _, err := report.Write(reports, &unindexed); err != nil {
+		t.Fatal(err)
+	}
 
 	p = startBinary(t, "--config.file", cfg, "--web.listen-address", addr)
 	waitFor(t, 20*time.Second, "the restarted daemon", func() bool { return runStatus(t, base, killed) != "" })
@@ -84,6 +105,51 @@ schedules: []
 	}
 	if r := byID[finished]; r == nil || r.Summary.Requests != 2 {
 		t.Errorf("the finished run's report: %+v", r)
+	}
+	waitFor(t, 20*time.Second, "the archive index to be in step", func() bool {
+		_, page := do(t, "GET", base+"/", "", nil)
+		return !strings.Contains(page, "being brought in step")
+	})
+	// Windows accepted before the kill may still run in the new process:
+	// compare once they have all ended.
+	var listed map[string]string
+	waitFor(t, 60*time.Second, "the windows to end", func() bool {
+		code, body := do(t, "GET", base+"/api/v1/runs?limit=1000", "", nil)
+		var views []struct{ ID, Status string }
+		if code != 200 || json.Unmarshal([]byte(body), &views) != nil {
+			t.Fatalf("runs list: %d %s", code, body)
+		}
+		listed = map[string]string{}
+		for _, v := range views {
+			if v.Status == "running" || v.Status == "pending" {
+				return false
+			}
+			listed[v.ID] = v.Status
+		}
+		return true
+	})
+	onDisk := map[string]string{}
+	for _, r := range archive(t, reports) {
+		onDisk[r.Run.ID] = r.Run.Status
+	}
+	for id, status := range onDisk {
+		if listed[id] != status {
+			t.Errorf("run %s: listed %q, its report says %q", id, listed[id], status)
+		}
+	}
+	for id := range listed {
+		if _, ok := onDisk[id]; !ok {
+			t.Errorf("run %s is listed but has no report", id)
+		}
+	}
+	if _, ok := listed[doomed]; ok {
+		t.Errorf("run %s is listed though its report was deleted", doomed)
+	}
+	if listed[unindexed.Run.ID] != report.StatusFinished {
+		t.Errorf("the report written before its entry is not listed")
+	}
+	if _, err := os.Stat(filepath.Join(reports, "index.sqlite")); err != nil {
+		t.Errorf("no index file beside the reports: %v", err)
 	}
 }
 

@@ -2,11 +2,13 @@ package reliability
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -97,11 +99,13 @@ func TestFullAndReadOnlyDisk(t *testing.T) {
 	os.MkdirAll(reports, 0o755)
 	mountTmpfs(t, reports, "1m")
 	sim := newSim(t, simulator.Config{TTFT: 2 * time.Millisecond, ITL: time.Millisecond})
-	cfg := writeConfig(t, dir, fmt.Sprintf(`global: {report_dir: %s}
+	// The index lives off the small disk: a remount read-only is refused
+	// while a file on it is open for writing, as the index always is.
+	cfg := writeConfig(t, dir, fmt.Sprintf(`global: {report_dir: %s, report_index: %s}
 targets: [{name: sim, url: '%s/v1', model: sim}]
 workloads: [{name: w, dataset: {kind: synthetic, input_tokens: 4, output_tokens: 4}, arrival: {kind: concurrency, concurrency: 2}, requests: 4}]
 schedules: [{name: every-second, cron: '* * * * * *', targets: [sim], workload: w}]
-`, reports, sim.URL))
+`, reports, filepath.Join(dir, "index.sqlite"), sim.URL))
 	d := startDaemon(t, cfg)
 	reg := d.registry
 	windows := func() float64 {
@@ -143,5 +147,88 @@ schedules: [{name: every-second, cron: '* * * * * *', targets: [sim], workload: 
 		before := finished()
 		p.repair()
 		waitFor(t, 10*time.Second, p.name+": a report written again", func() bool { return finished() > before })
+	}
+}
+
+// TestIndexOnFullDisk: the reports and their index share a disk that
+// fills up. Windows still run and reach /metrics, the runs list still
+// answers, the logs say what was not written; once space returns the
+// index catches up, and a restart finds it in step with the files.
+func TestIndexOnFullDisk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs windows for about 10 seconds")
+	}
+	dir := t.TempDir()
+	reports := filepath.Join(dir, "reports")
+	os.MkdirAll(reports, 0o755)
+	mountTmpfs(t, reports, "2m")
+	sim := newSim(t, simulator.Config{TTFT: 2 * time.Millisecond, ITL: time.Millisecond})
+	cfg := writeConfig(t, dir, fmt.Sprintf(`global: {report_dir: %s}
+targets: [{name: sim, url: '%s/v1', model: sim}]
+workloads: [{name: w, dataset: {kind: synthetic, input_tokens: 4, output_tokens: 4}, arrival: {kind: concurrency, concurrency: 2}, requests: 4}]
+schedules: [{name: every-second, cron: '* * * * * *', targets: [sim], workload: w}]
+`, reports, sim.URL))
+	d := startDaemon(t, cfg)
+	windows := func() float64 {
+		return counter(t, d.registry, "inferno_windows_total", map[string]string{"result": "success"})
+	}
+	listed := func(base string) map[string]string {
+		code, body := do(t, "GET", base+"/api/v1/runs?limit=1000", "", nil)
+		var views []struct{ ID, Status string }
+		if code != 200 || json.Unmarshal([]byte(body), &views) != nil {
+			t.Fatalf("runs list: %d %.300s", code, body)
+		}
+		out := map[string]string{}
+		for _, v := range views {
+			out[v.ID] = v.Status
+		}
+		return out
+	}
+	waitFor(t, 10*time.Second, "a first window", func() bool { return windows() > 0 })
+	fill(t, filepath.Join(reports, "filler"))
+	w0 := windows()
+	waitFor(t, 10*time.Second, "two windows on the full disk", func() bool { return windows() >= w0+2 })
+	listed(d.server.URL) // answers 200 on a full disk
+	if logs := d.logs.String(); !strings.Contains(logs, "report not written") && !strings.Contains(logs, "not indexed") {
+		t.Errorf("no log line says what the full disk cost:\n%s", logs)
+	}
+	before := listed(d.server.URL)
+	os.Remove(filepath.Join(reports, "filler"))
+	waitFor(t, 10*time.Second, "a window archived again", func() bool {
+		for id, status := range listed(d.server.URL) {
+			if _, seen := before[id]; !seen && status == report.StatusFinished {
+				if _, err := os.Stat(filepath.Join(reports, report.FileName(id))); err == nil {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	d.stop(t)
+
+	onDisk := map[string]string{}
+	for _, r := range archive(t, reports) {
+		onDisk[r.Run.ID] = r.Run.Status
+	}
+	again := startDaemon(t, cfg)
+	waitFor(t, 20*time.Second, "the index in step", func() bool {
+		_, page := do(t, "GET", again.server.URL+"/", "", nil)
+		return !strings.Contains(page, "being brought in step")
+	})
+	now := listed(again.server.URL)
+	for id, status := range onDisk {
+		if status == report.StatusRunning {
+			status = report.StatusAborted // a placeholder of the stopped daemon
+		}
+		if now[id] != status {
+			t.Errorf("run %s: listed %q after the restart, its report says %q", id, now[id], status)
+		}
+	}
+	for id, status := range now {
+		if _, ok := onDisk[id]; !ok && status != "running" && status != "pending" {
+			if _, err := os.Stat(filepath.Join(reports, report.FileName(id))); err != nil {
+				t.Errorf("run %s is listed without a report", id)
+			}
+		}
 	}
 }

@@ -49,6 +49,7 @@ func Write(dir string, r *Report) (string, error) {
 
 // WriteFile stores the report at path atomically.
 func WriteFile(path string, r *Report) error {
+	r.SchemaVersion = SchemaVersion
 	b, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode report %s: %w", r.Run.ID, err)

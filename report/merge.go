@@ -36,7 +36,7 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		return nil, err
 	}
 	first := reports[0]
-	out := &Report{Run: Meta{
+	out := &Report{SchemaVersion: SchemaVersion, Run: Meta{
 		ID: id, Status: StatusFinished, Trigger: "merge", Version: first.Run.Version,
 		StartedAt: first.Run.StartedAt, EndedAt: first.Run.EndedAt,
 		Target: first.Run.Target, Workload: first.Run.Workload, Seed: first.Run.Seed, Config: first.Run.Config,

@@ -90,6 +90,10 @@ type Target struct {
 	Model string `json:"model"`
 }
 
+// SchemaVersion is the report format's version: 2 added schema_version
+// itself and the sections of this release (README: The report).
+const SchemaVersion = 2
+
 // Report is the archived JSON. Its first keys are the old tool's, with
 // their meaning kept, so consumers of the old report still parse it; the
 // lower-case sections extend it.
@@ -104,10 +108,13 @@ type Report struct {
 	TotalDurationSec float64          `json:"Total_duration_sec"`
 	RPS              float64          `json:"RPS"`
 
-	Run      Meta           `json:"run"`
-	Summary  Summary        `json:"summary"`
-	Stats    WindowStats    `json:"stats"`
-	Timeline []TimelineStep `json:"timeline"`
+	// SchemaVersion is the version of this format (README: The report);
+	// reports written before it existed read as 0.
+	SchemaVersion int            `json:"schema_version"`
+	Run           Meta           `json:"run"`
+	Summary       Summary        `json:"summary"`
+	Stats         WindowStats    `json:"stats"`
+	Timeline      []TimelineStep `json:"timeline"`
 	// TimelineStart is the origin of the timeline's seconds: the start of
 	// the measured window, after any warm-up.
 	TimelineStart time.Time    `json:"timeline_start,omitzero"`
@@ -254,7 +261,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 			a.encodeErr = err
 		}
 	}
-	r := Report{Run: meta, Errors: a.sortedReasons(), TimelineStart: a.start, Samples: a.sortedSamples()}
+	r := Report{SchemaVersion: SchemaVersion, Run: meta, Errors: a.sortedReasons(), TimelineStart: a.start, Samples: a.sortedSamples()}
 	r.Distributions = map[string]string{}
 	for _, d := range distributions {
 		var h *hdr.Histogram

@@ -32,9 +32,10 @@ type Job struct {
 	Spec    Spec
 	// MaxRate bounds a capacity search's steps (limits.max_rate).
 	MaxRate float64
-	// ReportDir, when set, archives the report there (JSON and HTML),
-	// with a placeholder while it runs so a kill -9 leaves a trace.
+	// ReportDir, when set, archives the report there, with a placeholder
+	// while it runs so a kill -9 leaves a trace; HTML adds its page.
 	ReportDir string
+	HTML      bool
 	// PerRequest, when set, receives one JSON line per request.
 	PerRequest io.Writer
 	// Tick is the schedule's tick that started a shared window.
@@ -45,6 +46,8 @@ type Job struct {
 	OnResult     func(*result.Result)           // each request, as it completes
 	OnConnection func(result.ConnPhases)        // each new connection
 	OnStep       func(step report.CapacityStep) // each capacity step
+	// OnPlaceholder is called once the placeholder is written.
+	OnPlaceholder func(path string, placeholder *report.Report)
 }
 
 // Outcome is what a window left.
@@ -78,8 +81,10 @@ func Execute(ctx context.Context, j Job) Outcome {
 	if j.ReportDir != "" {
 		placeholder := report.Report{Run: meta}
 		placeholder.Run.Status = report.StatusRunning
-		if _, err := report.Write(j.ReportDir, &placeholder); err != nil {
+		if path, err := report.Write(j.ReportDir, &placeholder); err != nil {
 			out.writeFailed(fmt.Errorf("report placeholder not written: %w", err))
+		} else if j.OnPlaceholder != nil {
+			j.OnPlaceholder(path, &placeholder)
 		}
 	}
 	win, err := Build(ctx, j.Spec)
@@ -207,6 +212,9 @@ func finish(j Job, out Outcome) Outcome {
 	}
 	out.Path = path
 	// The JSON is the record; its page can be rendered again from it.
+	if !j.HTML {
+		return out
+	}
 	if err := render.WriteReport(filepath.Join(j.ReportDir, report.HTMLFileName(j.ID)), rep); err != nil {
 		out.writeFailed(fmt.Errorf("HTML report not written: %w", err))
 	}

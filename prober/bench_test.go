@@ -40,7 +40,7 @@ func BenchmarkStreamPerToken(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				res := &result.Result{Sent: start}
-				t.readStream(context.Background(), bytes.NewReader(raw), res, start, false)
+				t.readStream(context.Background(), bytes.NewReader(raw), res, start, false, nil)
 				if !res.Succeeded() {
 					b.Fatalf("%s: %s", res.Outcome, res.Reason)
 				}

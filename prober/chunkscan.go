@@ -417,9 +417,8 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 		}
 		out.Content = true
 		out.Size += len(v)
-		if !wantText {
-			return
-		}
+		// The pieces are joined whether or not the text is wanted: Piece
+		// carries them, and an event of several is rare.
 		pieces++
 		switch pieces {
 		case 1:
@@ -445,6 +444,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				if len(v) > 0 {
 					out.Content = true
 					out.Size += len(v)
+					out.Reasoning += len(v)
 				}
 				return ok
 			case "tool_calls":
@@ -462,6 +462,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 					}
 					out.Content = true
 					out.Size += s.i - start
+					out.ToolCalls++
 					return true
 				})
 			}
@@ -488,6 +489,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				v, _, ok := s.optString()
 				if len(v) > 0 {
 					out.Finished = true
+					out.Truncated = out.Truncated || string(v) == "length"
 				}
 				return ok
 			}
@@ -534,9 +536,12 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 		out.Usage = &u
 	}
 	if pieces == 1 {
-		out.Text = string(text)
+		out.Piece = text
 	} else if pieces > 1 {
-		out.Text = string(joined)
+		out.Piece = joined
+	}
+	if wantText && pieces > 0 {
+		out.Text = string(out.Piece)
 	}
 	return out, true
 }
@@ -605,6 +610,9 @@ func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
 	}
 	if hasToken && !special {
 		out.Content, out.Tokens, out.Size = true, 1, len(text)
+		if len(text) > 0 {
+			out.Piece = text
+		}
 		if wantText {
 			out.Text = string(text)
 		}
@@ -646,7 +654,7 @@ func fastTriton(data []byte, wantText bool) (out Chunk, ok bool) {
 		return Chunk{}, false
 	}
 	if len(text) > 0 {
-		out.Content, out.Size = true, len(text)
+		out.Content, out.Size, out.Piece = true, len(text), text
 		if wantText {
 			out.Text = string(text)
 		}

@@ -16,6 +16,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // The kinds of check, as written before the colon of KIND[:ARG].
@@ -187,7 +189,11 @@ func compileValue(v any) (*jsonschema.Schema, error) {
 	}
 	s, err := c.Compile(loc)
 	if err != nil {
-		return nil, errors.New(oneLine(err.Error()))
+		var sve *jsonschema.SchemaValidationError
+		if errors.As(err, &sve) {
+			return nil, fmt.Errorf("not a valid JSON Schema: %s", validationReason(sve.Err))
+		}
+		return nil, errors.New(cut(oneLine(err.Error()), 300))
 	}
 	return s, nil
 }
@@ -258,7 +264,7 @@ func validationReason(err error) string {
 			ve = ve.Causes[0]
 		}
 		loc := "/" + strings.Join(ve.InstanceLocation, "/")
-		return cut(fmt.Sprintf("at %s: %v", loc, ve.ErrorKind), 200)
+		return cut(fmt.Sprintf("at %s: %s", loc, ve.ErrorKind.LocalizedString(english)), 200)
 	}
 	return cut(oneLine(err.Error()), 200)
 }
@@ -266,6 +272,8 @@ func validationReason(err error) string {
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
+
+var english = message.NewPrinter(language.English)
 
 // Result is one check's verdict on one answer.
 type Result struct {

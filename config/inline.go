@@ -85,6 +85,9 @@ func (c *Config) ValidateInlineWorkload(w *Workload) error {
 			return errors.New("dataset.tokenizer: an API body may not name a local file; use a built-in encoding or hf:owner/name, or define the workload in the config file and name it")
 		}
 	}
+	if err := untrustedChecks(w); err != nil {
+		return err
+	}
 	cc := c.inlineConfig("workload")
 	cc.Workloads = []*Workload{w}
 	return cc.validate()

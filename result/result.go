@@ -135,11 +135,15 @@ func (r *Result) AnswerTokens() int { return max(r.OutputTokens-r.ReasoningToken
 // AnswerTPOT is TPOT over the answer's tokens: (last content − first
 // answer) / (answer tokens − 1). Undefined without two answer tokens.
 func (r *Result) AnswerTPOT() (time.Duration, bool) {
+	last := r.LastContent
+	if last.IsZero() {
+		last = r.End // results built before LastContent existed
+	}
 	n := r.AnswerTokens()
-	if n < 2 || r.FirstAnswer.IsZero() || !r.LastContent.After(r.FirstAnswer) {
+	if n < 2 || r.FirstAnswer.IsZero() || !last.After(r.FirstAnswer) {
 		return 0, false
 	}
-	return r.LastContent.Sub(r.FirstAnswer) / time.Duration(n-1), true
+	return last.Sub(r.FirstAnswer) / time.Duration(n-1), true
 }
 
 // AnswerITL are the gaps between answer tokens.

@@ -51,6 +51,7 @@ func TestChecksAgainstSimulator(t *testing.T) {
 			map[string]int{"tool_call:get_weather": n, "max_tokens_used": n}},
 		{"tool call, bad arguments", simulator.FaultBadToolCall, []string{"--tools", weather, "--check", "tool_call:get_weather"}, map[string]int{"tool_call:get_weather": 0}},
 		{"cut at max_tokens", "", []string{"--check", "max_tokens_used", "--check", "not_refusal"}, map[string]int{"max_tokens_used": 0, "not_refusal": n}},
+		{"tgi cut at max_tokens", "", []string{"--api", "tgi", "--check", "max_tokens_used"}, map[string]int{"max_tokens_used": 0}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := runAgainst(t, simulator.Config{TTFT: time.Millisecond, ITL: time.Millisecond, Fault: tc.fault}, append(load, tc.args...)...)

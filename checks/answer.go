@@ -149,9 +149,10 @@ func (as *Assembler) DropText() {
 	as.text = as.text[:0]
 }
 
-// Finish records the stream's finish reason.
+// Finish records the stream's finish reason; "length" sticks, so a later
+// event cannot hide that the answer was cut.
 func (as *Assembler) Finish(reason string) {
-	if reason != "" {
+	if reason != "" && as.finish != "length" {
 		as.finish = reason
 	}
 }

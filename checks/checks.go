@@ -231,8 +231,13 @@ func (c *Check) Judge(a *Answer) (pass bool, reason string) {
 		}
 		return true, ""
 	case KindMaxTokensUsed:
-		if a.FinishReason == "length" {
+		switch a.FinishReason {
+		case "length":
 			return false, "finish reason length: the answer was cut at max_tokens"
+		case "":
+			// Triton's stream says nothing of why it ended: a pass would
+			// be a guess.
+			return false, "the stream gave no finish reason to judge"
 		}
 		return true, ""
 	case KindJSON:

@@ -84,6 +84,7 @@ func TestJudge(t *testing.T) {
 		{"schema file miss", "json_schema:" + schemaFile, Answer{Text: `{"n": 1.5}`}, false, "at /n"},
 		{"schema not json", "json_schema:" + schemaFile, Answer{Text: `n=1`}, false, "not JSON"},
 		{"max tokens", "max_tokens_used", Answer{FinishReason: "stop"}, true, ""},
+		{"max tokens unknown", "max_tokens_used", Answer{}, false, "no finish reason"},
 		{"max tokens length", "max_tokens_used", Answer{FinishReason: "length"}, false, "length"},
 		{"refusal", "not_refusal", Answer{Text: "I'm sorry, but I can't help with that."}, false, "refusal"},
 		{"refusal late", "not_refusal", Answer{Text: strings.Repeat("Fine. ", 60) + "I'm sorry, but no."}, true, ""},

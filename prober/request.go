@@ -200,6 +200,21 @@ func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params P
 	}
 }
 
+// tgiFinishReason is the finish reason TGI's last event gives in its
+// details ("length", "eos_token", "stop_sequence"); empty for any other
+// event. Read only for a request with checks.
+func tgiFinishReason(data []byte) string {
+	var e struct {
+		Details *struct {
+			FinishReason string `json:"finish_reason"`
+		} `json:"details"`
+	}
+	if json.Unmarshal(data, &e) != nil || e.Details == nil {
+		return ""
+	}
+	return e.Details.FinishReason
+}
+
 // toolCallDeltas are the tool_calls arrays of an OpenAI chunk, decoded
 // again only for a request with checks: the hot path counts them only.
 func toolCallDeltas(data []byte) []json.RawMessage {
@@ -279,8 +294,13 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		finished = finished || chunk.Finished
 		done = chunk.Done
 		if asm != nil {
-			if chunk.Truncated {
+			switch {
+			case chunk.Truncated:
 				asm.Finish("length")
+			case chunk.Finished:
+				asm.Finish("stop") // or tool_calls: what matters is that it is not length
+			case chunk.Done:
+				asm.Finish(tgiFinishReason(ev.Data))
 			}
 			if chunk.ToolCalls > 0 {
 				for _, raw := range toolCallDeltas(ev.Data) {

@@ -58,6 +58,28 @@ func TakesResponseFormat(a API) bool {
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// Details, where the server gives them, count the reasoning tokens
+	// among the completion tokens (OpenAI's reasoning models, which
+	// stream no reasoning, give only this).
+	Details *UsageDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// UsageDetails is usage.completion_tokens_details.
+type UsageDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
+}
+
+// UnmarshalJSON reads reasoning_tokens where it is a whole number and
+// ignores the details otherwise: a server's odd details must not fail a
+// stream whose answer is whole.
+func (d *UsageDetails) UnmarshalJSON(b []byte) error {
+	var v struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	}
+	if json.Unmarshal(b, &v) == nil && v.ReasoningTokens != nil {
+		d.ReasoningTokens = *v.ReasoningTokens
+	}
+	return nil
 }
 
 // Chunk is what one stream event means for measurement.

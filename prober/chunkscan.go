@@ -361,14 +361,15 @@ func (s *jsonScan) checkString() bool {
 }
 
 var (
-	openAIKnown = []string{"choices", "usage", "error", "message", "object"}
-	choiceKnown = []string{"text", "delta", "finish_reason"}
-	deltaKnown  = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
-	usageKnown  = []string{"prompt_tokens", "completion_tokens"}
-	tgiKnown    = []string{"token", "generated_text", "details", "error", "error_type"}
-	tokenKnown  = []string{"text", "special"}
-	detailKnown = []string{"generated_tokens", "prompt_tokens"}
-	tritonKnown = []string{"text_output", "error"}
+	openAIKnown  = []string{"choices", "usage", "error", "message", "object"}
+	choiceKnown  = []string{"text", "delta", "finish_reason"}
+	deltaKnown   = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
+	usageKnown   = []string{"prompt_tokens", "completion_tokens", "completion_tokens_details"}
+	detailsKnown = []string{"reasoning_tokens"}
+	tgiKnown     = []string{"token", "generated_text", "details", "error", "error_type"}
+	tokenKnown   = []string{"text", "special"}
+	detailKnown  = []string{"generated_tokens", "prompt_tokens"}
+	tritonKnown  = []string{"text_output", "error"}
 )
 
 // usageFields consumes a usage object's token counts into u.
@@ -390,6 +391,48 @@ func (s *jsonScan) usageFields(u *Usage, known []string, promptKey, completionKe
 		*dst = n
 		return ok
 	}, known)
+}
+
+// openAIUsage consumes an OpenAI usage object: the token counts, and
+// the reasoning tokens of completion_tokens_details. Details that are not
+// an object of whole numbers go to encoding/json, which reads them
+// leniently (see UsageDetails).
+func (s *jsonScan) openAIUsage(u *Usage) bool {
+	return s.object(func(key []byte) bool {
+		var dst *int
+		switch string(key) {
+		case "prompt_tokens":
+			dst = &u.PromptTokens
+		case "completion_tokens":
+			dst = &u.CompletionTokens
+		case "completion_tokens_details":
+			if s.null() {
+				return true
+			}
+			var d UsageDetails
+			ok := s.object(func(key []byte) bool {
+				if string(key) != "reasoning_tokens" {
+					return s.skipValue()
+				}
+				if s.null() {
+					return true
+				}
+				n, ok := s.integer()
+				d.ReasoningTokens = n
+				return ok
+			}, detailsKnown)
+			u.Details = &d // allocates, once a stream: only its last usage has details
+			return ok
+		default:
+			return s.skipValue()
+		}
+		if s.null() {
+			return true
+		}
+		n, ok := s.integer()
+		*dst = n
+		return ok
+	}, usageKnown)
 }
 
 // fastOpenAI decodes an OpenAI chat or completions chunk. With wantText
@@ -511,7 +554,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				return true
 			}
 			hasUse = true
-			return s.usageFields(&usage, usageKnown, "prompt_tokens", "completion_tokens")
+			return s.openAIUsage(&usage)
 		case "error":
 			if !s.null() {
 				refused = true

@@ -169,3 +169,18 @@ func FuzzThinkScan(f *testing.F) {
 		}
 	})
 }
+
+// TestHiddenReasoningFromUsage: a server that streams no reasoning but
+// counts it in usage.completion_tokens_details (OpenAI's reasoning
+// models) has those tokens counted as reasoning, its answer's from the
+// first content.
+func TestHiddenReasoningFromUsage(t *testing.T) {
+	events := []string{delta("content", "4"), delta("content", "2"),
+		`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
+		`{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":66,"completion_tokens_details":{"reasoning_tokens":64}}}`}
+	res := &result.Result{Sent: time.Now()}
+	(&Target{API: openAIChat{}}).readStream(context.Background(), bytes.NewReader(sseOf(events...)), res, res.Sent, false, nil)
+	if !res.Succeeded() || res.ReasoningTokens != 64 || res.AnswerTokens() != 2 || !res.FirstAnswer.Equal(res.FirstContent) {
+		t.Errorf("outcome %s, reasoning %d, answer %d tokens, first answer %v / content %v", res.Outcome, res.ReasoningTokens, res.AnswerTokens(), res.FirstAnswer, res.FirstContent)
+	}
+}

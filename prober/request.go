@@ -360,6 +360,11 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		res.InputTokens, res.InputTokensFrom = usage.PromptTokens, result.TokensFromUsage
 	}
 	spreadTokens(res, events, firstAnswer)
+	if usage != nil && usage.Details != nil && usage.Details.ReasoningTokens > 0 {
+		// The server's count beats the share of reasoning events; where
+		// the reasoning is hidden (OpenAI's o-series) it is the only one.
+		res.ReasoningTokens = min(usage.Details.ReasoningTokens, res.OutputTokens)
+	}
 	res.Outcome = result.Success
 }
 

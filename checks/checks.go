@@ -280,25 +280,8 @@ func oneLine(s string) string {
 
 var english = message.NewPrinter(language.English)
 
-// Result is one check's verdict on one answer.
-type Result struct {
-	Name   string
-	Pass   bool
-	Reason string
-}
-
 // Set is the checks one request's answer gets.
 type Set []*Check
-
-// Judge runs every check on the answer.
-func (s Set) Judge(a *Answer) []Result {
-	out := make([]Result, len(s))
-	for i, c := range s {
-		pass, reason := c.Judge(a)
-		out[i] = Result{Name: c.Name, Pass: pass, Reason: reason}
-	}
-	return out
-}
 
 // parseJSON decodes one JSON value (numbers as json.Number, as the schema
 // validator wants them), refusing trailing data.

@@ -76,6 +76,7 @@ type Collector struct {
 	lastLagP99       *prometheus.GaugeVec
 	costPerMTokens   *prometheus.GaugeVec
 	capacity         *prometheus.GaugeVec // see capacity.go
+	answers          *answerMetrics       // see answers.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -136,6 +137,7 @@ func New(reg prometheus.Registerer) *Collector {
 		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
 	c.capacity = registerCapacity(reg)
+	c.answers = registerAnswers(reg)
 	return c
 }
 
@@ -171,6 +173,7 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	}
 	c.inputTokens.WithLabelValues(lv...).Add(float64(r.InputTokens))
 	c.outputTokens.WithLabelValues(lv...).Add(float64(r.OutputTokens))
+	c.answers.observe(lv, r)
 }
 
 // ObserveConnection records a connection the prober opened: a measured
@@ -244,6 +247,7 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 			g.vec.WithLabelValues(append(lv, q.label)...).Set(q.pick(g.stats))
 		}
 	}
+	c.answers.windowDone(l, rep)
 	s := rep.Summary
 	c.lastThroughput.WithLabelValues(lv...).Set(s.OutputThroughput)
 	c.lastRPS.WithLabelValues(lv...).Set(s.RPS)
@@ -281,5 +285,5 @@ func (c *Collector) Forget(target, workload string) int {
 		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens, c.capacity} {
 		n += v.DeletePartialMatch(match)
 	}
-	return n
+	return n + c.answers.forget(match)
 }

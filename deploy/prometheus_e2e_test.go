@@ -80,6 +80,7 @@ workloads:
     request_timeout: 5s
     seed: 1
     slo: {ttft: 150ms}
+    checks: ['regex:model says']
   - name: probe
     dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
     arrival: {kind: concurrency, concurrency: 2}
@@ -258,6 +259,7 @@ func firingThresholds(t *testing.T) []byte {
 		"inferno:threshold:schedule_lag_p99_seconds":     "vector(-1)",
 		"inferno:threshold:window_staleness_seconds":     "vector(-1)",
 		"inferno:threshold:capacity_requests_per_second": "vector(1e9)",
+		"inferno:threshold:check_pass_ratio":             "vector(1.01)",
 	}
 	text := string(b)
 	for record, expr := range firing {

@@ -190,6 +190,7 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
 	}
 	printServer(out, r.Server)
+	printChecks(out, r)
 	if cp := r.Capacity; cp != nil {
 		fmt.Fprintf(out, "Capacity: %.2f req/s at %.0f%% SLO attainment (%d steps of %gs)\n",
 			cp.RequestsPerSecond, 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
@@ -207,6 +208,20 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	}
 }
 
+// printChecks shows each check's verdicts and its first failing answer.
+func printChecks(out io.Writer, r *report.Report) {
+	if r.Summary.ReasoningTokens > 0 {
+		fmt.Fprintf(out, "Reasoning tokens %d of %d output tokens\n", r.Summary.ReasoningTokens, r.Summary.OutputTokens)
+	}
+	for _, name := range r.CheckNames() {
+		c := r.Checks[name]
+		fmt.Fprintf(out, "Check %s: %d of %d answers passed\n", name, c.Passed, c.Passed+c.Failed)
+		if len(c.Examples) > 0 {
+			fmt.Fprintf(out, "  failed: %s: %q\n", c.Examples[0].Reason, c.Examples[0].Answer)
+		}
+	}
+}
+
 func printLatencies(out io.Writer, r *report.Report) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp90\tp99\tmax\t")
@@ -215,8 +230,16 @@ func printLatencies(out io.Writer, r *report.Report) {
 	}
 	row("TTFT", r.Stats.TTFT)
 	row("TTFT from schedule", r.Stats.TTFTFromSchedule)
+	if r.Summary.ReasoningTokens > 0 {
+		// Only a reasoning model's answers tell these apart from the above.
+		row("time to first answer", r.Stats.TimeToFirstAnswer)
+	}
 	row("TPOT", r.Stats.TPOT)
 	row("ITL", r.Stats.ITL)
+	if r.Summary.ReasoningTokens > 0 {
+		row("answer TPOT", r.Stats.AnswerTPOT)
+		row("answer ITL", r.Stats.AnswerITL)
+	}
 	row("E2E latency", r.Stats.Latency)
 	row("schedule lag", r.Stats.ScheduleLag)
 	tw.Flush()

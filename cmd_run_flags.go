@@ -11,6 +11,7 @@ import (
 	"github.com/alecthomas/kingpin/v2"
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
@@ -101,8 +102,8 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.alias(T, "http_client.tls_config.insecure_skip_verify", "tls.insecure-skip-verify").BoolVar(&c.insecure)
 
 	ds := &w.Dataset
-	c.flag(W, "dataset.kind", "dataset", "Prompt source: synthetic, or a file of "+strings.Join(dataset.FileKinds(), ", ")+" (--dataset-path).").Default("synthetic").
-		EnumVar(&ds.Kind, append([]string{"synthetic"}, dataset.FileKinds()...)...)
+	c.flag(W, "dataset.kind", "dataset", "Prompt source: synthetic, canary (built-in prompts with known answers, each with its check), or a file of "+strings.Join(dataset.FileKinds(), ", ")+" (--dataset-path).").Default("synthetic").
+		EnumVar(&ds.Kind, append([]string{"synthetic", dataset.CanaryKind}, dataset.FileKinds()...)...)
 	c.flag(W, "dataset.path", "dataset-path", "Data file (.json, .jsonl or .parquet) for a file dataset.").StringVar(&ds.Path)
 	c.flag(W, "dataset.hub.repo", "hf-repo", "Download the dataset file from this Hugging Face dataset repository (owner/name) instead of --dataset-path.").StringVar(&c.hub.Repo)
 	c.flag(W, "dataset.hub.file", "hf-file", "File in --hf-repo, e.g. data/train-00000-of-00001.parquet.").StringVar(&c.hub.File)
@@ -145,6 +146,10 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(W, "params.ignore_eos", "ignore-eos", "Ask the server to ignore EOS so every answer has the asked length (sent to every OpenAI-style API; vLLM and SGLang honour it).").BoolVar(&p.IgnoreEOS)
 	c.flag(W, "params.min_tokens", "min-tokens", "Fewest tokens each answer must have (min_tokens; sent to every OpenAI-style API).").IntVar(&p.MinTokens)
 	c.flag(W, "params.extra_body", "extra-body", "JSON object merged into each request body.").SetValue(jsonObject{&p.ExtraBody})
+	c.flag(W, "params.response_format", "response-format", "OpenAI response_format: json_object, text, or the JSON object ({\"type\": \"json_schema\", ...}).").SetValue(responseFormat{&p.ResponseFormat})
+	c.flag(W, "params.tools", "tools", "OpenAI tools, a JSON array of {\"type\": \"function\", \"function\": {name, parameters}} (openai-chat).").SetValue(jsonArray{&p.Tools})
+	c.flag(W, "params.tool_choice", "tool-choice", "OpenAI tool_choice: none, auto, required, or a declared tool's name.").SetValue(toolChoice{&p.ToolChoice})
+	c.flag(W, "checks", "check", "Check every answer: "+strings.Join(checks.Kinds, ", ")+", as KIND[:ARG] (contains:TEXT, regex:RE, json_schema:FILE or {inline}, tool_call[:NAME], not_refusal[:RE]); repeatable. A failed check is counted apart, never a failed request.").SetValue(checkList{&w.Checks})
 
 	c.flag(W, "requests", "requests", "Number of measured requests (0: until --duration).").IntVar(&w.Requests)
 	c.flag(W, "duration", "duration", "Length of the window on the wall clock: nothing is sent after it; arrivals due but never sent are counted as not_sent.").SetValue(&w.Duration)

@@ -98,6 +98,10 @@ func TestRunFlagsMatchYAML(t *testing.T) {
 			"dataset: {kind: synthetic, input_tokens: 64, output_tokens: 16, spread: 0.2, prefix_tokens: 256, prefixes: 4, turns: 3}\narrival: {kind: concurrency, concurrency: 2}\nrequests: 6\n"},
 		{"params", []string{"--temperature", "0", "--top-p", "0.9", "--ignore-eos", "--min-tokens", "8", "--extra-body", `{"top_k": 20, "stop": ["x"]}`, "--concurrency", "1", "--requests", "1"},
 			synthetic + "params: {temperature: 0, top_p: 0.9, ignore_eos: true, min_tokens: 8, extra_body: {top_k: 20, stop: [x]}}\narrival: {kind: concurrency, concurrency: 1}\nrequests: 1\n"},
+		{"canary and checks", []string{"--dataset", "canary", "--check", "json", "--check", "regex:^4", "--response-format", "json_object",
+			"--tools", `[{"type": "function", "function": {"name": "f"}}]`, "--tool-choice", "f", "--rate", "1", "--requests", "4"},
+			"dataset: {kind: canary, input_tokens: 128, output_tokens: 128}\narrival: {kind: poisson, rate: 1}\nrequests: 4\nchecks: [json, 'regex:^4']\n" +
+				"params: {response_format: {type: json_object}, tools: [{type: function, function: {name: f}}], tool_choice: {type: function, function: {name: f}}}\n"},
 		{"window settings", []string{"--rate", "4", "--duration", "30s", "--grace", "0s", "--no-warm-connections", "--deadline", "10m", "--max-concurrency", "16", "--request-timeout", "30s", "--seed", "7", "--slo-tpot", "50ms", "--slo-e2e", "5s"},
 			synthetic + "arrival: {kind: poisson, rate: 4}\nduration: 30s\ngrace: 0s\nwarm_connections: false\ndeadline: 10m\nmax_concurrency: 16\nrequest_timeout: 30s\nseed: 7\nslo: {tpot: 50ms, e2e: 5s}\n"},
 	} {
@@ -156,6 +160,7 @@ var renamedFlags = map[string]string{
 	"slo-ttft":      "slo.ttft: the section's name prefixes its fields",
 	"slo-tpot":      "slo.tpot",
 	"slo-e2e":       "slo.e2e",
+	"check":         "checks: each --check adds one",
 }
 
 // cliLessFields are workload fields no flag sets, each for its reason.

@@ -102,6 +102,67 @@ func (v jsonObject) String() string {
 	return string(b)
 }
 
+// jsonArray is a list field given as a JSON array (tools).
+type jsonArray struct{ a *[]any }
+
+func (v jsonArray) Set(s string) error {
+	var a []any
+	if err := json.Unmarshal([]byte(s), &a); err != nil || a == nil {
+		return fmt.Errorf("want a JSON array such as [{\"type\": \"function\", \"function\": {\"name\": \"f\"}}]")
+	}
+	*v.a = a
+	return nil
+}
+func (v jsonArray) String() string {
+	b, _ := json.Marshal(*v.a)
+	return string(b)
+}
+
+// responseFormat is params.response_format: a type's name for the two
+// without fields, else the whole JSON object.
+type responseFormat struct{ m *map[string]any }
+
+func (v responseFormat) Set(s string) error {
+	switch s {
+	case "json_object", "text":
+		*v.m = map[string]any{"type": s}
+		return nil
+	}
+	if err := (jsonObject{v.m}).Set(s); err != nil {
+		return fmt.Errorf("want json_object, text, or a JSON object such as {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"x\", \"schema\": {...}}}")
+	}
+	return nil
+}
+func (v responseFormat) String() string { return (jsonObject{v.m}).String() }
+
+// toolChoice is params.tool_choice: none, auto, required, or the name of
+// the tool to call.
+type toolChoice struct{ v *any }
+
+func (v toolChoice) Set(s string) error {
+	switch s {
+	case "none", "auto", "required":
+		*v.v = s
+	default:
+		*v.v = map[string]any{"type": "function", "function": map[string]any{"name": s}}
+	}
+	return nil
+}
+func (v toolChoice) String() string {
+	b, _ := json.Marshal(*v.v)
+	return string(b)
+}
+
+// checkList is checks: each --check adds one, KIND[:ARG].
+type checkList struct{ c *[]config.CheckSpec }
+
+func (v checkList) Set(s string) error {
+	*v.c = append(*v.c, config.CheckSpec{Check: s})
+	return nil
+}
+func (v checkList) String() string     { return "" }
+func (v checkList) IsCumulative() bool { return true }
+
 // stageList is arrival.stages: each --stage adds one, written as the
 // YAML item's fields, rate=2,duration=1m or concurrency=8,duration=30s.
 type stageList struct{ s *[]dataset.StageSpec }

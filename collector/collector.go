@@ -77,6 +77,7 @@ type Collector struct {
 	costPerMTokens   *prometheus.GaugeVec
 	capacity         *prometheus.GaugeVec // see capacity.go
 	server           serverGauges         // see server.go
+	answers          *answerMetrics       // see answers.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -138,6 +139,7 @@ func New(reg prometheus.Registerer) *Collector {
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
 	c.capacity = registerCapacity(reg)
 	c.server = registerServer(reg, gauge)
+	c.answers = registerAnswers(reg)
 	return c
 }
 
@@ -174,6 +176,7 @@ func (c *Collector) Observe(l Labels, r *result.Result) {
 	}
 	c.inputTokens.WithLabelValues(lv...).Add(float64(r.InputTokens))
 	c.outputTokens.WithLabelValues(lv...).Add(float64(r.OutputTokens))
+	c.answers.observe(lv, r)
 }
 
 // ObserveConnection records a connection the prober opened: a measured
@@ -247,6 +250,7 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 			g.vec.WithLabelValues(append(lv, q.label)...).Set(q.pick(g.stats))
 		}
 	}
+	c.answers.windowDone(l, rep)
 	s := rep.Summary
 	c.lastThroughput.WithLabelValues(lv...).Set(s.OutputThroughput)
 	c.lastRPS.WithLabelValues(lv...).Set(s.RPS)
@@ -286,5 +290,5 @@ func (c *Collector) Forget(target, workload string) int {
 		n += v.DeletePartialMatch(match)
 	}
 	n += c.server.forget(match)
-	return n
+	return n + c.answers.forget(match)
 }

@@ -40,6 +40,8 @@ func simulatedWindow() []*result.Result {
 		if i == 3 {
 			r.ProtocolWarning = "stream ended without its terminal event after the answer was complete"
 		}
+		r.FirstAnswer = r.FirstContent
+		r.Checks = []result.CheckResult{{Name: "json", Pass: true}}
 		out = append(out, r)
 	}
 	out = append(out,
@@ -367,5 +369,85 @@ func TestServerGaugesRemoved(t *testing.T) {
 		if got := count(name); got != 0 {
 			t.Errorf("%s: %d series after a window without a server view, want none", name, got)
 		}
+	}
+}
+
+// TestProbeCheckFailing: a probe whose answers came fast but wrong fails,
+// as blackbox_exporter's probe fails on a body that does not match, and
+// says which check failed; the requests themselves did not fail.
+func TestProbeCheckFailing(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		failAt    int // request whose json check fails; -1 none
+		want      []string
+		reasoning bool
+	}{
+		{"passing", -1, []string{"probe_success 1", `probe_check_success{check="json"} 1`, `probe_check_success{check="canary/arithmetic"} 1`}, false},
+		{"failing", 5, []string{"probe_success 0", `probe_check_success{check="json"} 0`, `probe_check_success{check="canary/arithmetic"} 1`, "probe_failed_requests 3"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			agg := report.NewAggregator(base, report.SLO{}, nil)
+			for _, r := range simulatedWindow() {
+				if r.Succeeded() {
+					r.Checks = []result.CheckResult{{Name: "json", Pass: r.Index != tc.failAt}, {Name: "canary/arithmetic", Pass: true}}
+					if tc.reasoning {
+						r.FirstAnswer, r.ReasoningTokens = r.FirstContent.Add(40*time.Millisecond), 2
+					}
+				}
+				agg.Add(r)
+			}
+			rep := agg.Report(report.Meta{Status: report.StatusFinished})
+			text := gather(t, ProbeRegistry(&rep, true, 1))
+			for _, want := range tc.want {
+				if !strings.Contains(text, want) {
+					t.Errorf("probe exposition lacks %q:\n%s", want, text)
+				}
+			}
+			if tc.reasoning && !strings.Contains(text, `probe_time_to_first_answer_seconds{percentile="p50"} 0.24`) {
+				t.Errorf("probe exposition lacks the time to first answer:\n%s", text)
+			}
+		})
+	}
+}
+
+// TestCheckMetrics: check results count per answer, both results exist
+// from the first, and the pass ratio of a check that judged nothing in
+// the last window is removed.
+func TestCheckMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c := New(reg)
+	l := Labels{Target: "t", Model: "m", Workload: "w"}
+	window := func(checked bool, pass ...bool) {
+		agg := report.NewAggregator(base, report.SLO{}, nil)
+		for i, p := range pass {
+			r := &result.Result{Index: i, Sent: at(0), FirstContent: at(10), FirstAnswer: at(30), End: at(50), Outcome: result.Success, OutputTokens: 3, ReasoningTokens: 1}
+			if checked {
+				r.Checks = []result.CheckResult{{Name: "json", Pass: p}}
+			}
+			agg.Add(r)
+			c.Observe(l, r)
+		}
+		rep := agg.Report(report.Meta{Status: report.StatusFinished})
+		c.WindowDone(l, &rep, at(100), 0)
+	}
+	window(true, true, true, false, true)
+	text := gather(t, reg)
+	for _, want := range []string{
+		`inferno_check_results_total{check="json",model="m",result="fail",target="t",workload="w"} 1`,
+		`inferno_check_results_total{check="json",model="m",result="pass",target="t",workload="w"} 3`,
+		`inferno_last_window_check_pass_ratio{check="json",model="m",target="t",workload="w"} 0.75`,
+		`inferno_reasoning_tokens_total{model="m",target="t",workload="w"} 4`,
+		`inferno_time_to_first_answer_seconds_count{model="m",target="t",workload="w"} 4`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	window(false, true)
+	if text := gather(t, reg); strings.Contains(text, "inferno_last_window_check_pass_ratio{") {
+		t.Error("a check that judged nothing in the last window kept its pass ratio")
+	}
+	if n := c.Forget("t", ""); n == 0 || strings.Contains(gather(t, reg), `check="json"`) {
+		t.Error("Forget left the check series")
 	}
 }

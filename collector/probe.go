@@ -24,10 +24,12 @@ func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *p
 		}
 	}
 	b := 0.0
-	if success {
+	// As blackbox_exporter's fail_if_body_not_matches_regexp: a wrong
+	// answer fails the probe, fast as it came.
+	if success && (rep == nil || !rep.ChecksFailed()) {
 		b = 1
 	}
-	g("probe_success", "Whether the probe window had at least one successful request and no setup error.").Set(b)
+	g("probe_success", "Whether the probe window had at least one successful request, no setup error and no failed check.").Set(b)
 	g("probe_duration_seconds", "How long the probe took.").Set(durationSeconds)
 	if rep == nil {
 		return reg
@@ -53,5 +55,20 @@ func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *p
 	g("probe_output_tokens_per_second", "Output tokens per second over the probe window.").Set(s.OutputThroughput)
 	g("probe_slo_attainment_ratio", "Share of the probe window's requests that met the SLO.").Set(s.SLO.Attainment)
 	g("probe_goodput_requests_per_second", "SLO-meeting requests per second in the probe window.").Set(s.GoodputRPS)
+	if rep.Stats.TimeToFirstAnswer.Count > 0 {
+		q("probe_time_to_first_answer_seconds", "Time to first answer token percentiles of the probe window.", rep.Stats.TimeToFirstAnswer)
+	}
+	if len(rep.Checks) > 0 {
+		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "probe_check_success",
+			Help: "1 if every answer of the probe window that a check judged passed it, else 0."}, []string{"check"})
+		reg.MustRegister(v)
+		for name, c := range rep.Checks {
+			ok := 0.0
+			if c.Failed == 0 && c.Passed > 0 {
+				ok = 1
+			}
+			v.WithLabelValues(name).Set(ok)
+		}
+	}
 	return reg
 }

@@ -151,6 +151,10 @@ type Params struct {
 	IgnoreEOS   bool           `yaml:"ignore_eos,omitempty"`
 	MinTokens   int            `yaml:"min_tokens,omitempty"`
 	ExtraBody   map[string]any `yaml:"extra_body,omitempty"`
+	// ResponseFormat, Tools and ToolChoice are OpenAI's (see output.go).
+	ResponseFormat map[string]any `yaml:"response_format,omitempty"`
+	Tools          []any          `yaml:"tools,omitempty"`
+	ToolChoice     any            `yaml:"tool_choice,omitempty"`
 }
 
 // SLO thresholds; zero is not applied.
@@ -174,6 +178,8 @@ type Workload struct {
 	RequestTimeout Duration            `yaml:"request_timeout,omitempty"`
 	Seed           uint64              `yaml:"seed,omitempty"`
 	SLO            SLO                 `yaml:"slo,omitempty"`
+	// Checks judge every successful answer (see output.go).
+	Checks []CheckSpec `yaml:"checks,omitempty"`
 
 	// Grace is how long requests in flight at the end of Duration may
 	// finish before they are cancelled; unset means 30s, 0 none.

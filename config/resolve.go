@@ -243,6 +243,9 @@ func (c *Config) resolveWorkload(door Door, w *Workload) error {
 		if _, path, _, err := w.Dataset.Tokenizer.Parse(); w.Dataset.Tokenizer != "" && err == nil && path != "" {
 			return c.fail(0, "workloads[0].dataset.tokenizer", "an API body may not name a local file; use a built-in encoding or hf:owner/name, or define the workload in the config file and name it")
 		}
+		if err := untrustedChecks(w); err != nil {
+			return c.fail(0, "workloads[0]", "%v", err)
+		}
 	}
 	if err := c.validateWorkload(w, "workloads[0]"); err != nil {
 		return err

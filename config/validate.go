@@ -219,7 +219,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if err := c.inferArrival(w, field); err != nil {
 		return err
 	}
-	kinds := "synthetic, " + strings.Join(dataset.FileKinds(), ", ")
+	kinds := "synthetic, " + dataset.CanaryKind + ", " + strings.Join(dataset.FileKinds(), ", ")
 	switch d := w.Dataset; {
 	case d.Kind == "synthetic":
 		if err := d.SyntheticSpec.Validate(); err != nil {
@@ -227,6 +227,10 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 		}
 		if w.Arrival.Kind == "replay" {
 			return c.fail(w.line, field+".arrival", "replay needs a dataset with timestamps, not synthetic prompts")
+		}
+	case d.Kind == dataset.CanaryKind:
+		if w.Arrival.Kind == "replay" {
+			return c.fail(w.line, field+".arrival", "replay needs a dataset with timestamps, not the canary prompts")
 		}
 	case d.Kind == "":
 		return c.fail(w.line, field+".dataset.kind", "must be set (%s)", kinds)
@@ -281,6 +285,9 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	}
 	if err := checkExtraBody(w.Params.ExtraBody); err != nil {
 		return c.fail(w.line, field+".params.extra_body", "%v", err)
+	}
+	if err := c.validateOutput(w, field); err != nil {
+		return err
 	}
 	if w.Grace != nil && *w.Grace < 0 {
 		return c.fail(w.line, field+".grace", "must not be negative, got %s", time.Duration(*w.Grace))

@@ -34,6 +34,9 @@ type Turn struct {
 	// InputTokens is the intended prompt length where the source knows it
 	// (synthetic); otherwise it is estimated from the words.
 	InputTokens int
+	// Canary, when set, is the turn's known-answer checks and the request
+	// fields it needs (the canary dataset).
+	Canary *Canary
 }
 
 // Row is one record of a data file, as decoded from JSON, JSONL or Parquet.

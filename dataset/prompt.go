@@ -18,6 +18,9 @@ type Prompt struct {
 	InputTokens int
 	// MaxTokens, when positive, overrides the workload's output length.
 	MaxTokens int
+	// Canary, when set, adds its checks to the workload's and its tools
+	// and response_format to the request.
+	Canary *Canary
 }
 
 // Text flattens the conversation for completion-style APIs the way the old

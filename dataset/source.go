@@ -171,6 +171,9 @@ type Spec struct {
 	// longer than this many tokens; it needs a Tokenizer.
 	MaxInputTokens int
 	TruncateInput  bool
+	// CanaryWithoutTools leaves the canary prompts that need tools out, for
+	// APIs that cannot declare tools.
+	CanaryWithoutTools bool
 }
 
 // Build returns the window's arrival schedule and conversation source.
@@ -213,6 +216,17 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 		}
 		arr, err := NewArrival(s.Arrival, s.Seed)
 		return arr, src, err
+	}
+	if s.Dataset == CanaryKind {
+		if s.Arrival.Kind == "replay" {
+			return nil, nil, errors.New("arrival replay needs a dataset with timestamps, not the canary prompts")
+		}
+		convs, err := CanaryConversations(!s.CanaryWithoutTools)
+		if err != nil {
+			return nil, nil, err
+		}
+		arr, err := NewArrival(s.Arrival, s.Seed)
+		return arr, &cycle{convs: convs, opts: s.Options}, err
 	}
 	path := s.Path
 	if s.HubFile != nil {

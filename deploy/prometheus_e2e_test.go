@@ -80,6 +80,7 @@ workloads:
     request_timeout: 5s
     seed: 1
     slo: {ttft: 150ms}
+    checks: ['regex:model says']
   - name: probe
     dataset: {kind: synthetic, input_tokens: 16, output_tokens: 8}
     arrival: {kind: concurrency, concurrency: 2}
@@ -275,6 +276,7 @@ func firingThresholds(t *testing.T) []byte {
 		"inferno:threshold:capacity_requests_per_second":   "vector(1e9)",
 		"inferno:threshold:client_overhead_growth_seconds": "vector(-1)",
 		"inferno:threshold:server_ttft_hold_ratio":         "vector(1e9)",
+		"inferno:threshold:check_pass_ratio":               "vector(1.01)",
 	}
 	text := string(b)
 	for record, expr := range firing {

@@ -218,12 +218,18 @@ func Overview() map[string]any {
 			{Title: "Connection setup p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
 				Description: "DNS, connect and TLS time of each connection the prober opened (warm connections before each window included). A burst of slow dials shows here, not as TTFT.",
 				Queries:     quantiles("inferno_connection_setup_seconds", "target, ", "{{target}} ")},
+			{Title: "Check pass ratio (canaries)", Type: "timeseries", Unit: "percentunit", W: 12, H: 8, Min: f(0), Max: f(1),
+				Description: "Share of the last window's answers that passed each of the workload's checks (json, regex, tool_call, canary/…), the worst replica's where several share a window. A fast endpoint that answers wrong shows here, not as a failure: InfernoCheckFailing alerts on it.",
+				Queries:     []query{{Expr: `min by (target, check) (inferno_last_window_check_pass_ratio{` + sel + `})`, Legend: "{{target}} {{check}}"}}},
+			{Title: "Time to first answer p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
+				Description: "Time to the first answer token: TTFT without the reasoning a reasoning model sends first. Without reasoning it is TTFT.",
+				Queries:     quantiles("inferno_time_to_first_answer_seconds", "target, ", "{{target}} ")},
 			// /probe answers come from Prometheus' probe job, in
 			// blackbox_exporter's manner: the series carry the probed
 			// target (relabelled from __param_target), not the model or
 			// workload, so these panels filter by target alone.
 			{Title: "Probe success", Type: "stat", Unit: "short", W: 6, H: 8, Min: f(0), Max: f(1),
-				Description: "The latest /probe answer per target: 1 when the probe's window had a successful request and no setup error (probe_success).",
+				Description: "The latest /probe answer per target: 1 when the probe's window had a successful request, no setup error and no failed check (probe_success).",
 				Thresholds:  []step{{nil, bad}, {f(1), good}},
 				Queries:     []query{{Expr: `min by (target) (probe_success{` + probeSel + `})`, Legend: "{{target}}"}}},
 			{Title: "Probe TTFT p50 / p95 and duration", Type: "timeseries", Unit: "s", W: 9, H: 8,
@@ -318,6 +324,16 @@ func target(o Options) map[string]any {
 			{Title: "Arrivals not sent", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
 				Description: "Arrivals per second that were due inside a window but never sent (no free slot under max_concurrency, or the window was cancelled).",
 				Queries:     []query{{Expr: `sum(rate(inferno_requests_total{` + sel + `, outcome="not_sent"}[$__rate_interval]))`, Legend: "not sent"}}},
+			{Title: "Check failures by check", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
+				Description: "Answers per second that failed each of the workload's checks; the requests themselves succeeded. The report's checks section keeps up to three failing answers of each window.",
+				Queries:     []query{{Expr: `sum by (check) (rate(inferno_check_results_total{` + sel + `, result="fail"}[$__rate_interval]))`, Legend: "{{check}}"}}},
+			{Title: "TTFT and time to first answer", Type: "timeseries", Unit: "s", W: 12, H: 8,
+				Description: "TTFT counts the first token of any kind; a reasoning model's first answer token comes after its reasoning. The gap between the two is the wait a user sees before reading anything.",
+				Queries: []query{
+					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "TTFT p50"},
+					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_answer_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "first answer p50"},
+					{Expr: `histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_answer_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "first answer p95"},
+				}},
 			{Title: "Connection setup heatmap", Type: "heatmap", Unit: "s", W: 12, H: 8,
 				Description: "DNS, connect and TLS time of each connection the prober opened, warm connections included.",
 				Queries: []query{{Expr: `sum by (le) (increase(inferno_connection_setup_seconds_bucket{` + sel + `}[$__rate_interval]))`,

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
 )
 
@@ -26,12 +27,59 @@ type Params struct {
 	// Extra fields are merged into the request body as given, so options
 	// Inferno does not model (seed, stop, n, ...) still reach the server.
 	Extra map[string]any
+	// ResponseFormat, Tools and ToolChoice are OpenAI's, sent as given
+	// (response_format by the OpenAI APIs, tools by chat only); a canary
+	// prompt's own replace them for its request.
+	ResponseFormat map[string]any
+	Tools          []any
+	ToolChoice     any
+	// Checks judge every successful answer; ToolSchemas are Tools'
+	// parameter schemas, for tool_call checks.
+	Checks      checks.Set
+	ToolSchemas checks.Tools
+}
+
+// DeclaresTools says whether an API sends tools and tool_choice.
+func DeclaresTools(a API) bool {
+	_, ok := a.(openAIChat)
+	return ok
+}
+
+// TakesResponseFormat says whether an API sends response_format.
+func TakesResponseFormat(a API) bool {
+	switch a.(type) {
+	case openAIChat, openAICompletions:
+		return true
+	}
+	return false
 }
 
 // Usage is the server's own token count.
 type Usage struct {
 	PromptTokens     int `json:"prompt_tokens"`
 	CompletionTokens int `json:"completion_tokens"`
+	// Details, where the server gives them, count the reasoning tokens
+	// among the completion tokens (OpenAI's reasoning models, which
+	// stream no reasoning, give only this).
+	Details *UsageDetails `json:"completion_tokens_details,omitempty"`
+}
+
+// UsageDetails is usage.completion_tokens_details.
+type UsageDetails struct {
+	ReasoningTokens int `json:"reasoning_tokens"`
+}
+
+// UnmarshalJSON reads reasoning_tokens where it is a whole number and
+// ignores the details otherwise: a server's odd details must not fail a
+// stream whose answer is whole.
+func (d *UsageDetails) UnmarshalJSON(b []byte) error {
+	var v struct {
+		ReasoningTokens *int `json:"reasoning_tokens"`
+	}
+	if json.Unmarshal(b, &v) == nil && v.ReasoningTokens != nil {
+		d.ReasoningTokens = *v.ReasoningTokens
+	}
+	return nil
 }
 
 // Chunk is what one stream event means for measurement.
@@ -46,8 +94,21 @@ type Chunk struct {
 	// Size is the length of the generated content the event carries (text,
 	// reasoning, tool-call arguments) in bytes: when the server's usage
 	// shows more tokens than events, each event's share is estimated from it.
-	Size  int
-	Usage *Usage
+	Size int
+	// Piece is the event's text (completion text or delta content, never
+	// reasoning), whether or not Text is asked for: reasoning-aware timing
+	// looks for inlined <think> spans in it. It aliases the event's data
+	// where it can, so it is valid only until the next event is read.
+	Piece []byte `json:"-"`
+	// Reasoning is the bytes of reasoning content (reasoning_content or
+	// reasoning deltas) the event carries; ToolCalls counts its tool-call
+	// deltas.
+	Reasoning int `json:",omitempty"`
+	ToolCalls int `json:",omitempty"`
+	// Truncated is true when a choice finished with reason "length": the
+	// answer was cut at max_tokens.
+	Truncated bool `json:",omitempty"`
+	Usage     *Usage
 	// Finished is true when the event carries a finish_reason: the answer
 	// is complete even if the stream's terminal marker never comes.
 	Finished bool
@@ -205,6 +266,16 @@ func (a openAIChat) NewRequest(ctx context.Context, base, model string, p datase
 		"stream_options": map[string]any{"include_usage": true},
 	}
 	openAICommon(body, p, params)
+	tools, choice := params.Tools, params.ToolChoice
+	if c := p.Canary; c != nil && len(c.Tools) > 0 {
+		tools, choice = c.Tools, c.ToolChoice
+	}
+	if len(tools) > 0 {
+		body["tools"] = tools
+		if choice != nil {
+			body["tool_choice"] = choice
+		}
+	}
 	return postJSON(ctx, joinURL(base, "/chat/completions"), body, params.Extra)
 }
 
@@ -220,6 +291,13 @@ func openAICommon(body map[string]any, p dataset.Prompt, params Params) {
 	}
 	if params.MinTokens > 0 {
 		body["min_tokens"] = params.MinTokens
+	}
+	rf := params.ResponseFormat
+	if c := p.Canary; c != nil && c.ResponseFormat != nil {
+		rf = c.ResponseFormat
+	}
+	if rf != nil {
+		body["response_format"] = rf
 	}
 }
 
@@ -265,6 +343,7 @@ func decodeOpenAI(data []byte) (Chunk, error) {
 	for _, ch := range c.Choices {
 		if ch.FinishReason != nil && *ch.FinishReason != "" {
 			out.Finished = true
+			out.Truncated = out.Truncated || *ch.FinishReason == "length"
 		}
 		if ch.Text != nil && *ch.Text != "" {
 			out.Content = true
@@ -279,16 +358,21 @@ func decodeOpenAI(data []byte) (Chunk, error) {
 				if r != nil && *r != "" {
 					out.Content = true
 					out.Size += len(*r)
+					out.Reasoning += len(*r)
 				}
 			}
 			for _, tc := range d.ToolCalls {
 				out.Content = true
 				out.Size += len(tc)
+				out.ToolCalls++
 			}
 		}
 	}
 	out.Text = text.String()
 	out.Size += len(out.Text)
+	if out.Text != "" {
+		out.Piece = []byte(out.Text)
+	}
 	return out, nil
 }
 
@@ -399,6 +483,9 @@ func decodeTGI(data []byte) (Chunk, error) {
 	var out Chunk
 	if e.Token != nil && !e.Token.Special {
 		out.Content, out.Tokens, out.Text, out.Size = true, 1, e.Token.Text, len(e.Token.Text)
+		if e.Token.Text != "" {
+			out.Piece = []byte(e.Token.Text)
+		}
 	}
 	// The last event repeats the whole text in generated_text; it ends the stream.
 	if e.GeneratedText != nil {
@@ -450,6 +537,7 @@ func decodeTriton(data []byte) (Chunk, error) {
 	var out Chunk
 	if e.TextOutput != nil && *e.TextOutput != "" {
 		out.Content, out.Text, out.Size = true, *e.TextOutput, len(*e.TextOutput)
+		out.Piece = []byte(*e.TextOutput)
 	}
 	return out, nil
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -19,8 +21,17 @@ func BenchmarkStreamPerToken(b *testing.B) {
 		"tgi":         `data:{"index":1,"token":{"id":1234,"text":" token","logprob":-0.1,"special":false},"generated_text":null,"details":null}` + "\n\n",
 		"triton":      `data: {"model_name":"ensemble","model_version":"1","sequence_end":false,"sequence_id":0,"sequence_start":false,"text_output":" token"}` + "\n\n",
 	}
+	// "with checks" assembles each answer as a workload with checks does,
+	// so its cost beside the plain stream's is seen.
+	streams["openai-chat with checks"] = streams["openai-chat"]
 	for name, event := range streams {
-		b.Run(name, func(b *testing.B) {
+		withChecks := strings.HasSuffix(name, " with checks")
+		name := strings.TrimSuffix(name, " with checks")
+		label := name
+		if withChecks {
+			label += "/checks"
+		}
+		b.Run(label, func(b *testing.B) {
 			var body bytes.Buffer
 			for range tokens {
 				body.WriteString(event)
@@ -40,7 +51,11 @@ func BenchmarkStreamPerToken(b *testing.B) {
 			b.ResetTimer()
 			for range b.N {
 				res := &result.Result{Sent: start}
-				t.readStream(context.Background(), bytes.NewReader(raw), res, start, false)
+				var asm *checks.Assembler
+				if withChecks {
+					asm = new(checks.Assembler)
+				}
+				t.readStream(context.Background(), bytes.NewReader(raw), res, start, false, asm)
 				if !res.Succeeded() {
 					b.Fatalf("%s: %s", res.Outcome, res.Reason)
 				}

@@ -361,14 +361,15 @@ func (s *jsonScan) checkString() bool {
 }
 
 var (
-	openAIKnown = []string{"choices", "usage", "error", "message", "object"}
-	choiceKnown = []string{"text", "delta", "finish_reason"}
-	deltaKnown  = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
-	usageKnown  = []string{"prompt_tokens", "completion_tokens"}
-	tgiKnown    = []string{"token", "generated_text", "details", "error", "error_type"}
-	tokenKnown  = []string{"text", "special"}
-	detailKnown = []string{"generated_tokens", "prompt_tokens"}
-	tritonKnown = []string{"text_output", "error"}
+	openAIKnown  = []string{"choices", "usage", "error", "message", "object"}
+	choiceKnown  = []string{"text", "delta", "finish_reason"}
+	deltaKnown   = []string{"content", "reasoning_content", "reasoning", "tool_calls"}
+	usageKnown   = []string{"prompt_tokens", "completion_tokens", "completion_tokens_details"}
+	detailsKnown = []string{"reasoning_tokens"}
+	tgiKnown     = []string{"token", "generated_text", "details", "error", "error_type"}
+	tokenKnown   = []string{"text", "special"}
+	detailKnown  = []string{"generated_tokens", "prompt_tokens"}
+	tritonKnown  = []string{"text_output", "error"}
 )
 
 // usageFields consumes a usage object's token counts into u.
@@ -390,6 +391,48 @@ func (s *jsonScan) usageFields(u *Usage, known []string, promptKey, completionKe
 		*dst = n
 		return ok
 	}, known)
+}
+
+// openAIUsage consumes an OpenAI usage object: the token counts, and
+// the reasoning tokens of completion_tokens_details. Details that are not
+// an object of whole numbers go to encoding/json, which reads them
+// leniently (see UsageDetails).
+func (s *jsonScan) openAIUsage(u *Usage) bool {
+	return s.object(func(key []byte) bool {
+		var dst *int
+		switch string(key) {
+		case "prompt_tokens":
+			dst = &u.PromptTokens
+		case "completion_tokens":
+			dst = &u.CompletionTokens
+		case "completion_tokens_details":
+			if s.null() {
+				return true
+			}
+			var d UsageDetails
+			ok := s.object(func(key []byte) bool {
+				if string(key) != "reasoning_tokens" {
+					return s.skipValue()
+				}
+				if s.null() {
+					return true
+				}
+				n, ok := s.integer()
+				d.ReasoningTokens = n
+				return ok
+			}, detailsKnown)
+			u.Details = &d // allocates, once a stream: only its last usage has details
+			return ok
+		default:
+			return s.skipValue()
+		}
+		if s.null() {
+			return true
+		}
+		n, ok := s.integer()
+		*dst = n
+		return ok
+	}, usageKnown)
 }
 
 // fastOpenAI decodes an OpenAI chat or completions chunk. With wantText
@@ -417,9 +460,8 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 		}
 		out.Content = true
 		out.Size += len(v)
-		if !wantText {
-			return
-		}
+		// The pieces are joined whether or not the text is wanted: Piece
+		// carries them, and an event of several is rare.
 		pieces++
 		switch pieces {
 		case 1:
@@ -445,6 +487,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				if len(v) > 0 {
 					out.Content = true
 					out.Size += len(v)
+					out.Reasoning += len(v)
 				}
 				return ok
 			case "tool_calls":
@@ -462,6 +505,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 					}
 					out.Content = true
 					out.Size += s.i - start
+					out.ToolCalls++
 					return true
 				})
 			}
@@ -488,6 +532,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				v, _, ok := s.optString()
 				if len(v) > 0 {
 					out.Finished = true
+					out.Truncated = out.Truncated || string(v) == "length"
 				}
 				return ok
 			}
@@ -509,7 +554,7 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				return true
 			}
 			hasUse = true
-			return s.usageFields(&usage, usageKnown, "prompt_tokens", "completion_tokens")
+			return s.openAIUsage(&usage)
 		case "error":
 			if !s.null() {
 				refused = true
@@ -534,9 +579,12 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 		out.Usage = &u
 	}
 	if pieces == 1 {
-		out.Text = string(text)
+		out.Piece = text
 	} else if pieces > 1 {
-		out.Text = string(joined)
+		out.Piece = joined
+	}
+	if wantText && pieces > 0 {
+		out.Text = string(out.Piece)
 	}
 	return out, true
 }
@@ -605,6 +653,9 @@ func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
 	}
 	if hasToken && !special {
 		out.Content, out.Tokens, out.Size = true, 1, len(text)
+		if len(text) > 0 {
+			out.Piece = text
+		}
 		if wantText {
 			out.Text = string(text)
 		}
@@ -646,7 +697,7 @@ func fastTriton(data []byte, wantText bool) (out Chunk, ok bool) {
 		return Chunk{}, false
 	}
 	if len(text) > 0 {
-		out.Content, out.Size = true, len(text)
+		out.Content, out.Size, out.Piece = true, len(text), text
 		if wantText {
 			out.Text = string(text)
 		}

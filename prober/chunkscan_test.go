@@ -75,6 +75,15 @@ func recordedEvents(tb testing.TB) [][]byte {
 
 // edgeChunks are shapes the fast path must either decline or get right.
 var edgeChunks = []string{
+	`{"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":6}}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":null}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":{}}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":null,"audio_tokens":0}}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":1.5}}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":[1]}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":{"Reasoning_Tokens":2}}}`,
+	`{"usage":{"completion_tokens":9,"completion_tokens_details":{"reasoning_tokens":2,"reasoning_tokens":3}}}`,
+	`{"choices":[{"delta":{"reasoning":"hm","content":"<think>"},"finish_reason":"length"}]}`,
 	`{"choices":[{"delta":{"content":"x"}}]}`,
 	`{"choices":[{"delta":{"content":"a\nb"}}]}`,
 	`{"choices":[{"delta":{"content":"héllo"}}]}`,

@@ -90,7 +90,7 @@ func TestSpreadTokensByLength(t *testing.T) {
 		{at: 50 * time.Millisecond, size: 5},
 	}
 	res := &result.Result{OutputTokens: 13}
-	spreadTokens(res, events)
+	spreadTokens(res, events, 0)
 	// 13 tokens: one each, the 10 extra by length 5:20:5 with cumulative
 	// rounding down (⌊10·5/30⌋=1, ⌊10·25/30⌋=8, 10) → shares 2, 8, 3. The
 	// first event's gap is TTFT, so ITL has 8 + 3 gaps.

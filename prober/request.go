@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
 )
@@ -122,8 +124,12 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		t.fail(ctx, res, result.StreamError, fmt.Sprintf("Content-Encoding %q, though identity was asked for", enc))
 		return
 	}
-	t.readStream(ctx, body, res, windowStart, keepText || t.Tokenizer != nil)
+	asm := assembler(p, params)
+	t.readStream(ctx, body, res, windowStart, keepText || t.Tokenizer != nil, asm)
 	t.countOutput(res, keepText)
+	if asm != nil && res.Succeeded() {
+		judge(res, asm, p, params)
+	}
 	if res.Outcome == result.Success {
 		// The terminal event can come a read before the end of the body
 		// (a chunked body's last chunk): read to it, after the stream's
@@ -167,7 +173,77 @@ func drain(body io.ReadCloser) {
 	io.Copy(io.Discard, io.LimitReader(body, maxDrain))
 }
 
-func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool) {
+// assembler is where a request's answer is put together for its checks;
+// nil when it has none, so a workload without checks keeps no answer.
+func assembler(p dataset.Prompt, params Params) *checks.Assembler {
+	if len(params.Checks) == 0 && (p.Canary == nil || len(p.Canary.Checks) == 0) {
+		return nil
+	}
+	return new(checks.Assembler)
+}
+
+// maxExcerpt bounds a failing answer kept for the report's examples.
+const maxExcerpt = 200
+
+// judge runs the workload's checks and the prompt's own on the answer.
+func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params Params) {
+	set, tools := params.Checks, params.ToolSchemas
+	if c := p.Canary; c != nil {
+		set = append(set[:len(set):len(set)], c.Checks...)
+		if len(c.Tools) > 0 {
+			tools = c.ToolSchemas
+		}
+	}
+	answer := asm.Answer(tools)
+	res.Checks = make([]result.CheckResult, len(set))
+	for i, c := range set {
+		pass, reason := c.Judge(answer)
+		r := result.CheckResult{Name: c.Name, Pass: pass}
+		if !pass {
+			r.Reason, r.Answer = reason, answer.Excerpt(maxExcerpt)
+		}
+		res.Checks[i] = r
+	}
+}
+
+// tgiFinishReason is the finish reason TGI's last event gives in its
+// details ("length", "eos_token", "stop_sequence"); empty for any other
+// event. Read only for a request with checks.
+func tgiFinishReason(data []byte) string {
+	var e struct {
+		Details *struct {
+			FinishReason string `json:"finish_reason"`
+		} `json:"details"`
+	}
+	if json.Unmarshal(data, &e) != nil || e.Details == nil {
+		return ""
+	}
+	return e.Details.FinishReason
+}
+
+// toolCallDeltas are the tool_calls arrays of an OpenAI chunk, decoded
+// again only for a request with checks: the hot path counts them only.
+func toolCallDeltas(data []byte) []json.RawMessage {
+	var c struct {
+		Choices []struct {
+			Delta *struct {
+				ToolCalls json.RawMessage `json:"tool_calls"`
+			} `json:"delta"`
+		} `json:"choices"`
+	}
+	if json.Unmarshal(data, &c) != nil {
+		return nil
+	}
+	var out []json.RawMessage
+	for _, ch := range c.Choices {
+		if ch.Delta != nil && len(ch.Delta.ToolCalls) > 0 {
+			out = append(out, ch.Delta.ToolCalls)
+		}
+	}
+	return out
+}
+
+func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool, asm *checks.Assembler) {
 	sse := getSSEReader(body)
 	defer putSSEReader(sse)
 	scratch := eventsPool.Get().(*[]contentEvent)
@@ -178,6 +254,9 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		finished bool // a finish_reason was seen
 		text     strings.Builder
 		events   = (*scratch)[:0]
+		think    thinkScan
+		// firstAnswer indexes the first event of the answer in events.
+		firstAnswer = -1
 	)
 	lean, _ := t.API.(leanDecoder)
 	for !done {
@@ -220,6 +299,21 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		}
 		finished = finished || chunk.Finished
 		done = chunk.Done
+		if asm != nil {
+			switch {
+			case chunk.Truncated:
+				asm.Finish("length")
+			case chunk.Finished:
+				asm.Finish("stop") // or tool_calls: what matters is that it is not length
+			case chunk.Done:
+				asm.Finish(tgiFinishReason(ev.Data))
+			}
+			if chunk.ToolCalls > 0 {
+				for _, raw := range toolCallDeltas(ev.Data) {
+					asm.ToolCalls(raw)
+				}
+			}
+		}
 		if !chunk.Content {
 			continue
 		}
@@ -228,7 +322,25 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 			res.FirstContent = ev.Arrived
 		}
 		res.LastContent = ev.Arrived
-		events = append(events, newContentEvent(ev.Arrived.Sub(windowStart), chunk.Size, chunk.Tokens))
+		var inSpan, answered, retro bool
+		if len(chunk.Piece) > 0 {
+			inSpan, answered, retro = think.feed(chunk.Piece, asm)
+		}
+		if retro {
+			for i := range events {
+				events[i] = events[i].asReasoning()
+			}
+			firstAnswer, res.FirstAnswer = -1, time.Time{}
+		}
+		answered = answered || chunk.ToolCalls > 0
+		if answered && firstAnswer < 0 {
+			firstAnswer, res.FirstAnswer = len(events), ev.Arrived
+		}
+		e := newContentEvent(ev.Arrived.Sub(windowStart), chunk.Size, chunk.Tokens)
+		if !answered && (chunk.Reasoning > 0 || inSpan) {
+			e = e.asReasoning()
+		}
+		events = append(events, e)
 		*scratch = events // grown, it goes back to the pool grown
 		if keepText {
 			text.WriteString(chunk.Text)
@@ -236,6 +348,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	}
 	res.End = time.Now()
 	res.Text = text.String()
+	think.end(asm)
 	if res.ContentEvents == 0 {
 		t.fail(ctx, res, result.StreamError, "stream carried no generated content")
 		return
@@ -243,7 +356,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	res.OutputTokens, res.TokensFrom = res.ContentEvents, result.TokensFromEvents
 	declared := 0
 	for _, e := range events {
-		declared += max(int(e.tokens), 1)
+		declared += max(e.declared(), 1)
 	}
 	res.OutputTokens = max(res.OutputTokens, declared)
 	if usage != nil && usage.CompletionTokens > 0 {
@@ -252,7 +365,12 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	if usage != nil && usage.PromptTokens > 0 {
 		res.InputTokens, res.InputTokensFrom = usage.PromptTokens, result.TokensFromUsage
 	}
-	spreadTokens(res, events)
+	spreadTokens(res, events, firstAnswer)
+	if usage != nil && usage.Details != nil && usage.Details.ReasoningTokens > 0 {
+		// The server's count beats the share of reasoning events; where
+		// the reasoning is hidden (OpenAI's o-series) it is the only one.
+		res.ReasoningTokens = min(usage.Details.ReasoningTokens, res.OutputTokens)
+	}
 	res.Outcome = result.Success
 }
 
@@ -287,14 +405,33 @@ func putSSEReader(s *SSEReader) {
 // its stream, and at thousands of streams in flight it was the largest
 // thing a stream kept on the heap.
 type contentEvent struct {
-	at     time.Duration // since the window's start (monotonic)
-	size   int32         // bytes of generated content
-	tokens int32         // tokens the server declared for the event; 0 if unknown
+	at   time.Duration // since the window's start (monotonic)
+	size int32         // bytes of generated content
+	// tokens the server declared for the event (0 if unknown); a
+	// reasoning event keeps its count bitwise inverted, so the mark
+	// costs the list no byte.
+	tokens int32
 }
 
 // newContentEvent clamps what a server declares to the event's fields.
 func newContentEvent(at time.Duration, size, tokens int) contentEvent {
 	return contentEvent{at: at, size: int32(min(size, math.MaxInt32)), tokens: int32(min(max(tokens, 0), math.MaxInt32))}
+}
+
+func (e contentEvent) declared() int {
+	if e.tokens < 0 {
+		return int(^e.tokens)
+	}
+	return int(e.tokens)
+}
+
+func (e contentEvent) reasoning() bool { return e.tokens < 0 }
+
+func (e contentEvent) asReasoning() contentEvent {
+	if e.tokens >= 0 {
+		e.tokens = ^e.tokens
+	}
+	return e
 }
 
 // spreadTokens assigns the request's output tokens to its content events
@@ -304,11 +441,15 @@ func newContentEvent(at time.Duration, size, tokens int) contentEvent {
 // length, so a 4-token event counts 4 tokens and its gap is spread over
 // them: ITL then agrees with TPOT and the per-second series counts tokens,
 // never events.
-func spreadTokens(res *result.Result, events []contentEvent) {
+//
+// It also splits the tokens between reasoning and answer: reasoning
+// events' tokens are ReasoningTokens, and the ITL gaps after the first
+// answer event (firstAnswer, -1 for none) are the answer's.
+func spreadTokens(res *result.Result, events []contentEvent, firstAnswer int) {
 	shares := make([]int, len(events))
 	assigned, size := 0, 0
 	for i, e := range events {
-		shares[i] = max(int(e.tokens), 1)
+		shares[i] = max(e.declared(), 1)
 		assigned += shares[i]
 		size += max(int(e.size), 1)
 	}
@@ -328,7 +469,11 @@ func spreadTokens(res *result.Result, events []contentEvent) {
 	}
 	// One allocation for the request's ITL, sized by the shares.
 	res.ITL = slices.Grow(res.ITL, assignedAfterFirst(shares))
+	res.ReasoningTokens, res.AnswerITLFrom = 0, 0
 	for i, e := range events {
+		if e.reasoning() {
+			res.ReasoningTokens += shares[i]
+		}
 		if i > 0 {
 			// The first event's gap is TTFT, not an inter-token gap; a
 			// later event's gap is shared by the tokens it carries.
@@ -336,6 +481,11 @@ func spreadTokens(res *result.Result, events []contentEvent) {
 			for range shares[i] {
 				res.ITL = append(res.ITL, gap)
 			}
+		}
+		if i <= firstAnswer || firstAnswer < 0 {
+			// The first answer token's gap follows reasoning: it is
+			// time to first answer's, not the answer's pace.
+			res.AnswerITLFrom = len(res.ITL)
 		}
 		since := e.at
 		res.TokensBySecond = addTokens(res.TokensBySecond, since, time.Second, shares[i])

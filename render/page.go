@@ -161,6 +161,10 @@ func headlines(r *report.Report) []headline {
 		{"Schedule lag p99", seconds(st.ScheduleLag.P99)},
 		{"Duration", fmt.Sprintf("%.1f s", s.DurationSeconds)},
 	}
+	if s.ReasoningTokens > 0 {
+		h = append(h, headline{"Time to first answer p50 / p95", seconds(st.TimeToFirstAnswer.P50) + " / " + seconds(st.TimeToFirstAnswer.P95)},
+			headline{"Reasoning tokens", fmt.Sprintf("%d of %d output tokens", s.ReasoningTokens, s.OutputTokens)})
+	}
 	if c := r.Capacity; c != nil {
 		h = append(h, headline{"Capacity", fmt.Sprintf("%.2f req/s at %.0f%% SLO attainment (%d steps)", c.RequestsPerSecond, 100*c.Objective, len(c.Steps))})
 	}
@@ -217,9 +221,30 @@ func Report(w io.Writer, r *report.Report) error {
 		ids, titles = append(ids, c.ID), append(titles, c.Title)
 	}
 	return reportPage.Execute(w, map[string]any{
-		"R": r, "Headlines": headlines(r), "Config": string(config), "Charts": figures(ids, titles, charts),
+		"R": r, "Headlines": headlines(r), "Config": string(config), "Charts": figures(ids, titles, charts), "Checks": checkRows(r),
 		"Started": r.Run.StartedAt.UTC().Format(time.RFC3339),
 	})
+}
+
+// checkRow is one check in the page's table, with its first failing
+// answer (html/template escapes what the endpoint wrote).
+type checkRow struct {
+	Name           string
+	Passed, Failed int
+	Example        *report.CheckExample
+}
+
+func checkRows(r *report.Report) []checkRow {
+	var rows []checkRow
+	for _, name := range r.CheckNames() {
+		c := r.Checks[name]
+		row := checkRow{Name: name, Passed: c.Passed, Failed: c.Failed}
+		if len(c.Examples) > 0 {
+			row.Example = &c.Examples[0]
+		}
+		rows = append(rows, row)
+	}
+	return rows
 }
 
 type figure struct {
@@ -333,6 +358,9 @@ var reportPage = template.Must(template.New("report").Parse(`<!doctype html>
 {{.R.Run.Target.API}} {{.R.Run.Target.Model}} at {{.R.Run.Target.URL}}{{with .R.Run.Hardware}}; {{.Count}}× {{.GPU}}{{end}}{{with .R.Run.Shard}}; shard {{.Index}} of {{.Count}}{{end}}</p>
 <h2>Headline figures</h2>
 <div class="cards">{{range .Headlines}}<div class="card"><b>{{.Label}}</b><span>{{.Value}}</span></div>{{end}}</div>
+{{with .Checks}}<h2>Checks</h2>
+<table id="checks"><thead><tr><th>Check</th><th>Passed</th><th>Failed</th><th>First failing answer</th></tr></thead>
+<tbody>{{range .}}<tr><td><code>{{.Name}}</code></td><td>{{.Passed}}</td><td>{{.Failed}}</td><td>{{with .Example}}{{.Reason}}: <code>{{.Answer}}</code>{{end}}</td></tr>{{end}}</tbody></table>{{end}}
 <h2>Charts</h2>
 <div class="charts">{{range .Charts}}<figure id="chart-{{.ID}}" data-chart="{{.ID}}"><figcaption>{{.Title}}</figcaption>{{.SVG}}</figure>{{end}}</div>
 <h2>Configuration</h2>

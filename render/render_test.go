@@ -296,6 +296,33 @@ func TestDeadWindowDrawsFailures(t *testing.T) {
 	}
 }
 
+// TestReportPageChecks: a window with checks and reasoning shows them,
+// the endpoint's failing answer escaped.
+func TestReportPageChecks(t *testing.T) {
+	start := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	a := report.NewAggregator(start, report.SLO{}, nil)
+	for i := range 4 {
+		sent := start.Add(time.Duration(i) * time.Second)
+		a.Add(&result.Result{Index: i, Intended: sent, Sent: sent, FirstContent: sent.Add(50 * time.Millisecond), FirstAnswer: sent.Add(150 * time.Millisecond),
+			End: sent.Add(300 * time.Millisecond), Outcome: result.Success, OutputTokens: 20, ReasoningTokens: 10, TokensFrom: result.TokensFromUsage,
+			Checks: []result.CheckResult{{Name: "json", Pass: i != 2, Reason: "not JSON", Answer: "<script>alert(1)</script>"}}})
+	}
+	rep := a.Report(report.Meta{ID: "x", Status: report.StatusFinished, StartedAt: start})
+	var buf bytes.Buffer
+	if err := Report(&buf, &rep); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"<h2>Checks</h2>", "<td>3</td><td>1</td>", "not JSON: <code>&lt;script&gt;", "Time to first answer p50 / p95", "150.0 ms", "40 of 80 output tokens"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "<script") {
+		t.Error("a failing answer reached the page unescaped")
+	}
+}
+
 // TestServerHeadlines: the server's view is on the page where the report
 // has one, with only the figures the server gave and its notes.
 func TestServerHeadlines(t *testing.T) {

@@ -75,6 +75,14 @@ type Aggregator struct {
 	inTokens, outTokens                                          []float64
 	dns, connect, tls, written                                   []float64
 	itl                                                          *hdr.Histogram
+	// Reasoning-aware figures: time to first answer, TPOT over answer
+	// tokens, and the answer's ITL. answerITL stays nil, and the answer's
+	// ITL is ITL, until a request's answer ITL differs from its ITL: a
+	// window without reasoning records every gap once.
+	ttfa, answerTPOT []float64
+	answerITL        *hdr.Histogram
+	reasoningTokens  int64
+	checks           map[string]*checkCounts
 
 	requests, successes, sloMet int
 	outcomes                    map[result.Outcome]int
@@ -227,6 +235,7 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	if r.ProtocolWarning != "" {
 		a.protocolWarnings++
 	}
+	a.addAnswer(r) // before ITL: it may copy the ITL of the answers before r
 	for _, gap := range r.ITL {
 		a.itl.RecordValue(max(gap.Microseconds(), histLowest))
 	}
@@ -237,6 +246,32 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 		if s.Second%2 == 0 {
 			a.secondAt(int(s.Second / 2)).firstHalfTokens += int64(s.Tokens)
 		}
+	}
+}
+
+// addAnswer folds in the reasoning-aware figures and the checks of a
+// success. a.mu held.
+func (a *Aggregator) addAnswer(r *result.Result) {
+	if v, ok := r.TimeToFirstAnswer(); ok {
+		a.ttfa = append(a.ttfa, secs(v))
+	}
+	if v, ok := r.AnswerTPOT(); ok {
+		a.answerTPOT = append(a.answerTPOT, secs(v))
+	}
+	a.reasoningTokens += int64(r.ReasoningTokens)
+	answer := r.AnswerITL()
+	if a.answerITL == nil && len(answer) != len(r.ITL) {
+		// Until now every answer's ITL was its ITL: start from theirs.
+		a.answerITL = newHistogram()
+		a.answerITL.Merge(a.itl)
+	}
+	if a.answerITL != nil {
+		for _, gap := range answer {
+			a.answerITL.RecordValue(max(gap.Microseconds(), histLowest))
+		}
+	}
+	for _, c := range r.Checks {
+		a.addCheck(c)
 	}
 }
 
@@ -327,6 +362,11 @@ type requestLine struct {
 	OutputTokens         int    `json:"output_tokens,omitempty"`
 	TokensFrom           string `json:"tokens_from,omitempty"`
 	ProtocolWarning      string `json:"protocol_warning,omitempty"`
+	// Reasoning: time to the first answer token and reasoning tokens;
+	// the checks the answer failed, by name.
+	TimeToFirstAnswer float64  `json:"time_to_first_answer_s,omitempty"`
+	ReasoningTokens   int      `json:"reasoning_tokens,omitempty"`
+	FailedChecks      []string `json:"failed_checks,omitempty"`
 
 	// Connection phases: DNS, connect and TLS only when the request
 	// opened its connection; request_written_s from the send.
@@ -376,6 +416,15 @@ func (a *Aggregator) writeRequest(r *result.Result) {
 	}
 	if v, ok := r.Latency(); ok {
 		line.Latency = secs(v)
+	}
+	if v, ok := r.TimeToFirstAnswer(); ok {
+		line.TimeToFirstAnswer = secs(v)
+	}
+	line.ReasoningTokens = r.ReasoningTokens
+	for _, c := range r.Checks {
+		if !c.Pass {
+			line.FailedChecks = append(line.FailedChecks, c.Name)
+		}
 	}
 	b, err := json.Marshal(line)
 	if err == nil {

@@ -50,6 +50,9 @@ var distributions = []distribution{
 	{"connect_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.connect }, func(s *WindowStats) *Stats { return &s.Connect }},
 	{"tls_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.tls }, func(s *WindowStats) *Stats { return &s.TLS }},
 	{"request_written_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.written }, func(s *WindowStats) *Stats { return &s.RequestWritten }},
+	{"time_to_first_answer_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.ttfa }, func(s *WindowStats) *Stats { return &s.TimeToFirstAnswer }},
+	{"answer_tpot_seconds", microsPerSec, func(a *Aggregator) *[]float64 { return &a.answerTPOT }, func(s *WindowStats) *Stats { return &s.AnswerTPOT }},
+	{"answer_itl_seconds", microsPerSec, nil, func(s *WindowStats) *Stats { return &s.AnswerITL }},
 }
 
 func newHistogram() *hdr.Histogram { return hdr.New(histLowest, histHighest, histSigFigs) }

@@ -74,6 +74,7 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		sum.RequestedInputTokens += s.RequestedInputTokens
 		sum.OutputTokens += s.OutputTokens
 		sum.ProtocolWarnings += s.ProtocolWarnings
+		sum.ReasoningTokens += s.ReasoningTokens
 		for k, n := range s.Outcomes {
 			sum.Outcomes[k] += n
 		}
@@ -95,6 +96,7 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		}
 	}
 	out.Errors = sortReasons(reasons)
+	out.Checks = mergeChecks(reports)
 	out.Timeline, out.TimelineStart = mergeTimelines(reports)
 	out.Samples = mergeSamples(reports, out.TimelineStart)
 	meta.Hardware, meta.CostPerHour = first.Run.Hardware, first.Run.CostPerHour

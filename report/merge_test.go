@@ -30,7 +30,7 @@ func syntheticWindow(n int) []*result.Result {
 		ttft := time.Duration(80+rng.IntN(400)) * time.Millisecond
 		tokens := 5 + rng.IntN(60)
 		r := &result.Result{Index: i, Intended: sent, Sent: sent, Headers: sent.Add(ttft), FirstEvent: sent.Add(ttft),
-			FirstContent: sent.Add(ttft), Outcome: result.Success, Status: 200, InputTokens: 100 + rng.IntN(50),
+			FirstContent: sent.Add(ttft), FirstAnswer: sent.Add(ttft), Outcome: result.Success, Status: 200, InputTokens: 100 + rng.IntN(50),
 			OutputTokens: tokens, TokensFrom: result.TokensFromUsage, ContentEvents: tokens}
 		end := r.FirstContent
 		for range tokens - 1 {
@@ -39,6 +39,15 @@ func syntheticWindow(n int) []*result.Result {
 			end = end.Add(gap)
 		}
 		r.End = end
+		if i%7 == 3 {
+			// Its first three tokens were reasoning.
+			r.ReasoningTokens, r.AnswerITLFrom = 3, 3
+			r.FirstAnswer = r.FirstContent.Add(r.ITL[0] + r.ITL[1] + r.ITL[2])
+		}
+		r.Checks = []result.CheckResult{{Name: "json", Pass: i%5 != 0}}
+		if i%5 == 0 {
+			r.Checks[0].Reason, r.Checks[0].Answer = "not JSON", "hello"
+		}
 		// Every tenth request opened its connection; all were written.
 		r.Conn.RequestWritten = sent.Add(time.Duration(50+rng.IntN(500)) * time.Microsecond)
 		if i%10 == 0 {
@@ -86,6 +95,12 @@ func TestMergeMatchesOneWindow(t *testing.T) {
 		got.Summary.Outcomes["not_sent"] != want.Summary.Outcomes["not_sent"] || want.Summary.Outcomes["not_sent"] == 0 ||
 		got.Summary.SLO.MetFromSend != want.Summary.SLO.MetFromSend {
 		t.Errorf("counts: got %+v\nwant %+v", got.Summary, want.Summary)
+	}
+	if got.Summary.ReasoningTokens != want.Summary.ReasoningTokens || want.Summary.ReasoningTokens == 0 {
+		t.Errorf("reasoning tokens: merged %d, one window %d", got.Summary.ReasoningTokens, want.Summary.ReasoningTokens)
+	}
+	if g, w := got.Checks["json"], want.Checks["json"]; g == nil || w == nil || g.Passed != w.Passed || g.Failed != w.Failed || w.Failed == 0 || len(g.Examples) != MaxCheckExamples {
+		t.Errorf("checks: merged %+v, one window %+v", g, w)
 	}
 	for _, f := range []struct {
 		name      string

@@ -124,6 +124,9 @@ type Report struct {
 	// Server is the server's own view of the window, from its metrics
 	// (the target's server_metrics), set beside the client's.
 	Server *servermetrics.Summary `json:"server,omitempty"`
+	// Checks are the workload's checks by name (see checks.go); absent
+	// without checks.
+	Checks map[string]*CheckSummary `json:"checks,omitempty"`
 	// Distributions hold each statistic's full distribution (see
 	// distribution.go), so reports can be merged with exact counts and
 	// percentiles within HdrHistogram's precision.
@@ -175,6 +178,10 @@ type Summary struct {
 	InputTokensFrom      map[string]int `json:"input_tokens_from,omitempty"`
 	RequestedInputTokens int64          `json:"requested_input_tokens"`
 	OutputTokens         int64          `json:"output_tokens"`
+	// ReasoningTokens are the output tokens of successful requests that
+	// were reasoning (reasoning deltas or inlined <think> spans); they are
+	// part of OutputTokens.
+	ReasoningTokens int64 `json:"reasoning_tokens"`
 	// ProtocolWarnings counts successes whose stream broke the protocol
 	// without losing anything (ended without [DONE] after finish_reason or usage).
 	ProtocolWarnings int `json:"protocol_warnings"`
@@ -227,6 +234,12 @@ type WindowStats struct {
 	Connect        Stats `json:"connect_seconds"`
 	TLS            Stats `json:"tls_seconds"`
 	RequestWritten Stats `json:"request_written_seconds"`
+	// Reasoning-aware figures: send → first answer (non-reasoning) token,
+	// and TPOT and ITL over the answer's tokens. Without reasoning they
+	// equal TTFT, TPOT and ITL.
+	TimeToFirstAnswer Stats `json:"time_to_first_answer_seconds"`
+	AnswerTPOT        Stats `json:"answer_tpot_seconds"`
+	AnswerITL         Stats `json:"answer_itl_seconds"`
 }
 
 // TimelineStep is one second of the window.
@@ -265,8 +278,8 @@ func (a *Aggregator) Report(meta Meta) Report {
 	r.Distributions = map[string]string{}
 	for _, d := range distributions {
 		var h *hdr.Histogram
-		if d.name == "itl_seconds" {
-			h = a.itl
+		if d.values == nil {
+			h = a.histogram(d.name)
 		} else {
 			h = newDistribution(d, *d.values(a))
 		}
@@ -294,6 +307,8 @@ func (a *Aggregator) Report(meta Meta) Report {
 	sum.InputTokens, sum.OutputTokens = a.totalIn, a.totalOut
 	sum.RequestedInputTokens = a.totalRequestedIn
 	sum.ProtocolWarnings = a.protocolWarnings
+	sum.ReasoningTokens = a.reasoningTokens
+	r.Checks = a.checkSummaries()
 	sum.OutputTokensFrom = map[string]int{}
 	for k, n := range a.tokensFrom {
 		sum.OutputTokensFrom[string(k)] = n
@@ -310,6 +325,15 @@ func (a *Aggregator) Report(meta Meta) Report {
 	}
 	r.derive()
 	return r
+}
+
+// histogram is the histogram the aggregator keeps for a per-token
+// statistic, which it never holds as values.
+func (a *Aggregator) histogram(name string) *hdr.Histogram {
+	if name == "answer_itl_seconds" && a.answerITL != nil {
+		return a.answerITL
+	}
+	return a.itl
 }
 
 // derive computes every figure that follows from the report's counts,

@@ -56,7 +56,7 @@ func at(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond
 func fixture() []*result.Result {
 	ok := func(i, sent, first, content, end, tokens int, itl ...int) *result.Result {
 		r := &result.Result{Index: i, Intended: at(sent - 1), Sent: at(sent), Headers: at(first), FirstEvent: at(first),
-			FirstContent: at(content), End: at(end), Outcome: result.Success, Status: 200,
+			FirstContent: at(content), FirstAnswer: at(content), End: at(end), Outcome: result.Success, Status: 200,
 			InputTokens: 10, OutputTokens: tokens, TokensFrom: result.TokensFromUsage, ContentEvents: tokens}
 		r.TraceID[15], r.RequestID[7] = byte(0xa0+i), byte(0xb0+i)
 		for _, g := range itl {
@@ -65,11 +65,19 @@ func fixture() []*result.Result {
 		r.TokensBySecond = []result.SecondTokens{{Second: int32(end / 1000), Tokens: int32(tokens)}}
 		return r
 	}
+	// A reasoning answer: 2 of its 5 tokens reasoning, the answer from
+	// 800ms (TPOT over the answer (2300−800)/(3−1) = 750ms), and no gap
+	// between answer tokens (its one ITL gap leads into the answer).
+	reasoning := ok(1, 0, 300, 300, 2300, 5, 500)
+	reasoning.FirstAnswer, reasoning.ReasoningTokens, reasoning.AnswerITLFrom = at(800), 2, 1
+	reasoning.Checks = []result.CheckResult{{Name: "json", Reason: "not JSON: invalid character 'h'", Answer: "hello"}}
+	first := ok(0, 0, 50, 100, 1100, 11, 100, 100)
+	first.Checks = []result.CheckResult{{Name: "json", Pass: true}}
 	return []*result.Result{
 		// TTFT 100ms, TPOT (1100−100)/(11−1) = 100ms, latency 1100ms.
-		ok(0, 0, 50, 100, 1100, 11, 100, 100),
+		first,
 		// TTFT 300ms, TPOT (2300−300)/(5−1) = 500ms, latency 2300ms.
-		ok(1, 0, 300, 300, 2300, 5, 500),
+		reasoning,
 		{Index: 2, Intended: at(499), Sent: at(500), Headers: at(510), End: at(510), Outcome: result.HTTP5xx, Status: 503, Reason: "HTTP 503: overloaded"},
 		{Index: 3, Intended: at(999), Sent: at(1000), End: at(3000), Outcome: result.Cancelled, Reason: "window deadline reached"},
 		{Index: 4, Warmup: true, Outcome: result.Success},

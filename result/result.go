@@ -107,6 +107,62 @@ type Result struct {
 	// Text is the generated text, kept only when the workload needs it
 	// (multi-turn sessions send it back as the assistant's turn).
 	Text string
+
+	// FirstAnswer is the first event carrying answer content (text that
+	// is not reasoning, or a tool call); zero when the answer never came.
+	FirstAnswer time.Time
+	// ReasoningTokens are the output tokens of reasoning events
+	// (reasoning_content or reasoning deltas, inlined <think> spans).
+	ReasoningTokens int
+	// AnswerITLFrom is where ITL's gaps between answer tokens begin: the
+	// gaps before it are reasoning's, and the first answer token's own.
+	AnswerITLFrom int
+	// Checks are the workload's checks judged on the answer; nil without
+	// checks, or when the request failed (there was no answer to judge).
+	Checks []CheckResult
+}
+
+// CheckResult is one check's verdict on one answer. A failed check keeps
+// the reason and the answer's start, for the report's examples.
+type CheckResult struct {
+	Name   string
+	Pass   bool
+	Reason string
+	Answer string
+}
+
+// TimeToFirstAnswer is the time from actual send to the first answer
+// event: for a reasoning model, the wait before the user reads anything.
+func (r *Result) TimeToFirstAnswer() (time.Duration, bool) {
+	if r.FirstAnswer.IsZero() || r.Sent.IsZero() {
+		return 0, false
+	}
+	return r.FirstAnswer.Sub(r.Sent), true
+}
+
+// AnswerTokens are the output tokens that were not reasoning.
+func (r *Result) AnswerTokens() int { return max(r.OutputTokens-r.ReasoningTokens, 0) }
+
+// AnswerTPOT is TPOT over the answer's tokens: (last content − first
+// answer) / (answer tokens − 1). Undefined without two answer tokens.
+func (r *Result) AnswerTPOT() (time.Duration, bool) {
+	last := r.LastContent
+	if last.IsZero() {
+		last = r.End // results built before LastContent existed
+	}
+	n := r.AnswerTokens()
+	if n < 2 || r.FirstAnswer.IsZero() || !last.After(r.FirstAnswer) {
+		return 0, false
+	}
+	return last.Sub(r.FirstAnswer) / time.Duration(n-1), true
+}
+
+// AnswerITL are the gaps between answer tokens.
+func (r *Result) AnswerITL() []time.Duration {
+	if r.FirstAnswer.IsZero() || r.AnswerITLFrom > len(r.ITL) {
+		return nil
+	}
+	return r.ITL[r.AnswerITLFrom:]
 }
 
 // TraceIDString is the trace id in hex, or "" when none is known.

@@ -21,6 +21,10 @@ type encoder struct {
 	text        []byte // TGI repeats the whole text in its last event
 	buf         []byte // reused for each token's event
 	quotedModel []byte // the model name as a JSON string, encoded once
+	// answer, when set, is what the tokens carry beyond words (see
+	// answer.go); finish is the finish reason of the last token, quoted.
+	answer *answerPlan
+	finish string
 }
 
 func (e *encoder) modelJSON() []byte {
@@ -64,6 +68,10 @@ func (e *encoder) role() {
 // tokens writes the event carrying tokens from to to-1 of n. TGI's
 // protocol has one token per event, so there each token gets its own.
 func (e *encoder) tokens(from, to, n int) {
+	if e.answer != nil {
+		e.answerTokens(from, to, n)
+		return
+	}
 	if e.proto == tgi || to-from == 1 {
 		for i := from; i < to; i++ {
 			e.token(i, n, words[i%len(words)])
@@ -85,7 +93,7 @@ func (e *encoder) tokens(from, to, n int) {
 func (e *encoder) token(i, n int, word string) {
 	finish := "null"
 	if i == n-1 {
-		finish = `"length"`
+		finish = e.finishReason()
 	}
 	b := e.buf[:0]
 	switch e.proto {
@@ -131,7 +139,7 @@ func (e *encoder) token(i, n int, word string) {
 		}
 		if i == n-1 {
 			ev["generated_text"] = string(e.text)
-			ev["details"] = map[string]any{"finish_reason": "length", "generated_tokens": n, "seed": nil}
+			ev["details"] = map[string]any{"finish_reason": e.finishReason()[1 : len(e.finishReason())-1], "generated_tokens": n, "seed": nil}
 		}
 		e.event(ev)
 	}
@@ -145,12 +153,75 @@ func (e *encoder) end(p plan) {
 			if e.proto == completions {
 				object = "text_completion"
 			}
-			e.event(e.openAI(object, []any{}, map[string]any{
+			usage := map[string]any{
 				"prompt_tokens":     p.promptTokens,
 				"completion_tokens": p.outputTokens,
 				"total_tokens":      p.promptTokens + p.outputTokens,
-			}))
+			}
+			if p.answer != nil && p.answer.reasoning > 0 {
+				usage["completion_tokens_details"] = map[string]any{"reasoning_tokens": min(p.answer.reasoning, p.outputTokens)}
+			}
+			e.event(e.openAI(object, []any{}, usage))
 		}
 		fmt.Fprint(e.w, "data: [DONE]\n\n")
+	}
+}
+
+// finishReason is the last token's finish reason as a JSON string.
+func (e *encoder) finishReason() string {
+	if e.finish == "" {
+		return `"length"`
+	}
+	return e.finish
+}
+
+// answerTokens writes tokens from to to-1 of n of an answer with a plan:
+// in chat, one event per run of tokens of one kind (reasoning, text, tool
+// arguments), all flushed together; elsewhere reasoning is inlined text.
+func (e *encoder) answerTokens(from, to, n int) {
+	if e.proto != chat {
+		if e.proto == tgi {
+			for i := from; i < to; i++ {
+				_, text := e.answer.token(i)
+				e.token(i, n, text)
+			}
+			return
+		}
+		var text string
+		for i := from; i < to; i++ {
+			_, t := e.answer.token(i)
+			text += t
+		}
+		e.token(to-1, n, text)
+		return
+	}
+	for i := from; i < to; {
+		kind, text := e.answer.token(i)
+		start := i
+		for i++; i < to; i++ {
+			k, t := e.answer.token(i)
+			if k != kind {
+				break
+			}
+			text += t
+		}
+		finish := "null"
+		if i == n {
+			finish = e.finishReason()
+		}
+		b := e.buf[:0]
+		b = append(b, `data: {"id":"cmpl-sim-`...)
+		b = strconv.AppendInt(b, e.id, 10)
+		b = append(b, `","object":"chat.completion.chunk","created":`...)
+		b = strconv.AppendInt(b, e.created, 10)
+		b = append(b, `,"model":`...)
+		b = append(b, e.modelJSON()...)
+		b = append(b, `,"choices":[{"index":0,"delta":`...)
+		b = chatDelta(b, kind, text, e.answer.tool, e.id, start == e.answer.reasoning)
+		b = append(b, `,"finish_reason":`...)
+		b = append(b, finish...)
+		b = append(b, "}]}\n\n"...)
+		e.buf = b
+		e.w.Write(b)
 	}
 }

@@ -40,7 +40,7 @@ const (
 
 // Faults lists every fault kind, for flags and errors.
 var Faults = []string{FaultStatus, FaultReset, FaultStall, FaultMalformed, FaultDrip, FaultNoHeaders, FaultContentType,
-	FaultErrorEvent, FaultNoDone, FaultHugeLine, FaultEndless, FaultGzip, FaultRedirect}
+	FaultErrorEvent, FaultNoDone, FaultHugeLine, FaultEndless, FaultGzip, FaultRedirect, FaultBadJSON, FaultBadToolCall}
 
 // Config sets the simulated server's behaviour.
 type Config struct {
@@ -73,6 +73,10 @@ type Config struct {
 	// below max_tokens, unless the request sets ignore_eos.
 	EOSRate float64
 	Seed    uint64
+	// ReasoningTokens is how many reasoning tokens open every answer:
+	// reasoning_content deltas in chat, an inlined <think> span in the
+	// other protocols. They count in max_tokens, as a server's do.
+	ReasoningTokens int
 
 	Fault       string
 	FaultRate   float64 // share of requests that get the fault
@@ -94,6 +98,9 @@ type Config struct {
 	// it lets tests judge Inferno's TPOT against what the server did
 	// rather than against the configured ITL, which late timers stretch.
 	OnDecode func(tpot time.Duration)
+	// OnFirstAnswer, if set, gets each request's server-side time to its
+	// first answer token (after its reasoning), as OnFirstToken does TTFT.
+	OnFirstAnswer func(d time.Duration)
 }
 
 // Server is the simulator's HTTP handler.
@@ -132,7 +139,7 @@ func New(cfg Config) *Server {
 func (c Config) Validate() error {
 	switch c.Fault {
 	case FaultNone, FaultStatus, FaultReset, FaultStall, FaultMalformed, FaultDrip, FaultNoHeaders, FaultContentType,
-		FaultErrorEvent, FaultNoDone, FaultHugeLine, FaultEndless, FaultGzip, FaultRedirect:
+		FaultErrorEvent, FaultNoDone, FaultHugeLine, FaultEndless, FaultGzip, FaultRedirect, FaultBadJSON, FaultBadToolCall:
 	default:
 		return fmt.Errorf("unknown fault %q (want one of %s)", c.Fault, strings.Join(Faults, ", "))
 	}
@@ -141,6 +148,9 @@ func (c Config) Validate() error {
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		return fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter)
+	}
+	if c.ReasoningTokens < 0 {
+		return fmt.Errorf("reasoning tokens must not be negative, got %d", c.ReasoningTokens)
 	}
 	if c.StreamInterval < 0 {
 		return fmt.Errorf("stream interval must not be negative, got %d", c.StreamInterval)
@@ -280,6 +290,8 @@ type plan struct {
 	// blocks are the prompt's prefix hashes, one per whole block, for
 	// the prefix cache.
 	blocks []uint64
+	answer *answerPlan // nil for plain words
+	finish string      // the last token's finish reason, quoted
 }
 
 func (s *Server) plan(proto protocol, req *request) plan {
@@ -325,6 +337,21 @@ func (s *Server) plan(proto protocol, req *request) plan {
 	}
 	if s.cfg.Fault != FaultNone && s.rng.Float64() < s.cfg.FaultRate {
 		p.fault = s.cfg.Fault
+	}
+	p.finish = `"length"`
+	if p.outputTokens < maxTokens {
+		p.finish = `"stop"` // an early EOS
+	}
+	if p.answer = s.planAnswer(proto, req, p.fault, maxTokens); p.answer.tokens() > 0 {
+		// JSON and tool calls end when they are complete, or are cut at
+		// max_tokens as a server would cut them.
+		p.outputTokens, p.finish = min(maxTokens, p.answer.tokens()), `"stop"`
+		if p.answer.tool != "" {
+			p.finish = `"tool_calls"`
+		}
+		if p.answer.tokens() > maxTokens {
+			p.finish = `"length"`
+		}
 	}
 	p.ttft = s.jitter(s.cfg.TTFT)
 	p.gap = s.cfg.ITL
@@ -389,7 +416,11 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 		out = &dripWriter{w: w, rc: rc, ctx: r.Context()}
 	}
 	w.WriteHeader(http.StatusOK)
-	enc := &encoder{w: out, proto: proto, model: s.cfg.Model, id: p.id, created: time.Now().Unix()}
+	enc := &encoder{w: out, proto: proto, model: s.cfg.Model, id: p.id, created: time.Now().Unix(), answer: p.answer, finish: p.finish}
+	answerFrom := 0 // the first answer token's index
+	if p.answer != nil {
+		answerFrom = p.answer.reasoning
+	}
 	if proto == chat {
 		enc.role()
 	}
@@ -452,6 +483,9 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, proto protocol, 
 		}
 		now := time.Now()
 		sent++
+		if s.cfg.OnFirstAnswer != nil && pending <= answerFrom && answerFrom <= i {
+			s.cfg.OnFirstAnswer(now.Sub(arrived))
+		}
 		if i == 0 {
 			first = now
 			s.metrics.ttft.Observe(now.Sub(arrived).Seconds())

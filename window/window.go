@@ -63,6 +63,11 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
+	params, err := outputParams(api, w)
+	if err != nil {
+		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+	}
+	spec.CanaryWithoutTools = !prober.DeclaresTools(api)
 	arrival, source, tok, err := spec.BuildTokenized(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
@@ -80,13 +85,10 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok}
 	target.Traceparent, target.TraceparentConfigured = prober.ConfiguredTraceparent(t.HTTP)
 	win := &prober.Window{
-		Target:  target,
-		Arrival: arrival,
-		Source:  source,
-		Params: prober.Params{
-			MaxTokens: w.Dataset.OutputTokens, MinTokens: w.Params.MinTokens, IgnoreEOS: w.Params.IgnoreEOS,
-			Temperature: w.Params.Temperature, TopP: w.Params.TopP, Extra: w.Params.ExtraBody,
-		},
+		Target:         target,
+		Arrival:        arrival,
+		Source:         source,
+		Params:         params,
 		Requests:       w.Requests,
 		Duration:       time.Duration(w.Duration),
 		Deadline:       deadline,
@@ -145,6 +147,30 @@ func datasetSpec(w *config.Workload, g config.Global) (dataset.Spec, error) {
 		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
 		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,
 	}, nil
+}
+
+// outputParams are the workload's request parameters with its checks
+// compiled. A field the target's API cannot send is an error, not a
+// silent drop: a JSON-mode canary that never asked for JSON mode would
+// measure something else.
+func outputParams(api prober.API, w *config.Workload) (prober.Params, error) {
+	p := prober.Params{
+		MaxTokens: w.Dataset.OutputTokens, MinTokens: w.Params.MinTokens, IgnoreEOS: w.Params.IgnoreEOS,
+		Temperature: w.Params.Temperature, TopP: w.Params.TopP, Extra: w.Params.ExtraBody,
+		ResponseFormat: w.Params.ResponseFormat, Tools: w.Params.Tools, ToolChoice: w.Params.ToolChoice,
+	}
+	if p.ResponseFormat != nil && !prober.TakesResponseFormat(api) {
+		return p, fmt.Errorf("params.response_format: api %s has no response_format (the OpenAI APIs do)", api.Name())
+	}
+	if len(p.Tools) > 0 && !prober.DeclaresTools(api) {
+		return p, fmt.Errorf("params.tools: api %s cannot declare tools (openai-chat and vllm can)", api.Name())
+	}
+	var err error
+	if p.Checks, err = w.CheckSet(); err != nil {
+		return p, err
+	}
+	p.ToolSchemas, err = w.ToolSchemas()
+	return p, err
 }
 
 // Grace maps a workload's grace onto the Runner's: unset is the default,

@@ -128,12 +128,12 @@ func (v responseFormat) Set(s string) error {
 		*v.m = map[string]any{"type": s}
 		return nil
 	}
-	if err := (jsonObject{v.m}).Set(s); err != nil {
+	if err := jsonObject(v).Set(s); err != nil {
 		return fmt.Errorf("want json_object, text, or a JSON object such as {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"x\", \"schema\": {...}}}")
 	}
 	return nil
 }
-func (v responseFormat) String() string { return (jsonObject{v.m}).String() }
+func (v responseFormat) String() string { return jsonObject(v).String() }
 
 // toolChoice is params.tool_choice: none, auto, required, or the name of
 // the tool to call.

@@ -22,14 +22,7 @@ func freePort(t *testing.T) string { return testutil.FreePort(t) }
 // user would: metrics and a report within the first minute, a probe, and a
 // SIGTERM mid-window that leaves an aborted report.
 func TestDaemonExampleConfig(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "inferno")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	example, err := os.ReadFile("config.example.yml")
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +78,21 @@ func TestDaemonExampleConfig(t *testing.T) {
 	if len(leftovers) > 0 {
 		t.Errorf("temporary files left in the archive: %v", leftovers)
 	}
+}
+
+// buildBinary builds inferno into a fresh directory, which it returns
+// with the binary's path; it skips the test under -short.
+func buildBinary(t *testing.T) (dir, bin string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	dir = t.TempDir()
+	bin = filepath.Join(dir, "inferno")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return dir, bin
 }
 
 // process is a started binary whose output is kept for failure messages.

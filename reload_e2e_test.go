@@ -5,7 +5,6 @@ package main
 import (
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -16,14 +15,7 @@ import (
 // the reload opens and nobody writes) runs off the signal loop, so SIGTERM
 // still ends the daemon within its shutdown budget.
 func TestSIGTERMDuringReload(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "inferno")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	cfgPath := filepath.Join(dir, "inferno.yml")
 	os.WriteFile(cfgPath, []byte("global: {report_dir: "+filepath.Join(dir, "reports")+"}\n"), 0o644)
 	webAddr := freePort(t)

@@ -64,14 +64,7 @@ func (s *silentServer) accepted() int {
 // never answers ends within 15 s of SIGTERM with its report aborted, and
 // a daemon that cannot bind its address exits 1 before any window.
 func TestDaemonUnderHostileLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "inferno")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	dir, bin := buildBinary(t)
 	silent := newSilentServer(t)
 	const inFlight = 10000
 	writeConfig := func(reports string) string {

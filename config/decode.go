@@ -502,7 +502,7 @@ func (s source) freeForm(n *yaml.Node, path string) (any, error) {
 // value: it may be a misplaced secret.
 func (s source) scalar(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.ScalarNode {
-		return s.fail(n, path, "want %s, got %s", kindWord(v.Type()), nodeName(n))
+		return s.fail(n, path, "want %s, got %s", WantName(v.Type()), nodeName(n))
 	}
 	tag := n.ShortTag()
 	switch v.Kind() {
@@ -614,8 +614,13 @@ func nodeName(n *yaml.Node) string {
 	return "text"
 }
 
-// kindWord is what a Go type wants, worded for a person.
-func kindWord(t reflect.Type) string {
+// WantName is what a value of Go type t is, worded for a person (text, a
+// whole number, a list, a mapping...): errors about API bodies say it
+// rather than a Go type name.
+func WantName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	switch t.Kind() {
 	case reflect.String:
 		return "text"

@@ -124,8 +124,6 @@ func TestStandalone(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func standalone(base *Config, t *Target, w *Workload) error {
 	_, _, err := base.Resolve(CommandLine, Input{Target: t, Workload: w})
 	return err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"reflect"
+	"github.com/inferno-llm/inferno/config"
 )
 
 // bodyError words encoding/json's type errors by the body's own field
@@ -31,30 +31,9 @@ func bodyError(err error) error {
 	case got == "bool":
 		got = "true or false"
 	}
-	want := wantName(te.Type)
+	want := config.WantName(te.Type)
 	if te.Field == "" {
 		return fmt.Errorf("want %s, got %s", want, got)
 	}
 	return fmt.Errorf("%s: want %s, got %s", te.Field, want, got)
-}
-
-// wantName says in words what a value of type t is, as the config's
-// errors do, never a Go type name.
-func wantName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.String:
-		return "text"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Float32, reflect.Float64:
-		return "a number"
-	case reflect.Slice, reflect.Array:
-		return "a list"
-	case reflect.Map, reflect.Struct:
-		return "a mapping"
-	}
-	return "a whole number"
 }

@@ -85,7 +85,7 @@ schedules: []
 		t.Fatal(err)
 	}
 
-	p = startBinary(t, "--config.file", cfg, "--web.listen-address", addr)
+	startBinary(t, "--config.file", cfg, "--web.listen-address", addr)
 	waitFor(t, 20*time.Second, "the restarted daemon", func() bool { return runStatus(t, base, killed) != "" })
 	code, body := do(t, "GET", base+"/api/v1/runs/"+killed, "", nil)
 	var view struct{ Status, Error string }

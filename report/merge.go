@@ -155,7 +155,7 @@ func mergeStats(out *Report, reports []*Report) error {
 	for _, d := range distributions {
 		merged := newHistogram()
 		var n, sum, sumSquares float64
-		var lo, hi float64 = math.Inf(1), math.Inf(-1)
+		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, r := range reports {
 			s := *d.stats(&r.Stats)
 			if s.Count == 0 {

@@ -244,7 +244,7 @@ func TestWatcherBadServers(t *testing.T) {
 		{"garbage", func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "vllm:num_requests_waiting{ 3 \x00\x01 {{{\n")
 		}, "", "parse"},
-		{"status", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 503) }, "", "HTTP 503"},
+		{"status", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusServiceUnavailable) }, "", "HTTP 503"},
 		{"unknown server", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "# TYPE up gauge\nup 1\n") }, "", "no known server metrics"},
 		{"down", nil, "http://" + closedAddr(t) + "/metrics", "refused"},
 	}

@@ -49,15 +49,23 @@ func TestServerViewAndExemplars(t *testing.T) {
 		t.Fatalf("server section %+v", s)
 	}
 
-	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
-	req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	openMetrics := func() string {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return string(body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	metrics := string(body)
+	// The report is archived before the window's gauges are set.
+	var metrics string
+	waitFor(t, "the server gauges on /metrics", func() bool {
+		metrics = openMetrics()
+		return strings.Contains(metrics, "inferno_last_window_server_ttft_seconds{")
+	})
 	for _, want := range []string{`inferno_last_window_server_ttft_seconds{model="sim",percentile="p50",target="sim",workload="small"}`,
 		`inferno_last_window_client_overhead_seconds{model="sim",percentile="p95",target="sim",workload="small"}`,
 		`inferno_last_window_server_kv_cache_usage_ratio{model="sim",target="sim",workload="small"}`} {

@@ -213,10 +213,6 @@ func (c *runCommand) input() (*config.Config, config.Input, error) {
 			hub := c.hub
 			w.Dataset.Hub = &hub
 		}
-		if c.isSet("rate") && c.isSet("concurrency") {
-			return nil, config.Input{}, fmt.Errorf("--rate and --concurrency together: --concurrency is a closed loop that ignores any rate; " +
-				"to cap an open loop's requests in flight, give --rate with --max-concurrency (as vllm bench --request-rate --max-concurrency)")
-		}
 		return base, config.Input{Workload: &w}, nil
 	}
 	// Flags and a file are not mixed: a run's workload is then wholly in

@@ -169,16 +169,18 @@ func (c *Config) readable(field, path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.Open(path)
-	if err == nil {
-		info, serr := f.Stat()
-		f.Close()
-		if serr == nil && info.IsDir() {
-			return c.fail(0, field, "%s is a directory, not a file", path)
-		}
-		return nil
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return c.fail(0, field, "%s is a directory, not a file", path)
 	}
-	return c.fail(0, field, "cannot read %s: %v", path, errors.Unwrap(err))
+	f, err := openRegular(path)
+	if err != nil {
+		if u := errors.Unwrap(err); u != nil {
+			err = u
+		}
+		return c.fail(0, field, "cannot read %s: %v", path, err)
+	}
+	f.Close()
+	return nil
 }
 
 // Check is what --config.check runs: LoadFile, and the checks that need

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -270,15 +271,34 @@ func LoadFile(path string) (*Config, error) {
 	return Load(b, path)
 }
 
-// readFile reads a file of at most MaxFileSize: one byte past the limit,
-// so a larger file is refused without reading (or parsing) the rest.
+// readFile reads a regular file of at most MaxFileSize: one byte past
+// the limit, so a larger file is refused without reading (or parsing)
+// the rest. It is opened without blocking, so a FIFO or a device in its
+// place is refused instead of wedging a reload.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// openRegular opens path for reading if it is a regular file.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = &os.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // Load parses and validates config bytes; file names the source in errors.

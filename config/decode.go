@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
@@ -204,6 +205,9 @@ func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
 	if v.CanAddr() {
 		switch p := v.Addr(); {
 		case p.Type().Implements(unmarshalerType):
+			if err := s.known(n, v.Type(), path); err != nil {
+				return err
+			}
 			if err := p.Interface().(yaml.Unmarshaler).UnmarshalYAML(n); err != nil {
 				return s.fail(n, path, "%v", err)
 			}
@@ -213,6 +217,10 @@ func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
 				return err
 			}
 			if err := n.Decode(p.Interface()); err != nil {
+				if ue := (*url.Error)(nil); errors.As(err, &ue) {
+					// Its text holds the URL, which may hold a password.
+					return s.fail(n, path, "not a valid URL")
+				}
 				return s.fail(n, path, "%v", err)
 			}
 			return nil
@@ -312,70 +320,88 @@ func (s source) mapping(n *yaml.Node, v reflect.Value, path string) error {
 }
 
 // entries calls f for each key of a mapping, once: keys given twice are
-// an error, and merged keys come first so the mapping's own win.
+// an error, and a merge key (<<: *base, or a list of them, the first
+// winning) supplies the keys the mapping does not set itself, as yaml.v3
+// merges them (merges within merged mappings included).
 func (s source) entries(n *yaml.Node, path string, f func(key, val *yaml.Node) error) error {
+	pairs, err := s.flatten(n, path)
+	for i := 0; err == nil && i < len(pairs); i += 2 {
+		err = f(pairs[i], pairs[i+1])
+	}
+	return err
+}
+
+// flatten lists a mapping's keys and values, merged ones first.
+func (s source) flatten(n *yaml.Node, path string) ([]*yaml.Node, error) {
 	own := make(map[string]bool, len(n.Content)/2)
 	var merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		key := n.Content[i]
 		if key.Kind != yaml.ScalarNode {
-			return s.fail(key, path, "want text keys, got %s", nodeName(key))
+			return nil, s.fail(key, path, "want text keys, got %s", nodeName(key))
 		}
 		if key.ShortTag() == "!!merge" {
-			merged = append(merged, n.Content[i+1])
+			if s.untrusted {
+				return nil, s.fail(key, join(path, key.Value), "merge keys are not accepted here")
+			}
+			sources, err := s.mergeSources(n.Content[i+1], join(path, key.Value))
+			if err != nil {
+				return nil, err
+			}
+			merged = append(merged, sources...)
 			continue
 		}
 		if own[key.Value] {
-			return s.fail(key, join(path, key.Value), "given twice in one mapping")
+			return nil, s.fail(key, join(path, key.Value), "given twice in one mapping")
 		}
 		if why := untrustedKey(path, key.Value); s.untrusted && why != "" {
-			return s.fail(key, join(path, key.Value), "%s", why)
+			return nil, s.fail(key, join(path, key.Value), "%s", why)
 		}
 		own[key.Value] = true
 	}
-	seen := map[string]bool{}
-	for _, m := range merged {
-		for _, src := range mergeSources(m) {
-			for i := 0; i+1 < len(src.Content); i += 2 {
-				k := src.Content[i].Value
-				if own[k] || seen[k] {
-					continue
-				}
-				seen[k] = true
-				if err := f(src.Content[i], src.Content[i+1]); err != nil {
-					return err
-				}
+	var out []*yaml.Node
+	for _, src := range merged {
+		pairs, err := s.flatten(src, path)
+		if err != nil {
+			return nil, err
+		}
+		for i := 0; i+1 < len(pairs); i += 2 {
+			if k := pairs[i].Value; !own[k] {
+				own[k] = true
+				out = append(out, pairs[i], pairs[i+1])
 			}
 		}
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].ShortTag() == "!!merge" {
-			continue
-		}
-		if err := f(n.Content[i], n.Content[i+1]); err != nil {
-			return err
+		if n.Content[i].ShortTag() != "!!merge" {
+			out = append(out, n.Content[i], n.Content[i+1])
 		}
 	}
-	return nil
+	return out, nil
 }
 
-// mergeSources are the mappings a merge key names: one, or a list of
-// them, the first winning.
-func mergeSources(n *yaml.Node) []*yaml.Node {
+// mergeSources are the mappings a merge key names: one, or a list of them.
+func (s source) mergeSources(n *yaml.Node, path string) ([]*yaml.Node, error) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		return []*yaml.Node{n}
+		return []*yaml.Node{n}, nil
 	case yaml.SequenceNode:
 		var out []*yaml.Node
 		for _, item := range n.Content {
-			out = append(out, mergeSources(item)...)
+			for item.Kind == yaml.AliasNode && item.Alias != nil {
+				item = item.Alias
+			}
+			if item.Kind != yaml.MappingNode {
+				return nil, s.fail(item, path, "a merge (<<) takes a mapping or a list of mappings, got %s in the list", nodeName(item))
+			}
+			out = append(out, item)
 		}
-		return out
+		return out, nil
 	}
-	return nil
+	return nil, s.fail(n, path, "a merge (<<) takes a mapping or a list of mappings, got %s", nodeName(n))
 }
 
 // fieldsOf indexes a struct's fields by their yaml names, inline structs'
@@ -417,12 +443,15 @@ func (s source) known(n *yaml.Node, t reflect.Type, path string) error {
 		return nil
 	}
 	custom := reflect.PointerTo(t).Implements(obsoleteType) || reflect.PointerTo(t).Implements(unmarshalerType)
+	if custom && n.Kind == yaml.ScalarNode {
+		return nil // its own text form: a URL, a TLS version, a check
+	}
+	if reflect.PointerTo(t).Implements(unmarshalerType) && t.Kind() != reflect.Struct {
+		return nil // ours, which words its own errors (a size)
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			if custom && n.Kind == yaml.ScalarNode {
-				return nil // a URL, written as text
-			}
 			return s.fail(n, path, "want a mapping, got %s", nodeName(n))
 		}
 		fields := fieldsOf(t)
@@ -490,7 +519,7 @@ func (s source) freeForm(n *yaml.Node, path string) (any, error) {
 	}
 	var x any
 	if err := n.Decode(&x); err != nil {
-		return nil, s.fail(n, path, "not a value (%v)", err)
+		return nil, s.fail(n, path, "not a valid %s (%s)", strings.TrimPrefix(n.ShortTag(), "!!"), "its text does not fit its tag")
 	}
 	if f, ok := x.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
 		return nil, s.fail(n, path, "must be a finite number (NaN and infinities cannot be reported)")
@@ -507,11 +536,21 @@ func (s source) scalar(n *yaml.Node, v reflect.Value, path string) error {
 	tag := n.ShortTag()
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(n.Value)
+		text := n.Value
+		if tag == "!!binary" {
+			if n.Decode(&text) != nil {
+				return s.fail(n, path, "not valid base64")
+			}
+		}
+		v.SetString(text)
 		return nil
 	case reflect.Bool:
-		var b bool
-		if tag != "!!bool" || n.Decode(&b) != nil {
+		// YAML 1.1's words, as yaml.v3 takes them for a bool field.
+		b, ok := yaml11Bools[n.Value]
+		if tag == "!!bool" {
+			ok = n.Decode(&b) == nil
+		}
+		if !ok || (tag != "!!bool" && tag != "!!str") {
 			return s.fail(n, path, "want true or false, got %s", nodeName(n))
 		}
 		v.SetBool(b)
@@ -556,6 +595,9 @@ func (s source) scalar(n *yaml.Node, v reflect.Value, path string) error {
 	}
 	return s.fail(n, path, "unsupported field type %s", v.Type())
 }
+
+var yaml11Bools = map[string]bool{"y": true, "Y": true, "yes": true, "Yes": true, "YES": true, "on": true, "On": true, "ON": true,
+	"n": false, "N": false, "no": false, "No": false, "NO": false, "off": false, "Off": false, "OFF": false}
 
 // whole reads a whole number, written as an integer or as a float
 // without a fraction (1e3).

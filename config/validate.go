@@ -187,11 +187,12 @@ func (c *Config) checkTarget(t *Target, field string) error {
 // none, and refuses the combination whose meaning is ambiguous.
 func (c *Config) inferArrival(w *Workload, field string) error {
 	a := &w.Arrival
+	if a.Rate > 0 && a.Concurrency > 0 {
+		// Whatever the kind, one of the two would be silently ignored.
+		return c.fail(w.line, field+".arrival", "rate and concurrency together: concurrency is a closed loop that ignores any rate; "+
+			"to cap an open loop's requests in flight, give rate with max_concurrency (as vllm bench --request-rate --max-concurrency)")
+	}
 	if a.Kind == "" {
-		if a.Rate > 0 && a.Concurrency > 0 {
-			return c.fail(w.line, field+".arrival", "rate and concurrency together: concurrency is a closed loop that ignores any rate; "+
-				"to cap an open loop's requests in flight, give rate with max_concurrency (as vllm bench --request-rate --max-concurrency)")
-		}
 		switch {
 		case a.Concurrency > 0:
 			a.Kind = "concurrency"

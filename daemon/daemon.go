@@ -35,8 +35,11 @@ type Daemon struct {
 	registry   *prometheus.Registry
 	collector  *collector.Collector
 
-	// reloading is held while a config file is read (see Reload).
-	reloading atomic.Bool
+	// reloading is held while a config file is read and applied, and
+	// reloadAgain asks for another when it ends (see Reload); loadConfig
+	// reads the file (a test may slow it).
+	reloading, reloadAgain atomic.Bool
+	loadConfig             func(string) (*config.Config, error)
 
 	mu   sync.Mutex // guards cfg, jobs
 	cfg  *config.Config
@@ -98,6 +101,7 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		configFile: configFile,
 		registry:   registry,
 		collector:  collector.New(registry),
+		loadConfig: config.LoadFile,
 		cfg:        cfg,
 		cron:       cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.Local)),
 		jobs:       map[string]scheduledJob{},
@@ -395,12 +399,18 @@ func (d *Daemon) startRun(id string, t *config.Target, w *config.Workload, trigg
 // file; past it the reload fails and the old config stays in force.
 var ReloadBudget = 30 * time.Second
 
+// ErrReloadQueued answers a reload asked for while another runs: it runs
+// when that one ends, so the newest file is the one applied.
+var ErrReloadQueued = errors.New("a reload is running; this one runs when it ends")
+
 // Reload reads the config file again; a bad file leaves the old config in force.
 func (d *Daemon) Reload() error {
-	// One at a time: a reload stuck on a hostile file (a FIFO, a slow
-	// mount) refuses the next instead of piling goroutines up.
+	// One at a time, so an older read never lands after a newer one; one
+	// stuck on a slow file keeps the next waiting instead of piling up.
 	if !d.reloading.CompareAndSwap(false, true) {
-		return errors.New("a reload is already in progress")
+		d.reloadAgain.Store(true)
+		d.logger.Warn("reload asked for while another runs; it runs when that one ends")
+		return ErrReloadQueued
 	}
 	type loaded struct {
 		cfg *config.Config
@@ -408,29 +418,42 @@ func (d *Daemon) Reload() error {
 	}
 	done := make(chan loaded, 1)
 	go func() {
-		cfg, err := config.LoadFile(d.configFile)
+		cfg, err := d.loadConfig(d.configFile)
 		done <- loaded{cfg, err}
 	}()
-	var cfg *config.Config
 	select {
 	case l := <-done:
-		d.reloading.Store(false)
-		cfg = l.cfg
+		defer d.reloaded()
 		if l.err != nil {
 			d.collector.ReloadSuccess.Set(0)
 			d.logger.Error("reload failed; keeping the previous config", "err", l.err)
 			return l.err
 		}
+		d.apply(l.cfg)
+		return nil
 	case <-time.After(ReloadBudget):
 		go func() {
 			<-done
-			d.reloading.Store(false)
+			d.reloaded()
 		}()
 		err := fmt.Errorf("reading %s took longer than %s; keeping the previous config", d.configFile, ReloadBudget)
 		d.collector.ReloadSuccess.Set(0)
 		d.logger.Error("reload failed", "err", err)
 		return err
 	}
+}
+
+// reloaded releases the reload guard and runs the reload asked for
+// meanwhile, if any.
+func (d *Daemon) reloaded() {
+	d.reloading.Store(false)
+	if d.reloadAgain.CompareAndSwap(true, false) {
+		go d.Reload()
+	}
+}
+
+// apply puts a new config in force.
+func (d *Daemon) apply(cfg *config.Config) {
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
@@ -442,7 +465,6 @@ func (d *Daemon) Reload() error {
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	d.logger.Info("config reloaded", "file", d.configFile)
-	return nil
 }
 
 // forgetRemoved deletes the series of what a reload removed: targets,

@@ -60,7 +60,13 @@ func writeError(w http.ResponseWriter, status int, format string, args ...any) {
 }
 
 func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {
-	if err := d.Reload(); err != nil {
+	err := d.Reload()
+	if errors.Is(err, ErrReloadQueued) {
+		w.WriteHeader(http.StatusAccepted)
+		fmt.Fprintln(w, err)
+		return
+	}
+	if err != nil {
 		writeError(w, http.StatusInternalServerError, "reload failed, previous config kept: %v", err)
 		return
 	}

@@ -47,7 +47,7 @@ func TestDecodeAsYAMLDoes(t *testing.T) {
 			err: "targets[0].http_client: not a valid URL", notInErr: "hunter2"},
 		{name: "rate with a closed loop", text: base + strings.Replace(workload, "{kind: poisson, rate: 1}", "{kind: concurrency, concurrency: 4, rate: 5}", 1),
 			err: "workloads[0].arrival: rate and concurrency together"},
-		{name: "a check's misspelt key", text: base + workload + "    checks: [{check: 'contains:a', nmae: x}]\n", err: "checks[0].nmae: unknown field nmae"},
+		{name: "a check's misspelt key", text: base + workload + "    checks: [{check: 'contains:a', nam: x}]\n", err: "checks[0].nam: unknown field nam"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Load([]byte(tc.text), "d.yml")

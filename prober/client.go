@@ -7,7 +7,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/inferno-llm/inferno/prober/h1"
+	"github.com/inferno-llm/inferno/internal/h1"
 
 	promconfig "github.com/prometheus/common/config"
 )
@@ -87,7 +87,7 @@ func tunable(cfg promconfig.HTTPClientConfig) bool {
 // tunedRoundTripper is prometheus/common's round tripper for cfg on a
 // transport tuned for thousands of keep-alive streams: the same proxy,
 // TLS, HTTP/2 and auth, a larger idle pool and smaller buffers. Plain-HTTP
-// requests without a proxy go to prober/h1, which does their I/O on the
+// requests without a proxy go to internal/h1, which does their I/O on the
 // caller's goroutine; the rest to a tuned net/http transport.
 func tunedRoundTripper(cfg promconfig.HTTPClientConfig) (http.RoundTripper, error) {
 	tlsConfig, err := promconfig.NewTLSConfig(&cfg.TLSConfig)
@@ -143,7 +143,7 @@ func (u userAgent) CloseIdleConnections() {
 
 // newTunedTransport dials as prometheus/common does, without conntrack:
 // its dialer metrics go to the default registry, which Inferno does not
-// serve, and its wrapper would hide the socket prober/h1 looks at.
+// serve, and its wrapper would hide the socket internal/h1 looks at.
 func newTunedTransport() *http.Transport {
 	return &http.Transport{
 		MaxIdleConnsPerHost: MaxIdleConnsPerHost,
@@ -183,7 +183,7 @@ type plainRouter struct {
 	proxy    func(*http.Request) (*url.URL, error)
 }
 
-// maxPlainBody is the largest request body prober/h1 is given. h1 writes
+// maxPlainBody is the largest request body internal/h1 is given. h1 writes
 // the whole request before it reads: a server that answers early (a 413,
 // a 401) and stops reading would block a body larger than the two
 // sockets' buffers can hold, where net/http, writing and reading at once,

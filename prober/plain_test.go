@@ -24,7 +24,7 @@ import (
 var sendTransport http.RoundTripper
 
 // TestSendThroughPlainTransport runs the send tests again through the
-// tuned client's transport, whose plain-HTTP requests go to prober/h1: a
+// tuned client's transport, whose plain-HTTP requests go to internal/h1: a
 // failure, a timeout or a cancellation must get the same outcome and
 // reason as through net/http's.
 func TestSendThroughPlainTransport(t *testing.T) {
@@ -41,7 +41,7 @@ func TestSendThroughPlainTransport(t *testing.T) {
 }
 
 // TestPlainRouter checks which requests the tuned client sends through
-// prober/h1 (whose bodies are its own type): plain HTTP without a proxy;
+// internal/h1 (whose bodies are its own type): plain HTTP without a proxy;
 // https and proxied requests stay with net/http's transport.
 func TestPlainRouter(t *testing.T) {
 	var served atomic.Int64
@@ -92,7 +92,7 @@ func TestPlainRouter(t *testing.T) {
 				t.Errorf("body %q", b)
 			}
 			if plain := fmt.Sprintf("%T", resp.Body) == "*h1.body"; plain != tt.plain {
-				t.Errorf("body %T: through prober/h1 %v, want %v", resp.Body, plain, tt.plain)
+				t.Errorf("body %T: through internal/h1 %v, want %v", resp.Body, plain, tt.plain)
 			}
 		})
 	}
@@ -102,7 +102,7 @@ func TestPlainRouter(t *testing.T) {
 }
 
 // TestWarmDistinctPlainConnections: warm-up holds each HEAD inside GotConn
-// until all have a connection, so n warm requests through prober/h1 open
+// until all have a connection, so n warm requests through internal/h1 open
 // n connections, all left idle for the window.
 func TestWarmDistinctPlainConnections(t *testing.T) {
 	var mu sync.Mutex

@@ -168,7 +168,7 @@ func sameOutcome(a, b outcome) bool {
 }
 
 // TestDifferential sends the same requests to the same raw answers
-// through prober/h1 and net/http's transport: status, headers, body and
+// through internal/h1 and net/http's transport: status, headers, body and
 // the kind of error must agree, and be what the answer calls for.
 func TestDifferential(t *testing.T) {
 	tests := []struct {

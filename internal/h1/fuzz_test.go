@@ -11,9 +11,9 @@ import (
 )
 
 // FuzzResponse answers a GET with raw bytes and closes the connection,
-// through prober/h1 and through net/http's transport: neither may panic
+// through internal/h1 and through net/http's transport: neither may panic
 // or hang (deadlines bound both), and where net/http gives a response and
-// its whole body, prober/h1 must give the same status and body.
+// its whole body, internal/h1 must give the same status and body.
 func FuzzResponse(f *testing.F) {
 	for _, seed := range []string{
 		okAnswer,
@@ -40,7 +40,7 @@ func FuzzResponse(f *testing.F) {
 		want, wantOK := fuzzFetch(&http.Transport{DisableKeepAlives: true, DisableCompression: true}, url)
 		got, gotOK := fuzzFetch(&Transport{}, url)
 		// 101 ends HTTP on the connection: net/http hands over the
-		// connection as the body, prober/h1 (which has no use for it)
+		// connection as the body, internal/h1 (which has no use for it)
 		// does not.
 		if !wantOK || want.status == http.StatusSwitchingProtocols {
 			return

@@ -33,7 +33,7 @@ func get(t *testing.T, rt http.RoundTripper, ctx context.Context, url string) er
 
 // TestCancellation: a request whose context ends while it waits for the
 // headers or mid-body returns an error carrying the context's error (and
-// the cause, for prober/h1), and its connection is not reused.
+// the cause, for internal/h1), and its connection is not reused.
 func TestCancellation(t *testing.T) {
 	tests := []struct {
 		name string

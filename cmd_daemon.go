@@ -24,6 +24,7 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/daemon"
+	"github.com/inferno-llm/inferno/prober"
 )
 
 // shutdownGrace bounds how long windows in flight may take to write their
@@ -38,6 +39,7 @@ type daemonCommand struct {
 	perRequest bool
 	shardIndex int
 	shardCount int
+	transport  string
 }
 
 func newDaemonCommand(app *kingpin.Application) *daemonCommand {
@@ -48,6 +50,8 @@ func newDaemonCommand(app *kingpin.Application) *daemonCommand {
 	// command named (inferno --config.file=inferno.yml).
 	c.cmd.Flag("config.file", "Inferno configuration file.").Default("inferno.yml").StringVar(&c.configFile)
 	c.cmd.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&c.check)
+	c.cmd.Flag("prober.transport", "HTTP transport: fast (a streaming HTTP/1.1 transport for plain-HTTP targets, tuned net/http for the rest) or std (prometheus/common's net/http client for every target).").
+		Default(prober.TransportFast).EnumVar(&c.transport, prober.TransportFast, prober.TransportStd)
 	c.cmd.Flag("shard.count", "Replicas sharing one configuration: each runs the targets whose names hash to it, and its share of load_share schedules.").
 		Default("1").IntVar(&c.shardCount)
 	c.cmd.Flag("shard.index", "This replica's index, from 0 (default: the StatefulSet ordinal at the end of the hostname).").
@@ -83,6 +87,7 @@ func (c *daemonCommand) execute(logger *slog.Logger) int {
 		logger.Error("cannot place this replica", "err", err)
 		return 1
 	}
+	d.SetTransport(c.transport)
 	if c.shardCount > 1 {
 		logger.Info("scaled out", "shard.index", index, "shard.count", c.shardCount)
 	}

@@ -59,7 +59,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	defer stop()
 	stopBar := func() {}
 	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, HTML: true, PerRequest: writerOrNil(perRequest),
-		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight},
+		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight, Transport: c.transport},
 		OnBuilt: func(w *prober.Window) {
 			logger.Info("window starting", "id", id, "url", report.RedactURL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
 			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")

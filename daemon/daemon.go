@@ -35,6 +35,8 @@ type Daemon struct {
 	registry   *prometheus.Registry
 	collector  *collector.Collector
 
+	transport string // the transport policy (SetTransport)
+
 	// reloading is held while a config file is read and applied, and
 	// reloadAgain asks for another when it ends (see Reload); loadConfig
 	// reads the file (a test may slow it).
@@ -128,6 +130,10 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 func (d *Daemon) SetPerRequest(on bool) { d.perRequest = on }
 
 // SetShard makes this daemon replica index of count (before Start).
+// SetTransport sets the transport policy of every window
+// (prober.TransportFast or TransportStd).
+func (d *Daemon) SetTransport(policy string) { d.transport = policy }
+
 func (d *Daemon) SetShard(index, count int) error {
 	s := prober.Share{Index: index, Count: count}
 	if count < 1 {

@@ -162,8 +162,8 @@ func probeLog(start time.Time, module string, t *config.Target, timeout time.Dur
 	fmt.Fprintf(&b, "%s msg=\"beginning probe\" module=%s target=%s api=%s model=%q deadline=%s\n",
 		start.Format(time.RFC3339Nano), module, window.RedactedTarget(t).URL, t.API, t.Model, timeout)
 	s := rep.Summary
-	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s requests=%d successes=%d ttft_p50=%s tpot_p50=%s\n",
-		rep.Run.ID, rep.Run.Status, s.Requests, s.Successes, p50Text(rep, rep.Stats.TTFT), p50Text(rep, rep.Stats.TPOT))
+	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s transport=%q requests=%d successes=%d ttft_p50=%s tpot_p50=%s\n",
+		rep.Run.ID, rep.Run.Status, rep.Run.Transport, s.Requests, s.Successes, p50Text(rep, rep.Stats.TTFT), p50Text(rep, rep.Stats.TPOT))
 	if rep.Run.Error != "" {
 		fmt.Fprintf(&b, "msg=\"window error\" err=%q\n", rep.Run.Error)
 	}

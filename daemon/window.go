@@ -49,7 +49,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	labels := collector.Labels{Target: j.Target.Name, Model: j.Target.Model, Workload: j.Workload.Name}
 	job := window.Job{ID: j.ID, Trigger: j.Trigger, Tick: j.Tick, MaxRate: d.Config().Limits.MaxRate,
 		Spec: window.Spec{Target: j.Target, Workload: j.Workload, Global: j.Global, Deadline: j.Deadline,
-			MaxInFlight: j.MaxInFlight, Share: j.Share},
+			MaxInFlight: j.MaxInFlight, Share: j.Share, Transport: d.transport},
 		OnBuilt: func(w *prober.Window) { run.setRunning(w.Progress) },
 		OnStep: func(st report.CapacityStep) {
 			d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,

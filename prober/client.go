@@ -17,23 +17,49 @@ import (
 // describing how to reach a target. Timeouts are per request, through
 // contexts, so the client itself has none.
 func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, error) {
+	c, _, err := NewClient(cfg, name, "", TransportFast)
+	return c, err
+}
+
+// Transport policies: fast routes plain-HTTP targets to the streaming
+// HTTP/1.1 transport (as Fortio does) and the rest to a tuned net/http
+// transport; std sends everything through prometheus/common's client.
+const (
+	TransportFast = "fast"
+	TransportStd  = "std"
+)
+
+// Transport descriptions, as reports record which one ran.
+const (
+	TransportH1     = "h1"             // internal/h1 (bodies over 64 KiB go to net/http)
+	TransportTuned  = "net/http"       // net/http, tuned for many streams
+	TransportCommon = "net/http (std)" // prometheus/common's client, untouched
+)
+
+// NewClient builds the client for a target at rawURL under a transport
+// policy, and says which transport its requests take.
+func NewClient(cfg promconfig.HTTPClientConfig, name, rawURL, policy string) (*http.Client, string, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("http client config for %s: %w", name, err)
+		return nil, "", fmt.Errorf("http client config for %s: %w", name, err)
 	}
-	if tunable(cfg) {
+	if policy != TransportStd && tunable(cfg) {
 		rt, err := tunedRoundTripper(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("http client config for %s: %w", name, err)
+			return nil, "", fmt.Errorf("http client config for %s: %w", name, err)
 		}
-		return withRedirects(&http.Client{Transport: rt}, cfg), nil
+		used := TransportTuned
+		if u, err := url.Parse(rawURL); err == nil && u.Scheme == "http" && cfg.ProxyURL.URL == nil && !cfg.ProxyFromEnvironment {
+			used = TransportH1
+		}
+		return withRedirects(&http.Client{Transport: rt}, cfg), used, nil
 	}
 	// Compression stays off (prometheus/common's default): a gzipped event
 	// stream would be buffered by the decompressor and distort timings.
 	rt, err := promconfig.NewRoundTripperFromConfig(cfg, name, promconfig.WithUserAgent(UserAgent))
 	if err != nil {
-		return nil, fmt.Errorf("http client config for %s: %w", name, err)
+		return nil, "", fmt.Errorf("http client config for %s: %w", name, err)
 	}
-	return withRedirects(&http.Client{Transport: rt}, cfg), nil
+	return withRedirects(&http.Client{Transport: rt}, cfg), TransportCommon, nil
 }
 
 // withRedirects applies follow_redirects: when off, a 3xx is the answer
@@ -156,6 +182,9 @@ func newTunedTransport() *http.Transport {
 		WriteBufferSize:       transportWriteBuffer,
 		ReadBufferSize:        transportReadBuffer,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		// The same limit as internal/h1's, so a target's header limit
+		// does not depend on its scheme.
+		MaxResponseHeaderBytes: h1.DefaultMaxResponseHeaderBytes,
 	}
 }
 

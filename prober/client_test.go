@@ -1,6 +1,8 @@
 package prober
 
 import (
+	"reflect"
+
 	"context"
 	"net"
 	"net/http"
@@ -235,6 +237,58 @@ func TestUserAgentCopiesOnlyWhenNeeded(t *testing.T) {
 		}
 		if got := req.Header.Get("User-Agent"); got != ua {
 			t.Errorf("%q: the caller's request now says %q", ua, got)
+		}
+	}
+}
+
+// TestTunedPathKnowsEveryClientField: the tuned transport builds its
+// round trippers itself, so a field prometheus/common adds to
+// HTTPClientConfig (or its TLS and proxy parts) would be silently ignored
+// there. Every field must be listed here as handled by the tuned path or
+// as one that sends the target to prometheus/common's client (tunable);
+// a new one fails this test until it is placed.
+func TestTunedPathKnowsEveryClientField(t *testing.T) {
+	handled := map[string]string{
+		// tunedRoundTripper and withRedirects
+		"BasicAuth": "tuned", "Authorization": "tuned", "TLSConfig": "tuned", "FollowRedirects": "tuned",
+		"EnableHTTP2": "tuned", "ProxyConfig": "tuned", "ProxyURL": "tuned", "NoProxy": "tuned",
+		"ProxyFromEnvironment": "tuned", "ProxyConnectHeader": "tuned",
+		"CA": "tuned", "Cert": "tuned", "Key": "tuned", "ServerName": "tuned", "InsecureSkipVerify": "tuned",
+		"MinVersion": "tuned", "MaxVersion": "tuned",
+		// Validate turns a bearer token into authorization
+		"BearerToken": "tuned",
+		// tunable refuses them: prometheus/common's client handles them
+		"OAuth2": "std", "BearerTokenFile": "std", "HTTPHeaders": "std",
+		"CAFile": "std", "CertFile": "std", "KeyFile": "std", "CARef": "std", "CertRef": "std", "KeyRef": "std",
+	}
+	for _, typ := range []reflect.Type{reflect.TypeFor[promconfig.HTTPClientConfig](), reflect.TypeFor[promconfig.ProxyConfig](),
+		reflect.TypeFor[promconfig.TLSConfig]()} {
+		for f := range typ.Fields() {
+			if !f.IsExported() {
+				continue
+			}
+			if _, ok := handled[f.Name]; !ok {
+				t.Errorf("%s.%s is new in prometheus/common: handle it in tunedRoundTripper, or refuse it in tunable", typ.Name(), f.Name)
+			}
+		}
+	}
+}
+
+// TestTransportPolicy: the client says which transport a target's
+// requests take, and std sends every target through prometheus/common's.
+func TestTransportPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		url, policy, want string
+		cfg               promconfig.HTTPClientConfig
+	}{
+		{"http://127.0.0.1:8000/v1", TransportFast, TransportH1, promconfig.DefaultHTTPClientConfig},
+		{"https://127.0.0.1:8443/v1", TransportFast, TransportTuned, promconfig.DefaultHTTPClientConfig},
+		{"http://127.0.0.1:8000/v1", TransportStd, TransportCommon, promconfig.DefaultHTTPClientConfig},
+		{"http://127.0.0.1:8000/v1", TransportFast, TransportCommon, promconfig.HTTPClientConfig{
+			HTTPHeaders: &promconfig.Headers{Headers: map[string]promconfig.Header{"X-A": {Values: []string{"1"}}}}}},
+	} {
+		if _, got, err := NewClient(tc.cfg, "t", tc.url, tc.policy); err != nil || got != tc.want {
+			t.Errorf("%s under %s: %q, %v; want %q", tc.url, tc.policy, got, err, tc.want)
 		}
 	}
 }

@@ -40,6 +40,9 @@ type Meta struct {
 	// WorkloadHash identifies the requests the schedule sent (see
 	// prober.RunInfo); equal hashes mean the same requests at the same times.
 	WorkloadHash string `json:"workload_hash,omitempty"`
+	// Transport is the HTTP transport the window's requests took: h1
+	// (plain HTTP), net/http (tuned) or net/http (std) (prometheus/common's).
+	Transport string `json:"transport,omitempty"`
 
 	// Hardware and CostPerHour describe what served the target, from its
 	// configuration, for comparisons and cost figures.

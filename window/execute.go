@@ -94,7 +94,7 @@ func Execute(ctx context.Context, j Job) Outcome {
 		out.Report = agg.Report(meta)
 		return finish(j, out)
 	}
-	meta.Target.API = win.Target.API.Name()
+	meta.Target.API, meta.Transport = win.Target.API.Name(), win.Target.Transport
 	win.OnStart = agg.SetStart
 	// The server's view: its metrics scraped across the window, from its
 	// start (after any warm-up). A capacity search's steps are not one

@@ -40,6 +40,9 @@ type Spec struct {
 	// Share, when active, makes the window this replica's share of a
 	// window every replica runs (a load_share schedule).
 	Share prober.Share
+	// Transport is the transport policy (prober.TransportFast, the
+	// default, or TransportStd).
+	Transport string
 }
 
 // Build turns the spec into a prober window, loading its dataset and
@@ -50,7 +53,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := prober.NewHTTPClient(t.HTTP, t.Name)
+	client, transport, err := prober.NewClient(t.HTTP, t.Name, t.URL, s.Transport)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +85,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if s.Deadline > 0 && (deadline <= 0 || s.Deadline < deadline) {
 		deadline = s.Deadline
 	}
-	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Tokenizer: tok}
+	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Transport: transport, Tokenizer: tok}
 	target.Traceparent, target.TraceparentConfigured = prober.ConfiguredTraceparent(t.HTTP)
 	win := &prober.Window{
 		Target:         target,

@@ -59,3 +59,29 @@ func TestReportMergeRefusesNonShards(t *testing.T) {
 		t.Errorf("merging with --force: exit %d, want 0", code)
 	}
 }
+
+// A capacity search that never failed a step found a lower bound, and
+// says so; a step without a success prints no TTFT rather than 0 ms.
+func TestSummaryOfCapacitySearch(t *testing.T) {
+	for _, tc := range []struct {
+		cp   report.Capacity
+		want string
+	}{
+		{report.Capacity{RequestsPerSecond: 25, Objective: 0.95, Steps: []report.CapacityStep{{Rate: 25, Passed: true}}},
+			"Capacity: at least 25.00 req/s"},
+		{report.Capacity{RequestsPerSecond: 8, Bracketed: true, Objective: 0.95,
+			Steps: []report.CapacityStep{{Rate: 8, Passed: true, TTFTP95: 0.1}, {Rate: 16, Reason: "every request failed"}}},
+			"Capacity: 8.00 req/s"},
+	} {
+		r := report.Report{Capacity: &tc.cp}
+		var out bytes.Buffer
+		printSummary(&out, &r, "")
+		text := out.String()
+		if !strings.Contains(text, tc.want) {
+			t.Errorf("summary lacks %q:\n%s", tc.want, text)
+		}
+		if strings.Contains(text, "p95 0.0 ms") {
+			t.Errorf("a step without a success printed a TTFT of 0:\n%s", text)
+		}
+	}
+}

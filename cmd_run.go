@@ -64,7 +64,8 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")
 		},
 		OnStep: func(st report.CapacityStep) {
-			logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+			logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment,
+				"completed_rate", st.CompletedRate, "reason", st.Reason)
 		},
 	}
 	out := window.Execute(ctx, job)
@@ -186,15 +187,19 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
 	}
 	if cp := r.Capacity; cp != nil {
-		fmt.Fprintf(out, "Capacity: %.2f req/s at %.0f%% SLO attainment (%d steps of %gs)\n",
-			cp.RequestsPerSecond, 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
+		fmt.Fprintf(out, "Capacity: %s at %.0f%% SLO attainment, sustained (%d steps of %gs)\n",
+			capacityText(cp), 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
 		for _, st := range cp.Steps {
-			verdict := "fail"
-			if st.Passed {
-				verdict = "pass"
+			verdict := "pass"
+			if !st.Passed {
+				verdict = "fail: " + st.Reason
 			}
-			fmt.Fprintf(out, "  %8.2f req/s: %s, attainment %.1f%%, TTFT p95 %.1f ms, %.1f tok/s\n",
-				st.Rate, verdict, 100*st.Attainment, 1e3*st.TTFTP95, st.OutputTokensPerSecond)
+			ttft := "–"
+			if st.TTFTP95 > 0 {
+				ttft = fmt.Sprintf("%.1f ms", 1e3*st.TTFTP95)
+			}
+			fmt.Fprintf(out, "  %8.2f req/s: attainment %.1f%%, completed %.2f req/s, TTFT p95 %s, %.1f tok/s; %s\n",
+				st.Rate, 100*st.Attainment, st.CompletedRate, ttft, st.OutputTokensPerSecond, verdict)
 		}
 	}
 	if path != "" {
@@ -215,6 +220,18 @@ func printLatencies(out io.Writer, r *report.Report) {
 	row("E2E latency", r.Stats.Latency)
 	row("schedule lag", r.Stats.ScheduleLag)
 	tw.Flush()
+}
+
+// capacityText is a search's result as a reader should take it: a search
+// that never failed a step above its rate found only a lower bound.
+func capacityText(cp *report.Capacity) string {
+	switch {
+	case cp.Bracketed:
+		return fmt.Sprintf("%.2f req/s", cp.RequestsPerSecond)
+	case cp.RequestsPerSecond > 0:
+		return fmt.Sprintf("at least %.2f req/s (no step failed above it)", cp.RequestsPerSecond)
+	}
+	return "none (no step passed)"
 }
 
 // authHeaderHint is advice for a credential given with --header: on the

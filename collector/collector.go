@@ -75,7 +75,7 @@ type Collector struct {
 	lastFailureRatio *prometheus.GaugeVec
 	lastLagP99       *prometheus.GaugeVec
 	costPerMTokens   *prometheus.GaugeVec
-	capacity         *prometheus.GaugeVec // see capacity.go
+	capacity         capacitySeries // see capacity.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -278,7 +278,10 @@ func (c *Collector) Forget(target, workload string) int {
 		DeletePartialMatch(prometheus.Labels) int
 	}{c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.connectionSetup, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
 		c.windows, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput, c.lastRPS, c.lastGoodput,
-		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens, c.capacity} {
+		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens} {
+		n += v.DeletePartialMatch(match)
+	}
+	for _, v := range c.capacity.vecs() {
 		n += v.DeletePartialMatch(match)
 	}
 	return n

@@ -160,7 +160,12 @@ func headlines(r *report.Report) []headline {
 		{"Duration", fmt.Sprintf("%.1f s", s.DurationSeconds)},
 	}
 	if c := r.Capacity; c != nil {
-		h = append(h, headline{"Capacity", fmt.Sprintf("%.2f req/s at %.0f%% SLO attainment (%d steps)", c.RequestsPerSecond, 100*c.Objective, len(c.Steps))})
+		found := fmt.Sprintf("%.2f req/s", c.RequestsPerSecond)
+		if !c.Bracketed && c.RequestsPerSecond > 0 {
+			// No step failed above it: only a lower bound.
+			found = "at least " + found
+		}
+		h = append(h, headline{"Capacity", fmt.Sprintf("%s at %.0f%% SLO attainment, sustained (%d steps)", found, 100*c.Objective, len(c.Steps))})
 	}
 	if s.CostPerMillionOutputTokens > 0 {
 		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})

@@ -74,6 +74,8 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		sum.RequestedInputTokens += s.RequestedInputTokens
 		sum.OutputTokens += s.OutputTokens
 		sum.ProtocolWarnings += s.ProtocolWarnings
+		sum.Sessions += s.Sessions
+		sum.CutByWindowEnd += s.CutByWindowEnd
 		for k, n := range s.Outcomes {
 			sum.Outcomes[k] += n
 		}

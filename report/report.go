@@ -155,6 +155,14 @@ type Summary struct {
 	DurationSeconds float64   `json:"duration_seconds"`
 	RPS             float64   `json:"rps"`         // responses per second
 	GoodputRPS      float64   `json:"goodput_rps"` // SLO-meeting requests per second
+	// Sessions is how many conversations the window started (set when
+	// they had several turns): an open loop's rate is theirs, and
+	// SessionsPerSecond sits beside the requests per second.
+	Sessions          int     `json:"sessions,omitempty"`
+	SessionsPerSecond float64 `json:"sessions_per_second,omitempty"`
+	// CutByWindowEnd counts session turns the window's end prevented:
+	// never due, so neither requests nor failures.
+	CutByWindowEnd int `json:"cut_by_window_end"`
 	// InputTokens are the prompt tokens of successful requests: the
 	// server's usage.prompt_tokens where given, else the requested length
 	// (InputTokensFrom counts requests by which). RequestedInputTokens is

@@ -127,6 +127,15 @@ func Execute(ctx context.Context, j Job) Outcome {
 	}
 	out.Report = agg.Report(meta)
 	out.Report.Capacity = found
+	sum := &out.Report.Summary
+	sum.CutByWindowEnd = info.CutByWindowEnd
+	if info.Sessions > 0 && info.Sessions < sum.Requests {
+		// Multi-turn: the arrival rate counts conversations, not requests.
+		sum.Sessions = info.Sessions
+		if sum.DurationSeconds > 0 {
+			sum.SessionsPerSecond = float64(info.Sessions) / sum.DurationSeconds
+		}
+	}
 	out.AllFailed = report.MarkAllFailed(&out.Report)
 	if err := agg.PerRequestError(); err != nil {
 		out.writeFailed(fmt.Errorf("per-request results: %w", err))

@@ -81,9 +81,11 @@ func TestMultiTokenEvents(t *testing.T) {
 	}
 }
 
-// Shares follow content length: an event with four times the text gets
-// four times the tokens.
-func TestSpreadTokensByLength(t *testing.T) {
+// Shares are even, whatever the text's length (its bytes say nothing of
+// when its tokens were generated): each event's measured gap is divided
+// over its own tokens. The case: every true gap 20 ms, and a
+// length estimate read p90 26.8 ms.
+func TestSpreadTokensEvenly(t *testing.T) {
 	events := []contentEvent{
 		{at: 0, size: 5},
 		{at: 40 * time.Millisecond, size: 20},
@@ -91,20 +93,20 @@ func TestSpreadTokensByLength(t *testing.T) {
 	}
 	res := &result.Result{OutputTokens: 13}
 	spreadTokens(res, events)
-	// 13 tokens: one each, the 10 extra by length 5:20:5 with cumulative
-	// rounding down (⌊10·5/30⌋=1, ⌊10·25/30⌋=8, 10) → shares 2, 8, 3. The
-	// first event's gap is TTFT, so ITL has 8 + 3 gaps.
-	if len(res.ITL) != 8+3 {
-		t.Fatalf("%d gaps, want 11: %v", len(res.ITL), res.ITL)
+	// 13 tokens: one each, the 10 extra evenly with cumulative rounding
+	// down (⌊10/3⌋=3, ⌊20/3⌋=6, 10) → shares 4, 4, 5. The first event's
+	// gap is TTFT, so ITL has 4 + 5 gaps.
+	if len(res.ITL) != 4+5 {
+		t.Fatalf("%d gaps, want 9: %v", len(res.ITL), res.ITL)
 	}
-	for i, g := range res.ITL[:8] {
-		if g != 5*time.Millisecond {
-			t.Errorf("gap %d = %v, want 40ms/8", i, g)
+	for i, g := range res.ITL[:4] {
+		if g != 10*time.Millisecond {
+			t.Errorf("gap %d = %v, want 40ms/4", i, g)
 		}
 	}
-	for i, g := range res.ITL[8:] {
-		if g != 10*time.Millisecond/3 {
-			t.Errorf("gap %d = %v, want 10ms/3", 8+i, g)
+	for i, g := range res.ITL[4:] {
+		if g != 2*time.Millisecond {
+			t.Errorf("gap %d = %v, want 10ms/5", 4+i, g)
 		}
 	}
 	if n := timelineTokens(res.TokensBySecond); n != 13 {

@@ -128,18 +128,20 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	}
 }
 
-// countOutput counts a successful answer's text with the tokenizer where
-// the server gave no usage; text kept only for counting is dropped.
-func (t *Target) countOutput(res *result.Result, keepText bool) {
-	if t.Tokenizer == nil {
+// countTokens counts an answer's text with the tokenizer where the server
+// gave no usage.
+func (t *Target) countTokens(res *result.Result) {
+	if t.Tokenizer == nil || res.TokensFrom == result.TokensFromUsage {
 		return
 	}
-	if res.Succeeded() && res.TokensFrom != result.TokensFromUsage {
-		if n, err := dataset.CountTokens(t.Tokenizer, res.Text); err == nil && n > 0 {
-			res.OutputTokens, res.TokensFrom = n, result.TokensFromTokenizer
-		}
+	if n, err := dataset.CountTokens(t.Tokenizer, res.Text); err == nil && n > 0 {
+		res.OutputTokens, res.TokensFrom = n, result.TokensFromTokenizer
 	}
-	if !keepText {
+}
+
+// countOutput drops text kept only for counting.
+func (t *Target) countOutput(res *result.Result, keepText bool) {
+	if t.Tokenizer != nil && !keepText {
 		res.Text = ""
 	}
 }
@@ -246,6 +248,9 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	if usage != nil && usage.PromptTokens > 0 {
 		res.InputTokens, res.InputTokensFrom = usage.PromptTokens, result.TokensFromUsage
 	}
+	// Counted before the spread: ITL and the per-second series must count
+	// the tokenizer's tokens, not the events.
+	t.countTokens(res)
 	spreadTokens(res, events)
 	res.Outcome = result.Success
 }
@@ -294,28 +299,27 @@ func newContentEvent(at time.Duration, size, tokens int) contentEvent {
 // spreadTokens assigns the request's output tokens to its content events
 // and derives ITL and the token timelines from them. When the total is
 // more than the events (speculative decoding, a server's stream_interval),
-// each event's share beyond its first token is estimated from its content
-// length, so a 4-token event counts 4 tokens and its gap is spread over
-// them: ITL then agrees with TPOT and the per-second series counts tokens,
-// never events.
+// the tokens beyond those the events declare are shared evenly over the
+// events, and each event's measured gap is divided evenly over its
+// tokens: ITL then agrees with TPOT and the per-second series counts
+// tokens, never events. Nothing is estimated from the text's length: a
+// token's bytes say nothing of when it was generated, and tool-call JSON
+// would skew it most.
 func spreadTokens(res *result.Result, events []contentEvent) {
 	shares := make([]int, len(events))
-	assigned, size := 0, 0
+	assigned := 0
 	for i, e := range events {
 		shares[i] = max(int(e.tokens), 1)
 		assigned += shares[i]
-		size += max(int(e.size), 1)
 	}
 	// A count no answer reaches (a broken or hostile server's usage) is
 	// reported as given but not spread: one ITL value per token would
 	// allocate without bound, and the rounding below would overflow.
 	if extra := res.OutputTokens - assigned; extra > 0 && res.OutputTokens <= maxSpreadTokens {
-		// Cumulative rounding hands out exactly extra tokens, in
-		// proportion to content length.
-		seen, given := 0, 0
-		for i, e := range events {
-			seen += max(int(e.size), 1)
-			upTo := int(int64(extra) * int64(seen) / int64(size))
+		// Cumulative rounding hands out exactly extra tokens, evenly.
+		given := 0
+		for i := range events {
+			upTo := int(int64(extra) * int64(i+1) / int64(len(events)))
 			shares[i] += upTo - given
 			given = upTo
 		}

@@ -528,7 +528,11 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 	next := func() (dataset.Conversation, int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ctx.Err() != nil || st.send.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) {
+		// The duration's end is checked on the clock too: its context is
+		// cancelled by a timer a moment later, and a fast loop would take
+		// requests in that moment only to have them cut on their way out.
+		if ctx.Err() != nil || st.send.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) ||
+			(w.Duration > 0 && !time.Now().Before(st.start.Add(w.Duration))) {
 			return dataset.Conversation{}, 0, false
 		}
 		conv, ok := w.Source.Next()
@@ -603,6 +607,9 @@ func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conv
 				rest--
 			} else {
 				st.cutTaken.Add(1)
+				if i == 0 {
+					st.sessions.Add(-1) // never started
+				}
 			}
 			w.Progress.CutByWindowEnd.Add(int64(rest))
 			return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +55,47 @@ func TestOutputCountedByTokenizer(t *testing.T) {
 				t.Fatalf("text %q", res.Text)
 			}
 		})
+	}
+}
+
+// Output counted by the tokenizer (no usage) drives ITL and the token
+// timeline too: events of several tokens each have their gap divided
+// evenly over their tokens, whatever their text's length. Triton sends
+// one event per two words here, each word a token or more; the gaps are
+// judged against the stream's own event times, not a clock.
+func TestITLFromTokenizerCount(t *testing.T) {
+	wp, err := dataset.LoadTokenizer(context.Background(), "../dataset/testdata/tokenizers/wordpiece.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two events of very different lengths: a content-length estimate
+	// would give the long one most of the tokens.
+	body := "data: {\"text_output\":\"a\"}\n\ndata: {\"text_output\":\" b\"}\n\ndata: {\"text_output\":\" machine learning\"}\n\n"
+	total, _ := dataset.CountTokens(wp, "a b machine learning")
+	if total%3 != 0 || total < 6 {
+		t.Fatalf("the test needs tokens that divide evenly over 3 events; the vocabulary gives %d", total)
+	}
+	per := total / 3
+	srv := httptest.NewServer(streamHandler(200, sse, body, 0))
+	defer srv.Close()
+	a, _ := LookupAPI("triton")
+	target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: wp}
+	res := &result.Result{Intended: time.Now()}
+	target.send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1},
+		Params{MaxTokens: 8}, time.Minute, time.Now(), false, res)
+	if !res.Succeeded() || res.OutputTokens != total || res.TokensFrom != result.TokensFromTokenizer {
+		t.Fatalf("%s: %d tokens from %s", res.Outcome, res.OutputTokens, res.TokensFrom)
+	}
+	// The first event's gap is TTFT; each later one's is split evenly
+	// over its per tokens.
+	if len(res.ITL) != 2*per || slices.Min(res.ITL[:per]) != slices.Max(res.ITL[:per]) || slices.Min(res.ITL[per:]) != slices.Max(res.ITL[per:]) {
+		t.Errorf("ITL %v: want %d values, each event's gap split evenly over its %d tokens", res.ITL, 2*per, per)
+	}
+	n := 0
+	for _, s := range res.TokensBySecond {
+		n += int(s.Tokens)
+	}
+	if n != total {
+		t.Errorf("the per-second series counts %d, want the tokenizer's %d", n, total)
 	}
 }

@@ -93,20 +93,19 @@ func TestSpreadTokensEvenly(t *testing.T) {
 	}
 	res := &result.Result{OutputTokens: 13}
 	spreadTokens(res, events)
-	// 13 tokens: one each, the 10 extra evenly with cumulative rounding
-	// down (⌊10/3⌋=3, ⌊20/3⌋=6, 10) → shares 4, 4, 5. The first event's
-	// gap is TTFT, so ITL has 4 + 5 gaps.
-	if len(res.ITL) != 4+5 {
-		t.Fatalf("%d gaps, want 9: %v", len(res.ITL), res.ITL)
+	// 13 tokens: one each, the 10 extra evenly over the events after the
+	// first (whose gap is TTFT) → shares 1, 6, 6: ITL has 6 + 6 gaps.
+	if len(res.ITL) != 6+6 {
+		t.Fatalf("%d gaps, want 12: %v", len(res.ITL), res.ITL)
 	}
-	for i, g := range res.ITL[:4] {
-		if g != 10*time.Millisecond {
-			t.Errorf("gap %d = %v, want 40ms/4", i, g)
+	for i, g := range res.ITL[:6] {
+		if g != 40*time.Millisecond/6 {
+			t.Errorf("gap %d = %v, want 40ms/6", i, g)
 		}
 	}
-	for i, g := range res.ITL[4:] {
-		if g != 2*time.Millisecond {
-			t.Errorf("gap %d = %v, want 10ms/5", 4+i, g)
+	for i, g := range res.ITL[6:] {
+		if g != 10*time.Millisecond/6 {
+			t.Errorf("gap %d = %v, want 10ms/6", 6+i, g)
 		}
 	}
 	if n := timelineTokens(res.TokensBySecond); n != 13 {

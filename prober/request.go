@@ -300,7 +300,7 @@ func newContentEvent(at time.Duration, size, tokens int) contentEvent {
 // and derives ITL and the token timelines from them. When the total is
 // more than the events (speculative decoding, a server's stream_interval),
 // the tokens beyond those the events declare are shared evenly over the
-// events, and each event's measured gap is divided evenly over its
+// events after the first, and each event's measured gap is divided over its
 // tokens: ITL then agrees with TPOT and the per-second series counts
 // tokens, never events. Nothing is estimated from the text's length: a
 // token's bytes say nothing of when it was generated, and tool-call JSON
@@ -316,10 +316,14 @@ func spreadTokens(res *result.Result, events []contentEvent) {
 	// reported as given but not spread: one ITL value per token would
 	// allocate without bound, and the rounding below would overflow.
 	if extra := res.OutputTokens - assigned; extra > 0 && res.OutputTokens <= maxSpreadTokens {
-		// Cumulative rounding hands out exactly extra tokens, evenly.
-		given := 0
-		for i := range events {
-			upTo := int(int64(extra) * int64(i+1) / int64(len(events)))
+		// Cumulative rounding hands out exactly extra tokens, evenly over
+		// the events after the first: the first carries the token TTFT
+		// waited for (a server's prefill output), and its gap is no
+		// decode time to divide.
+		from := min(1, len(events)-1)
+		n, given := len(events)-from, 0
+		for i := from; i < len(events); i++ {
+			upTo := int(int64(extra) * int64(i-from+1) / int64(n))
 			shares[i] += upTo - given
 			given = upTo
 		}

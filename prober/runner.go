@@ -596,6 +596,11 @@ func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conv
 			intended = time.Now()
 		}
 		p := turnPrompt(history, turn)
+		if i > 0 && w.Target.Tokenizer != nil {
+			// The turn's own count leaves out the history; words are no
+			// measure where a tokenizer is given.
+			p.InputTokens = countMessages(w.Target.Tokenizer, p.Messages, p.InputTokens)
+		}
 		res := w.one(ctx, index, intended, st.start, p, multi)
 		if res.Outcome == result.NotSent {
 			// The window stopped sending while the request was on its
@@ -620,6 +625,20 @@ func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conv
 		}
 		history = append(p.Messages, dataset.Message{Role: "assistant", Content: res.Text})
 	}
+}
+
+// countMessages counts messages' contents with the tokenizer; fallback
+// if it fails.
+func countMessages(tok dataset.Tokenizer, msgs []dataset.Message, fallback int) int {
+	n := 0
+	for _, m := range msgs {
+		k, err := dataset.CountTokens(tok, m.Content)
+		if err != nil {
+			return fallback
+		}
+		n += k
+	}
+	return n
 }
 
 // turnPrompt is a turn's request: the history, then the turn's messages.

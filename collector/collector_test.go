@@ -140,7 +140,7 @@ func probeExposition(t *testing.T) []byte {
 
 func TestProbeRegistry(t *testing.T) {
 	text := string(probeExposition(t))
-	for _, want := range []string{"probe_success 1", "probe_duration_seconds 1.5", `probe_ttft_seconds{percentile="p50"} 0.2`,
+	for _, want := range []string{"probe_success 1", "probe_duration_seconds 1.5", `probe_ttft_seconds{quantile="0.5"} 0.2`,
 		"probe_requests 11", "probe_failed_requests 3", "probe_not_sent_requests 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("probe exposition lacks %q", want)
@@ -252,5 +252,24 @@ func TestForget(t *testing.T) {
 	if !strings.Contains(text, `inferno_last_window_success{model="m",target="a",workload="w1"} 1`) ||
 		!strings.Contains(text, `inferno_requests_total{model="m",outcome="success",target="a",workload="w1"} 8`) {
 		t.Errorf("series of a/w1 were forgotten too:\n%s", text)
+	}
+}
+
+// Last-window percentiles are labelled quantile="0.5", as Prometheus users
+// query quantiles everywhere else; and successes per second (vLLM's
+// request_throughput, what dashboards show) sit beside all responses.
+func TestQuantileLabelsAndSuccessfulRPS(t *testing.T) {
+	text := string(exposition(t))
+	for _, want := range []string{
+		`inferno_last_window_ttft_seconds{model="sim",target="simulator",workload="smoke",quantile="0.5"}`,
+		`inferno_last_window_itl_seconds{model="sim",target="simulator",workload="smoke",quantile="0.99"}`,
+		`inferno_last_window_successful_requests_per_second{model="sim",target="simulator",workload="smoke"}`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("exposition lacks %s", want)
+		}
+	}
+	if strings.Contains(text, "percentile=") {
+		t.Error("a percentile label remains")
 	}
 }

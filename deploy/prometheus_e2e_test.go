@@ -193,7 +193,7 @@ modules:
 	// its 2% jitter, and no later than a generous 40 ms more, which a
 	// busy machine's late timers stay far below and a TTFT taken from the
 	// wrong event (the stream's end, 70 ms + 16 × 5 ms) would exceed.
-	exact := api.scalar(t, `max(inferno_last_window_ttft_seconds{target="simulator", workload="steady", percentile="p50"})`)
+	exact := api.scalar(t, `max(inferno_last_window_ttft_seconds{target="simulator", workload="steady", quantile="0.5"})`)
 	if want := simulatorTTFT.Seconds(); exact < want*0.98 || exact > want+0.040 {
 		t.Errorf("last window TTFT p50 %.4f s, want %.3f s (less 2%% jitter) plus at most 40 ms of client and network time", exact, want)
 	}
@@ -524,7 +524,7 @@ func dashboardsAgree(t *testing.T, api *promAPI) {
 	}
 	for _, c := range []struct{ panel, metric string }{
 		{"Output throughput", "inferno_last_window_output_tokens_per_second"},
-		{"Requests per second", "inferno_last_window_requests_per_second"},
+		{"Requests per second", "inferno_last_window_successful_requests_per_second"},
 		{"Goodput", "inferno_last_window_goodput_requests_per_second"},
 	} {
 		overview := eval(panelExpr(t, "inferno-overview.json", c.panel, ".*"))["simulator"]

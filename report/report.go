@@ -56,6 +56,11 @@ type Meta struct {
 	// WarmConnections is how many connections were opened and ready
 	// before the window started.
 	WarmConnections int `json:"warm_connections"`
+	// WarmConnectionSetup is the setup time (DNS, connect, TLS) of the
+	// connections opened before the window (warm connections, warm-up
+	// requests): the window's own requests reuse them, so their setup is
+	// seen only here.
+	WarmConnectionSetup *Stats `json:"warm_connection_setup_seconds,omitempty"`
 	// WindowSeconds is the window's duration on the wall clock (nothing
 	// was sent after it) and GraceSeconds the grace its requests in
 	// flight had after it; both 0 for a window capped by requests only.

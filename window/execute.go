@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -87,7 +88,20 @@ func Execute(ctx context.Context, j Job) Outcome {
 	}
 	meta.Target.API = win.Target.API.Name()
 	win.OnStart = agg.SetStart
-	win.OnConnection = j.OnConnection
+	var (
+		warmMu    sync.Mutex
+		warmSetup []float64
+	)
+	win.OnConnection = func(p result.ConnPhases) {
+		if d, ok := p.Setup(); ok {
+			warmMu.Lock()
+			warmSetup = append(warmSetup, d.Seconds())
+			warmMu.Unlock()
+		}
+		if j.OnConnection != nil {
+			j.OnConnection(p)
+		}
+	}
 	if j.OnBuilt != nil {
 		j.OnBuilt(win)
 	}
@@ -125,6 +139,12 @@ func Execute(ctx context.Context, j Job) Outcome {
 	default:
 		meta.Status = report.StatusFinished
 	}
+	warmMu.Lock()
+	if len(warmSetup) > 0 {
+		st := report.Summarize(warmSetup)
+		meta.WarmConnectionSetup = &st
+	}
+	warmMu.Unlock()
 	out.Report = agg.Report(meta)
 	out.Report.Capacity = found
 	sum := &out.Report.Summary

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -46,6 +47,23 @@ func TestUnknownFlagSuggestsNearest(t *testing.T) {
 		stderr = old
 		if code != 2 || !strings.Contains(errOut.String(), "did you mean "+tc.want+"?") {
 			t.Errorf("%v: exit %d, %q; want a suggestion of %s", tc.args, code, errOut.String(), tc.want)
+		}
+	}
+}
+
+// Examples spell the binary one way, as installed (`go install .` puts it
+// on PATH): a reader copying one example after another should not meet
+// ./inferno in one and inferno in the next.
+func TestExamplesSpellTheBinaryOnce(t *testing.T) {
+	for _, f := range []string{"README.md", "bench/README.md", "Dockerfile"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			if strings.Contains(line, "./inferno ") {
+				t.Errorf("%s:%d spells the binary ./inferno: %s", f, i+1, line)
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 # Inferno: a static binary on a distroless base, running as non-root.
-#   docker build --build-arg VERSION=$(git describe --tags --always) -t inferno .
-#   docker run -p 9471:9471 -v inferno-reports:/var/lib/inferno inferno
+#   docker build --build-arg VERSION=v0.1.0 --build-arg REVISION=$(git rev-parse --short HEAD) -t inferno:v0.1.0 .
+#   docker run -p 9471:9471 -v inferno-reports:/var/lib/inferno inferno:v0.1.0
+# (deploy/kubernetes runs inferno:v0.1.0: tag the release you build.)
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./

@@ -65,7 +65,8 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")
 		},
 		OnStep: func(st report.CapacityStep) {
-			logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+			logger.Info("capacity step", "rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment,
+				"completed_rate", st.CompletedRate, "reason", st.Reason)
 		},
 	}
 	out := window.Execute(ctx, job)
@@ -173,10 +174,20 @@ func (c *runCommand) showProgress(w *prober.Window, capacitySearch bool) func() 
 func printSummary(out io.Writer, r *report.Report, path string) {
 	s := r.Summary
 	fmt.Fprintf(out, "\nRun %s (%s): %s %s, model %s\n", r.Run.ID, r.Run.Status, r.Run.Target.API, r.Run.Target.URL, r.Run.Target.Model)
-	fmt.Fprintf(out, "Requests %d: %d succeeded, %d failed (%d not sent); duration %.2fs; %.2f req/s\n",
-		s.Requests, s.Successes, s.Failures, s.Outcomes[string(result.NotSent)], s.DurationSeconds, s.RPS)
+	fmt.Fprintf(out, "Requests %d: %d succeeded, %d failed (%d not sent); duration %.2fs; %.2f req/s (%.2f successful)\n",
+		s.Requests, s.Successes, s.Failures, s.Outcomes[string(result.NotSent)], s.DurationSeconds, s.RPS, s.SuccessfulRPS)
+	if s.Sessions > 0 || s.CutByWindowEnd > 0 {
+		// With several turns each, an open loop's rate is sessions'; turns
+		// the window's end cut were never due, so are no failures.
+		fmt.Fprintf(out, "Sessions: %d sessions (%.2f sessions/s); %d turns cut by the window's end, not counted as requests\n",
+			s.Sessions, s.SessionsPerSecond, s.CutByWindowEnd)
+	}
 	fmt.Fprintf(out, "Output tokens %d (%.1f tok/s); input tokens %d (requested %d); SLO attainment %.1f%% (%.1f%% from the actual send); goodput %.2f req/s\n",
 		s.OutputTokens, s.OutputThroughput, s.InputTokens, s.RequestedInputTokens, 100*s.SLO.Attainment, 100*s.SLO.AttainmentFromSend, s.GoodputRPS)
+	if ws := r.Run.WarmConnectionSetup; ws != nil {
+		fmt.Fprintf(out, "Warm connections %d opened before the window: setup p50 %.2f ms, max %.2f ms\n",
+			ws.Count, 1e3*ws.P50, 1e3*ws.Max)
+	}
 	if s.ProtocolWarnings > 0 {
 		fmt.Fprintf(out, "Protocol warnings %d: streams that ended without [DONE] after a complete answer\n", s.ProtocolWarnings)
 	}
@@ -192,15 +203,19 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	printServer(out, r.Server)
 	printChecks(out, r)
 	if cp := r.Capacity; cp != nil {
-		fmt.Fprintf(out, "Capacity: %.2f req/s at %.0f%% SLO attainment (%d steps of %gs)\n",
-			cp.RequestsPerSecond, 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
+		fmt.Fprintf(out, "Capacity: %s at %.0f%% SLO attainment, sustained (%d steps of %gs)\n",
+			capacityText(cp), 100*cp.Objective, len(cp.Steps), cp.StepSeconds)
 		for _, st := range cp.Steps {
-			verdict := "fail"
-			if st.Passed {
-				verdict = "pass"
+			verdict := "pass"
+			if !st.Passed {
+				verdict = "fail: " + st.Reason
 			}
-			fmt.Fprintf(out, "  %8.2f req/s: %s, attainment %.1f%%, TTFT p95 %.1f ms, %.1f tok/s\n",
-				st.Rate, verdict, 100*st.Attainment, 1e3*st.TTFTP95, st.OutputTokensPerSecond)
+			ttft := "–"
+			if st.TTFTP95 > 0 {
+				ttft = fmt.Sprintf("%.1f ms", 1e3*st.TTFTP95)
+			}
+			fmt.Fprintf(out, "  %8.2f req/s: attainment %.1f%%, completed %.2f req/s, TTFT p95 %s, %.1f tok/s; %s\n",
+				st.Rate, 100*st.Attainment, st.CompletedRate, ttft, st.OutputTokensPerSecond, verdict)
 		}
 	}
 	if path != "" {
@@ -226,6 +241,11 @@ func printLatencies(out io.Writer, r *report.Report) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp90\tp99\tmax\t")
 	row := func(name string, st report.Stats) {
+		if st.Count == 0 {
+			// No values (TPOT of one-token answers): 0.00 would read as fast.
+			fmt.Fprintf(tw, "%s\t–\t–\t–\t–\t–\t\n", name)
+			return
+		}
 		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t\n", name, 1e3*st.Mean, 1e3*st.P50, 1e3*st.P90, 1e3*st.P99, 1e3*st.Max)
 	}
 	row("TTFT", r.Stats.TTFT)
@@ -300,6 +320,18 @@ func printServer(out io.Writer, s *servermetrics.Summary) {
 	for _, n := range s.Notes {
 		fmt.Fprintf(out, "  note: %s\n", n)
 	}
+}
+
+// capacityText is a search's result as a reader should take it: a search
+// that never failed a step above its rate found only a lower bound.
+func capacityText(cp *report.Capacity) string {
+	switch {
+	case cp.Bracketed:
+		return fmt.Sprintf("%.2f req/s", cp.RequestsPerSecond)
+	case cp.RequestsPerSecond > 0:
+		return fmt.Sprintf("at least %.2f req/s (no step failed above it)", cp.RequestsPerSecond)
+	}
+	return "none (no step passed)"
 }
 
 // authHeaderHint is advice for a credential given with --header: on the

@@ -1,8 +1,14 @@
 // Package capacity finds the highest request rate an endpoint sustains
 // within its SLOs: GuideLLM's sweep, as a driver of ordinary windows. Each
 // step is the workload's window run by the Runner at one constant rate;
-// the search doubles the rate until a step misses the objective, then
+// the search doubles the rate until a step is not sustainable, then
 // bisects between the highest passing and the lowest failing rate.
+//
+// A step passes only if it is sustainable, not merely within the SLO for
+// its length: above capacity the queue grows at (rate − capacity) per
+// second, and a short step under a loose SLO would hide it. So every
+// arrival is judged, the completed rate must keep up with the offered
+// one, and TTFT must not trend upward across the step (see judge).
 package capacity
 
 import (
@@ -12,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
@@ -82,6 +89,8 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 		info.Sent += stepInfo.Sent
 		info.NotSent += stepInfo.NotSent
 		info.WarmConnections += stepInfo.WarmConnections
+		info.CutByWindowEnd += stepInfo.CutByWindowEnd
+		info.Sessions += stepInfo.Sessions
 		info.DeadlineHit = info.DeadlineHit || stepInfo.DeadlineHit
 		info.GraceExpired = info.GraceExpired || stepInfo.GraceExpired
 		// Duration and Grace stay 0: the steps' ends are not one window's,
@@ -95,6 +104,12 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 		out.Steps = append(out.Steps, step)
 		if s.OnStep != nil {
 			s.OnStep(step)
+		}
+		if d := time.Duration(step.DrainSeconds * float64(time.Second)); d > 0 && i+1 < spec.MaxSteps {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
 		}
 		if step.Passed {
 			pass = max(pass, rate)
@@ -120,11 +135,13 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 		}
 	}
 	out.RequestsPerSecond = pass
+	out.Bracketed = pass > 0 && !math.IsInf(fail, 1)
 	info.WorkloadHash = hex.EncodeToString(hash.Sum(nil))
 	return out, info, nil
 }
 
-// step runs one window at rate and judges it.
+// step runs one window at rate and judges it on every arrival it
+// scheduled (see judge).
 func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, prober.RunInfo, error) {
 	w := *s.Window
 	arrival, err := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: rate}, 0)
@@ -134,11 +151,19 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 	w.Arrival = arrival
 	w.Requests = 0
 	w.Duration = max(spec.StepDuration.D(), time.Duration(float64(MinStepRequests)/rate*float64(time.Second)))
-	// Requests in flight at the step's end finish within their timeout;
-	// the next step starts on an idle endpoint.
+	// Requests in flight at the step's end are still the step's: they are
+	// judged when they finish. Past an E2E threshold none of them can meet
+	// the SLO, so there is no point serving the queue any longer.
+	if s.SLO.E2E > 0 {
+		w.Grace = s.SLO.E2E
+	}
 	w.Deadline = w.Duration + max(w.RequestTimeout, w.Duration)
 	w.Progress = s.Window.Progress
 	agg := report.NewAggregator(time.Now(), s.SLO, nil)
+	var (
+		mu      sync.Mutex
+		results []*result.Result
+	)
 	var stepStart time.Time
 	w.OnStart = func(t time.Time) {
 		stepStart = t
@@ -152,6 +177,12 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 	}
 	info, err := w.Run(ctx, func(r *result.Result) {
 		agg.Add(r)
+		// The judge reads only times and outcomes; the copy drops the
+		// token timelines the sink may shift or the aggregator folds.
+		mu.Lock()
+		results = append(results, &result.Result{Intended: r.Intended, Sent: r.Sent, FirstContent: r.FirstContent,
+			LastContent: r.LastContent, End: r.End, Outcome: r.Outcome, OutputTokens: r.OutputTokens})
+		mu.Unlock()
 		if sink != nil {
 			if !runStart.IsZero() {
 				shiftTimeline(r, stepStart.Sub(runStart))
@@ -163,12 +194,39 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 		return report.CapacityStep{}, info, err
 	}
 	rep := agg.Report(report.Meta{})
+	v := judge(results, rate, s.SLO, spec.Objective)
 	step := report.CapacityStep{
-		Rate: rate, Seconds: w.Duration.Seconds(), Requests: rep.Summary.Requests, Attainment: rep.Summary.SLO.Attainment,
-		TTFTP95: rep.Stats.TTFT.P95, TPOTP95: rep.Stats.TPOT.P95, OutputTokensPerSecond: rep.Summary.OutputThroughput,
+		Rate: rate, Seconds: w.Duration.Seconds(), Requests: rep.Summary.Requests, Attainment: v.attainment,
+		CompletedRate: v.completed, TTFTGrowth: v.growth.Seconds(), Passed: v.reason == "", Reason: v.reason,
+		OutputTokensPerSecond: rep.Summary.OutputThroughput,
 	}
-	step.Passed = rep.Summary.Requests > 0 && step.Attainment >= spec.Objective
+	if rep.Summary.Successes > 0 {
+		step.TTFTP95, step.TPOTP95 = rep.Stats.TTFT.P95, rep.Stats.TPOT.P95
+	}
+	step.DrainSeconds = drainWait(results, v.completed, w.Duration).Seconds()
 	return step, info, nil
+}
+
+// drainWait is how long to leave the server alone after a step before the
+// next, so the next step does not inherit this one's queue. When every
+// request ended with an answer or an error the client saw, the queue is
+// gone. Requests the client gave up on (cancelled, timed out) may still
+// be queued on the server: it works them off at about the rate it
+// completed, so the wait is that long, at most a step.
+func drainWait(results []*result.Result, completed float64, step time.Duration) time.Duration {
+	abandoned := 0
+	for _, r := range results {
+		if r.Outcome == result.Cancelled || r.Outcome == result.Timeout {
+			abandoned++
+		}
+	}
+	if abandoned == 0 {
+		return 0
+	}
+	if completed <= 0 {
+		return step
+	}
+	return min(step, time.Duration(float64(abandoned)/completed*float64(time.Second)))
 }
 
 // shiftTimeline moves a step's token timelines onto the run's (by whole

@@ -32,16 +32,17 @@ func (l Labels) values() []string { return []string{l.Target, l.Model, l.Workloa
 
 var windowLabels = []string{"target", "model", "workload"}
 
-// Percentiles exported from each window's report. The label is not
-// "quantile": that name belongs to summaries, and these are gauges.
+// Percentiles exported from each window's report, labelled as Prometheus
+// users query quantiles everywhere else (summaries, histogram_quantile's
+// first argument): quantile="0.5", not percentile="p50".
 var quantiles = []struct {
 	label string
 	pick  func(report.Stats) float64
 }{
-	{"p50", func(s report.Stats) float64 { return s.P50 }},
-	{"p90", func(s report.Stats) float64 { return s.P90 }},
-	{"p95", func(s report.Stats) float64 { return s.P95 }},
-	{"p99", func(s report.Stats) float64 { return s.P99 }},
+	{"0.5", func(s report.Stats) float64 { return s.P50 }},
+	{"0.9", func(s report.Stats) float64 { return s.P90 }},
+	{"0.95", func(s report.Stats) float64 { return s.P95 }},
+	{"0.99", func(s report.Stats) float64 { return s.P99 }},
 }
 
 func histogram(name, help string, buckets []float64) *prometheus.HistogramVec {
@@ -65,19 +66,20 @@ type Collector struct {
 	windowsRunning   prometheus.Gauge
 	lastEnd          *prometheus.GaugeVec
 	lastSuccess      *prometheus.GaugeVec
-	lastTTFT         *prometheus.GaugeVec
-	lastTPOT         *prometheus.GaugeVec
-	lastITL          *prometheus.GaugeVec
+	lastTTFT         *windowSummary // see quantiles.go
+	lastTPOT         *windowSummary
+	lastITL          *windowSummary
 	lastThroughput   *prometheus.GaugeVec
 	lastRPS          *prometheus.GaugeVec
+	lastSuccessRPS   *prometheus.GaugeVec
 	lastGoodput      *prometheus.GaugeVec
 	lastSLO          *prometheus.GaugeVec
 	lastFailureRatio *prometheus.GaugeVec
 	lastLagP99       *prometheus.GaugeVec
 	costPerMTokens   *prometheus.GaugeVec
-	capacity         *prometheus.GaugeVec // see capacity.go
-	server           serverGauges         // see server.go
-	answers          *answerMetrics       // see answers.go
+	capacity         capacitySeries // see capacity.go
+	server           serverGauges   // see server.go
+	answers          *answerMetrics // see answers.go
 
 	ReloadSuccess     prometheus.Gauge
 	ReloadTimestamp   prometheus.Gauge
@@ -111,13 +113,15 @@ func New(reg prometheus.Registerer) *Collector {
 			[]string{"target", "workload", "result"}),
 		windowsRunning: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "inferno", Name: "windows_in_progress",
 			Help: "Benchmark windows running now."}),
-		lastEnd:          gauge("last_window_end_timestamp_seconds", "When the last window ended."),
-		lastSuccess:      gauge("last_window_success", "1 if at least one request of the last window succeeded."),
-		lastTTFT:         gauge("last_window_ttft_seconds", "TTFT percentiles of the last window.", "percentile"),
-		lastTPOT:         gauge("last_window_tpot_seconds", "TPOT percentiles of the last window.", "percentile"),
-		lastITL:          gauge("last_window_itl_seconds", "Inter-token latency percentiles of the last window.", "percentile"),
-		lastThroughput:   gauge("last_window_output_tokens_per_second", "Output tokens per second over the last window."),
-		lastRPS:          gauge("last_window_requests_per_second", "Requests per second over the last window."),
+		lastEnd:        gauge("last_window_end_timestamp_seconds", "When the last window ended."),
+		lastSuccess:    gauge("last_window_success", "1 if at least one request of the last window succeeded."),
+		lastTTFT:       newWindowSummary("inferno_last_window_ttft_seconds", "TTFT quantiles of the last window.", windowLabels),
+		lastTPOT:       newWindowSummary("inferno_last_window_tpot_seconds", "TPOT quantiles of the last window.", windowLabels),
+		lastITL:        newWindowSummary("inferno_last_window_itl_seconds", "Inter-token latency quantiles of the last window.", windowLabels),
+		lastThroughput: gauge("last_window_output_tokens_per_second", "Output tokens per second over the last window."),
+		lastRPS:        gauge("last_window_requests_per_second", "Responses per second over the last window, failures included."),
+		lastSuccessRPS: gauge("last_window_successful_requests_per_second",
+			"Successful requests per second over the last window (vLLM's request_throughput)."),
 		lastGoodput:      gauge("last_window_goodput_requests_per_second", "SLO-meeting requests per second over the last window."),
 		lastSLO:          gauge("last_window_slo_attainment_ratio", "Share of the last window's requests that met the SLO."),
 		lastFailureRatio: gauge("last_window_failure_ratio", "Share of the last window's requests that failed."),
@@ -135,7 +139,7 @@ func New(reg prometheus.Registerer) *Collector {
 	reg.MustRegister(c.connectionSetup)
 	reg.MustRegister(c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
 		c.windows, c.windowsRunning, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput,
-		c.lastRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
+		c.lastRPS, c.lastSuccessRPS, c.lastGoodput, c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens,
 		c.ReloadSuccess, c.ReloadTimestamp, c.ReportWriteErrors)
 	c.capacity = registerCapacity(reg)
 	c.server = registerServer(reg, gauge)
@@ -239,21 +243,20 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 	// removed, not set to 0, so a dead endpoint never reads as fast. A
 	// statistic without values (TPOT of one-token answers) is removed too.
 	for _, g := range []struct {
-		vec   *prometheus.GaugeVec
+		vec   *windowSummary
 		stats report.Stats
 	}{{c.lastTTFT, rep.Stats.TTFT}, {c.lastTPOT, rep.Stats.TPOT}, {c.lastITL, rep.Stats.ITL}} {
-		for _, q := range quantiles {
-			if g.stats.Count == 0 || rep.Summary.Successes == 0 {
-				g.vec.DeleteLabelValues(append(lv, q.label)...)
-				continue
-			}
-			g.vec.WithLabelValues(append(lv, q.label)...).Set(q.pick(g.stats))
+		if g.stats.Count == 0 || rep.Summary.Successes == 0 {
+			g.vec.remove(lv)
+			continue
 		}
+		g.vec.set(lv, g.stats)
 	}
 	c.answers.windowDone(l, rep)
 	s := rep.Summary
 	c.lastThroughput.WithLabelValues(lv...).Set(s.OutputThroughput)
 	c.lastRPS.WithLabelValues(lv...).Set(s.RPS)
+	c.lastSuccessRPS.WithLabelValues(lv...).Set(s.SuccessfulRPS)
 	c.lastGoodput.WithLabelValues(lv...).Set(s.GoodputRPS)
 	c.lastSLO.WithLabelValues(lv...).Set(s.SLO.Attainment)
 	c.lastFailureRatio.WithLabelValues(lv...).Set(1 - s.SuccessRate)
@@ -285,8 +288,11 @@ func (c *Collector) Forget(target, workload string) int {
 	for _, v := range []interface {
 		DeletePartialMatch(prometheus.Labels) int
 	}{c.ttft, c.ttftSched, c.tpot, c.itl, c.latency, c.lag, c.connectionSetup, c.requests, c.protocolWarnings, c.inputTokens, c.outputTokens,
-		c.windows, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput, c.lastRPS, c.lastGoodput,
-		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens, c.capacity} {
+		c.windows, c.lastEnd, c.lastSuccess, c.lastTTFT, c.lastTPOT, c.lastITL, c.lastThroughput, c.lastRPS, c.lastSuccessRPS, c.lastGoodput,
+		c.lastSLO, c.lastFailureRatio, c.lastLagP99, c.costPerMTokens} {
+		n += v.DeletePartialMatch(match)
+	}
+	for _, v := range c.capacity.vecs() {
 		n += v.DeletePartialMatch(match)
 	}
 	n += c.server.forget(match)

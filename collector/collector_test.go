@@ -158,7 +158,7 @@ func probeExposition(t *testing.T) []byte {
 
 func TestProbeRegistry(t *testing.T) {
 	text := string(probeExposition(t))
-	for _, want := range []string{"probe_success 1", "probe_duration_seconds 1.5", `probe_ttft_seconds{percentile="p50"} 0.2`,
+	for _, want := range []string{"probe_success 1", "probe_duration_seconds 1.5", `probe_ttft_seconds{quantile="0.5"} 0.2`,
 		"probe_requests 11", "probe_failed_requests 3", "probe_not_sent_requests 1"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("probe exposition lacks %q", want)
@@ -354,8 +354,9 @@ func TestServerGaugesRemoved(t *testing.T) {
 		}
 		return 0
 	}
-	for name, want := range map[string]int{"inferno_last_window_server_ttft_seconds": 2, "inferno_last_window_client_overhead_seconds": 2,
-		"inferno_last_window_server_queue_seconds": 2, "inferno_last_window_server_kv_cache_usage_ratio": 1,
+	// One summary each (quantiles 0.5 and 0.95 within it).
+	for name, want := range map[string]int{"inferno_last_window_server_ttft_seconds": 1, "inferno_last_window_client_overhead_seconds": 1,
+		"inferno_last_window_server_queue_seconds": 1, "inferno_last_window_server_kv_cache_usage_ratio": 1,
 		"inferno_last_window_server_waiting_requests": 1, "inferno_last_window_prefix_cache_hit_ratio": 1} {
 		if got := count(name); got != want {
 			t.Errorf("%s: %d series, want %d", name, got, want)
@@ -403,7 +404,7 @@ func TestProbeCheckFailing(t *testing.T) {
 					t.Errorf("probe exposition lacks %q:\n%s", want, text)
 				}
 			}
-			if tc.reasoning && !strings.Contains(text, `probe_time_to_first_answer_seconds{percentile="p50"} 0.24`) {
+			if tc.reasoning && !strings.Contains(text, `probe_time_to_first_answer_seconds{quantile="0.5"} 0.24`) {
 				t.Errorf("probe exposition lacks the time to first answer:\n%s", text)
 			}
 		})
@@ -449,5 +450,24 @@ func TestCheckMetrics(t *testing.T) {
 	}
 	if n := c.Forget("t", ""); n == 0 || strings.Contains(gather(t, reg), `check="json"`) {
 		t.Error("Forget left the check series")
+	}
+}
+
+// Last-window percentiles are labelled quantile="0.5", as Prometheus users
+// query quantiles everywhere else; and successes per second (vLLM's
+// request_throughput, what dashboards show) sit beside all responses.
+func TestQuantileLabelsAndSuccessfulRPS(t *testing.T) {
+	text := string(exposition(t))
+	for _, want := range []string{
+		`inferno_last_window_ttft_seconds{model="sim",target="simulator",workload="smoke",quantile="0.5"}`,
+		`inferno_last_window_itl_seconds{model="sim",target="simulator",workload="smoke",quantile="0.99"}`,
+		`inferno_last_window_successful_requests_per_second{model="sim",target="simulator",workload="smoke"}`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("exposition lacks %s", want)
+		}
+	}
+	if strings.Contains(text, "percentile=") {
+		t.Error("a percentile label remains")
 	}
 }

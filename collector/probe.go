@@ -17,11 +17,9 @@ func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *p
 		return gauge
 	}
 	q := func(name, help string, s report.Stats) {
-		v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{"percentile"})
+		v := newWindowSummary(name, help, nil)
 		reg.MustRegister(v)
-		for _, qq := range quantiles {
-			v.WithLabelValues(qq.label).Set(qq.pick(s))
-		}
+		v.set(nil, s)
 	}
 	b := 0.0
 	// As blackbox_exporter's fail_if_body_not_matches_regexp: a wrong

@@ -3,6 +3,7 @@ package collector
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
 )
@@ -11,18 +12,18 @@ import (
 // server_metrics) beside the client's. Each figure the server did not
 // give, or a window without a server section, removes its series.
 type serverGauges struct {
-	ttft, overhead, queue       *prometheus.GaugeVec // by percentile
+	ttft, overhead, queue       *windowSummary // p50 and p95, as summaries
 	kvCache, waiting, prefixHit *prometheus.GaugeVec
 }
 
 func registerServer(reg prometheus.Registerer, gauge func(name, help string, extra ...string) *prometheus.GaugeVec) serverGauges {
 	g := serverGauges{
-		ttft: gauge("last_window_server_ttft_seconds",
-			"The server's own TTFT percentiles over the last window, from its histogram's change.", "percentile"),
-		overhead: gauge("last_window_client_overhead_seconds",
-			"Client TTFT less the server's at each percentile over the last window: time spent in front of the engine.", "percentile"),
-		queue: gauge("last_window_server_queue_seconds",
-			"The server's queue-time percentiles over the last window, from its histogram's change.", "percentile"),
+		ttft: serverSummary("last_window_server_ttft_seconds",
+			"The server's own TTFT percentiles over the last window, from its histogram's change."),
+		overhead: serverSummary("last_window_client_overhead_seconds",
+			"Client TTFT less the server's at each percentile over the last window: time spent in front of the engine."),
+		queue: serverSummary("last_window_server_queue_seconds",
+			"The server's queue-time percentiles over the last window, from its histogram's change."),
 		kvCache: gauge("last_window_server_kv_cache_usage_ratio",
 			"Highest KV-cache usage the server reported during the last window (0 to 1)."),
 		waiting: gauge("last_window_server_waiting_requests",
@@ -38,32 +39,19 @@ func (g serverGauges) set(lv []string, s *servermetrics.Summary) {
 	if s == nil {
 		s = &servermetrics.Summary{}
 	}
-	percentiles := func(vec *prometheus.GaugeVec, ok bool, p50, p95 float64) {
-		for _, q := range []struct {
-			label string
-			v     float64
-		}{{"p50", p50}, {"p95", p95}} {
-			if ok {
-				vec.WithLabelValues(append(lv, q.label)...).Set(q.v)
-			} else {
-				vec.DeleteLabelValues(append(lv, q.label)...)
-			}
+	latency := func(sum *windowSummary, l *servermetrics.Latency) {
+		if l == nil {
+			sum.remove(lv)
+			return
 		}
+		sum.set(lv, report.Stats{Count: int(l.Count), Mean: l.Mean, P50: l.P50, P95: l.P95})
 	}
-	if l := s.TTFT; l != nil {
-		percentiles(g.ttft, true, l.P50, l.P95)
+	latency(g.ttft, s.TTFT)
+	latency(g.queue, s.Queue)
+	if o, l := s.ClientOverhead, s.TTFT; o != nil && l != nil {
+		g.overhead.set(lv, report.Stats{Count: int(l.Count), Mean: o.Mean, P50: o.P50, P95: o.P95})
 	} else {
-		percentiles(g.ttft, false, 0, 0)
-	}
-	if l := s.Queue; l != nil {
-		percentiles(g.queue, true, l.P50, l.P95)
-	} else {
-		percentiles(g.queue, false, 0, 0)
-	}
-	if o := s.ClientOverhead; o != nil {
-		percentiles(g.overhead, true, o.P50, o.P95)
-	} else {
-		percentiles(g.overhead, false, 0, 0)
+		g.overhead.remove(lv)
 	}
 	one := func(vec *prometheus.GaugeVec, v *float64) {
 		if v == nil {
@@ -77,6 +65,12 @@ func (g serverGauges) set(lv []string, s *servermetrics.Summary) {
 	one(g.prefixHit, s.PrefixCacheHitRatio)
 }
 
+func serverSummary(name, help string) *windowSummary {
+	w := newWindowSummary("inferno_"+name, help, windowLabels)
+	w.only = []string{"0.5", "0.95"}
+	return w
+}
+
 func gaugeMax(g *servermetrics.Gauge) *float64 {
 	if g == nil {
 		return nil
@@ -86,7 +80,9 @@ func gaugeMax(g *servermetrics.Gauge) *float64 {
 
 func (g serverGauges) forget(match prometheus.Labels) int {
 	n := 0
-	for _, v := range []*prometheus.GaugeVec{g.ttft, g.overhead, g.queue, g.kvCache, g.waiting, g.prefixHit} {
+	for _, v := range []interface {
+		DeletePartialMatch(prometheus.Labels) int
+	}{g.ttft, g.overhead, g.queue, g.kvCache, g.waiting, g.prefixHit} {
 		n += v.DeletePartialMatch(match)
 	}
 	return n

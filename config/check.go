@@ -184,19 +184,49 @@ func (c *Config) readable(field, path string) error {
 }
 
 // Check is what --config.check runs: LoadFile, and the checks that need
-// the machine as the daemon will find it (the simulator's address can be
-// bound). A running daemon skips them: it holds that address itself.
+// the machine as the daemon will find it. It never binds a port: the
+// daemon whose config is being checked may hold the simulator's address
+// itself, so the address is only checked to be one of this machine's.
 func Check(path string) (*Config, error) {
 	cfg, err := LoadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	if s := cfg.Simulator; s != nil {
-		ln, err := net.Listen("tcp", s.Listen)
-		if err != nil {
-			return nil, cfg.fail(0, "simulator.listen", "cannot listen there: %v", errors.Unwrap(err))
+		if err := localAddress(s.Listen); err != nil {
+			return nil, cfg.fail(0, "simulator.listen", "cannot listen there: %v", err)
 		}
-		ln.Close()
 	}
 	return cfg, nil
+}
+
+// localAddress reports whether addr's host is one this machine can listen
+// on: empty or unspecified (every interface), a name that resolves to
+// one of its addresses, or one of them.
+func localAddress(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		return err
+	}
+	ips := []net.IP{net.ParseIP(host)}
+	if ips[0] == nil {
+		if ips, err = net.LookupIP(host); err != nil {
+			return err
+		}
+	}
+	own, err := net.InterfaceAddrs()
+	if err != nil {
+		return err
+	}
+	for _, ip := range ips {
+		if ip.IsUnspecified() || ip.IsLoopback() {
+			return nil
+		}
+		for _, a := range own {
+			if n, ok := a.(*net.IPNet); ok && n.IP.Equal(ip) {
+				return nil
+			}
+		}
+	}
+	return fmt.Errorf("%s is not an address of this machine", host)
 }

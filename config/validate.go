@@ -277,7 +277,10 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if w.Arrival.Kind == "capacity" && (w.Requests > 0 || w.Duration > 0) {
 		return c.fail(w.line, field, "a capacity search runs arrival.max_steps steps of arrival.step_duration each: leave requests and duration unset")
 	}
-	endsAlone := w.Arrival.Kind == "replay" || w.Arrival.Kind == "synthesizer" || w.Arrival.Kind == "capacity"
+	// A schedule of its own length ends the window when it ends: a ramp
+	// after ramp_duration, stages after the last, a replay or synthesizer
+	// with its last arrival.
+	endsAlone := slices.Contains([]string{"replay", "synthesizer", "capacity", "ramp", "stages"}, w.Arrival.Kind)
 	if w.Requests == 0 && w.Duration <= 0 && !endsAlone {
 		return c.fail(w.line, field, "set requests or duration: a window needs an end")
 	}

@@ -241,7 +241,7 @@ func TestProbe(t *testing.T) {
 		want        string
 	}{
 		{"configured target", "module=quick&target=sim", 200, "probe_success 1"},
-		{"allowed URL", "module=quick&target=" + sim.URL + "/v1", 200, "probe_ttft_seconds{percentile=\"p50\"}"},
+		{"allowed URL", "module=quick&target=" + sim.URL + "/v1", 200, "probe_ttft_seconds{quantile=\"0.5\"}"},
 		{"URL outside the allow-list", "module=quick&target=http://10.0.0.42:8000/v1", 400, "neither a configured target"},
 		{"unknown module", "module=nope&target=sim", 400, "unknown module"},
 		{"no target", "module=quick", 400, "target parameter is missing"},

@@ -66,8 +66,8 @@ func TestServerViewAndExemplars(t *testing.T) {
 		metrics = openMetrics()
 		return strings.Contains(metrics, "inferno_last_window_server_ttft_seconds{")
 	})
-	for _, want := range []string{`inferno_last_window_server_ttft_seconds{model="sim",percentile="p50",target="sim",workload="small"}`,
-		`inferno_last_window_client_overhead_seconds{model="sim",percentile="p95",target="sim",workload="small"}`,
+	for _, want := range []string{`inferno_last_window_server_ttft_seconds{model="sim",target="sim",workload="small",quantile="0.5"}`,
+		`inferno_last_window_client_overhead_seconds{model="sim",target="sim",workload="small",quantile="0.95"}`,
 		`inferno_last_window_server_kv_cache_usage_ratio{model="sim",target="sim",workload="small"}`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

@@ -77,7 +77,10 @@ func TestRunsAPITokenizedSessions(t *testing.T) {
 }
 
 // A scheduled capacity workload archives its search in the report and
-// sets inferno_capacity_requests_per_second to the rate it found.
+// sets inferno_capacity_requests_per_second to the rate it found, labelled
+// unbracketed (every step passed: the capacity is at least that), with
+// its steps in series of their own. Its deliberately loaded requests feed
+// none of the window series the latency, SLO and failure alerts read.
 func TestScheduledCapacitySearch(t *testing.T) {
 	sim := newSim(t, simulator.Config{MaxConcurrency: 4, TTFT: 10 * time.Millisecond, ITL: 2 * time.Millisecond})
 	dir := t.TempDir()
@@ -110,8 +113,26 @@ schedules:
 		t.Fatalf("capacity %v from steps %+v; %d requests in the report", c.RequestsPerSecond, c.Steps, r.Summary.Requests)
 	}
 	_, metrics := get(t, d.server.URL+"/metrics")
-	if want := `inferno_capacity_requests_per_second{model="sim",target="sim",workload="cap"} 80`; !strings.Contains(metrics, want) {
-		t.Errorf("/metrics lacks %q", want)
+	for _, want := range []string{
+		`inferno_capacity_requests_per_second{bracketed="false",model="sim",target="sim",workload="cap"} 80`,
+		`inferno_capacity_step_offered_requests_per_second{model="sim",step="2",target="sim",workload="cap"} 80`,
+		`inferno_capacity_step_passed{model="sim",step="0",target="sim",workload="cap"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	for _, series := range []string{"inferno_time_to_first_token_seconds_bucket{", "inferno_requests_total{",
+		"inferno_last_window_slo_attainment_ratio{", "inferno_last_window_ttft_seconds{", "inferno_last_window_failure_ratio{"} {
+		for _, line := range strings.Split(metrics, "\n") {
+			if strings.HasPrefix(line, series) && strings.Contains(line, `workload="cap"`) {
+				t.Errorf("a capacity search fed a window series: %s", line)
+				break
+			}
+		}
+	}
+	if c.Bracketed {
+		t.Error("a search whose every step passed is bracketed")
 	}
 }
 

@@ -47,13 +47,15 @@ type windowJob struct {
 // feeding the collector when the job is live, and settles its run.
 func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.Report {
 	labels := collector.Labels{Target: j.Target.Name, Model: j.Target.Model, Workload: j.Workload.Name}
+	search := j.Workload.Arrival.Kind == "capacity"
 	job := window.Job{ID: j.ID, Trigger: j.Trigger, Tick: j.Tick, MaxRate: d.Config().Limits.MaxRate,
 		Spec: window.Spec{Target: j.Target, Workload: j.Workload, Global: j.Global, Deadline: j.Deadline,
 			MaxInFlight: j.MaxInFlight, Share: j.Share, Transport: d.transport},
 		OnBuilt: func(w *prober.Window) { run.setRunning(w.Progress) },
 		OnStep: func(st report.CapacityStep) {
 			d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,
-				"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "ttft_p95", st.TTFTP95)
+				"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "completed_rate", st.CompletedRate,
+				"ttft_growth", st.TTFTGrowth, "reason", st.Reason)
 		},
 	}
 	if j.Archive {
@@ -81,9 +83,17 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	if j.Live {
 		d.collector.WindowStarted()
 		defer d.collector.WindowEnded()
-		d.collector.InitOutcomes(labels)
+		if !search {
+			d.collector.InitOutcomes(labels)
+		}
 		job.OnConnection = func(p result.ConnPhases) { d.collector.ObserveConnection(labels, p) }
 		job.OnResult = func(r *resultT) { d.collector.Observe(labels, r) }
+		if search {
+			// A search overloads the endpoint on purpose: its requests
+			// stay out of the series the latency, SLO and failure alerts
+			// read. Connection setup is no alert's and stays.
+			job.OnResult = func(r *resultT) { d.collector.ObserveConnection(labels, r.Conn) }
+		}
 	}
 	out := window.Execute(ctx, job)
 	rep := &out.Report
@@ -95,8 +105,11 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 			"workload", j.Workload.Name, "requests", rep.Summary.Requests, "top_error", top.String(), "top_error_count", top.Count)
 	}
 	if j.Live && out.BuildErr == nil {
-		d.collector.WindowDone(labels, rep, rep.Run.EndedAt, j.Target.CostPerHour)
-		d.collector.CapacityDone(labels, rep)
+		if search {
+			d.collector.CapacityDone(labels, rep)
+		} else {
+			d.collector.WindowDone(labels, rep, rep.Run.EndedAt, j.Target.CostPerHour)
+		}
 	}
 	if out.WriteErr != nil {
 		d.collector.ReportWriteErrors.Add(float64(out.WriteFailures))

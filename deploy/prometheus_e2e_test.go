@@ -194,7 +194,7 @@ modules:
 	// its 2% jitter, and no later than a generous 40 ms more, which a
 	// busy machine's late timers stay far below and a TTFT taken from the
 	// wrong event (the stream's end, 70 ms + 16 × 5 ms) would exceed.
-	exact := api.scalar(t, `max(inferno_last_window_ttft_seconds{target="simulator", workload="steady", percentile="p50"})`)
+	exact := api.scalar(t, `max(inferno_last_window_ttft_seconds{target="simulator", workload="steady", quantile="0.5"})`)
 	if want := simulatorTTFT.Seconds(); exact < want*0.98 || exact > want+0.040 {
 		t.Errorf("last window TTFT p50 %.4f s, want %.3f s (less 2%% jitter) plus at most 40 ms of client and network time", exact, want)
 	}
@@ -205,11 +205,11 @@ modules:
 	// The server's view, from the simulator's own metrics scraped across
 	// each window: its TTFT p50 in the simulator's bucket, and the client
 	// overhead on loopback a few milliseconds at most.
-	serverP50 := api.scalar(t, `max(inferno_last_window_server_ttft_seconds{target="simulator", workload="steady", percentile="p50"})`)
+	serverP50 := api.scalar(t, `max(inferno_last_window_server_ttft_seconds{target="simulator", workload="steady", quantile="0.5"})`)
 	if serverP50 <= lo || serverP50 > hi {
 		t.Errorf("server TTFT p50 %.4f s, want within the bucket (%v, %v] of the simulator's %v", serverP50, lo, hi, simulatorTTFT)
 	}
-	overhead := api.scalar(t, `max(inferno_last_window_client_overhead_seconds{target="simulator", workload="steady", percentile="p50"})`)
+	overhead := api.scalar(t, `max(inferno_last_window_client_overhead_seconds{target="simulator", workload="steady", quantile="0.5"})`)
 	t.Logf("server TTFT p50 %.4f s, client overhead p50 %.4f s", serverP50, overhead)
 	if overhead < -0.010 || overhead > 0.040 {
 		t.Errorf("client overhead p50 %.4f s, want a loopback's few milliseconds (-10 ms to 40 ms)", overhead)
@@ -543,7 +543,7 @@ func dashboardsAgree(t *testing.T, api *promAPI) {
 	}
 	for _, c := range []struct{ panel, metric string }{
 		{"Output throughput", "inferno_last_window_output_tokens_per_second"},
-		{"Requests per second", "inferno_last_window_requests_per_second"},
+		{"Requests per second", "inferno_last_window_successful_requests_per_second"},
 		{"Goodput", "inferno_last_window_goodput_requests_per_second"},
 	} {
 		overview := eval(panelExpr(t, "inferno-overview.json", c.panel, ".*"))["simulator"]

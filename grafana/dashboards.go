@@ -183,8 +183,8 @@ func Overview() map[string]any {
 				Description: "Output tokens per second over each target's last window, summed over the replicas that share it (load_share), as the target board sums them.",
 				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_output_tokens_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
 			{Title: "Requests per second", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
-				Description: "Responses per second over each target's last window, summed over the replicas that share it.",
-				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
+				Description: "Successful requests per second over each target's last window (as vLLM's request_throughput counts), summed over the replicas that share it. Failed responses are in the failure ratio.",
+				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_successful_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
 			{Title: "Goodput", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
 				Description: "Requests per second that met the workload's SLO, over each target's last window, summed over the replicas that share it.",
 				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_goodput_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
@@ -235,7 +235,7 @@ func Overview() map[string]any {
 			{Title: "Probe TTFT p50 / p95 and duration", Type: "timeseries", Unit: "s", W: 9, H: 8,
 				Description: "Each /probe window's TTFT percentiles (probe_ttft_seconds) and how long the probe took (probe_duration_seconds).",
 				Queries: []query{
-					{Expr: `max by (target, percentile) (probe_ttft_seconds{` + probeSel + `, percentile=~"p50|p95"})`, Legend: "{{target}} TTFT {{percentile}}"},
+					{Expr: `max by (target, quantile) (probe_ttft_seconds{` + probeSel + `, quantile=~"0.5|0.95"})`, Legend: "{{target}} TTFT q{{quantile}}"},
 					{Expr: `max by (target) (probe_duration_seconds{` + probeSel + `})`, Legend: "{{target}} duration"},
 				}},
 			{Title: "Probe failure ratio", Type: "timeseries", Unit: "percentunit", W: 9, H: 8, Min: f(0), Max: f(1),
@@ -252,18 +252,18 @@ const probeSel = `target=~"$target"`
 func Target() map[string]any { return target(Options{}) }
 
 func target(o Options) map[string]any {
-	last := func(title, metric, percentile string) panel {
+	last := func(title, metric, quantile string) panel {
 		return panel{Title: title, Type: "stat", Unit: "s", W: 4, H: 4,
 			Description: "From the latest window's report.",
-			Queries:     []query{{Expr: fmt.Sprintf(`max(%s{%s, percentile=%q})`, metric, sel, percentile), Legend: percentile}}}
+			Queries:     []query{{Expr: fmt.Sprintf(`max(%s{%s, quantile=%q})`, metric, sel, quantile), Legend: "q" + quantile}}}
 	}
 	return dashboard("inferno-target", "Inferno / Target",
 		"One endpoint in detail: latency distributions as heatmaps, the latest window's figures, cost, and the client's TTFT beside vLLM's own.",
 		false, []panel{
-			last("TTFT p50 (last window)", "inferno_last_window_ttft_seconds", "p50"),
-			last("TTFT p99 (last window)", "inferno_last_window_ttft_seconds", "p99"),
-			last("TPOT p50 (last window)", "inferno_last_window_tpot_seconds", "p50"),
-			last("ITL p99 (last window)", "inferno_last_window_itl_seconds", "p99"),
+			last("TTFT p50 (last window)", "inferno_last_window_ttft_seconds", "0.5"),
+			last("TTFT p99 (last window)", "inferno_last_window_ttft_seconds", "0.99"),
+			last("TPOT p50 (last window)", "inferno_last_window_tpot_seconds", "0.5"),
+			last("ITL p99 (last window)", "inferno_last_window_itl_seconds", "0.99"),
 			{Title: "Output tokens/s (last window)", Type: "stat", Unit: "tokens/s", W: 4, H: 4, Description: "From the latest window's report.",
 				Queries: []query{{Expr: `sum(inferno_last_window_output_tokens_per_second{` + sel + `})`}}},
 			{Title: "Cost per million output tokens", Type: "stat", Unit: currencyUnit(o.Currency), W: 4, H: 4,
@@ -288,17 +288,17 @@ func target(o Options) map[string]any {
 			{Title: "Client and server TTFT (last window)", Type: "timeseries", Unit: "s", W: 12, H: 9, Min: f(0),
 				Description: "Each window's client TTFT beside the server's own over the same window (the target's server_metrics: the change of the server's TTFT histogram between the window's edges). A client line that rises while the server's holds is time spent in front of the engine.",
 				Queries: []query{
-					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, percentile="p50"})`, Legend: "client p50"},
-					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, percentile="p95"})`, Legend: "client p95"},
-					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, percentile="p50"})`, Legend: "server p50"},
-					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, percentile="p95"})`, Legend: "server p95"},
+					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, quantile="0.5"})`, Legend: "client p50"},
+					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, quantile="0.95"})`, Legend: "client p95"},
+					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, quantile="0.5"})`, Legend: "server p50"},
+					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, quantile="0.95"})`, Legend: "server p95"},
 				}},
 			{Title: "Client overhead (last window)", Type: "timeseries", Unit: "s", W: 8, H: 8,
 				Description: "Client TTFT less the server's at each percentile: gateway, network, load balancer and anything else before the engine's clock starts. InfernoClientOverheadGrowing fires when it grows while the server's TTFT holds.",
-				Queries:     []query{{Expr: `max by (percentile) (inferno_last_window_client_overhead_seconds{` + sel + `})`, Legend: "{{percentile}}"}}},
+				Queries:     []query{{Expr: `max by (quantile) (inferno_last_window_client_overhead_seconds{` + sel + `})`, Legend: "{{quantile}}"}}},
 			{Title: "Server queue (last window)", Type: "timeseries", Unit: "s", W: 8, H: 8, Min: f(0),
 				Description: "Time requests waited in the server's own queue before it ran them, from its queue-time histogram over each window.",
-				Queries:     []query{{Expr: `max by (percentile) (inferno_last_window_server_queue_seconds{` + sel + `})`, Legend: "{{percentile}}"}}},
+				Queries:     []query{{Expr: `max by (quantile) (inferno_last_window_server_queue_seconds{` + sel + `})`, Legend: "{{quantile}}"}}},
 			{Title: "Server waiting requests (last window, max)", Type: "timeseries", Unit: "short", W: 8, H: 8, Min: f(0),
 				Description: "Most requests the server reported waiting in its queue during each window, sampled every few seconds.",
 				Queries:     []query{{Expr: `max(inferno_last_window_server_waiting_requests{` + sel + `})`, Legend: "waiting"}}},

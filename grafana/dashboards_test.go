@@ -203,7 +203,7 @@ func TestCurrency(t *testing.T) {
 // rate gauges hold its share of one window, so every board adds them up
 // (a max would show a third with three replicas).
 func TestRatesSumOverReplicas(t *testing.T) {
-	rates := regexp.MustCompile(`inferno_last_window_(output_tokens_per_second|requests_per_second|goodput_requests_per_second)\b`)
+	rates := regexp.MustCompile(`inferno_last_window_(output_tokens_per_second|successful_requests_per_second|requests_per_second|goodput_requests_per_second)\b`)
 	seen := 0
 	for name, d := range Dashboards() {
 		b, _ := json.Marshal(d)

@@ -143,18 +143,20 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	}
 }
 
-// countOutput counts a successful answer's text with the tokenizer where
-// the server gave no usage; text kept only for counting is dropped.
-func (t *Target) countOutput(res *result.Result, keepText bool) {
-	if t.Tokenizer == nil {
+// countTokens counts an answer's text with the tokenizer where the server
+// gave no usage.
+func (t *Target) countTokens(res *result.Result) {
+	if t.Tokenizer == nil || res.TokensFrom == result.TokensFromUsage {
 		return
 	}
-	if res.Succeeded() && res.TokensFrom != result.TokensFromUsage {
-		if n, err := dataset.CountTokens(t.Tokenizer, res.Text); err == nil && n > 0 {
-			res.OutputTokens, res.TokensFrom = n, result.TokensFromTokenizer
-		}
+	if n, err := dataset.CountTokens(t.Tokenizer, res.Text); err == nil && n > 0 {
+		res.OutputTokens, res.TokensFrom = n, result.TokensFromTokenizer
 	}
-	if !keepText {
+}
+
+// countOutput drops text kept only for counting.
+func (t *Target) countOutput(res *result.Result, keepText bool) {
+	if t.Tokenizer != nil && !keepText {
 		res.Text = ""
 	}
 }
@@ -368,6 +370,9 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	if usage != nil && usage.PromptTokens > 0 {
 		res.InputTokens, res.InputTokensFrom = usage.PromptTokens, result.TokensFromUsage
 	}
+	// Counted before the spread: ITL and the per-second series must count
+	// the tokenizer's tokens, not the events.
+	t.countTokens(res)
 	spreadTokens(res, events, firstAnswer)
 	if usage != nil && usage.Details != nil && usage.Details.ReasoningTokens > 0 {
 		// The server's count beats the share of reasoning events; where
@@ -440,32 +445,35 @@ func (e contentEvent) asReasoning() contentEvent {
 // spreadTokens assigns the request's output tokens to its content events
 // and derives ITL and the token timelines from them. When the total is
 // more than the events (speculative decoding, a server's stream_interval),
-// each event's share beyond its first token is estimated from its content
-// length, so a 4-token event counts 4 tokens and its gap is spread over
-// them: ITL then agrees with TPOT and the per-second series counts tokens,
-// never events.
+// the tokens beyond those the events declare are shared evenly over the
+// events after the first, and each event's measured gap is divided over its
+// tokens: ITL then agrees with TPOT and the per-second series counts
+// tokens, never events. Nothing is estimated from the text's length: a
+// token's bytes say nothing of when it was generated, and tool-call JSON
+// would skew it most.
 //
 // It also splits the tokens between reasoning and answer: reasoning
 // events' tokens are ReasoningTokens, and the ITL gaps after the first
 // answer event (firstAnswer, -1 for none) are the answer's.
 func spreadTokens(res *result.Result, events []contentEvent, firstAnswer int) {
 	shares := make([]int, len(events))
-	assigned, size := 0, 0
+	assigned := 0
 	for i, e := range events {
 		shares[i] = max(e.declared(), 1)
 		assigned += shares[i]
-		size += max(int(e.size), 1)
 	}
 	// A count no answer reaches (a broken or hostile server's usage) is
 	// reported as given but not spread: one ITL value per token would
 	// allocate without bound, and the rounding below would overflow.
 	if extra := res.OutputTokens - assigned; extra > 0 && res.OutputTokens <= maxSpreadTokens {
-		// Cumulative rounding hands out exactly extra tokens, in
-		// proportion to content length.
-		seen, given := 0, 0
-		for i, e := range events {
-			seen += max(int(e.size), 1)
-			upTo := int(int64(extra) * int64(seen) / int64(size))
+		// Cumulative rounding hands out exactly extra tokens, evenly over
+		// the events after the first: the first carries the token TTFT
+		// waited for (a server's prefill output), and its gap is no
+		// decode time to divide.
+		from := min(1, len(events)-1)
+		n, given := len(events)-from, 0
+		for i := from; i < len(events); i++ {
+			upTo := int(int64(extra) * int64(i-from+1) / int64(n))
 			shares[i] += upTo - given
 			given = upTo
 		}

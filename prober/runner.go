@@ -115,13 +115,26 @@ type Progress struct {
 	InFlight atomic.Int64
 	Tokens   atomic.Int64
 	NotSent  atomic.Int64 // arrivals accounted as not sent
+	// CutByWindowEnd counts turns the window's end prevented: never due,
+	// so neither arrivals nor failures (see RunInfo).
+	CutByWindowEnd atomic.Int64
 }
 
 // RunInfo describes how a window went as a whole.
 type RunInfo struct {
-	Start, End   time.Time // the measured part, warm-up excluded
-	Sent         int       // measured requests sent
-	NotSent      int       // arrivals due inside the window and never sent
+	Start, End time.Time // the measured part, warm-up excluded
+	Sent       int       // measured requests sent
+	NotSent    int       // arrivals due inside the window and never sent
+	// CutByWindowEnd counts turns that were never due because the window
+	// stopped first: a session's later turns whose previous turn had not
+	// ended by then, and a closed loop's next request that lost the race
+	// with the window's end on its way out. They are not arrivals, so not
+	// not_sent and not failures.
+	CutByWindowEnd int
+	// Sessions counts the conversations the window started (or had due
+	// and could not send): with several turns each, the arrival rate is
+	// theirs, and requests per second is higher.
+	Sessions     int
 	Warmup       int
 	WarmupFailed int
 	// WarmConnections is how many connections were open and idle, ready
@@ -209,7 +222,7 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 		// A cap smaller than the replica count leaves this replica nothing.
 		st.limit = -1
 	}
-	notSentBefore := w.Progress.NotSent.Load()
+	notSentBefore, cutBefore := w.Progress.NotSent.Load(), w.Progress.CutByWindowEnd.Load()
 	var inFlight sync.WaitGroup
 	switch a := w.Arrival.(type) {
 	case dataset.Staged:
@@ -221,7 +234,9 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	}
 	inFlight.Wait()
 	info.NotSent = int(w.Progress.NotSent.Load() - notSentBefore)
-	info.Sent = st.sent() - info.NotSent
+	info.CutByWindowEnd = int(w.Progress.CutByWindowEnd.Load() - cutBefore)
+	info.Sent = st.sent() - info.NotSent - int(st.cutTaken.Load())
+	info.Sessions = int(st.sessions.Load())
 	info.WorkloadHash = hex.EncodeToString(st.hash.Sum(nil))
 	info.End = time.Now()
 	if ctx.Err() != nil {
@@ -294,6 +309,9 @@ type windowState struct {
 	dealt  int64     // arrivals dealt so far, this replica's and others'; scheduling goroutines only
 	hash   hash.Hash // written by the scheduling goroutine(s) only, under hashMu
 	hashMu sync.Mutex
+	// cutTaken counts requests that took an index and were then cut by
+	// the window's end on their way out; sessions counts conversations.
+	cutTaken, sessions atomic.Int64
 }
 
 // take reserves the next request's index, unless the cap is reached.
@@ -412,7 +430,11 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 				return
 			}
 			st.record(offset, true, conv)
-			if !w.notSent(st, conv.Turns, intended, reason) {
+			st.sessions.Add(1)
+			// Only the first turn was due: each later one would have
+			// been due when the turn before it ended.
+			w.Progress.CutByWindowEnd.Add(int64(len(conv.Turns) - 1))
+			if !w.notSent(st, conv.Turns[:1], intended, reason) {
 				return
 			}
 			continue
@@ -424,8 +446,9 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 			}
 			return
 		}
+		st.sessions.Add(1)
 		wg.Go(func() {
-			w.session(ctx, st, conv, index, intended)
+			w.session(ctx, st, conv, index, intended, true)
 			if slots != nil {
 				<-slots
 			}
@@ -505,7 +528,11 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 	next := func() (dataset.Conversation, int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ctx.Err() != nil || st.send.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) {
+		// The duration's end is checked on the clock too: its context is
+		// cancelled by a timer a moment later, and a fast loop would take
+		// requests in that moment only to have them cut on their way out.
+		if ctx.Err() != nil || st.send.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) ||
+			(w.Duration > 0 && !time.Now().Before(st.start.Add(w.Duration))) {
 			return dataset.Conversation{}, 0, false
 		}
 		conv, ok := w.Source.Next()
@@ -520,6 +547,7 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 			return dataset.Conversation{}, 0, false
 		}
 		st.record(0, false, conv)
+		st.sessions.Add(1)
 		return conv, index, true
 	}
 	if n = st.share.part(n); n == 0 && !until.IsZero() {
@@ -539,7 +567,7 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 				if !ok {
 					return
 				}
-				w.session(ctx, st, conv, index, time.Now())
+				w.session(ctx, st, conv, index, time.Now(), false)
 			}
 		})
 	}
@@ -548,16 +576,17 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 
 // session sends a conversation's turns in order. Each later turn carries
 // the earlier turns with the answers the server gave in this run; a failed
-// turn ends the session. Later turns are intended the moment the previous
-// one ends; those the window's end leaves unsent are accounted as such.
-func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conversation, index int, intended time.Time) {
+// turn ends the session. Later turns are due the moment the previous one
+// ends, so those the window's end prevents were never due: they are cut,
+// not arrivals left unsent. scheduled says whether the first turn was due
+// at intended (open loop) or only once the loop got to it (closed loop).
+func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conversation, index int, intended time.Time, scheduled bool) {
 	var history []dataset.Message
 	multi := len(conv.Turns) > 1
 	for i, turn := range conv.Turns {
 		if i > 0 {
 			if st.send.Err() != nil {
-				reason, _ := stopReason(ctx, "sending stopped before this turn of its session")
-				w.notSent(st, conv.Turns[i:], time.Now(), reason)
+				w.Progress.CutByWindowEnd.Add(int64(len(conv.Turns) - i))
 				return
 			}
 			var ok bool
@@ -567,13 +596,49 @@ func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conv
 			intended = time.Now()
 		}
 		p := turnPrompt(history, turn)
+		if i > 0 && w.Target.Tokenizer != nil {
+			// The turn's own count leaves out the history; words are no
+			// measure where a tokenizer is given.
+			p.InputTokens = countMessages(w.Target.Tokenizer, p.Messages, p.InputTokens)
+		}
 		res := w.one(ctx, index, intended, st.start, p, multi)
+		if res.Outcome == result.NotSent {
+			// The window stopped sending while the request was on its
+			// way out. Only a scheduled arrival was due before that.
+			rest := len(conv.Turns) - i
+			if i == 0 && scheduled {
+				w.Progress.NotSent.Add(1)
+				st.sink(res)
+				rest--
+			} else {
+				st.cutTaken.Add(1)
+				if i == 0 {
+					st.sessions.Add(-1) // never started
+				}
+			}
+			w.Progress.CutByWindowEnd.Add(int64(rest))
+			return
+		}
 		st.sink(res)
 		if !res.Succeeded() {
 			return
 		}
 		history = append(p.Messages, dataset.Message{Role: "assistant", Content: res.Text})
 	}
+}
+
+// countMessages counts messages' contents with the tokenizer; fallback
+// if it fails.
+func countMessages(tok dataset.Tokenizer, msgs []dataset.Message, fallback int) int {
+	n := 0
+	for _, m := range msgs {
+		k, err := dataset.CountTokens(tok, m.Content)
+		if err != nil {
+			return fallback
+		}
+		n += k
+	}
+	return n
 }
 
 // turnPrompt is a turn's request: the history, then the turn's messages.
@@ -595,8 +660,8 @@ func (w *Window) one(ctx context.Context, index int, intended, start time.Time, 
 	w.Target.send(ctx, p, w.Params, w.RequestTimeout, start, keepText, res)
 	pr.InFlight.Add(-1)
 	if res.Outcome == result.NotSent {
+		// The caller accounts for it: an arrival not sent, or a turn cut.
 		pr.Started.Add(-1)
-		pr.NotSent.Add(1)
 		return res
 	}
 	pr.Done.Add(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,5 +55,82 @@ func TestOutputCountedByTokenizer(t *testing.T) {
 				t.Fatalf("text %q", res.Text)
 			}
 		})
+	}
+}
+
+// Output counted by the tokenizer (no usage) drives ITL and the token
+// timeline too: events of several tokens each have their gap divided
+// evenly over their tokens, whatever their text's length. Triton sends
+// one event per two words here, each word a token or more; the gaps are
+// judged against the stream's own event times, not a clock.
+func TestITLFromTokenizerCount(t *testing.T) {
+	wp, err := dataset.LoadTokenizer(context.Background(), "../dataset/testdata/tokenizers/wordpiece.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Two events of very different lengths: a content-length estimate
+	// would give the long one most of the tokens.
+	body := "data: {\"text_output\":\"a\"}\n\ndata: {\"text_output\":\" b\"}\n\ndata: {\"text_output\":\" machine learning\"}\n\n"
+	total, _ := dataset.CountTokens(wp, "a b machine learning")
+	if total%2 != 1 || total < 5 {
+		t.Fatalf("the test needs an odd count: the first event's one token and the rest evenly over two; the vocabulary gives %d", total)
+	}
+	per := (total - 1) / 2
+	srv := httptest.NewServer(streamHandler(200, sse, body, 0))
+	defer srv.Close()
+	a, _ := LookupAPI("triton")
+	target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: wp}
+	res := &result.Result{Intended: time.Now()}
+	target.send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1},
+		Params{MaxTokens: 8}, time.Minute, time.Now(), false, res)
+	if !res.Succeeded() || res.OutputTokens != total || res.TokensFrom != result.TokensFromTokenizer {
+		t.Fatalf("%s: %d tokens from %s", res.Outcome, res.OutputTokens, res.TokensFrom)
+	}
+	// The first event carries the token TTFT waited for; each later one's
+	// gap is split evenly over its per tokens.
+	if len(res.ITL) != 2*per || slices.Min(res.ITL[:per]) != slices.Max(res.ITL[:per]) || slices.Min(res.ITL[per:]) != slices.Max(res.ITL[per:]) {
+		t.Errorf("ITL %v: want %d values, each event's gap split evenly over its %d tokens", res.ITL, 2*per, per)
+	}
+	n := 0
+	for _, s := range res.TokensBySecond {
+		n += int(s.Tokens)
+	}
+	if n != total {
+		t.Errorf("the per-second series counts %d, want the tokenizer's %d", n, total)
+	}
+}
+
+// A later turn's input is the history plus its own messages; with a
+// tokenizer, it is counted with the tokenizer, not as words (the audit
+// read 130/195 for a true 210/320).
+func TestLaterTurnsInputCountedByTokenizer(t *testing.T) {
+	wp, err := dataset.LoadTokenizer(context.Background(), "../dataset/testdata/tokenizers/wordpiece.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newWindow(t, &countingServer{}, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1})
+	w.Requests, w.Source, w.Target.Tokenizer = 2, multiTurn(2), wp
+	var c collector
+	if _, err := w.Run(context.Background(), c.add); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.results) != 2 {
+		t.Fatalf("%d results", len(c.results))
+	}
+	second := c.results[1]
+	if second.Index == 0 {
+		second = c.results[0]
+	}
+	// The history: the first turn ("q "), the answer "ab", then "q q ".
+	want := 0
+	for _, s := range []string{"q ", "ab", "q q "} {
+		n, _ := dataset.CountTokens(wp, s)
+		want += n
+	}
+	if words := 4; want == words {
+		t.Fatalf("the test needs a count that differs from the words' %d", words)
+	}
+	if second.RequestedInputTokens != want {
+		t.Errorf("second turn's input %d tokens, want the tokenizer's %d", second.RequestedInputTokens, want)
 	}
 }

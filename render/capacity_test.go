@@ -13,7 +13,7 @@ import (
 func TestCapacityCharts(t *testing.T) {
 	rep := sampleReport(t)
 	plain := len(ReportCharts(rep))
-	rep.Capacity = &report.Capacity{RequestsPerSecond: 20, Objective: 0.95, StepSeconds: 3, Steps: []report.CapacityStep{
+	rep.Capacity = &report.Capacity{RequestsPerSecond: 20, Bracketed: true, Objective: 0.95, StepSeconds: 3, Steps: []report.CapacityStep{
 		{Rate: 4, Requests: 12, Attainment: 1, Passed: true, TTFTP95: 0.2},
 		{Rate: 32, Requests: 96, Attainment: 0.17, TTFTP95: 1.8},
 		{Rate: 24, Requests: 72, Attainment: 0.22, TTFTP95: 0.8},
@@ -39,7 +39,7 @@ func TestCapacityCharts(t *testing.T) {
 	if err := Report(&buf, rep); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`data-chart="capacity-ttft"`, `data-chart="capacity-attainment"`, "20.00 req/s at 95% SLO attainment (4 steps)"} {
+	for _, want := range []string{`data-chart="capacity-ttft"`, `data-chart="capacity-attainment"`, "20.00 req/s at 95% SLO attainment, sustained (4 steps)"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("page lacks %q", want)
 		}

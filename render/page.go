@@ -166,7 +166,12 @@ func headlines(r *report.Report) []headline {
 			headline{"Reasoning tokens", fmt.Sprintf("%d of %d output tokens", s.ReasoningTokens, s.OutputTokens)})
 	}
 	if c := r.Capacity; c != nil {
-		h = append(h, headline{"Capacity", fmt.Sprintf("%.2f req/s at %.0f%% SLO attainment (%d steps)", c.RequestsPerSecond, 100*c.Objective, len(c.Steps))})
+		found := fmt.Sprintf("%.2f req/s", c.RequestsPerSecond)
+		if !c.Bracketed && c.RequestsPerSecond > 0 {
+			// No step failed above it: only a lower bound.
+			found = "at least " + found
+		}
+		h = append(h, headline{"Capacity", fmt.Sprintf("%s at %.0f%% SLO attainment, sustained (%d steps)", found, 100*c.Objective, len(c.Steps))})
 	}
 	if s.CostPerMillionOutputTokens > 0 {
 		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})
@@ -291,11 +296,13 @@ func Comparison(w io.Writer, c report.Comparison) error {
 		rows = append(rows, rw)
 	}
 	var ttft, tpot, tput []Series
+	ids, targets := make([]string, len(c.Runs)), make([]string, len(c.Runs))
+	for i, run := range c.Runs {
+		ids[i], targets[i] = run.ID, run.Target
+	}
+	names := legendNames(ids, targets)
 	for i, r := range c.Reports {
-		name := c.Runs[i].ID
-		if t := c.Runs[i].Target; t != "" {
-			name = t + " · " + name
-		}
+		name := names[i]
 		p, _ := r.CDF("ttft_seconds", maxCDFPoints)
 		ttft = append(ttft, Series{Name: name, Points: p, Step: true})
 		p, _ = r.CDF("tpot_seconds", maxCDFPoints)
@@ -397,4 +404,46 @@ func writePage(path string, render func(io.Writer) error) error {
 		return err
 	}
 	return report.WriteFileAtomic(path, buf.Bytes())
+}
+
+// maxLegend is how many characters a legend box shows.
+const maxLegend = 24
+
+// legendNames labels each run in a chart's legend by what tells it from
+// the others. Run ids of one day share their first twenty characters
+// (date and hour), all a legend box shows, so the label keeps the time
+// and the id's random suffix, the date only where dates differ, and the
+// target only where targets differ; any other id keeps its end.
+func legendNames(ids, targets []string) []string {
+	sameTarget, sameDate := true, true
+	for i := range ids {
+		sameTarget = sameTarget && targets[i] == targets[0]
+		sameDate = sameDate && len(ids[i]) >= 8 && len(ids[0]) >= 8 && ids[i][:8] == ids[0][:8]
+	}
+	out := make([]string, len(ids))
+	seen := map[string]int{}
+	for i, id := range ids {
+		label := id
+		if t, err := time.Parse("20060102T150405.000Z", strings.SplitN(id, "-", 2)[0]); err == nil && strings.Contains(id, "-") {
+			label = t.Format("15:04:05") + " " + strings.SplitN(id, "-", 2)[1]
+			if !sameDate {
+				label = t.Format("01-02 ") + label
+			}
+		}
+		if !sameTarget && targets[i] != "" {
+			label = targets[i] + " " + label
+		}
+		if r := []rune(label); len(r) > maxLegend {
+			// The end differs where a prefix is shared.
+			label = "…" + string(r[len(r)-maxLegend+1:])
+		}
+		if n := seen[label]; n > 0 {
+			suffix := fmt.Sprintf(" #%d", n+1)
+			r := []rune(label)
+			label = string(r[:min(len(r), maxLegend-len(suffix))]) + suffix
+		}
+		seen[label]++
+		out[i] = label
+	}
+	return out
 }

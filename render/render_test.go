@@ -348,3 +348,26 @@ func TestServerHeadlines(t *testing.T) {
 		t.Error("the page shows server figures the server did not give")
 	}
 }
+
+// Chart legends tell runs apart: run ids of one day share their first
+// twenty characters, which is all a legend box shows, so every run read
+// the same. Each legend keeps what differs (time and id suffix; the
+// target only where targets differ) and fits the box.
+func TestComparisonLegendsDistinct(t *testing.T) {
+	for _, tc := range []struct {
+		ids, targets []string
+	}{
+		{[]string{"20260501T120000.000Z-ab12cd", "20260501T120500.000Z-ef34gh", "20260501T121000.000Z-0a0b0c"}, []string{"sim", "sim", "sim"}},
+		{[]string{"20260501T120000.000Z-ab12cd", "20260502T120000.000Z-ab12ce"}, []string{"vllm-a100", "vllm-h100"}},
+		{[]string{"my-long-custom-run-name-one", "my-long-custom-run-name-two"}, []string{"", ""}},
+	} {
+		names := legendNames(tc.ids, tc.targets)
+		seen := map[string]bool{}
+		for _, n := range names {
+			if seen[n] || len([]rune(n)) > maxLegend {
+				t.Errorf("%v: legends %q: want distinct, at most %d characters", tc.ids, names, maxLegend)
+			}
+			seen[n] = true
+		}
+	}
+}

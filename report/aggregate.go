@@ -91,6 +91,7 @@ type Aggregator struct {
 	inputFrom                   map[result.TokenSource]int
 	protocolWarnings            int
 	totalIn, totalOut           int64
+	contentEvents               int64 // of successes: with totalOut, ITL's tokens per event
 	totalRequestedIn            int64
 	firstSent, lastEnd          time.Time
 	timeline                    []timelineCounts
@@ -229,6 +230,7 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	a.totalOut += int64(r.OutputTokens)
 	a.totalRequestedIn += int64(r.RequestedInputTokens)
 	a.tokensFrom[r.TokensFrom]++
+	a.contentEvents += int64(r.ContentEvents)
 	if r.InputTokensFrom != "" {
 		a.inputFrom[r.InputTokensFrom]++
 	}

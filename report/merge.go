@@ -48,6 +48,7 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 	sum.SLO = first.Summary.SLO
 	sum.SLO.Met, sum.SLO.MetFromSend = 0, 0
 	reasons := map[reasonKey]int{}
+	var events, eventTokens int64
 	for _, r := range reports {
 		meta.MergedFrom = append(meta.MergedFrom, r.Run.ID)
 		meta.Status = worseStatus(meta.Status, r.Run.Status)
@@ -75,6 +76,12 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		sum.OutputTokens += s.OutputTokens
 		sum.ProtocolWarnings += s.ProtocolWarnings
 		sum.ReasoningTokens += s.ReasoningTokens
+		if s.ITLFrom != nil {
+			events += s.ITLFrom.ContentEvents
+			eventTokens += s.OutputTokens
+		}
+		sum.Sessions += s.Sessions
+		sum.CutByWindowEnd += s.CutByWindowEnd
 		for k, n := range s.Outcomes {
 			sum.Outcomes[k] += n
 		}
@@ -97,6 +104,7 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 	}
 	out.Errors = sortReasons(reasons)
 	out.Checks = mergeChecks(reports)
+	sum.ITLFrom = itlFrom(eventTokens, events)
 	out.Timeline, out.TimelineStart = mergeTimelines(reports)
 	out.Samples = mergeSamples(reports, out.TimelineStart)
 	meta.Hardware, meta.CostPerHour = first.Run.Hardware, first.Run.CostPerHour
@@ -125,6 +133,14 @@ func checkMergeable(reports []*Report, force bool) error {
 	}
 	if force {
 		return nil
+	}
+	for _, r := range reports {
+		// A running report is a placeholder (no requests yet, or a
+		// window killed mid-way), an aborted one a window cut short: merged,
+		// either would pass for a finished window of fewer requests.
+		if r.Run.Status == StatusRunning || r.Run.Status == StatusAborted {
+			return fmt.Errorf("run %s is %s, not finished: its figures are not a whole window's (--force merges anyway)", r.Run.ID, r.Run.Status)
+		}
 	}
 	for _, r := range reports {
 		// Two windows of one schedule, one after the other, are not one

@@ -60,6 +60,11 @@ type Meta struct {
 	// WarmConnections is how many connections were opened and ready
 	// before the window started.
 	WarmConnections int `json:"warm_connections"`
+	// WarmConnectionSetup is the setup time (DNS, connect, TLS) of the
+	// connections opened before the window (warm connections, warm-up
+	// requests): the window's own requests reuse them, so their setup is
+	// seen only here.
+	WarmConnectionSetup *Stats `json:"warm_connection_setup_seconds,omitempty"`
 	// WindowSeconds is the window's duration on the wall clock (nothing
 	// was sent after it) and GraceSeconds the grace its requests in
 	// flight had after it; both 0 for a window capped by requests only.
@@ -170,8 +175,19 @@ type Summary struct {
 	FirstSentAt     time.Time `json:"first_sent_at,omitzero"`
 	LastEndAt       time.Time `json:"last_end_at,omitzero"`
 	DurationSeconds float64   `json:"duration_seconds"`
-	RPS             float64   `json:"rps"`         // responses per second
-	GoodputRPS      float64   `json:"goodput_rps"` // SLO-meeting requests per second
+	// RPS counts every response (failures included) per second, the old
+	// tool's; SuccessfulRPS only successes, as vLLM's request_throughput.
+	RPS           float64 `json:"rps"`
+	SuccessfulRPS float64 `json:"successful_rps"`
+	GoodputRPS    float64 `json:"goodput_rps"` // SLO-meeting requests per second
+	// Sessions is how many conversations the window started (set when
+	// they had several turns): an open loop's rate is theirs, and
+	// SessionsPerSecond sits beside the requests per second.
+	Sessions          int     `json:"sessions,omitempty"`
+	SessionsPerSecond float64 `json:"sessions_per_second,omitempty"`
+	// CutByWindowEnd counts session turns the window's end prevented:
+	// never due, so neither requests nor failures.
+	CutByWindowEnd int `json:"cut_by_window_end"`
 	// InputTokens are the prompt tokens of successful requests: the
 	// server's usage.prompt_tokens where given, else the requested length
 	// (InputTokensFrom counts requests by which). RequestedInputTokens is
@@ -191,6 +207,9 @@ type Summary struct {
 	// OutputTokensFrom counts successful requests by where their output
 	// token count came from: the server's usage, or counted events.
 	OutputTokensFrom map[string]int `json:"output_tokens_from"`
+	// ITLFrom says what ITL was computed from, so a reader knows whether
+	// gaps were measured per token or divided over multi-token events.
+	ITLFrom *ITLFrom `json:"itl_from,omitempty"`
 	// OutputThroughput is output tokens per second over the window.
 	OutputThroughput float64 `json:"output_tokens_per_second"`
 	// TotalThroughput counts input and output tokens.
@@ -202,6 +221,22 @@ type Summary struct {
 	// CostPerMillionOutputTokens is the target's cost per hour over the
 	// output tokens it generated per hour, per million; 0 without a cost.
 	CostPerMillionOutputTokens float64 `json:"cost_per_million_output_tokens,omitempty"`
+}
+
+// ITLFrom describes the events ITL was measured between. With more than
+// one token per event (speculative decoding, a server's stream_interval,
+// or a tokenizer counting more tokens than events), each event's measured
+// gap was divided evenly over its tokens.
+type ITLFrom struct {
+	ContentEvents  int64   `json:"content_events"`
+	TokensPerEvent float64 `json:"tokens_per_event"`
+}
+
+func itlFrom(tokens, events int64) *ITLFrom {
+	if events <= 0 {
+		return nil
+	}
+	return &ITLFrom{ContentEvents: events, TokensPerEvent: float64(tokens) / float64(events)}
 }
 
 // SLOSummary is the SLO applied and how the window did against it.
@@ -316,6 +351,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 	for k, n := range a.tokensFrom {
 		sum.OutputTokensFrom[string(k)] = n
 	}
+	sum.ITLFrom = itlFrom(a.totalOut, a.contentEvents)
 	sum.InputTokensFrom = map[string]int{}
 	for k, n := range a.inputFrom {
 		sum.InputTokensFrom[string(k)] = n
@@ -354,7 +390,8 @@ func (r *Report) derive() {
 		duration = sum.LastEndAt.Sub(sum.FirstSentAt).Seconds()
 	}
 	sum.DurationSeconds = duration
-	sum.RPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0
+	sum.RPS, sum.SuccessfulRPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0, 0
+	sum.SessionsPerSecond = 0
 	sum.SLO.GoodputFromSendRPS = 0
 	// A window without a success has no rate worth reading: a dead
 	// endpoint refuses connections in microseconds, which would otherwise
@@ -363,6 +400,10 @@ func (r *Report) derive() {
 		// Arrivals never sent had no response: they count as failures,
 		// not as traffic the endpoint served.
 		sum.RPS = float64(sum.Requests-sum.Outcomes[string(result.NotSent)]) / duration
+		sum.SuccessfulRPS = float64(sum.Successes) / duration
+		if sum.Sessions > 0 {
+			sum.SessionsPerSecond = float64(sum.Sessions) / duration
+		}
 		sum.GoodputRPS = float64(sum.SLO.Met) / duration
 		sum.SLO.GoodputFromSendRPS = float64(sum.SLO.MetFromSend) / duration
 		sum.OutputThroughput = float64(sum.OutputTokens) / duration

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/version"
@@ -115,7 +116,20 @@ func Execute(ctx context.Context, j Job) Outcome {
 		// Stops the sampling on every path; a second Stop returns at once.
 		defer server.Stop()
 	}
-	win.OnConnection = j.OnConnection
+	var (
+		warmMu    sync.Mutex
+		warmSetup []float64
+	)
+	win.OnConnection = func(p result.ConnPhases) {
+		if d, ok := p.Setup(); ok {
+			warmMu.Lock()
+			warmSetup = append(warmSetup, d.Seconds())
+			warmMu.Unlock()
+		}
+		if j.OnConnection != nil {
+			j.OnConnection(p)
+		}
+	}
 	if j.OnBuilt != nil {
 		j.OnBuilt(win)
 	}
@@ -153,10 +167,25 @@ func Execute(ctx context.Context, j Job) Outcome {
 	default:
 		meta.Status = report.StatusFinished
 	}
+	warmMu.Lock()
+	if len(warmSetup) > 0 {
+		st := report.Summarize(warmSetup)
+		meta.WarmConnectionSetup = &st
+	}
+	warmMu.Unlock()
 	out.Report = agg.Report(meta)
 	out.Report.Capacity = found
 	if server != nil {
 		out.Report.SetServer(server.Stop())
+	}
+	sum := &out.Report.Summary
+	sum.CutByWindowEnd = info.CutByWindowEnd
+	if info.Sessions > 0 && info.Sessions < sum.Requests {
+		// Multi-turn: the arrival rate counts conversations, not requests.
+		sum.Sessions = info.Sessions
+		if sum.DurationSeconds > 0 {
+			sum.SessionsPerSecond = float64(info.Sessions) / sum.DurationSeconds
+		}
 	}
 	out.AllFailed = report.MarkAllFailed(&out.Report)
 	if err := agg.PerRequestError(); err != nil {

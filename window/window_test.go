@@ -138,3 +138,39 @@ func TestDatasetSpec(t *testing.T) {
 		t.Fatalf("spec %+v, %v", spec, err)
 	}
 }
+
+// The report has the setup of the connections opened before the window
+// (its requests reuse them, so their setup is seen nowhere else), and a
+// multi-turn window its sessions per second and the turns its end cut.
+func TestExecuteReportsWarmSetupAndSessions(t *testing.T) {
+	srv := httptest.NewServer(simulatorLike())
+	defer srv.Close()
+	target := &config.Target{Name: "sim", URL: srv.URL + "/v1", Model: "m", API: "openai-chat", HTTP: promconfig.DefaultHTTPClientConfig}
+	w := &config.Workload{Name: "w", Requests: 6,
+		Dataset: config.Dataset{Kind: "synthetic", SyntheticSpec: dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 2, Turns: 3}},
+		Arrival: dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2}}
+	out := Execute(context.Background(), Job{ID: "t", Trigger: "cli", Spec: Spec{Target: target, Workload: w, Global: config.DefaultConfig().Global}})
+	if out.BuildErr != nil {
+		t.Fatal(out.BuildErr)
+	}
+	r := out.Report
+	if ws := r.Run.WarmConnectionSetup; ws == nil || ws.Count != r.Run.WarmConnections || ws.Count == 0 {
+		t.Errorf("warm connection setup %+v for %d warm connections", ws, r.Run.WarmConnections)
+	}
+	// Two workers, the cap reached mid-session: two or three sessions.
+	if r.Summary.Requests != 6 || r.Summary.Sessions < 2 || r.Summary.Sessions > 3 || r.Summary.SessionsPerSecond <= 0 || r.Summary.SessionsPerSecond >= r.Summary.RPS {
+		t.Errorf("%d requests, %d sessions at %v/s, %v req/s: want 6 requests of 2 or 3 three-turn sessions", r.Summary.Requests,
+			r.Summary.Sessions, r.Summary.SessionsPerSecond, r.Summary.RPS)
+	}
+}
+
+// simulatorLike answers every chat completion with two tokens at once.
+func simulatorLike() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			return
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\" b\"},\"finish_reason\":\"length\"}]}\n\ndata: [DONE]\n\n"))
+	})
+}

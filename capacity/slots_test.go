@@ -1,0 +1,98 @@
+package capacity
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/report"
+)
+
+// slotServer streams chat completions from a fixed number of slots, each
+// held for service: its capacity is slots/service requests per second by
+// construction, whatever the machine's load does to the client. Requests
+// beyond the slots wait for one, as a serving engine's queue does.
+func slotServer(slots int, service time.Duration, tokens int) http.Handler {
+	sem := make(chan struct{}, slots)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			// The prober's warm connections send a HEAD: it takes no slot.
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-r.Context().Done():
+			return
+		}
+		defer func() { <-sem }()
+		w.Header().Set("Content-Type", "text/event-stream")
+		fl := w.(http.Flusher)
+		// The slot is held for service from the moment it is taken:
+		// tokens go out at even steps ending at its end.
+		start := time.Now()
+		for i := 1; i <= tokens; i++ {
+			time.Sleep(time.Until(start.Add(service * time.Duration(i) / time.Duration(tokens))))
+			finish := "null"
+			if i == tokens {
+				finish = `"length"`
+			}
+			fmt.Fprintf(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"t%d \"},\"finish_reason\":%s}]}\n\n", i, finish)
+			fl.Flush()
+		}
+		fmt.Fprint(w, "data: [DONE]\n\n")
+		fl.Flush()
+	})
+}
+
+// The issue's acceptance check: 4 slots of 0.5 s serve exactly 8
+// requests/s. Judged only by the SLO, the old search found 9.25–9.5 under
+// loose SLOs, since a short step above capacity queues less than the SLO
+// allows. Judged on sustainability, it lands within −10%/+3% of 8 from a
+// tight SLO to a loose one (and to none).
+func TestSearchFindsSlotServerCapacity(t *testing.T) {
+	if testing.Short() {
+		t.Skip("each search runs several steps of seconds each")
+	}
+	if raceEnabled {
+		t.Skip("latency-bound: runs in the normal build")
+	}
+	const truth = 4 / 0.5
+	for _, tc := range []struct {
+		name string
+		slo  report.SLO
+	}{
+		{"tight", report.SLO{TTFT: 300 * time.Millisecond}},
+		{"medium", report.SLO{TTFT: time.Second, E2E: 2 * time.Second}},
+		{"loose", report.SLO{E2E: 10 * time.Second}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv := httptest.NewServer(slotServer(4, 500*time.Millisecond, 5))
+			defer srv.Close()
+			s := &Search{
+				Spec:   dataset.ArrivalSpec{Kind: "capacity", Rate: 3, StepDuration: schema.Duration(5 * time.Second), MaxSteps: 10},
+				SLO:    tc.slo,
+				Window: window(t, srv.URL, 5),
+			}
+			got, _, err := s.Run(context.Background(), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, st := range got.Steps {
+				t.Logf("step %.3f req/s: passed %v, attainment %.3f, completed %.2f req/s, TTFT growth %.0f ms, drain %.1f s %s",
+					st.Rate, st.Passed, st.Attainment, st.CompletedRate, 1e3*st.TTFTGrowth, st.DrainSeconds, st.Reason)
+			}
+			if c := got.RequestsPerSecond; c < truth*0.90 || c > truth*1.03 {
+				t.Errorf("capacity %.3f req/s, want %.1f within -10%%/+3%%", c, truth)
+			}
+			if !got.Bracketed {
+				t.Error("a search that found a failing step above its capacity is not bracketed")
+			}
+		})
+	}
+}

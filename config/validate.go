@@ -193,6 +193,9 @@ func (c *Config) inferArrival(w *Workload, field string) error {
 			a.Kind = "gamma"
 		case a.Rate > 0:
 			a.Kind = "poisson"
+		case dataset.IsTrace(w.Dataset.Kind):
+			// A production trace is its times as much as its lengths.
+			a.Kind = "replay"
 		default:
 			return c.fail(w.line, field+".arrival", "give rate (open loop) or concurrency (closed loop), or name the kind")
 		}

@@ -165,6 +165,9 @@ type Workload struct {
 	SLO            SLO                 `yaml:"slo,omitempty"`
 	// Checks judge every successful answer (see output.go).
 	Checks []CheckSpec `yaml:"checks,omitempty"`
+	// Batch is how many inputs one embeddings request carries (api
+	// openai-embeddings only; 0 or 1: one).
+	Batch int `yaml:"batch,omitempty"`
 
 	// Grace is how long requests in flight at the end of Duration may
 	// finish before they are cancelled; unset means 30s, 0 none.

@@ -253,10 +253,13 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"requests", w.Requests}, {"warmup", w.Warmup}, {"max_concurrency", w.MaxConcurrency}} {
+	}{{"requests", w.Requests}, {"warmup", w.Warmup}, {"max_concurrency", w.MaxConcurrency}, {"batch", w.Batch}} {
 		if f.v < 0 {
 			return c.fail(w.line, field+"."+f.name, "must not be negative, got %d", f.v)
 		}
+	}
+	if w.Batch > dataset.MaxBatch {
+		return c.fail(w.line, field+".batch", "%d inputs a request is over the limit of %d", w.Batch, dataset.MaxBatch)
 	}
 	if w.Params.MinTokens < 0 {
 		return c.fail(w.line, field+".params.min_tokens", "must not be negative, got %d", w.Params.MinTokens)

@@ -96,6 +96,13 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		t.failStatus(ctx, res, resp)
 		return
 	}
+	if whole, ok := t.API.(wholeResponse); ok {
+		t.readWhole(ctx, resp.Body, res, p, whole)
+		if res.Outcome == result.Success {
+			drain(resp.Body)
+		}
+		return
+	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
 			t.fail(ctx, res, result.StreamError, fmt.Sprintf("not an event stream: Content-Type %q", ct))

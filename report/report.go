@@ -188,6 +188,9 @@ type Summary struct {
 	OutputThroughput float64 `json:"output_tokens_per_second"`
 	// TotalThroughput counts input and output tokens.
 	TotalThroughput float64 `json:"total_tokens_per_second"`
+	// InputThroughput is input tokens per second: an embeddings server's
+	// throughput, which generates none.
+	InputThroughput float64 `json:"input_tokens_per_second"`
 	// PerSecond summarises the per-second output-token series over the
 	// whole seconds between the first send and the last end: a second
 	// the window covers only in part would read low.
@@ -348,6 +351,7 @@ func (r *Report) derive() {
 	}
 	sum.DurationSeconds = duration
 	sum.RPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0
+	sum.InputThroughput = 0
 	sum.SLO.GoodputFromSendRPS = 0
 	// A window without a success has no rate worth reading: a dead
 	// endpoint refuses connections in microseconds, which would otherwise
@@ -360,6 +364,7 @@ func (r *Report) derive() {
 		sum.SLO.GoodputFromSendRPS = float64(sum.SLO.MetFromSend) / duration
 		sum.OutputThroughput = float64(sum.OutputTokens) / duration
 		sum.TotalThroughput = float64(sum.OutputTokens+sum.InputTokens) / duration
+		sum.InputThroughput = float64(sum.InputTokens) / duration
 	}
 
 	var inFlight int64

@@ -96,6 +96,12 @@ type Config struct {
 	// OnFirstAnswer, if set, gets each request's server-side time to its
 	// first answer token (after its reasoning), as OnFirstToken does TTFT.
 	OnFirstAnswer func(d time.Duration)
+
+	// EmbedPerToken is /v1/embeddings' latency per input token (default
+	// DefaultEmbedPerToken); OnEmbed, if set, gets each answered batch's
+	// inputs, tokens and server-side latency.
+	EmbedPerToken time.Duration
+	OnEmbed       func(inputs, tokens int, latency time.Duration)
 }
 
 // Server is the simulator's HTTP handler.
@@ -176,6 +182,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case path == "/health" || path == "/v2/health/ready":
 		w.WriteHeader(http.StatusOK)
+		return
+	case path == "/embeddings":
+		s.embeddings(w, r)
 		return
 	case path == "/models" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")

@@ -68,6 +68,14 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
+	if prober.Embeddings(api) {
+		if len(params.Checks) > 0 || params.ResponseFormat != nil || len(params.Tools) > 0 {
+			return nil, fmt.Errorf("workload %s: api %s answers with vectors: checks, response_format and tools do not apply", w.Name, api.Name())
+		}
+		source = dataset.Batched(source, w.Batch)
+	} else if w.Batch > 1 {
+		return nil, fmt.Errorf("workload %s: batch %d: only api openai-embeddings sends batches", w.Name, w.Batch)
+	}
 	timeout := time.Duration(w.RequestTimeout)
 	if timeout <= 0 {
 		timeout = time.Duration(s.Global.RequestTimeout)

@@ -168,6 +168,10 @@ type Workload struct {
 	// Batch is how many inputs one embeddings request carries (api
 	// openai-embeddings only; 0 or 1: one).
 	Batch int `yaml:"batch,omitempty"`
+	// Models, when set, draws each conversation's model by weight from the
+	// seed instead of sending the target's: many LoRA adapters (or models)
+	// behind one endpoint.
+	Models []ModelWeight `yaml:"models,omitempty"`
 
 	// Grace is how long requests in flight at the end of Duration may
 	// finish before they are cancelled; unset means 30s, 0 none.
@@ -178,6 +182,13 @@ type Workload struct {
 	WarmConnections *bool `yaml:"warm_connections,omitempty"`
 
 	line int
+}
+
+// ModelWeight is one model of a mix and its share of the requests.
+type ModelWeight struct {
+	Name string `yaml:"name"`
+	// Weight is relative to the others' (omitted: 1).
+	Weight float64 `yaml:"weight,omitempty"`
 }
 
 // Schedule runs a workload against targets on a cron spec.

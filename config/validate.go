@@ -258,6 +258,9 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 			return c.fail(w.line, field+"."+f.name, "must not be negative, got %d", f.v)
 		}
 	}
+	if err := c.validateModels(w, field); err != nil {
+		return err
+	}
 	if w.Batch > dataset.MaxBatch {
 		return c.fail(w.line, field+".batch", "%d inputs a request is over the limit of %d", w.Batch, dataset.MaxBatch)
 	}

@@ -21,6 +21,8 @@ type Prompt struct {
 	// Canary, when set, adds its checks to the workload's and its tools
 	// and response_format to the request.
 	Canary *Canary
+	// Model, when set, is sent instead of the target's (a model mix).
+	Model string
 }
 
 // Text flattens the conversation for completion-style APIs the way the old

@@ -106,6 +106,12 @@ type Aggregator struct {
 
 	perRequest *bufio.Writer
 	encodeErr  error
+
+	// byModel folds a model mix's results again per model, for the
+	// report's by_model; models come from the workload's bounded list.
+	byModel map[string]*Aggregator
+	// oneModel marks a by_model aggregator, which splits no further.
+	oneModel bool
 }
 
 // sampleAt is a sample before the window's start is final.
@@ -152,6 +158,9 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 func (a *Aggregator) SetStart(t time.Time) {
 	a.mu.Lock()
 	a.start = t
+	for _, m := range a.byModel {
+		m.SetStart(t)
+	}
 	a.mu.Unlock()
 }
 
@@ -200,6 +209,18 @@ func (a *Aggregator) Add(r *result.Result) {
 	}
 	if a.perRequest != nil {
 		a.writeRequest(r)
+	}
+	if r.Model != "" && !a.oneModel {
+		m := a.byModel[r.Model]
+		if m == nil {
+			if a.byModel == nil {
+				a.byModel = map[string]*Aggregator{}
+			}
+			m = NewAggregator(a.start, a.slo, nil)
+			m.oneModel = true
+			a.byModel[r.Model] = m
+		}
+		m.Add(r)
 	}
 }
 
@@ -341,6 +362,7 @@ func (a *Aggregator) secondAt(s int) *timelineCounts {
 // from the window's start; absent stages are omitted.
 type requestLine struct {
 	Index       int      `json:"index"`
+	Model       string   `json:"model,omitempty"`
 	Intended    float64  `json:"intended_s"`
 	Sent        *float64 `json:"sent_s,omitempty"` // absent for not_sent
 	TTFT        float64  `json:"ttft_s,omitempty"`
@@ -376,6 +398,7 @@ type requestLine struct {
 func (a *Aggregator) writeRequest(r *result.Result) {
 	line := requestLine{
 		Index:        r.Index,
+		Model:        r.Model,
 		Intended:     secs(r.Intended.Sub(a.start)),
 		ConnReused:   r.Conn.Reused,
 		Outcome:      string(r.Outcome),

@@ -127,6 +127,9 @@ type Report struct {
 	// distribution.go), so reports can be merged with exact counts and
 	// percentiles within HdrHistogram's precision.
 	Distributions map[string]string `json:"distributions,omitempty"`
+	// ByModel is the summary and statistics of each model of a model mix,
+	// by model name; absent without one.
+	ByModel map[string]*ModelReport `json:"by_model,omitempty"`
 	// Samples are up to MaxSamples requests (a uniform sample beyond that)
 	// with their send time and TTFT, for the TTFT-by-arrival chart.
 	Samples []Sample `json:"samples,omitempty"`
@@ -323,7 +326,21 @@ func (a *Aggregator) Report(meta Meta) Report {
 		})
 	}
 	r.derive()
+	for name, m := range a.byModel {
+		if r.ByModel == nil {
+			r.ByModel = map[string]*ModelReport{}
+		}
+		mr := m.Report(meta)
+		r.ByModel[name] = &ModelReport{Summary: mr.Summary, Stats: mr.Stats}
+	}
 	return r
+}
+
+// ModelReport is one model's share of a window: the same figures as the
+// window's own.
+type ModelReport struct {
+	Summary Summary     `json:"summary"`
+	Stats   WindowStats `json:"stats"`
 }
 
 // histogram is the histogram the aggregator keeps for a per-token

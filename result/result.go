@@ -54,6 +54,10 @@ type Result struct {
 	Index  int  // position in the window's schedule
 	Warmup bool // sent before the window; excluded from statistics
 
+	// Model is the model the request asked for when a model mix drew it;
+	// empty means the target's.
+	Model string
+
 	Intended     time.Time // when the schedule said to send
 	Sent         time.Time // when the request was handed to the transport
 	Headers      time.Time // when response headers arrived

@@ -76,6 +76,13 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	} else if w.Batch > 1 {
 		return nil, fmt.Errorf("workload %s: batch %d: only api openai-embeddings sends batches", w.Name, w.Batch)
 	}
+	if len(w.Models) > 0 {
+		names, weights := make([]string, len(w.Models)), make([]float64, len(w.Models))
+		for i, m := range w.Models {
+			names[i], weights[i] = m.Name, m.Weight
+		}
+		source = dataset.WithModels(source, names, weights, w.Seed)
+	}
 	timeout := time.Duration(w.RequestTimeout)
 	if timeout <= 0 {
 		timeout = time.Duration(s.Global.RequestTimeout)

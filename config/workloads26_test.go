@@ -26,3 +26,25 @@ func TestTraceDatasetReplaysByDefault(t *testing.T) {
 		}
 	}
 }
+
+// A model mix: weights default to 1; every mistake is named by field.
+func TestModelMixSettings(t *testing.T) {
+	const synth = "dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}"
+	cfg, err := Load([]byte(strings.Replace(good, synth, synth+"\n    models: [{name: a}, {name: b, weight: 3}]", 1)), "good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := cfg.Workload("w").Models; len(m) != 2 || m[0].Weight != 1 || m[1].Weight != 3 {
+		t.Fatalf("decoded %+v", m)
+	}
+	for _, tc := range []struct{ models, want string }{
+		{"[{name: a}, {name: a}]", `workloads[0].models[1].name: model "a" is listed twice`},
+		{"[{name: a, weight: -1}]", `workloads[0].models[0].weight: want a positive weight, got -1`},
+		{"[{weight: 2}]", `workloads[0].models[0].name: want a model name`},
+	} {
+		_, err := Load([]byte(strings.Replace(good, synth, synth+"\n    models: "+tc.models, 1)), "bad.yml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("models %s: got %v, want %q", tc.models, err, tc.want)
+		}
+	}
+}

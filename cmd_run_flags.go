@@ -116,6 +116,8 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 		StringVar((*string)(&ds.Tokenizer))
 	c.flag(W, "dataset.max_input_tokens", "max-input-tokens", "Drop dataset turns longer than this many tokens (needs --tokenizer; 0: no limit).").IntVar(&ds.MaxInputTokens)
 	c.flag(W, "dataset.truncate_input", "truncate-input", "Cut turns longer than --max-input-tokens to fit instead of dropping them.").BoolVar(&ds.TruncateInput)
+	c.flag(W, "dataset.images", "images", "Attach this many generated PNG images to each conversation's first turn (openai-chat; at most 32).").IntVar(&ds.Images)
+	c.flag(W, "dataset.image_size", "image-size", "Size of each --images image, WIDTHxHEIGHT (default 512x512).").StringVar(&ds.ImageSize)
 	c.flag(W, "dataset.prefix_tokens", "prefix-tokens", "Start each synthetic prompt with a shared prefix of this many tokens (prefix caching).").IntVar(&ds.PrefixTokens)
 	c.flag(W, "dataset.prefixes", "prefixes", "Number of distinct shared prefixes, each prompt drawing one (default 1 with --prefix-tokens).").IntVar(&ds.Prefixes)
 	c.flag(W, "dataset.turns", "turns", "Make each synthetic conversation a session of this many turns, sent with the growing history.").IntVar(&ds.Turns)

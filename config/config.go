@@ -127,6 +127,11 @@ type Dataset struct {
 	MaxInputTokens        int  `yaml:"max_input_tokens,omitempty"`
 	TruncateInput         bool `yaml:"truncate_input,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
+
+	// Images attaches that many generated PNGs of ImageSize (WxH, default
+	// 512x512) to each conversation's first turn (api openai-chat).
+	Images    int    `yaml:"images,omitempty"`
+	ImageSize string `yaml:"image_size,omitempty"`
 }
 
 // Params are the request parameters sent to the endpoint.

@@ -258,6 +258,9 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 			return c.fail(w.line, field+"."+f.name, "must not be negative, got %d", f.v)
 		}
 	}
+	if err := c.validateImages(w, field); err != nil {
+		return err
+	}
 	if err := c.validateModels(w, field); err != nil {
 		return err
 	}

@@ -303,6 +303,9 @@ func jsonlConversations(file string, rows []Row) ([]Conversation, error) {
 		} else {
 			return nil, rowError(file, n, "prompt", "missing (give prompt or messages)")
 		}
+		if err := jsonlImages(file, n, r, &turn); err != nil {
+			return nil, err
+		}
 		maxTokens, has, err := num(file, n, r, "max_tokens")
 		if err != nil {
 			return nil, err

@@ -8,6 +8,10 @@ import "strings"
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// Images are image URLs (data URLs of generated PNGs, or a data
+	// file's references) sent after the text as image_url parts; see
+	// MarshalJSON.
+	Images []string `json:"-"`
 }
 
 // Prompt is one request's input, independent of the API that carries it.

@@ -64,6 +64,7 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	// Refreshed at the end too: a server that answers before reading the
 	// whole body gets its headers to us before the request is written.
 	defer func() { res.Conn = trace.phases() }()
+	res.ImageBytes, res.Images = dataset.ImageBytes(p.Messages)
 	model := t.Model
 	if p.Model != "" {
 		model, res.Model = p.Model, p.Model

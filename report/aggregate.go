@@ -112,6 +112,9 @@ type Aggregator struct {
 	byModel map[string]*Aggregator
 	// oneModel marks a by_model aggregator, which splits no further.
 	oneModel bool
+	// images and imageBytes are what the requests sent carried.
+	images     int64
+	imageBytes int64
 }
 
 // sampleAt is a sample before the window's start is final.
@@ -190,6 +193,8 @@ func (a *Aggregator) Add(r *result.Result) {
 		a.second(r.Intended).notSent++
 		a.addFailure(r)
 	} else {
+		a.images += int64(r.Images)
+		a.imageBytes += r.ImageBytes
 		a.second(r.Sent).started++
 		end := a.second(r.End)
 		end.completed++

@@ -194,6 +194,10 @@ type Summary struct {
 	// InputThroughput is input tokens per second: an embeddings server's
 	// throughput, which generates none.
 	InputThroughput float64 `json:"input_tokens_per_second"`
+	// ImagesSent and ImageBytesSent count the images the requests sent
+	// carried and their bytes as sent (data URLs whole).
+	ImagesSent     int64 `json:"images_sent,omitempty"`
+	ImageBytesSent int64 `json:"image_bytes_sent,omitempty"`
 	// PerSecond summarises the per-second output-token series over the
 	// whole seconds between the first send and the last end: a second
 	// the window covers only in part would read low.
@@ -309,6 +313,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 	sum.InputTokens, sum.OutputTokens = a.totalIn, a.totalOut
 	sum.RequestedInputTokens = a.totalRequestedIn
 	sum.ProtocolWarnings = a.protocolWarnings
+	sum.ImagesSent, sum.ImageBytesSent = a.images, a.imageBytes
 	sum.ReasoningTokens = a.reasoningTokens
 	r.Checks = a.checkSummaries()
 	sum.OutputTokensFrom = map[string]int{}

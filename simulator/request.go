@@ -21,7 +21,7 @@ import (
 // as int(float64) did. One difference is encoding/json's: struct fields
 // also match keys that differ only in case ("Max_Tokens").
 type request struct {
-	Messages            []struct{ Content wordCount } `json:"messages"`
+	Messages            []struct{ Content chatWords } `json:"messages"`
 	Prompt              wordCount                     `json:"prompt"`     // completions
 	Inputs              wordCount                     `json:"inputs"`     // TGI
 	TextInput           wordCount                     `json:"text_input"` // Triton

@@ -102,7 +102,15 @@ type Config struct {
 	// inputs, tokens and server-side latency.
 	EmbedPerToken time.Duration
 	OnEmbed       func(inputs, tokens int, latency time.Duration)
+
+	// ImagePrefill is each image's added time to first token, a vision
+	// encoder's cost (default DefaultImagePrefill).
+	ImagePrefill time.Duration
 }
+
+// DefaultImagePrefill is a 512x512 image's encoding time on a small
+// vision-language model.
+const DefaultImagePrefill = 5 * time.Millisecond
 
 // Server is the simulator's HTTP handler.
 type Server struct {
@@ -125,6 +133,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Fault != FaultNone && cfg.FaultRate == 0 {
 		cfg.FaultRate = 1
+	}
+	if cfg.ImagePrefill == 0 {
+		cfg.ImagePrefill = DefaultImagePrefill
 	}
 	if cfg.FaultStatus == 0 {
 		cfg.FaultStatus = http.StatusInternalServerError
@@ -284,6 +295,7 @@ type plan struct {
 	id           int64
 	answer       *answerPlan // nil for plain words
 	finish       string      // the last token's finish reason, quoted
+	images       int         // image parts in the prompt, each adding its prefill
 }
 
 func (s *Server) plan(proto protocol, req *request) plan {
@@ -292,7 +304,8 @@ func (s *Server) plan(proto protocol, req *request) plan {
 	switch proto {
 	case chat:
 		for _, m := range req.Messages {
-			p.promptTokens += int(m.Content)
+			p.promptTokens += int(m.Content.words)
+			p.images += m.Content.images
 		}
 	case completions:
 		p.promptTokens = int(req.Prompt)
@@ -338,7 +351,7 @@ func (s *Server) plan(proto protocol, req *request) plan {
 			p.finish = `"length"`
 		}
 	}
-	p.ttft = s.jitter(s.cfg.TTFT)
+	p.ttft = s.jitter(s.cfg.TTFT) + time.Duration(p.images)*s.cfg.ImagePrefill
 	p.gap = s.cfg.ITL
 	if s.cfg.Jitter != 0 && s.cfg.ITL != 0 {
 		// Only jitter needs a gap per token; without it every gap is ITL.

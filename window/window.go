@@ -76,6 +76,16 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	} else if w.Batch > 1 {
 		return nil, fmt.Errorf("workload %s: batch %d: only api openai-embeddings sends batches", w.Name, w.Batch)
 	}
+	if n := w.Dataset.Images; n > 0 {
+		if !prober.DeclaresTools(api) {
+			return nil, fmt.Errorf("workload %s: dataset.images: api %s cannot carry images (openai-chat and vllm can)", w.Name, api.Name())
+		}
+		size, err := w.Dataset.ImageDimensions()
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		source = dataset.WithImages(source, n, size, w.Seed)
+	}
 	if len(w.Models) > 0 {
 		names, weights := make([]string, len(w.Models)), make([]float64, len(w.Models))
 		for i, m := range w.Models {

@@ -273,6 +273,11 @@ func (s Spec) buildTrace(path string, tok Tokenizer) (Arrival, Source, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if s.MaxInputTokens > 0 {
+		if recs, err = fitTrace(recs, s.MaxInputTokens, s.TruncateInput); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	if s.Arrival.Kind == "replay" {
 		return NewTraceReplay(recs, s.Arrival, s.Options, tok, s.Seed)
 	}

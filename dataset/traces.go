@@ -32,7 +32,9 @@ type TraceRecord struct {
 	// requests holding one id share that block of prompt, as a prefix cache
 	// saw them share it in production.
 	HashIDs []int64
-	// Model is the trace's model column (BurstGPT), kept for reports.
+	// Model is the trace's model column (BurstGPT: ChatGPT or GPT-4). It
+	// is not sent: the endpoint under test serves models of its own (a
+	// model mix, --models, maps a trace's mix onto them).
 	Model string
 	// Line is the record's line in its file, for errors and IDs.
 	Line int
@@ -517,4 +519,25 @@ func (s *traceSource) Next() (Conversation, bool) {
 	}
 	s.i++
 	return s.text.conversation(s.recs[s.i-1], s.opts)
+}
+
+// fitTrace applies max_input_tokens to a trace: longer requests are
+// dropped, or with truncate cut to the limit (their hash blocks past it
+// with them), as a data file's turns are.
+func fitTrace(recs []TraceRecord, limit int, truncate bool) ([]TraceRecord, error) {
+	out := recs[:0:0]
+	for _, r := range recs {
+		if r.Input > limit {
+			if !truncate {
+				continue
+			}
+			r.Input = limit
+			r.HashIDs = r.HashIDs[:min(len(r.HashIDs), (limit+MooncakeBlockTokens-1)/MooncakeBlockTokens)]
+		}
+		out = append(out, r)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("every request is longer than max_input_tokens %d", limit)
+	}
+	return out, nil
 }

@@ -252,3 +252,33 @@ func fuzzTrace(f *testing.F, kind, fixture string) {
 func FuzzMooncake(f *testing.F) { fuzzTrace(f, "mooncake", "testdata/mooncake.jsonl") }
 func FuzzAzure(f *testing.F)    { fuzzTrace(f, "azure", "testdata/azure_conv.csv") }
 func FuzzBurstGPT(f *testing.F) { fuzzTrace(f, "burstgpt", "testdata/burstgpt.csv") }
+
+// TestTraceMaxInputTokens: a limit drops longer requests, or cuts them
+// with their blocks past it.
+func TestTraceMaxInputTokens(t *testing.T) {
+	recs, err := LoadTrace("mooncake", "testdata/mooncake.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := fitTrace(recs, 700, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []int
+	for _, r := range dropped {
+		lines = append(lines, r.Line)
+	}
+	if !slices.Equal(lines, []int{2, 4, 5}) {
+		t.Errorf("kept lines %v, want [2 4 5]", lines)
+	}
+	cut, err := fitTrace(recs, 600, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cut) != 5 || cut[0].Input != 600 || len(cut[0].HashIDs) != 2 || recs[0].Input != 1100 {
+		t.Errorf("cut to %d requests, the first %d tokens in %d blocks (the trace's own: %d)", len(cut), cut[0].Input, len(cut[0].HashIDs), recs[0].Input)
+	}
+	if _, err := fitTrace(recs, 10, false); err == nil {
+		t.Error("a limit under every request kept some")
+	}
+}

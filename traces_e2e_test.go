@@ -63,18 +63,31 @@ func TestRunPublicTraces(t *testing.T) {
 				}
 			}
 			var lengths, outputs []int
+			byLength := map[int][]int{}
 			for _, b := range got.bodies {
 				s, _ := firstUser(t, b)
-				n, err := dataset.CountTokens(tok, s)
+				ids, err := tok.Encode(s)
 				if err != nil {
 					t.Fatal(err)
 				}
+				n := len(ids)
+				byLength[n] = ids
 				lengths = append(lengths, n)
 				mt, _ := b["max_tokens"].(float64)
 				if mt == 0 {
 					mt, _ = b["max_completion_tokens"].(float64)
 				}
 				outputs = append(outputs, int(mt))
+			}
+			if c.kind == "mooncake" {
+				// Lines 1, 2 and 3 share hash id 0, lines 1 and 3 also 1: as
+				// the server received them, those blocks are the same tokens.
+				l1, l2, l3 := byLength[1100], byLength[700], byLength[1300]
+				const block = dataset.MooncakeBlockTokens
+				if len(l1) == 0 || len(l2) == 0 || len(l3) == 0 ||
+					!slices.Equal(l1[:2*block], l3[:2*block]) || !slices.Equal(l1[:block], l2[:block]) || slices.Equal(l1[block:len(l2)], l2[block:]) {
+					t.Error("the server did not receive Mooncake's shared blocks as shared prompt prefixes")
+				}
 			}
 			// Requests due together reach the server in either order.
 			sort.Ints(lengths)

@@ -186,6 +186,7 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 		fmt.Fprintf(out, "  %5d × %s: %s\n", e.Count, e.Outcome, e.Reason)
 	}
 	printChecks(out, r)
+	printMixes(out, r)
 	if cp := r.Capacity; cp != nil {
 		fmt.Fprintf(out, "Capacity: %.2f req/s at %.0f%% SLO attainment (%d steps of %gs)\n",
 			cp.RequestsPerSecond, 100*cp.Objective, len(cp.Steps), cp.StepSeconds)

@@ -101,3 +101,31 @@ func TestRunBatchNeedsEmbeddings(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestRunRerank: --api rerank scores one query against --batch documents
+// at /v1/rerank, measured as embeddings are.
+func TestRunRerank(t *testing.T) {
+	var mu sync.Mutex
+	var inputs []int
+	var bodies received
+	srv := httptest.NewServer(simulator.New(simulator.Config{EmbedPerToken: 10 * time.Microsecond, OnRequest: bodies.hook,
+		OnEmbed: func(n, _ int, _ time.Duration) { mu.Lock(); inputs = append(inputs, n); mu.Unlock() }}))
+	defer srv.Close()
+	dir := t.TempDir()
+	code := run([]string{"run", "--url", srv.URL + "/v1", "--api", "rerank", "--model", "sim", "--batch", "3",
+		"--input-tokens", "20", "--requests", "5", "--concurrency", "1", "--report-dir", dir, "--log.level", "warn", "--progress", "never"})
+	if code != 0 {
+		t.Fatalf("exit status %d", code)
+	}
+	r := onlyReport(t, dir)
+	// Each request: a query of 20 words read beside each of 3 documents.
+	if r.Summary.Successes != 5 || r.Summary.InputTokens != 5*(3*20+3*20) || r.Stats.Latency.Count != 5 {
+		t.Errorf("%d successes, %d input tokens, %d latencies", r.Summary.Successes, r.Summary.InputTokens, r.Stats.Latency.Count)
+	}
+	for i, b := range bodies.bodies {
+		docs, _ := b["documents"].([]any)
+		if q, _ := b["query"].(string); q == "" || len(docs) != 3 || inputs[i] != 3 {
+			t.Errorf("request %d: query %q with %d documents", i, q, len(docs))
+		}
+	}
+}

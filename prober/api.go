@@ -147,6 +147,7 @@ var apis = map[string]API{
 	"tgi":                tgi{},
 	"triton":             triton{},
 	"openai-embeddings":  openAIEmbeddings{},
+	"rerank":             rerank{},
 	// The old tool's endpoint types: every one of them streamed OpenAI chat.
 	"openai":     openAIChat{},
 	"friendliai": openAIChat{},

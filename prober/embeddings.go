@@ -34,6 +34,15 @@ func Embeddings(a API) bool {
 	return ok
 }
 
+// QueryInputs is how many inputs of a batch an API spends on its query
+// besides the batch itself: rerank's one query, scored against the batch.
+func QueryInputs(a API) int {
+	if _, ok := a.(rerank); ok {
+		return 1
+	}
+	return 0
+}
+
 type openAIEmbeddings struct{}
 
 func (openAIEmbeddings) Name() string         { return "openai-embeddings" }
@@ -101,7 +110,7 @@ func (t *Target) readWhole(ctx context.Context, body io.Reader, res *result.Resu
 		return
 	}
 	if want := api.inputs(p); chunk.Tokens != want {
-		t.fail(ctx, res, result.StreamError, fmt.Sprintf("%d embeddings for %d inputs", chunk.Tokens, want))
+		t.fail(ctx, res, result.StreamError, fmt.Sprintf("%d results for %d inputs", chunk.Tokens, want))
 		return
 	}
 	// An embedding generates no tokens; the zero is the server's word

@@ -17,7 +17,8 @@ const DefaultEmbedPerToken = 20 * time.Microsecond
 // test reads the numbers, only that one vector comes back per input.
 const embedDimensions = 8
 
-// embeddings serves OpenAI's POST /v1/embeddings: one vector per input,
+// embeddings serves OpenAI's POST /v1/embeddings (and the rerank API's
+// POST /v1/rerank, one score per document): one vector per input,
 // answered after EmbedPerToken × the batch's input tokens (words), so a
 // longer batch takes proportionally longer, as an encoder's prefill does.
 func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
@@ -34,25 +35,39 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.OnRequest != nil {
 		s.cfg.OnRequest(r.URL.Path, body)
 	}
+	rerank := strings.HasSuffix(r.URL.Path, "/rerank")
+	field := "input"
+	if rerank {
+		field = "documents"
+	}
 	var inputs []string
-	switch in := body["input"].(type) {
+	switch in := body[field].(type) {
 	case string:
 		inputs = []string{in}
 	case []any:
 		for _, v := range in {
 			str, ok := v.(string)
 			if !ok {
-				writeError(w, http.StatusBadRequest, "input: want a string or a list of strings")
+				writeError(w, http.StatusBadRequest, field+": want a string or a list of strings")
 				return
 			}
 			inputs = append(inputs, str)
 		}
 	}
 	if len(inputs) == 0 {
-		writeError(w, http.StatusBadRequest, "input: want a string or a non-empty list of strings")
+		writeError(w, http.StatusBadRequest, field+": want a string or a non-empty list of strings")
 		return
 	}
 	tokens := 0
+	query, _ := body["query"].(string)
+	if rerank {
+		if query == "" {
+			writeError(w, http.StatusBadRequest, "query: want a string")
+			return
+		}
+		// A cross-encoder reads the query beside every document.
+		tokens += len(strings.Fields(query)) * len(inputs)
+	}
 	for _, in := range inputs {
 		tokens += len(strings.Fields(in))
 	}
@@ -91,9 +106,18 @@ func (s *Server) embeddings(w http.ResponseWriter, r *http.Request) {
 	if model == "" {
 		model = s.cfg.Model
 	}
+	answer := map[string]any{"object": "list", "data": data, "model": model,
+		"usage": map[string]int{"prompt_tokens": tokens, "total_tokens": tokens}}
+	if rerank {
+		results := make([]map[string]any, len(inputs))
+		for i := range inputs {
+			results[i] = map[string]any{"index": i, "relevance_score": data[i].Embedding[0]}
+		}
+		answer = map[string]any{"id": fmt.Sprintf("rerank-sim-%d", s.seq.Add(1)), "model": model, "results": results,
+			"usage": map[string]int{"total_tokens": tokens}}
+	}
 	w.Header().Set("Content-Type", "application/json")
-	b, err := json.Marshal(map[string]any{"object": "list", "data": data, "model": model,
-		"usage": map[string]int{"prompt_tokens": tokens, "total_tokens": tokens}})
+	b, err := json.Marshal(answer)
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, fmt.Sprint(err))
 		return

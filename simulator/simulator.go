@@ -194,7 +194,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/health" || path == "/v2/health/ready":
 		w.WriteHeader(http.StatusOK)
 		return
-	case path == "/embeddings":
+	case path == "/embeddings", path == "/rerank":
 		s.embeddings(w, r)
 		return
 	case path == "/models" && r.Method == http.MethodGet:

@@ -72,7 +72,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 		if len(params.Checks) > 0 || params.ResponseFormat != nil || len(params.Tools) > 0 {
 			return nil, fmt.Errorf("workload %s: api %s answers with vectors: checks, response_format and tools do not apply", w.Name, api.Name())
 		}
-		source = dataset.Batched(source, w.Batch)
+		source = dataset.Batched(source, max(w.Batch, 1)+prober.QueryInputs(api))
 	} else if w.Batch > 1 {
 		return nil, fmt.Errorf("workload %s: batch %d: only api openai-embeddings sends batches", w.Name, w.Batch)
 	}

@@ -159,7 +159,7 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(W, "max_concurrency", "max-concurrency", "Cap on requests in flight for open-loop arrivals (0: limits.max_in_flight, 10000).").IntVar(&w.MaxConcurrency)
 	c.flag(W, "request_timeout", "request-timeout", "Timeout of each request.").Default("5m").SetValue(&w.RequestTimeout)
 	c.flag(W, "models", "models", "A model mix: each request's model drawn by weight from the seed, as name=weight,name=weight (a name alone weighs 1); overrides --model in requests.").SetValue(modelList{&w.Models})
-	c.flag(W, "batch", "batch", "Inputs per request for --api openai-embeddings (0: one).").IntVar(&w.Batch)
+	c.flag(W, "batch", "batch", "Inputs per request for --api openai-embeddings, documents per query for --api rerank (0: one).").IntVar(&w.Batch)
 	c.flag(W, "seed", "seed", "Seed for prompts and arrival times.").Uint64Var(&w.Seed)
 	c.flag(W, "slo.ttft", "slo-ttft", "SLO threshold on TTFT (0: none).").SetValue(&w.SLO.TTFT)
 	c.flag(W, "slo.tpot", "slo-tpot", "SLO threshold on TPOT (0: none).").SetValue(&w.SLO.TPOT)

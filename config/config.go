@@ -170,8 +170,9 @@ type Workload struct {
 	SLO            SLO                 `yaml:"slo,omitempty"`
 	// Checks judge every successful answer (see output.go).
 	Checks []CheckSpec `yaml:"checks,omitempty"`
-	// Batch is how many inputs one embeddings request carries (api
-	// openai-embeddings only; 0 or 1: one).
+	// Batch is how many inputs one embeddings request carries, or
+	// documents one rerank query (apis openai-embeddings and rerank only;
+	// 0 or 1: one).
 	Batch int `yaml:"batch,omitempty"`
 	// Models, when set, draws each conversation's model by weight from the
 	// seed instead of sending the target's: many LoRA adapters (or models)

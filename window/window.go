@@ -74,7 +74,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 		}
 		source = dataset.Batched(source, max(w.Batch, 1)+prober.QueryInputs(api))
 	} else if w.Batch > 1 {
-		return nil, fmt.Errorf("workload %s: batch %d: only api openai-embeddings sends batches", w.Name, w.Batch)
+		return nil, fmt.Errorf("workload %s: batch %d: only apis openai-embeddings and rerank send batches", w.Name, w.Batch)
 	}
 	if n := w.Dataset.Images; n > 0 {
 		if !prober.DeclaresTools(api) {

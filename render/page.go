@@ -169,7 +169,7 @@ func headlines(r *report.Report) []headline {
 	if s.CostPerMillionOutputTokens > 0 {
 		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})
 	}
-	return h
+	return append(h, workloadHeadlines(r)...)
 }
 
 // Report writes r's page.

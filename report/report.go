@@ -336,7 +336,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 			r.ByModel = map[string]*ModelReport{}
 		}
 		mr := m.Report(meta)
-		r.ByModel[name] = &ModelReport{Summary: mr.Summary, Stats: mr.Stats}
+		r.ByModel[name] = &ModelReport{Summary: mr.Summary, Stats: mr.Stats, Distributions: mr.Distributions}
 	}
 	return r
 }
@@ -346,6 +346,8 @@ func (a *Aggregator) Report(meta Meta) Report {
 type ModelReport struct {
 	Summary Summary     `json:"summary"`
 	Stats   WindowStats `json:"stats"`
+	// Distributions let shards' by_model merge as the window's do.
+	Distributions map[string]string `json:"distributions,omitempty"`
 }
 
 // histogram is the histogram the aggregator keeps for a per-token

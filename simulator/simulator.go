@@ -158,6 +158,9 @@ func (c Config) Validate() error {
 	if c.TTFT < 0 || c.ITL < 0 {
 		return fmt.Errorf("ttft and itl must not be negative")
 	}
+	if c.EmbedPerToken < 0 || c.ImagePrefill < 0 {
+		return fmt.Errorf("embed-per-token and image-prefill must not be negative")
+	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		return fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter)
 	}

@@ -282,3 +282,46 @@ func TestTraceMaxInputTokens(t *testing.T) {
 		t.Error("a limit under every request kept some")
 	}
 }
+
+// TestTraceExactUnderEveryTokenizer: every test tokenizer, the Hugging
+// Face ones included, gets prompts of exactly the recorded length, and
+// Mooncake's shared blocks stay shared text wherever a block is whole.
+func TestTraceExactUnderEveryTokenizer(t *testing.T) {
+	recs, err := LoadTrace("mooncake", "testdata/mooncake.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range testTokenizers {
+		t.Run(string(ref), func(t *testing.T) {
+			tok, err := LoadTokenizer(context.Background(), ref, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, src, err := NewTraceReplay(recs, ArrivalSpec{Kind: "replay"}, SourceOptions{}, tok, 9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var prompts []string
+			for _, rec := range recs {
+				c, ok := src.Next()
+				if !ok {
+					t.Fatal("the source ended early")
+				}
+				text := c.Turns[0].Messages[0].Content
+				if n, err := CountTokens(tok, text); err != nil || n != rec.Input {
+					t.Errorf("line %d: %d tokens, want %d", rec.Line, n, rec.Input)
+				}
+				prompts = append(prompts, text)
+			}
+			// Lines 1 and 3 share their first two whole blocks.
+			a, b := prompts[0], prompts[2]
+			common := 0
+			for common < min(len(a), len(b)) && a[common] == b[common] {
+				common++
+			}
+			if n, _ := CountTokens(tok, a[:common]); n < 2*MooncakeBlockTokens-1 {
+				t.Errorf("lines 1 and 3 share %d tokens of text, want their two blocks", n)
+			}
+		})
+	}
+}

@@ -48,3 +48,30 @@ func TestModelMixSettings(t *testing.T) {
 		}
 	}
 }
+
+// Images: bounded where they enter, each mistake named by file, line and
+// field.
+func TestImageSettings(t *testing.T) {
+	const synth = "dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}"
+	cfg, err := Load([]byte(strings.Replace(good, synth, "dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4, images: 2}", 1)), "good.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if size, err := cfg.Workload("w").Dataset.ImageDimensions(); err != nil || size.W != 512 || size.H != 512 {
+		t.Errorf("default size %v, %v", size, err)
+	}
+	for _, tc := range []struct{ dataset, want string }{
+		{"{kind: synthetic, input_tokens: 8, output_tokens: 4, images: 1, image_size: 5000x10}",
+			`bad.yml:11: workloads[0].dataset.image_size: image size 5000x10 is over the limit of 4096 pixels a side`},
+		{"{kind: synthetic, input_tokens: 8, output_tokens: 4, images: 1, image_size: big}", `workloads[0].dataset.image_size: image size "big": want WIDTHxHEIGHT`},
+		{"{kind: synthetic, input_tokens: 8, output_tokens: 4, images: 40}", `workloads[0].dataset.images: 40 images a request is over the limit of 32`},
+		{"{kind: synthetic, input_tokens: 8, output_tokens: 4, images: -1}", `workloads[0].dataset.images: must not be negative`},
+		{"{kind: synthetic, input_tokens: 8, output_tokens: 4, image_size: 64x64}", `workloads[0].dataset.image_size: needs dataset.images`},
+		{"{kind: synthetic, input_tokens: 8, output_tokens: 4, images: 32, image_size: 2048x2048}", `over limits.max_prompt_bytes`},
+	} {
+		_, err := Load([]byte(strings.Replace(good, synth, "dataset: "+tc.dataset, 1)), "bad.yml")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.dataset, err, tc.want)
+		}
+	}
+}

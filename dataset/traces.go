@@ -34,7 +34,7 @@ type TraceRecord struct {
 	HashIDs []int64
 	// Model is the trace's model column (BurstGPT: ChatGPT or GPT-4). It
 	// is not sent: the endpoint under test serves models of its own (a
-	// model mix, --models, maps a trace's mix onto them).
+	// model mix, --models, draws among those).
 	Model string
 	// Line is the record's line in its file, for errors and IDs.
 	Line int
@@ -387,10 +387,10 @@ func (t *traceText) block(b *strings.Builder, vocab []string, key uint64, n int)
 	}
 }
 
-// prompt is rec's prompt: its hash blocks, then words of its own for the
-// rest of its length. It is exactly rec.Input tokens with a tokenizer (and
+// prompt is rec's prompt: its hash blocks, then words of its own (drawn
+// from own) for the rest of its length. It is exactly rec.Input tokens with a tokenizer (and
 // rec.Input words without).
-func (t *traceText) prompt(rec TraceRecord) (string, error) {
+func (t *traceText) prompt(rec TraceRecord, own uint64) (string, error) {
 	vocab, err := t.words()
 	if err != nil {
 		return "", err
@@ -404,7 +404,7 @@ func (t *traceText) prompt(rec TraceRecord) (string, error) {
 		left -= n
 	}
 	if left > 0 {
-		t.block(&b, vocab, uint64(rec.Line)<<1|1, left)
+		t.block(&b, vocab, own<<1|1, left)
 	}
 	text := b.String()
 	if t.tok == nil {
@@ -426,21 +426,21 @@ func (t *traceText) prompt(rec TraceRecord) (string, error) {
 		for _, h := range rec.HashIDs[:keep] {
 			t.block(&p, vocab, uint64(h)<<1, MooncakeBlockTokens)
 		}
-		own := rec.Input - keep*MooncakeBlockTokens
-		rng := rand.New(rand.NewPCG(t.seed, uint64(rec.Line)<<1|1))
-		text, got, err = exactText(t.tok, rng, p.String(), own)
+		rest := rec.Input - keep*MooncakeBlockTokens
+		rng := rand.New(rand.NewPCG(t.seed, own<<1|1))
+		text, got, err = exactText(t.tok, rng, p.String(), rest)
 		if err != nil {
 			return "", err
 		}
-		if got != own {
+		if got != rest {
 			return "", fmt.Errorf("line %d: tokenizer %s did not settle on %d tokens", rec.Line, t.tok.Name(), rec.Input)
 		}
 	}
 	return text, nil
 }
 
-func (t *traceText) conversation(rec TraceRecord, opts SourceOptions) (Conversation, bool) {
-	text, err := t.prompt(rec)
+func (t *traceText) conversation(rec TraceRecord, own uint64, opts SourceOptions) (Conversation, bool) {
+	text, err := t.prompt(rec, own)
 	if err != nil {
 		// Only a tokenizer failing on its own words gets here; the source
 		// has no error to return, so it ends.
@@ -512,13 +512,16 @@ type traceSource struct {
 
 func (s *traceSource) Next() (Conversation, bool) {
 	if s.rng != nil {
-		return s.text.conversation(s.recs[s.rng.IntN(len(s.recs))], s.opts)
+		// Each draw's own words are its own: a record drawn twice is two
+		// requests, which share only their hash blocks.
+		s.i++
+		return s.text.conversation(s.recs[s.rng.IntN(len(s.recs))], uint64(s.i), s.opts)
 	}
 	if s.i >= len(s.recs) {
 		return Conversation{}, false
 	}
 	s.i++
-	return s.text.conversation(s.recs[s.i-1], s.opts)
+	return s.text.conversation(s.recs[s.i-1], uint64(s.recs[s.i-1].Line), s.opts)
 }
 
 // fitTrace applies max_input_tokens to a trace: longer requests are

@@ -169,14 +169,29 @@ func TestTraceSampledAtRate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	seen := map[int]string{}
+	repeats := 0
 	for range 20 {
 		c, ok := src.Next()
 		if !ok {
 			t.Fatal("a sampled trace ended")
 		}
-		if n := c.Turns[0].InputTokens; !slices.Contains(traceFixtures[1].want.input, n) {
+		n := c.Turns[0].InputTokens
+		if !slices.Contains(traceFixtures[1].want.input, n) {
 			t.Fatalf("input length %d is not the trace's", n)
 		}
+		// A request drawn again is another request, not a cache hit.
+		text := c.Turns[0].Messages[0].Content
+		if prev, ok := seen[n]; ok {
+			repeats++
+			if prev == text {
+				t.Errorf("a request of %d tokens drawn twice sent the same prompt", n)
+			}
+		}
+		seen[n] = text
+	}
+	if repeats == 0 {
+		t.Error("20 draws of 4 requests drew none twice")
 	}
 }
 

@@ -202,6 +202,7 @@ func printSummary(out io.Writer, r *report.Report, path string) {
 	}
 	printServer(out, r.Server)
 	printChecks(out, r)
+	printMixes(out, r)
 	if cp := r.Capacity; cp != nil {
 		fmt.Fprintf(out, "Capacity: %s at %.0f%% SLO attainment, sustained (%d steps of %gs)\n",
 			capacityText(cp), 100*cp.Objective, len(cp.Steps), cp.StepSeconds)

@@ -38,6 +38,8 @@ func newSimulateCommand(app *kingpin.Application) *simulateCommand {
 	c.cmd.Flag("kv-cache-tokens", "Size of the simulated KV cache in tokens: vllm:kv_cache_usage_perc is the running requests' tokens over it.").Default("65536").IntVar(&c.cfg.KVCacheTokens)
 	c.cmd.Flag("default-max-tokens", "Output length when a request sets none.").Default("128").IntVar(&c.cfg.DefaultMaxTokens)
 	c.cmd.Flag("reasoning-tokens", "Reasoning tokens opening every answer (reasoning_content deltas in chat, an inlined <think> span elsewhere), within max_tokens.").Default("0").IntVar(&c.cfg.ReasoningTokens)
+	c.cmd.Flag("embed-per-token", "Latency of /v1/embeddings and /v1/rerank per input token (0: "+simulator.DefaultEmbedPerToken.String()+").").Default("0").DurationVar(&c.cfg.EmbedPerToken)
+	c.cmd.Flag("image-prefill", "Time to first token added per image in a chat prompt (0: "+simulator.DefaultImagePrefill.String()+").").Default("0").DurationVar(&c.cfg.ImagePrefill)
 	c.cmd.Flag("eos-rate", "Share of requests that stop early unless they set ignore_eos.").Default("0").Float64Var(&c.cfg.EOSRate)
 	c.cmd.Flag("seed", "Seed for jitter, early stops and faults.").Default("0").Uint64Var(&c.cfg.Seed)
 	c.cmd.Flag("fault", "Fault to inject: "+strings.Join(simulator.Faults, ", ")+".").Default("").EnumVar(&c.cfg.Fault,

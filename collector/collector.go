@@ -149,6 +149,11 @@ func New(reg prometheus.Registerer) *Collector {
 
 // Observe records one finished request, so a long window shows progress.
 func (c *Collector) Observe(l Labels, r *result.Result) {
+	if r.Model != "" {
+		// A model mix's: one of the workload's configured models, so the
+		// label stays bounded by that list.
+		l.Model = r.Model
+	}
 	lv := l.values()
 	c.requests.WithLabelValues(append(lv, string(r.Outcome))...).Inc()
 	if v, ok := r.ScheduleLag(); ok {

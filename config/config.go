@@ -143,6 +143,11 @@ type Dataset struct {
 	MaxInputTokens        int  `yaml:"max_input_tokens,omitempty"`
 	TruncateInput         bool `yaml:"truncate_input,omitempty"`
 	dataset.SyntheticSpec `yaml:",inline"`
+
+	// Images attaches that many generated PNGs of ImageSize (WxH, default
+	// 512x512) to each conversation's first turn (api openai-chat).
+	Images    int    `yaml:"images,omitempty"`
+	ImageSize string `yaml:"image_size,omitempty"`
 }
 
 // Params are the request parameters sent to the endpoint.
@@ -181,6 +186,14 @@ type Workload struct {
 	SLO            SLO                 `yaml:"slo,omitempty"`
 	// Checks judge every successful answer (see output.go).
 	Checks []CheckSpec `yaml:"checks,omitempty"`
+	// Batch is how many inputs one embeddings request carries, or
+	// documents one rerank query (apis openai-embeddings and rerank only;
+	// 0 or 1: one).
+	Batch int `yaml:"batch,omitempty"`
+	// Models, when set, draws each conversation's model by weight from the
+	// seed instead of sending the target's: many LoRA adapters (or models)
+	// behind one endpoint.
+	Models []ModelWeight `yaml:"models,omitempty"`
 
 	// Grace is how long requests in flight at the end of Duration may
 	// finish before they are cancelled; unset means 30s, 0 none.
@@ -191,6 +204,13 @@ type Workload struct {
 	WarmConnections *bool `yaml:"warm_connections,omitempty"`
 
 	line int
+}
+
+// ModelWeight is one model of a mix and its share of the requests.
+type ModelWeight struct {
+	Name string `yaml:"name"`
+	// Weight is relative to the others' (omitted: 1).
+	Weight float64 `yaml:"weight,omitempty"`
 }
 
 // Schedule runs a workload against targets on a cron spec.

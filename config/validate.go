@@ -206,6 +206,9 @@ func (c *Config) inferArrival(w *Workload, field string) error {
 			a.Kind = "gamma"
 		case a.Rate > 0:
 			a.Kind = "poisson"
+		case dataset.IsTrace(w.Dataset.Kind):
+			// A production trace is its times as much as its lengths.
+			a.Kind = "replay"
 		default:
 			return c.fail(w.line, field+".arrival", "give rate (open loop) or concurrency (closed loop), or name the kind")
 		}
@@ -263,10 +266,19 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"requests", w.Requests}, {"warmup", w.Warmup}, {"max_concurrency", w.MaxConcurrency}} {
+	}{{"requests", w.Requests}, {"warmup", w.Warmup}, {"max_concurrency", w.MaxConcurrency}, {"batch", w.Batch}} {
 		if f.v < 0 {
 			return c.fail(w.line, field+"."+f.name, "must not be negative, got %d", f.v)
 		}
+	}
+	if err := c.validateImages(w, field); err != nil {
+		return err
+	}
+	if err := c.validateModels(w, field); err != nil {
+		return err
+	}
+	if w.Batch > dataset.MaxBatch {
+		return c.fail(w.line, field+".batch", "%d inputs a request is over the limit of %d", w.Batch, dataset.MaxBatch)
 	}
 	if w.Params.MinTokens < 0 {
 		return c.fail(w.line, field+".params.min_tokens", "must not be negative, got %d", w.Params.MinTokens)

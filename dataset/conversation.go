@@ -37,6 +37,8 @@ type Turn struct {
 	// Canary, when set, is the turn's known-answer checks and the request
 	// fields it needs (the canary dataset).
 	Canary *Canary
+	// Model, when set, is sent instead of the target's (a model mix).
+	Model string
 }
 
 // Row is one record of a data file, as decoded from JSON, JSONL or Parquet.

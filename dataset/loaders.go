@@ -17,12 +17,14 @@ var fileKinds = map[string]func(file string, rows []Row) ([]Conversation, error)
 	"jsonl":    jsonlConversations,
 }
 
-// FileKinds lists the dataset kinds read from files.
+// FileKinds lists the dataset kinds read from files, the public traces'
+// formats included.
 func FileKinds() []string {
-	out := make([]string, 0, len(fileKinds))
+	out := make([]string, 0, len(fileKinds)+len(traceKinds))
 	for k := range fileKinds {
 		out = append(out, k)
 	}
+	out = append(out, TraceKinds()...)
 	sort.Strings(out)
 	return out
 }
@@ -300,6 +302,9 @@ func jsonlConversations(file string, rows []Row) ([]Conversation, error) {
 			turn.Messages = []Message{{Role: "user", Content: prompt}}
 		} else {
 			return nil, rowError(file, n, "prompt", "missing (give prompt or messages)")
+		}
+		if err := jsonlImages(file, n, r, &turn); err != nil {
+			return nil, err
 		}
 		maxTokens, has, err := num(file, n, r, "max_tokens")
 		if err != nil {

@@ -8,6 +8,10 @@ import "strings"
 type Message struct {
 	Role    string `json:"role"`
 	Content string `json:"content"`
+	// Images are image URLs (data URLs of generated PNGs, or a data
+	// file's references) sent after the text as image_url parts; see
+	// MarshalJSON.
+	Images []string `json:"-"`
 }
 
 // Prompt is one request's input, independent of the API that carries it.
@@ -21,6 +25,8 @@ type Prompt struct {
 	// Canary, when set, adds its checks to the workload's and its tools
 	// and response_format to the request.
 	Canary *Canary
+	// Model, when set, is sent instead of the target's (a model mix).
+	Model string
 }
 
 // Text flattens the conversation for completion-style APIs the way the old

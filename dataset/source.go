@@ -241,6 +241,9 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 	if path == "" {
 		return nil, nil, fmt.Errorf("dataset %s needs a file path or a hub file", s.Dataset)
 	}
+	if IsTrace(s.Dataset) {
+		return s.buildTrace(path, tok)
+	}
 	convs, err := LoadConversations(s.Dataset, path)
 	if err != nil {
 		return nil, nil, err
@@ -256,6 +259,29 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 		return NewReplay(convs, s.Arrival, s.Options)
 	}
 	src, err := NewSampler(convs, s.Seed, s.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	arr, err := NewArrival(s.Arrival, s.Seed)
+	return arr, src, err
+}
+
+// buildTrace replays a public trace at its own times, or draws its
+// requests for another arrival.
+func (s Spec) buildTrace(path string, tok Tokenizer) (Arrival, Source, error) {
+	recs, err := LoadTrace(s.Dataset, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.MaxInputTokens > 0 {
+		if recs, err = fitTrace(recs, s.MaxInputTokens, s.TruncateInput); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	if s.Arrival.Kind == "replay" {
+		return NewTraceReplay(recs, s.Arrival, s.Options, tok, s.Seed)
+	}
+	src, err := NewTraceSampler(recs, s.Options, tok, s.Seed)
 	if err != nil {
 		return nil, nil, err
 	}

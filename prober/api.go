@@ -146,6 +146,8 @@ var apis = map[string]API{
 	"openai-completions": openAICompletions{},
 	"tgi":                tgi{},
 	"triton":             triton{},
+	"openai-embeddings":  openAIEmbeddings{},
+	"rerank":             rerank{},
 	// The old tool's endpoint types: every one of them streamed OpenAI chat.
 	"openai":     openAIChat{},
 	"friendliai": openAIChat{},

@@ -21,6 +21,9 @@ func encodeBody(body map[string]any) ([]byte, error) {
 	if msgs, ok := body["messages"].([]dataset.Message); ok {
 		for _, m := range msgs {
 			size += len(m.Content) + len(m.Role) + 32
+			for _, u := range m.Images {
+				size += len(u) + 48
+			}
 		}
 	}
 	for _, k := range []string{"prompt", "inputs", "text_input"} {
@@ -69,6 +72,15 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 		for i, m := range v {
 			if i > 0 {
 				b = append(b, ',')
+			}
+			if len(m.Images) > 0 {
+				// Content parts: rare enough for the reflective encoder.
+				enc, err := json.Marshal(m)
+				if err != nil {
+					return nil, err
+				}
+				b = append(b, enc...)
+				continue
 			}
 			b = append(b, `{"role":`...)
 			b = appendJSONString(b, m.Role)

@@ -72,7 +72,12 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	// Refreshed at the end too: a server that answers before reading the
 	// whole body gets its headers to us before the request is written.
 	defer func() { res.Conn = trace.phases() }()
-	req, err := t.API.NewRequest(trace.with(ctx), t.URL, t.Model, p, params)
+	res.ImageBytes, res.Images = dataset.ImageBytes(p.Messages)
+	model := t.Model
+	if p.Model != "" {
+		model, res.Model = p.Model, p.Model
+	}
+	req, err := t.API.NewRequest(trace.with(ctx), t.URL, model, p, params)
 	if err != nil {
 		res.Sent = time.Now()
 		t.fail(ctx, res, result.ConnectionError, fmt.Sprintf("build request: %v", err))
@@ -103,6 +108,13 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	}
 	if resp.StatusCode >= 300 {
 		t.failStatus(ctx, res, resp)
+		return
+	}
+	if whole, ok := t.API.(wholeResponse); ok {
+		t.readWhole(ctx, resp.Body, res, p, whole)
+		if res.Outcome == result.Success {
+			drain(resp.Body)
+		}
 		return
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {

@@ -649,7 +649,7 @@ func turnPrompt(history []dataset.Message, t dataset.Turn) dataset.Prompt {
 	if in <= 0 {
 		in = dataset.EstimateTokens(msgs)
 	}
-	return dataset.Prompt{Messages: msgs, InputTokens: in, MaxTokens: t.MaxTokens, Canary: t.Canary}
+	return dataset.Prompt{Messages: msgs, InputTokens: in, MaxTokens: t.MaxTokens, Canary: t.Canary, Model: t.Model}
 }
 
 func (w *Window) one(ctx context.Context, index int, intended, start time.Time, p dataset.Prompt, keepText bool) *result.Result {

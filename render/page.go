@@ -176,6 +176,7 @@ func headlines(r *report.Report) []headline {
 	if s.CostPerMillionOutputTokens > 0 {
 		h = append(h, headline{"Cost per million output tokens", fmt.Sprintf("%.4g", s.CostPerMillionOutputTokens)})
 	}
+	h = append(h, workloadHeadlines(r)...)
 	return append(h, serverHeadlines(r.Server)...)
 }
 

@@ -107,6 +107,15 @@ type Aggregator struct {
 
 	perRequest *bufio.Writer
 	encodeErr  error
+
+	// byModel folds a model mix's results again per model, for the
+	// report's by_model; models come from the workload's bounded list.
+	byModel map[string]*Aggregator
+	// oneModel marks a by_model aggregator, which splits no further.
+	oneModel bool
+	// images and imageBytes are what the requests sent carried.
+	images     int64
+	imageBytes int64
 }
 
 // sampleAt is a sample before the window's start is final.
@@ -153,6 +162,9 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 func (a *Aggregator) SetStart(t time.Time) {
 	a.mu.Lock()
 	a.start = t
+	for _, m := range a.byModel {
+		m.SetStart(t)
+	}
 	a.mu.Unlock()
 }
 
@@ -182,6 +194,8 @@ func (a *Aggregator) Add(r *result.Result) {
 		a.second(r.Intended).notSent++
 		a.addFailure(r)
 	} else {
+		a.images += int64(r.Images)
+		a.imageBytes += r.ImageBytes
 		a.second(r.Sent).started++
 		end := a.second(r.End)
 		end.completed++
@@ -201,6 +215,18 @@ func (a *Aggregator) Add(r *result.Result) {
 	}
 	if a.perRequest != nil {
 		a.writeRequest(r)
+	}
+	if r.Model != "" && !a.oneModel {
+		m := a.byModel[r.Model]
+		if m == nil {
+			if a.byModel == nil {
+				a.byModel = map[string]*Aggregator{}
+			}
+			m = NewAggregator(a.start, a.slo, nil)
+			m.oneModel = true
+			a.byModel[r.Model] = m
+		}
+		m.Add(r)
 	}
 }
 
@@ -342,7 +368,8 @@ func (a *Aggregator) secondAt(s int) *timelineCounts {
 // requestLine is one line of the per-request JSONL file. Times are seconds
 // from the window's start; absent stages are omitted.
 type requestLine struct {
-	Index int `json:"index"`
+	Index int    `json:"index"`
+	Model string `json:"model,omitempty"`
 	// RequestID and TraceID are the ids of the request's traceparent, as
 	// the exemplars on /metrics carry them.
 	RequestID   string   `json:"request_id,omitempty"`
@@ -384,6 +411,7 @@ func (a *Aggregator) writeRequest(r *result.Result) {
 		Index:        r.Index,
 		RequestID:    r.RequestIDString(),
 		TraceID:      r.TraceIDString(),
+		Model:        r.Model,
 		Intended:     secs(r.Intended.Sub(a.start)),
 		ConnReused:   r.Conn.Reused,
 		Outcome:      string(r.Outcome),

@@ -82,6 +82,8 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		}
 		sum.Sessions += s.Sessions
 		sum.CutByWindowEnd += s.CutByWindowEnd
+		sum.ImagesSent += s.ImagesSent
+		sum.ImageBytesSent += s.ImageBytesSent
 		for k, n := range s.Outcomes {
 			sum.Outcomes[k] += n
 		}
@@ -112,6 +114,34 @@ func MergeWith(id string, reports []*Report, force bool) (*Report, error) {
 		return nil, err
 	}
 	out.derive()
+	byModel, err := mergeByModel(id, reports)
+	if err != nil {
+		return nil, err
+	}
+	out.ByModel = byModel
+	return out, nil
+}
+
+// mergeByModel merges each model of a mix across the reports as the
+// window itself is merged.
+func mergeByModel(id string, reports []*Report) (map[string]*ModelReport, error) {
+	parts := map[string][]*Report{}
+	for _, r := range reports {
+		for name, m := range r.ByModel {
+			parts[name] = append(parts[name], &Report{Run: Meta{ID: r.Run.ID}, Summary: m.Summary, Stats: m.Stats, Distributions: m.Distributions})
+		}
+	}
+	if len(parts) == 0 {
+		return nil, nil
+	}
+	out := map[string]*ModelReport{}
+	for name, ps := range parts {
+		m, err := MergeWith(id, ps, true)
+		if err != nil {
+			return nil, fmt.Errorf("by_model %s: %w", name, err)
+		}
+		out[name] = &ModelReport{Summary: m.Summary, Stats: m.Stats, Distributions: m.Distributions}
+	}
 	return out, nil
 }
 

@@ -139,6 +139,9 @@ type Report struct {
 	// distribution.go), so reports can be merged with exact counts and
 	// percentiles within HdrHistogram's precision.
 	Distributions map[string]string `json:"distributions,omitempty"`
+	// ByModel is the summary and statistics of each model of a model mix,
+	// by model name; absent without one.
+	ByModel map[string]*ModelReport `json:"by_model,omitempty"`
 	// Samples are up to MaxSamples requests (a uniform sample beyond that)
 	// with their send time and TTFT, for the TTFT-by-arrival chart.
 	Samples []Sample `json:"samples,omitempty"`
@@ -214,6 +217,13 @@ type Summary struct {
 	OutputThroughput float64 `json:"output_tokens_per_second"`
 	// TotalThroughput counts input and output tokens.
 	TotalThroughput float64 `json:"total_tokens_per_second"`
+	// InputThroughput is input tokens per second: an embeddings server's
+	// throughput, which generates none.
+	InputThroughput float64 `json:"input_tokens_per_second"`
+	// ImagesSent and ImageBytesSent count the images the requests sent
+	// carried and their bytes as sent (data URLs whole).
+	ImagesSent     int64 `json:"images_sent,omitempty"`
+	ImageBytesSent int64 `json:"image_bytes_sent,omitempty"`
 	// PerSecond summarises the per-second output-token series over the
 	// whole seconds between the first send and the last end: a second
 	// the window covers only in part would read low.
@@ -345,6 +355,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 	sum.InputTokens, sum.OutputTokens = a.totalIn, a.totalOut
 	sum.RequestedInputTokens = a.totalRequestedIn
 	sum.ProtocolWarnings = a.protocolWarnings
+	sum.ImagesSent, sum.ImageBytesSent = a.images, a.imageBytes
 	sum.ReasoningTokens = a.reasoningTokens
 	r.Checks = a.checkSummaries()
 	sum.OutputTokensFrom = map[string]int{}
@@ -363,7 +374,23 @@ func (a *Aggregator) Report(meta Meta) Report {
 		})
 	}
 	r.derive()
+	for name, m := range a.byModel {
+		if r.ByModel == nil {
+			r.ByModel = map[string]*ModelReport{}
+		}
+		mr := m.Report(meta)
+		r.ByModel[name] = &ModelReport{Summary: mr.Summary, Stats: mr.Stats, Distributions: mr.Distributions}
+	}
 	return r
+}
+
+// ModelReport is one model's share of a window: the same figures as the
+// window's own.
+type ModelReport struct {
+	Summary Summary     `json:"summary"`
+	Stats   WindowStats `json:"stats"`
+	// Distributions let shards' by_model merge as the window's do.
+	Distributions map[string]string `json:"distributions,omitempty"`
 }
 
 // histogram is the histogram the aggregator keeps for a per-token
@@ -391,7 +418,7 @@ func (r *Report) derive() {
 	}
 	sum.DurationSeconds = duration
 	sum.RPS, sum.SuccessfulRPS, sum.GoodputRPS, sum.OutputThroughput, sum.TotalThroughput = 0, 0, 0, 0, 0
-	sum.SessionsPerSecond = 0
+	sum.SessionsPerSecond, sum.InputThroughput = 0, 0
 	sum.SLO.GoodputFromSendRPS = 0
 	// A window without a success has no rate worth reading: a dead
 	// endpoint refuses connections in microseconds, which would otherwise
@@ -408,6 +435,7 @@ func (r *Report) derive() {
 		sum.SLO.GoodputFromSendRPS = float64(sum.SLO.MetFromSend) / duration
 		sum.OutputThroughput = float64(sum.OutputTokens) / duration
 		sum.TotalThroughput = float64(sum.OutputTokens+sum.InputTokens) / duration
+		sum.InputThroughput = float64(sum.InputTokens) / duration
 	}
 
 	var inFlight int64

@@ -64,6 +64,13 @@ type Result struct {
 	// are arrays, so a result costs no allocation for them.
 	TraceID   [16]byte
 	RequestID [8]byte
+	// Model is the model the request asked for when a model mix drew it;
+	// empty means the target's.
+	Model string
+	// Images and ImageBytes are the images the request carried and their
+	// size as sent (data URLs included).
+	Images     int
+	ImageBytes int64
 
 	Intended     time.Time // when the schedule said to send
 	Sent         time.Time // when the request was handed to the transport

@@ -21,13 +21,13 @@ import (
 // as int(float64) did. One difference is encoding/json's: struct fields
 // also match keys that differ only in case ("Max_Tokens").
 type request struct {
-	Messages            []struct{ Content promptText } `json:"messages"`
-	Prompt              promptText                     `json:"prompt"`     // completions
-	Inputs              promptText                     `json:"inputs"`     // TGI
-	TextInput           promptText                     `json:"text_input"` // Triton
-	MaxTokens           float64                        `json:"max_tokens"`
-	MaxCompletionTokens float64                        `json:"max_completion_tokens"`
-	IgnoreEOS           bool                           `json:"ignore_eos"`
+	Messages            []struct{ Content chatWords } `json:"messages"`
+	Prompt              promptText                    `json:"prompt"`     // completions
+	Inputs              promptText                    `json:"inputs"`     // TGI
+	TextInput           promptText                    `json:"text_input"` // Triton
+	MaxTokens           float64                       `json:"max_tokens"`
+	MaxCompletionTokens float64                       `json:"max_completion_tokens"`
+	IgnoreEOS           bool                          `json:"ignore_eos"`
 	Parameters          struct {
 		MaxNewTokens float64 `json:"max_new_tokens"`
 	} `json:"parameters"`

@@ -19,6 +19,13 @@ func mapPlan(proto protocol, body map[string]any) (prompt, maxTokens int, ignore
 			for _, m := range msgs {
 				if mm, ok := m.(map[string]any); ok {
 					prompt += words(mm["content"])
+					// A vision prompt's parts: their text counts.
+					parts, _ := mm["content"].([]any)
+					for _, p := range parts {
+						if pm, ok := p.(map[string]any); ok && pm["type"] == "text" {
+							prompt += words(pm["text"])
+						}
+					}
 				}
 			}
 		}

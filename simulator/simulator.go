@@ -101,7 +101,21 @@ type Config struct {
 	// OnFirstAnswer, if set, gets each request's server-side time to its
 	// first answer token (after its reasoning), as OnFirstToken does TTFT.
 	OnFirstAnswer func(d time.Duration)
+
+	// EmbedPerToken is /v1/embeddings' latency per input token (default
+	// DefaultEmbedPerToken); OnEmbed, if set, gets each answered batch's
+	// inputs, tokens and server-side latency.
+	EmbedPerToken time.Duration
+	OnEmbed       func(inputs, tokens int, latency time.Duration)
+
+	// ImagePrefill is each image's added time to first token, a vision
+	// encoder's cost (default DefaultImagePrefill).
+	ImagePrefill time.Duration
 }
+
+// DefaultImagePrefill is a 512x512 image's encoding time on a small
+// vision-language model.
+const DefaultImagePrefill = 5 * time.Millisecond
 
 // Server is the simulator's HTTP handler.
 type Server struct {
@@ -125,6 +139,9 @@ func New(cfg Config) *Server {
 	if cfg.Fault != FaultNone && cfg.FaultRate == 0 {
 		cfg.FaultRate = 1
 	}
+	if cfg.ImagePrefill == 0 {
+		cfg.ImagePrefill = DefaultImagePrefill
+	}
 	if cfg.FaultStatus == 0 {
 		cfg.FaultStatus = http.StatusInternalServerError
 	}
@@ -145,6 +162,9 @@ func (c Config) Validate() error {
 	}
 	if c.TTFT < 0 || c.ITL < 0 {
 		return fmt.Errorf("ttft and itl must not be negative")
+	}
+	if c.EmbedPerToken < 0 || c.ImagePrefill < 0 {
+		return fmt.Errorf("embed-per-token and image-prefill must not be negative")
 	}
 	if c.Jitter < 0 || c.Jitter >= 1 {
 		return fmt.Errorf("jitter must be in [0, 1), got %v", c.Jitter)
@@ -181,6 +201,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case path == "/health" || path == "/v2/health/ready":
 		w.WriteHeader(http.StatusOK)
+		return
+	case path == "/embeddings", path == "/rerank":
+		s.embeddings(w, r)
 		return
 	case path == "/models" && r.Method == http.MethodGet:
 		w.Header().Set("Content-Type", "application/json")
@@ -292,6 +315,7 @@ type plan struct {
 	blocks []uint64
 	answer *answerPlan // nil for plain words
 	finish string      // the last token's finish reason, quoted
+	images int         // image parts in the prompt, each adding its prefill
 }
 
 func (s *Server) plan(proto protocol, req *request) plan {
@@ -308,6 +332,7 @@ func (s *Server) plan(proto protocol, req *request) plan {
 				chain = chain*1099511628211 ^ h
 				p.blocks = append(p.blocks, chain)
 			}
+			p.images += m.Content.images
 		}
 	case completions:
 		p.promptTokens, p.blocks = req.Prompt.words, req.Prompt.blocks
@@ -353,7 +378,7 @@ func (s *Server) plan(proto protocol, req *request) plan {
 			p.finish = `"length"`
 		}
 	}
-	p.ttft = s.jitter(s.cfg.TTFT)
+	p.ttft = s.jitter(s.cfg.TTFT) + time.Duration(p.images)*s.cfg.ImagePrefill
 	p.gap = s.cfg.ITL
 	if s.cfg.Jitter != 0 && s.cfg.ITL != 0 {
 		// Only jitter needs a gap per token; without it every gap is ITL.

@@ -75,6 +75,31 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if err != nil {
 		return nil, fmt.Errorf("workload %s: %w", w.Name, err)
 	}
+	if prober.Embeddings(api) {
+		if len(params.Checks) > 0 || params.ResponseFormat != nil || len(params.Tools) > 0 {
+			return nil, fmt.Errorf("workload %s: api %s answers with vectors: checks, response_format and tools do not apply", w.Name, api.Name())
+		}
+		source = dataset.Batched(source, max(w.Batch, 1)+prober.QueryInputs(api))
+	} else if w.Batch > 1 {
+		return nil, fmt.Errorf("workload %s: batch %d: only apis openai-embeddings and rerank send batches", w.Name, w.Batch)
+	}
+	if n := w.Dataset.Images; n > 0 {
+		if !prober.DeclaresTools(api) {
+			return nil, fmt.Errorf("workload %s: dataset.images: api %s cannot carry images (openai-chat and vllm can)", w.Name, api.Name())
+		}
+		size, err := w.Dataset.ImageDimensions()
+		if err != nil {
+			return nil, fmt.Errorf("workload %s: %w", w.Name, err)
+		}
+		source = dataset.WithImages(source, n, size, w.Seed)
+	}
+	if len(w.Models) > 0 {
+		names, weights := make([]string, len(w.Models)), make([]float64, len(w.Models))
+		for i, m := range w.Models {
+			names[i], weights[i] = m.Name, m.Weight
+		}
+		source = dataset.WithModels(source, names, weights, w.Seed)
+	}
 	timeout := time.Duration(w.RequestTimeout)
 	if timeout <= 0 {
 		timeout = time.Duration(s.Global.RequestTimeout)

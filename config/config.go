@@ -302,14 +302,7 @@ func (c *Config) Workload(name string) *Workload {
 func (s *Schedule) CronSchedule() cron.Schedule { return s.schedule }
 
 // Allows reports whether a probe may send to rawURL.
-func (m *Module) Allows(rawURL string) bool {
-	for _, re := range m.allowed {
-		if re.MatchString(rawURL) {
-			return true
-		}
-	}
-	return false
-}
+func (m *Module) Allows(rawURL string) bool { return matchURL(m.allowed, rawURL) }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
 	if c.inline != "" {

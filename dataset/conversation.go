@@ -56,7 +56,8 @@ func ReadRows(path string) ([]Row, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return readJSONRows(path, f)
+		// Read no further than the cap: a 2 GB JSONL filled the heap.
+		return readJSONRows(path, io.LimitReader(f, int64(maxDatasetBytes)))
 	default:
 		return nil, fmt.Errorf("%s: unknown format (want .json, .jsonl or .parquet)", path)
 	}
@@ -101,6 +102,9 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
 		}
 		rows = append(rows, row)
+		if len(rows) >= maxDatasetRows {
+			break
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)

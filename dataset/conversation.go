@@ -57,7 +57,7 @@ func ReadRows(path string) ([]Row, error) {
 		}
 		defer f.Close()
 		// Read no further than the cap: a 2 GB JSONL filled the heap.
-		return readJSONRows(path, io.LimitReader(f, int64(maxDatasetBytes)))
+		return readJSONRows(path, &capReader{r: f, left: int64(maxDatasetBytes)})
 	default:
 		return nil, fmt.Errorf("%s: unknown format (want .json, .jsonl or .parquet)", path)
 	}
@@ -77,6 +77,9 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 		dec := json.NewDecoder(br)
 		var rows []Row
 		if err := dec.Decode(&rows); err != nil {
+			if c, ok := r.(*capReader); ok && c.hit {
+				return nil, fmt.Errorf("%s: a JSON array over the cap of %d bytes; write a part of it as JSON Lines (read up to the cap)", path, maxDatasetBytes)
+			}
 			return nil, fmt.Errorf("%s: not a JSON array of objects: %w", path, err)
 		}
 		for i, row := range rows {
@@ -96,6 +99,9 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 		}
 		var row Row
 		if err := json.Unmarshal(text, &row); err != nil || row == nil {
+			if c, ok := r.(*capReader); ok && c.hit {
+				break // the line the cap cut short
+			}
 			if err == nil {
 				err = errors.New("not an object")
 			}
@@ -113,6 +119,27 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 		return nil, fmt.Errorf("%s: no rows", path)
 	}
 	return rows, nil
+}
+
+// capReader reads up to left bytes and then reports EOF, remembering it
+// stopped early.
+type capReader struct {
+	r    io.Reader
+	left int64
+	hit  bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		c.hit = true
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 func firstByte(br *bufio.Reader) (byte, error) {

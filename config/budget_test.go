@@ -1,7 +1,10 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -89,5 +92,38 @@ func TestAllowListParsesURL(t *testing.T) {
 				t.Fatalf("the error quotes the URL: %v", err)
 			}
 		})
+	}
+}
+
+// Files a config names must be regular files of bounded size, opened
+// without blocking: /dev/zero as a credentials file passed the check and
+// exhausted memory at the first window; a FIFO hung the check.
+func TestNamedFilesRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("no FIFO here: %v", err)
+	}
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, make([]byte, MaxSecretFileBytes+1), 0o600)
+	target := func(path string) string {
+		return "global: {report_dir: /tmp/reports}\ntargets:\n- {name: a, url: 'http://127.0.0.1:1/v1', model: m, http_client: {authorization: {credentials_file: " + path + "}}}\n"
+	}
+	for _, tt := range []struct{ name, cfg, want string }{
+		{"/dev/zero", target("/dev/zero"), "not a regular file"},
+		{"FIFO credentials", target(fifo), "not a regular file"},
+		{"huge credentials", target(big), "over the limit"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.yml")
+			os.WriteFile(path, []byte(tt.cfg), 0o600)
+			if _, err := LoadFile(path); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+		})
+	}
+	// The config file itself: a FIFO is refused at once, not waited on.
+	if _, err := LoadFile(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("a FIFO config: %v", err)
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/inferno-llm/inferno/dataset"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -165,20 +167,33 @@ func (c *Config) checkWorkloadFiles(w *Workload, field string) error {
 	return nil
 }
 
+// MaxSecretFileBytes bounds a credentials, password, token, CA or
+// certificate file: each is read whole, at every request for some.
+const MaxSecretFileBytes = 1 << 20
+
 func (c *Config) readable(field, path string) error {
 	if path == "" {
 		return nil
 	}
-	f, err := os.Open(path)
-	if err == nil {
-		info, serr := f.Stat()
-		f.Close()
-		if serr == nil && info.IsDir() {
-			return c.fail(0, field, "%s is a directory, not a file", path)
-		}
-		return nil
+	// Data files are read only up to their readers' caps, tokenizers up
+	// to theirs; every other named file is a small secret or certificate.
+	limit := int64(MaxSecretFileBytes)
+	switch {
+	case strings.HasSuffix(field, ".dataset.path"):
+		limit = 0
+	case strings.HasSuffix(field, ".dataset.tokenizer"):
+		limit = dataset.MaxTokenizerBytes
 	}
-	return c.fail(0, field, "cannot read %s: %v", path, errors.Unwrap(err))
+	f, err := openRegular(path, limit)
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return c.fail(0, field, "cannot read %s: %v", path, pathErr.Err)
+	}
+	if err != nil {
+		return c.fail(0, field, "%v", err)
+	}
+	f.Close()
+	return nil
 }
 
 // Check is what --config.check runs: LoadFile, and the checks that need

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	promconfig "github.com/prometheus/common/config"
@@ -245,12 +246,40 @@ func LoadFile(path string) (*Config, error) {
 // readFile reads a file of at most MaxFileSize: one byte past the limit,
 // so a larger file is refused without reading (or parsing) the rest.
 func readFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := openRegular(path, 0) // the size is judged below, in the words of its own error
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// openRegular opens a file a config names, without blocking (a FIFO
+// there hung --config.check and a reload), and refuses anything but a
+// regular file of at most limit bytes (0: any size): credentials_file
+// /dev/zero passed the check and then exhausted memory at the first
+// window.
+func openRegular(path string, limit int64) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	switch {
+	case err != nil:
+		f.Close()
+		return nil, err
+	case info.IsDir():
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory, not a file", path)
+	case !info.Mode().IsRegular():
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file (%v)", path, info.Mode().Type())
+	case limit > 0 && info.Size() > limit:
+		f.Close()
+		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d", path, info.Size(), limit)
+	}
+	return f, nil
 }
 
 // Load parses and validates config bytes; file names the source in errors.

@@ -3,6 +3,9 @@ package daemon
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -101,4 +104,52 @@ targets:
 	if strings.Contains(string(b), planted) {
 		t.Errorf("/config shows a planted secret:\n%s", b)
 	}
+}
+
+// TestReloadRemovesRunningWindowsSeries: a window still running when a
+// reload removes its target set its figures after the reload forgot the
+// target's series, and they stayed on /metrics forever.
+func TestReloadRemovesRunningWindowsSeries(t *testing.T) {
+	sim := simulator.New(simulator.Config{})
+	gate, arrived := make(chan struct{}), make(chan struct{}, 100)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-gate
+		sim.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "inferno.yml")
+	head := "global: {report_dir: " + filepath.Join(dir, "reports") + "}\n"
+	os.WriteFile(path, []byte(head+`targets:
+  - {name: gone, url: `+srv.URL+`/v1, model: sim}
+workloads:
+  - {name: small, dataset: {kind: synthetic, input_tokens: 8, output_tokens: 4}, arrival: {kind: concurrency, concurrency: 1}, requests: 1}
+schedules:
+  - {name: tick, cron: "* * * * * *", targets: [gone], workload: small}
+`), 0o644)
+	d := startDaemon(t, path)
+	<-arrived
+	os.WriteFile(path, []byte(head), 0o644)
+	if err := d.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	close(gate)
+	waitFor(t, "the windows to end", func() bool {
+		_, m := get(t, d.server.URL+"/metrics")
+		return strings.Contains(m, "inferno_windows_in_progress 0")
+	})
+	if _, m := get(t, d.server.URL+"/metrics"); strings.Contains(m, `target="gone"`) {
+		t.Errorf("/metrics keeps the removed target's series:\n%s", grepLines(m, `target="gone"`))
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -153,3 +153,24 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// An old-API test_id is the caller's: ordered by id, zzzz-PINNED sat at
+// the top of every run list.
+func TestRunListByCreation(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	hang := hangServer(t)
+	cfgPath, _ := hostileConfig(t, sim.URL, hang.URL, "")
+	d := startDaemon(t, cfgPath)
+	legacy := `{"url":"` + sim.URL + `/v1","model":"sim","dataset_name":"synthesizer","dataset_config":{"func":"lambda t: int(t/1+1) if t<2 else None"},"test_id":"zzzz-PINNED"}`
+	if code, answer := send(t, "POST", d.server.URL+"/tests/register_and_start", legacy); code != http.StatusOK {
+		t.Fatalf("register_and_start: %d %s", code, answer)
+	}
+	waitFor(t, "the pinned run to be listed", func() bool { return d.runs.get("zzzz-PINNED") != nil })
+	code, answer := send(t, "POST", d.server.URL+"/api/v1/runs", `{"target":"sim","workload":"small"}`)
+	if code != http.StatusAccepted {
+		t.Fatalf("runs API: %d %s", code, answer)
+	}
+	if first := d.runs.list()[0].id; first == "zzzz-PINNED" {
+		t.Errorf("the run list starts with %s, not the newest run", first)
+	}
+}

@@ -151,7 +151,9 @@ func (rs *runs) remove(id string) {
 	rs.mu.Unlock()
 }
 
-// list returns runs newest first (ids sort by time).
+// list returns runs newest first, by when they were created: the old
+// API's test_id is the caller's, and ordered by id, zzzz-PINNED pinned
+// itself to the top of every list.
 func (rs *runs) list() []*Run {
 	rs.mu.Lock()
 	out := make([]*Run, 0, len(rs.byID))
@@ -159,7 +161,12 @@ func (rs *runs) list() []*Run {
 		out = append(out, r)
 	}
 	rs.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].id > out[j].id })
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].created.Equal(out[j].created) {
+			return out[i].created.After(out[j].created)
+		}
+		return out[i].id > out[j].id
+	})
 	return out
 }
 

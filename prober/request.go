@@ -321,7 +321,7 @@ func spreadTokens(res *result.Result, events []contentEvent) {
 	// A count no answer reaches (a broken or hostile server's usage) is
 	// reported as given but not spread: one ITL value per token would
 	// allocate without bound, and the rounding below would overflow.
-	if extra := res.OutputTokens - assigned; extra > 0 && res.OutputTokens <= maxSpreadTokens && res.OutputTokens <= maxTokensPerEvent*len(events) {
+	if extra := res.OutputTokens - assigned; extra > 0 && res.OutputTokens <= maxSpreadTokens {
 		// Cumulative rounding hands out exactly extra tokens, in
 		// proportion to content length.
 		seen, given := 0, 0
@@ -332,10 +332,17 @@ func spreadTokens(res *result.Result, events []contentEvent) {
 			given = upTo
 		}
 	}
-	// One allocation for the request's ITL, sized by the shares.
-	res.ITL = slices.Grow(res.ITL, assignedAfterFirst(shares))
+	// One allocation for the request's ITL, sized by the shares. Past
+	// maxTokensPerEvent a token on average, the count is not a stream's
+	// (a usage of a million over 2 events made a million ITL values): the
+	// timelines still get the tokens, ITL gets none of the request's.
+	n := assignedAfterFirst(shares)
+	withITL := n <= maxTokensPerEvent*len(events)
+	if withITL {
+		res.ITL = slices.Grow(res.ITL, n)
+	}
 	for i, e := range events {
-		if i > 0 {
+		if i > 0 && withITL {
 			// The first event's gap is TTFT, not an inter-token gap; a
 			// later event's gap is shared by the tokens it carries.
 			gap := (e.at - events[i-1].at) / time.Duration(shares[i])

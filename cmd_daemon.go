@@ -111,7 +111,10 @@ func (c *daemonCommand) execute(logger *slog.Logger) int {
 	}
 	logger.Info("inferno starting", "version", version.Info(), "config", c.configFile)
 
-	server := &http.Server{Handler: d.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	server := daemon.NewServer(d.Handler())
+	for i, l := range listeners {
+		listeners[i] = daemon.LimitListener(l)
+	}
 	serveErr := make(chan error, 1)
 	go func() {
 		if systemd {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/inferno-llm/inferno/dataset"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -165,19 +167,30 @@ func (c *Config) checkWorkloadFiles(w *Workload, field string) error {
 	return nil
 }
 
+// MaxSecretFileBytes bounds a credentials, password, token, CA or
+// certificate file: each is read whole, at every request for some.
+const MaxSecretFileBytes = 1 << 20
+
 func (c *Config) readable(field, path string) error {
 	if path == "" {
 		return nil
 	}
-	if info, err := os.Stat(path); err == nil && info.IsDir() {
-		return c.fail(0, field, "%s is a directory, not a file", path)
+	// Data files are read only up to their readers' caps, tokenizers up
+	// to theirs; every other named file is a small secret or certificate.
+	limit := int64(MaxSecretFileBytes)
+	switch {
+	case strings.HasSuffix(field, ".dataset.path"):
+		limit = 0
+	case strings.HasSuffix(field, ".dataset.tokenizer"):
+		limit = dataset.MaxTokenizerBytes
 	}
-	f, err := openRegular(path)
+	f, err := openRegular(path, limit)
+	var pathErr *os.PathError
+	if errors.As(err, &pathErr) {
+		return c.fail(0, field, "cannot read %s: %v", path, pathErr.Err)
+	}
 	if err != nil {
-		if u := errors.Unwrap(err); u != nil {
-			err = u
-		}
-		return c.fail(0, field, "cannot read %s: %v", path, err)
+		return c.fail(0, field, "%v", err)
 	}
 	f.Close()
 	return nil

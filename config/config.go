@@ -296,7 +296,7 @@ func LoadFile(path string) (*Config, error) {
 // the rest. It is opened without blocking, so a FIFO or a device in its
 // place is refused instead of wedging a reload.
 func readFile(path string) ([]byte, error) {
-	f, err := openRegular(path)
+	f, err := openRegular(path, 0) // the size is judged below, in the words of its own error
 	if err != nil {
 		return nil, err
 	}
@@ -304,19 +304,30 @@ func readFile(path string) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 }
 
-// openRegular opens path for reading if it is a regular file.
-func openRegular(path string) (*os.File, error) {
+// openRegular opens a file a config names, without blocking (a FIFO
+// there hung --config.check and a reload), and refuses anything but a
+// regular file of at most limit bytes (0: any size): credentials_file
+// /dev/zero passed the check and then exhausted memory at the first
+// window.
+func openRegular(path string, limit int64) (*os.File, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, err
 	}
 	info, err := f.Stat()
-	if err == nil && !info.Mode().IsRegular() {
-		err = &os.PathError{Op: "open", Path: path, Err: errors.New("not a regular file")}
-	}
-	if err != nil {
+	switch {
+	case err != nil:
 		f.Close()
 		return nil, err
+	case info.IsDir():
+		f.Close()
+		return nil, fmt.Errorf("%s is a directory, not a file", path)
+	case !info.Mode().IsRegular():
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file (%v)", path, info.Mode().Type())
+	case limit > 0 && info.Size() > limit:
+		f.Close()
+		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d", path, info.Size(), limit)
 	}
 	return f, nil
 }
@@ -370,14 +381,7 @@ func (c *Config) Workload(name string) *Workload {
 func (s *Schedule) CronSchedule() cron.Schedule { return s.schedule }
 
 // Allows reports whether a probe may send to rawURL.
-func (m *Module) Allows(rawURL string) bool {
-	for _, re := range m.allowed {
-		if re.MatchString(rawURL) {
-			return true
-		}
-	}
-	return false
-}
+func (m *Module) Allows(rawURL string) bool { return matchURL(m.allowed, rawURL) }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
 	if c.inline != "" {

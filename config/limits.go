@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"math"
+	"net/url"
 	"regexp"
 	"time"
 
@@ -48,6 +49,9 @@ type Limits struct {
 	// tests; each expires after RegisteredTestExpiry.
 	MaxRegisteredTests   int      `yaml:"max_registered_tests"`
 	RegisteredTestExpiry Duration `yaml:"registered_test_expiry"`
+	// MaxWindowBytes bounds the memory one window may claim: its prompts
+	// times its requests in flight, its data set and its tokenizer.
+	MaxWindowBytes int `yaml:"max_window_bytes"`
 }
 
 // DefaultLimits are generous for benchmarking and small enough that no
@@ -68,6 +72,7 @@ func DefaultLimits() Limits {
 		MaxPendingRuns:       100,
 		MaxRegisteredTests:   100,
 		RegisteredTestExpiry: Duration(time.Hour),
+		MaxWindowBytes:       512 << 20,
 	}
 }
 
@@ -77,14 +82,39 @@ type API struct {
 	// an inline target's URL must match one. With none, API bodies may
 	// only name configured targets.
 	AllowURLs []string `yaml:"allow_urls,omitempty"`
+	// AllowHubRepos are regular expressions, anchored, over owner/name:
+	// an inline workload may download a data set or a tokenizer only from
+	// a hub repository that matches one. With none, it may download none.
+	AllowHubRepos []string `yaml:"allow_hub_repos,omitempty"`
 
-	allowed []*regexp.Regexp
+	allowed    []*regexp.Regexp
+	allowedHub []*regexp.Regexp
 }
 
 // Allows reports whether an inline target may send to rawURL.
-func (a *API) Allows(rawURL string) bool {
-	for _, re := range a.allowed {
-		if re.MatchString(rawURL) {
+func (a *API) Allows(rawURL string) bool { return matchURL(a.allowed, rawURL) }
+
+// matchURL matches the URL as parsed, rebuilt from its scheme, host, port,
+// path and query: a pattern written for http://host:18002 must not pass
+// http://host:18002@other:18004, which reaches other. Userinfo and
+// fragments never take part.
+func matchURL(patterns []*regexp.Regexp, raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Opaque != "" || u.User != nil {
+		return false
+	}
+	base := u.Scheme + "://" + u.Host + u.EscapedPath()
+	for _, re := range patterns {
+		if re.MatchString(base) || (u.RawQuery != "" && re.MatchString(base+"?"+u.RawQuery)) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchAny(patterns []*regexp.Regexp, s string) bool {
+	for _, re := range patterns {
+		if re.MatchString(s) {
 			return true
 		}
 	}
@@ -104,6 +134,7 @@ func (c *Config) validateLimits() error {
 		{"max_synthesizer_tick", float64(l.MaxSynthesizerTick)}, {"max_body_bytes", float64(l.MaxBodyBytes)},
 		{"max_body_keys", float64(l.MaxBodyKeys)}, {"max_pending_runs", float64(l.MaxPendingRuns)},
 		{"max_registered_tests", float64(l.MaxRegisteredTests)}, {"registered_test_expiry", float64(l.RegisteredTestExpiry)},
+		{"max_window_bytes", float64(l.MaxWindowBytes)},
 	} {
 		if !(v.n > 0) {
 			return c.fail(0, "limits."+v.field, "must be positive")
@@ -116,6 +147,14 @@ func (c *Config) validateLimits() error {
 			return c.fail(0, fmt.Sprintf("api.allow_urls[%d]", i), "not a regular expression: %v", err)
 		}
 		c.API.allowed = append(c.API.allowed, re)
+	}
+	c.API.allowedHub = nil
+	for i, pattern := range c.API.AllowHubRepos {
+		re, err := regexp.Compile("^(?:" + pattern + ")$")
+		if err != nil {
+			return c.fail(0, fmt.Sprintf("api.allow_hub_repos[%d]", i), "not a regular expression: %v", err)
+		}
+		c.API.allowedHub = append(c.API.allowedHub, re)
 	}
 	g := c.Global
 	if g.APIWindows < 0 {
@@ -247,7 +286,70 @@ func (c *Config) workloadLimits(w *Workload, field string) error {
 			return c.fail(0, af+".max_steps", "%d steps of %v last over the limit of %v (limits.max_duration)", ca.MaxSteps, Duration(ca.StepDuration), l.MaxDuration)
 		}
 	}
-	return c.syntheticSessionLimits(w, field)
+	if err := c.syntheticSessionLimits(w, field); err != nil {
+		return err
+	}
+	return c.windowBudget(w, field)
+}
+
+// windowBudget refuses a window whose memory, each part within its own
+// limit, would add up past limits.max_window_bytes: input_tokens 1000000
+// with concurrency 1000 passed every limit and took the daemon down.
+func (c *Config) windowBudget(w *Workload, field string) error {
+	l := c.Limits
+	ds := w.Dataset
+	var prompt, fixed float64
+	if ds.Kind == "synthetic" {
+		turns := float64(max(ds.Turns, 1))
+		tokens := float64(ds.PrefixTokens) + turns*float64(ds.InputTokens)*(1+ds.Spread) + (turns-1)*float64(ds.OutputTokens)*(1+ds.Spread)
+		prompt = tokens * syntheticWordBytes
+		fixed = float64(ds.Prefixes) * float64(ds.PrefixTokens) * syntheticWordBytes
+	} else {
+		// A data file is held whole, up to its reader's cap; each request
+		// in flight holds its prompt's body beside it.
+		prompt = dataset.RowBytesInFlight
+		fixed = dataset.MaxDatasetBytes
+	}
+	if ds.Tokenizer != "" {
+		fixed += dataset.MaxTokenizerBytes
+	}
+	inFlight := float64(c.inFlight(w))
+	total := prompt*inFlight + fixed
+	if total > float64(l.MaxWindowBytes) {
+		return c.fail(0, field, "the window may hold %.0f bytes (prompts of up to %.0f bytes × %.0f requests in flight, plus %.0f for its data set and tokenizer), over the limit of %d bytes (limits.max_window_bytes): lower the prompt size or the requests in flight (max_concurrency)",
+			total, prompt, inFlight, fixed, l.MaxWindowBytes)
+	}
+	return nil
+}
+
+// inFlight is the most requests a window may hold at once: its closed
+// loop's concurrency, or its open loop's max_concurrency, else what its
+// peak rate keeps in flight for a whole request timeout.
+func (c *Config) inFlight(w *Workload) int {
+	a := w.Arrival
+	closed := a.Concurrency
+	for _, s := range a.Stages {
+		closed = max(closed, s.Concurrency)
+	}
+	if a.Kind == "concurrency" || (a.Kind == "stages" && closed > 0) {
+		return closed
+	}
+	limit := c.Limits.MaxInFlight
+	if w.MaxConcurrency > 0 {
+		limit = min(limit, w.MaxConcurrency)
+	}
+	rate := max(a.Rate, a.EndRate)
+	for _, s := range a.Stages {
+		rate = max(rate, s.Rate)
+	}
+	timeout := c.Global.RequestTimeout.D()
+	if w.RequestTimeout > 0 {
+		timeout = w.RequestTimeout.D()
+	}
+	if a.Kind == "synthesizer" || a.Kind == "replay" || a.Kind == "capacity" || rate <= 0 {
+		return limit
+	}
+	return int(min(float64(limit), math.Ceil(rate*timeout.Seconds())))
 }
 
 // syntheticSessionLimits bounds the largest prompt a synthetic workload
@@ -293,6 +395,11 @@ func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field str
 	// the function is defined (or until requests are issued); the Runner
 	// itself stops after MaxSynthesizerSeconds.
 	uncut := w.Duration == 0 && w.Deadline == 0 && seconds < dataset.MaxSynthesizerSeconds
+	// Each second costs one evaluation of the function: a 686-byte
+	// expression over a week of seconds took 3.4 s of CPU to check.
+	if cost := dataset.SynthesizerCost(fn); cost*seconds > dataset.MaxSynthesizerSteps {
+		return c.fail(0, field+".func", "%d steps to check (%d per second over %d s), over the budget of %d: shorten the expression, or set the workload's duration", cost*seconds, cost, seconds, dataset.MaxSynthesizerSteps)
+	}
 	issued := 0
 	for t := range seconds {
 		n, ok := fn.Cumulative(t)

@@ -32,6 +32,8 @@ type Door struct {
 	allow     []*regexp.Regexp
 	// refused says why a URL the allow-list does not match is refused.
 	refused string
+	// allowHub are the hub repositories an untrusted workload may name.
+	allowHub []*regexp.Regexp
 }
 
 // CommandLine is inferno run's flags: the operator's own machine.
@@ -52,9 +54,9 @@ func (c *Config) OldAPIDoor() Door {
 
 func (c *Config) apiDoor(name, off string) Door {
 	if len(c.API.allowed) == 0 {
-		return Door{Name: name, Untrusted: true, refused: off}
+		return Door{Name: name, Untrusted: true, refused: off, allowHub: c.API.allowedHub}
 	}
-	return Door{Name: name, Untrusted: true, allow: c.API.allowed, refused: "not allowed by the daemon's api.allow_urls"}
+	return Door{Name: name, Untrusted: true, allow: c.API.allowed, refused: "not allowed by the daemon's api.allow_urls", allowHub: c.API.allowedHub}
 }
 
 // ProbeDoor is /probe?target=URL under module m.
@@ -65,14 +67,7 @@ func (m *Module) ProbeDoor(name string) Door {
 
 // allows matches the parsed URL, so the pattern sees what a request
 // would reach.
-func (d Door) allows(raw string) bool {
-	for _, re := range d.allow {
-		if re.MatchString(raw) {
-			return true
-		}
-	}
-	return false
-}
+func (d Door) allows(raw string) bool { return matchURL(d.allow, raw) }
 
 // Input is what a door hands in. Each of the target and the workload is
 // given one way: by the name of one the config defines, as text (YAML or
@@ -196,6 +191,11 @@ func (c *Config) resolveTarget(door Door, t *Target) error {
 		if err := validURL(t.URL); err != nil {
 			return c.fail(0, "targets[0].url", "%v", err)
 		}
+		if u, _ := url.Parse(t.URL); u.User != nil {
+			// A token written as userinfo would be shown and logged as
+			// part of the URL, and userinfo is how a URL hides its host.
+			return c.fail(0, "targets[0].url", "user information (user:password@) is refused in a URL from outside; send credentials in http_client instead")
+		}
 		if !door.allows(t.URL) {
 			return c.fail(0, "targets[0].url", "%s", door.refused)
 		}
@@ -240,11 +240,21 @@ func (c *Config) resolveWorkload(door Door, w *Workload) error {
 		if w.Dataset.Path != "" {
 			return c.fail(0, "workloads[0].dataset.path", "an API body may not name a local file; define the workload in the config file and name it")
 		}
-		if _, path, _, err := w.Dataset.Tokenizer.Parse(); w.Dataset.Tokenizer != "" && err == nil && path != "" {
+		_, path, hub, err := w.Dataset.Tokenizer.Parse()
+		if w.Dataset.Tokenizer != "" && err == nil && path != "" {
 			return c.fail(0, "workloads[0].dataset.tokenizer", "an API body may not name a local file; use a built-in encoding or hf:owner/name, or define the workload in the config file and name it")
 		}
 		if err := untrustedChecks(w); err != nil {
 			return c.fail(0, "workloads[0]", "%v", err)
+		}
+		// A hub file is remote content the daemon downloads, parses and
+		// keeps: a 31 KB Parquet file of 20 million rows once took it down.
+		const hubRefused = "not allowed by the daemon's api.allow_hub_repos (with none, an API body may not download from the hub); define the workload in the config file and name it"
+		if w.Dataset.Tokenizer != "" && err == nil && hub != nil && !matchAny(door.allowHub, hub.Repo) {
+			return c.fail(0, "workloads[0].dataset.tokenizer", hubRefused)
+		}
+		if h := w.Dataset.Hub; h != nil && !matchAny(door.allowHub, h.Repo) {
+			return c.fail(0, "workloads[0].dataset.hub.repo", hubRefused)
 		}
 	}
 	if err := c.validateWorkload(w, "workloads[0]"); err != nil {

@@ -74,8 +74,8 @@ func (d *Daemon) loadReports(ids []string) ([]*report.Report, error) {
 	if len(ids) == 0 {
 		return nil, errStatus{http.StatusBadRequest, errors.New("no runs given: ?runs=id1,id2,…")}
 	}
-	if len(ids) > 50 {
-		return nil, errStatus{http.StatusBadRequest, fmt.Errorf("%d runs: at most 50 compare at once", len(ids))}
+	if len(ids) > maxCompareRuns {
+		return nil, errStatus{http.StatusBadRequest, fmt.Errorf("%d runs: at most %d compare at once", len(ids), maxCompareRuns)}
 	}
 	var out []*report.Report
 	for _, id := range ids {
@@ -93,8 +93,17 @@ func runsParam(r *http.Request) []string {
 	if v == "" {
 		return nil
 	}
-	return strings.Split(v, ",")
+	// Each run is a whole report in memory: ?runs=<id> × 50 exhausted it.
+	return dedupe(strings.Split(v, ","))
 }
+
+// Caps on what compare and groups hold: runs compared at once, groups,
+// and runs in one group (each create rewrites the whole file).
+const (
+	maxCompareRuns = 20
+	maxGroups      = 1000
+	maxGroupRuns   = 1000
+)
 
 // handleReportPage renders a report's page when asked for, and keeps it
 // in memory for the next asker: writing one for every window cost disk
@@ -279,6 +288,12 @@ func (d *Daemon) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 			if _, exists := m[body.Name]; exists {
 				return errStatus{http.StatusConflict, fmt.Errorf("group %q exists", body.Name)}
 			}
+			if len(m) >= maxGroups {
+				return errStatus{http.StatusTooManyRequests, fmt.Errorf("%d groups already, the most this daemon keeps; delete some", len(m))}
+			}
+			if len(body.Runs) > maxGroupRuns {
+				return errStatus{http.StatusBadRequest, fmt.Errorf("%d runs, over the limit of %d in one group", len(body.Runs), maxGroupRuns)}
+			}
 			m[body.Name] = dedupe(body.Runs)
 			return nil
 		})
@@ -293,8 +308,10 @@ func (d *Daemon) handleCreateGroup(w http.ResponseWriter, r *http.Request) {
 
 func dedupe(ids []string) []string {
 	out := []string{}
+	seen := make(map[string]bool, len(ids))
 	for _, id := range ids {
-		if !slices.Contains(out, id) {
+		if !seen[id] {
+			seen[id] = true
 			out = append(out, id)
 		}
 	}
@@ -368,6 +385,9 @@ func (d *Daemon) changeGroup(w http.ResponseWriter, name string, change func([]s
 			return errStatus{http.StatusNotFound, fmt.Errorf("no group %q", name)}
 		}
 		runs, err := change(runs)
+		if err == nil && len(runs) > maxGroupRuns {
+			err = errStatus{http.StatusBadRequest, fmt.Errorf("%d runs, over the limit of %d in one group", len(runs), maxGroupRuns)}
+		}
 		if err == nil {
 			m[name] = runs
 		}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -341,6 +342,11 @@ func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep 
 	}
 	if acquired {
 		defer slots.release()
+	} else if job.Trigger == "probe" {
+		// Its scraper has gone (or the daemon is stopping) before it
+		// started: nothing ran, nobody asks, and nothing stays behind.
+		d.runs.remove(job.ID)
+		return &report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started"}}
 	} else {
 		r := report.Report{Run: report.Meta{ID: job.ID, Status: report.StatusAborted, Error: "cancelled before it started",
 			Trigger: job.Trigger, Target: window.RedactedTarget(job.Target), Workload: job.Workload.Name, StartedAt: time.Now(), EndedAt: time.Now()}}
@@ -504,6 +510,26 @@ func (d *Daemon) forgetRemoved(old, cfg *config.Config) {
 			}
 		}
 	}
+}
+
+// forgetIfGone deletes a finished window's series when the config in
+// force no longer schedules its target with its workload.
+func (d *Daemon) forgetIfGone(target, workload string) {
+	cfg := d.Config()
+	switch {
+	case cfg.Target(target) == nil:
+		d.collector.Forget(target, "")
+		return
+	case cfg.Workload(workload) == nil:
+		d.collector.Forget("", workload)
+		return
+	}
+	for _, s := range cfg.Schedules {
+		if s.Workload == workload && slices.Contains(s.Targets, target) {
+			return
+		}
+	}
+	d.collector.Forget(target, workload)
 }
 
 // Shutdown stops scheduling, cancels windows in flight (their reports are

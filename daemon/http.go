@@ -44,7 +44,12 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", d.handleStatus)
 	d.legacyRoutes(mux)
 	d.compareRoutes(mux)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every route's body is bounded, those that take none included;
+		// definitions are held to limits.max_body_bytes on top.
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		mux.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -139,8 +144,17 @@ func (d *Daemon) handleProbe(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "scrape timeout too short for a probe", http.StatusBadRequest)
 		return
 	}
+	// A probe waits for a slot in the same bounded queue as API runs: an
+	// unbounded one kept every abandoned probe for the retention period.
+	if err := d.reservePending(); err != nil {
+		http.Error(w, err.Error(), http.StatusTooManyRequests)
+		return
+	}
+	// The answer comes after the window: the server's WriteTimeout is for
+	// quick routes, and this one may take its whole timeout.
+	http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + time.Minute))
 	job := &windowJob{ID: report.NewRunID(start), Trigger: "probe", Target: t, Workload: workload,
-		Global: cfg.Global, Archive: m.Archive, Deadline: timeout}
+		Global: cfg.Global, Archive: m.Archive, Deadline: timeout, pending: true}
 	rep := d.execute(r.Context(), job)
 	success := rep.Run.Status == report.StatusFinished && rep.Summary.Successes > 0
 	reg := collector.ProbeRegistry(rep, success, time.Since(start).Seconds())

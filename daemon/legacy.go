@@ -94,10 +94,30 @@ func (l *legacyTests) claim(t *legacyTest, run func(string) *Run, lim config.Lim
 	}
 	l.claimed[t.id] = true
 	if t.nickname != "" {
+		if len(l.names) >= maxLegacyNames {
+			for id := range l.names { // any one: the oldest are as good as gone
+				delete(l.names, id)
+				break
+			}
+		}
 		l.names[t.id] = t.nickname
 	}
 	return nil
 }
+
+// forget drops the nickname of a test that was refused after its claim.
+func (l *legacyTests) forget(id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.names, id)
+}
+
+// Caps on what the old API keeps: a nickname's length, and how many
+// nicknames (one per test ever registered, archived ones included).
+const (
+	maxNickname    = 256
+	maxLegacyNames = 10000
+)
 
 // take removes and returns a registered test, nil if there is none or it
 // expired.
@@ -257,6 +277,12 @@ func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 			writeError(w, http.StatusBadRequest, "test_id %q: use letters, digits, '.', '_' and '-'", id)
 			return
 		}
+		if len(body.Nickname) > maxNickname {
+			// Refused before anything is kept: a 1 MB nickname was kept even
+			// when the answer was 429.
+			writeError(w, http.StatusBadRequest, "nickname: %d bytes, over the limit of %d", len(body.Nickname), maxNickname)
+			return
+		}
 		t, wl, err := body.toWindow(id, cfg)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, "%v", err)
@@ -276,6 +302,7 @@ func (d *Daemon) handleLegacyRegister(start bool) http.HandlerFunc {
 		defer d.legacy.release(id)
 		if start {
 			if _, err := d.TryStartRun(test.id, test.target, test.workload, "legacy-api"); err != nil {
+				d.legacy.forget(id)
 				writeError(w, http.StatusTooManyRequests, "%v", err)
 				return
 			}

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	promconfig "github.com/prometheus/common/config"
+
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/window"
@@ -16,6 +18,7 @@ func redactedConfig(c *config.Config) *config.Config {
 	for i, t := range c.Targets {
 		rt := *t
 		rt.URL = report.RedactURL(t.URL)
+		rt.HTTP.HTTPHeaders = redactedHeaders(t.HTTP.HTTPHeaders)
 		out.Targets[i] = &rt
 	}
 	out.Workloads = make([]*config.Workload, len(c.Workloads))
@@ -23,4 +26,25 @@ func redactedConfig(c *config.Config) *config.Config {
 		out.Workloads[i] = window.RedactedWorkload(w)
 	}
 	return &out
+}
+
+// redactedHeaders shows a header's plain values as <secret>: they are
+// where an API key goes as often as in secrets, and a header name says
+// nothing reliable about its value.
+func redactedHeaders(h *promconfig.Headers) *promconfig.Headers {
+	if h == nil {
+		return nil
+	}
+	out := &promconfig.Headers{Headers: make(map[string]promconfig.Header, len(h.Headers))}
+	for name, v := range h.Headers {
+		rv := v
+		if len(v.Values) > 0 {
+			rv.Values = make([]string, len(v.Values))
+			for i := range rv.Values {
+				rv.Values[i] = report.Secret
+			}
+		}
+		out.Headers[name] = rv
+	}
+	return out
 }

@@ -111,6 +111,13 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 			d.collector.WindowDone(labels, rep, rep.Run.EndedAt, j.Target.CostPerHour)
 		}
 	}
+	if j.Live {
+		// A reload that removed this window's target, workload or schedule
+		// while it ran forgot their series before the window set its last
+		// figures: checked after them, so one of the two always removes
+		// them, whichever comes last.
+		d.forgetIfGone(j.Target.Name, j.Workload.Name)
+	}
 	if out.WriteErr != nil {
 		d.collector.ReportWriteErrors.Add(float64(out.WriteFailures))
 		d.logger.Error("report not written in full; the window's figures are still on /metrics", "run", j.ID, "err", out.WriteErr)

@@ -41,8 +41,10 @@ func CheckArrival(s ArrivalSpec) error {
 		if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
 			return fmt.Errorf("arrival %s: rate must be a positive number of requests per second, got %v", s.Kind, s.Rate)
 		}
-		if s.Kind == "gamma" && !(s.Burstiness > 0) {
-			return fmt.Errorf("arrival gamma: burstiness must be positive, got %v", s.Burstiness)
+		// A shape near 0 draws gaps that underflow to 0: a schedule of
+		// endless arrivals at one instant that never reaches its end.
+		if s.Kind == "gamma" && !(s.Burstiness >= minBurstiness && s.Burstiness <= maxBurstiness) {
+			return fmt.Errorf("arrival gamma: burstiness must be from %v to %v (1 is Poisson), got %v", minBurstiness, maxBurstiness, s.Burstiness)
 		}
 	case "concurrency":
 		if s.Concurrency < 1 {
@@ -78,14 +80,20 @@ func CheckArrival(s ArrivalSpec) error {
 			return fmt.Errorf("arrival capacity: max_steps must be from 1 to %d, got %d", schema.MaxCapacitySteps, s.MaxSteps)
 		}
 	case "replay":
-		if s.CompressionRatio < 0 {
-			return fmt.Errorf("arrival replay: compression_ratio must be positive, got %v", s.CompressionRatio)
+		if s.CompressionRatio != 0 && !(s.CompressionRatio >= minCompression && s.CompressionRatio <= maxCompression) {
+			return fmt.Errorf("arrival replay: compression_ratio must be from %v to %v, got %v", minCompression, maxCompression, s.CompressionRatio)
 		}
 	default:
 		return fmt.Errorf("unknown arrival kind %q (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer, replay or capacity)", s.Kind)
 	}
 	return nil
 }
+
+// Ranges that keep a schedule finite and its gaps representable.
+const (
+	minBurstiness, maxBurstiness   = 0.01, 100
+	minCompression, maxCompression = 1e-3, 1e6
+)
 
 // NewArrival builds the arrival; seed fixes the random kinds.
 func NewArrival(s ArrivalSpec, seed uint64) (Arrival, error) {

@@ -81,7 +81,7 @@ func TestArrivalValidation(t *testing.T) {
 	}{
 		{ArrivalSpec{Kind: "poisson"}, "rate must be a positive"},
 		{ArrivalSpec{Kind: "constant", Rate: math.Inf(1)}, "rate must be a positive"},
-		{ArrivalSpec{Kind: "gamma", Rate: 1}, "burstiness must be positive"},
+		{ArrivalSpec{Kind: "gamma", Rate: 1}, "burstiness must be from 0.01 to 100"},
 		{ArrivalSpec{Kind: "concurrency"}, "concurrency must be at least 1"},
 		{ArrivalSpec{Kind: "weibull", Rate: 1}, `unknown arrival kind "weibull"`},
 	}

@@ -61,7 +61,8 @@ func ReadRows(path string) ([]Row, error) {
 			return nil, err
 		}
 		defer f.Close()
-		return readJSONRows(path, f)
+		// Read no further than the cap: a 2 GB JSONL filled the heap.
+		return readJSONRows(path, &capReader{r: f, left: int64(maxDatasetBytes)})
 	default:
 		return nil, fmt.Errorf("%s: unknown format (want .json, .jsonl or .parquet)", path)
 	}
@@ -81,6 +82,9 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 		dec := json.NewDecoder(br)
 		var rows []Row
 		if err := dec.Decode(&rows); err != nil {
+			if c, ok := r.(*capReader); ok && c.hit {
+				return nil, fmt.Errorf("%s: a JSON array over the cap of %d bytes; write a part of it as JSON Lines (read up to the cap)", path, maxDatasetBytes)
+			}
 			return nil, fmt.Errorf("%s: not a JSON array of objects: %w", path, err)
 		}
 		for i, row := range rows {
@@ -100,12 +104,18 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 		}
 		var row Row
 		if err := json.Unmarshal(text, &row); err != nil || row == nil {
+			if c, ok := r.(*capReader); ok && c.hit {
+				break // the line the cap cut short
+			}
 			if err == nil {
 				err = errors.New("not an object")
 			}
 			return nil, fmt.Errorf("%s: line %d: %w", path, line, err)
 		}
 		rows = append(rows, row)
+		if len(rows) >= maxDatasetRows {
+			break
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -114,6 +124,27 @@ func readJSONRows(path string, r io.Reader) ([]Row, error) {
 		return nil, fmt.Errorf("%s: no rows", path)
 	}
 	return rows, nil
+}
+
+// capReader reads up to left bytes and then reports EOF, remembering it
+// stopped early.
+type capReader struct {
+	r    io.Reader
+	left int64
+	hit  bool
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.left <= 0 {
+		c.hit = true
+		return 0, io.EOF
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.r.Read(p)
+	c.left -= int64(n)
+	return n, err
 }
 
 func firstByte(br *bufio.Reader) (byte, error) {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultHubEndpoint is the Hugging Face hub.
@@ -31,10 +32,49 @@ type Hub struct {
 	Client   *http.Client
 }
 
-// fetchMu serialises downloads, so two windows needing the same file never
-// write one partial file at once. Downloads are rare; cache hits are not
-// slowed by it for long.
-var fetchMu sync.Mutex
+// fileLocks serialise the downloads of one file, so two windows needing it
+// never write one partial file at once. One lock per file: a global lock
+// let one slow download block every hub window, cached or not.
+var fileLocks = struct {
+	sync.Mutex
+	held map[string]*fileLock
+}{held: map[string]*fileLock{}}
+
+type fileLock struct {
+	sync.Mutex
+	users int
+}
+
+// lockFile locks one cache path and returns its unlock; a lock nobody
+// holds or waits for is dropped, so the map stays as small as the
+// downloads in progress.
+func lockFile(path string) func() {
+	fileLocks.Lock()
+	l := fileLocks.held[path]
+	if l == nil {
+		l = &fileLock{}
+		fileLocks.held[path] = l
+	}
+	l.users++
+	fileLocks.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		fileLocks.Lock()
+		if l.users--; l.users == 0 {
+			delete(fileLocks.held, path)
+		}
+		fileLocks.Unlock()
+	}
+}
+
+// maxDownloadBytes caps one hub file (a 2 GB JSONL filled the cache and
+// the heap); downloadTimeout bounds one download, so a slow hub holds a
+// window no longer. Variables so tests prove them on small files.
+var (
+	maxDownloadBytes int64 = 2 * MaxDatasetBytes
+	downloadTimeout        = 10 * time.Minute
+)
 
 // Fetch returns the local path of f, downloading it if the cache lacks it.
 func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
@@ -53,8 +93,6 @@ func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error)
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
-	fetchMu.Lock()
-	defer fetchMu.Unlock()
 	rev := f.Revision
 	if rev == "" {
 		rev = "main"
@@ -63,6 +101,7 @@ func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error)
 		return "", errors.New("hub: no cache directory")
 	}
 	local := filepath.Join(h.CacheDir, kind, filepath.FromSlash(f.Repo), rev, filepath.FromSlash(f.File))
+	defer lockFile(local)()
 	if _, err := os.Stat(local); err == nil {
 		return local, nil
 	}
@@ -96,6 +135,8 @@ func (h *Hub) download(ctx context.Context, u string, f HubFile, local, kind str
 	if info, err := os.Stat(part); err == nil {
 		have = info.Size()
 	}
+	ctx, cancel := context.WithTimeout(ctx, downloadTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
@@ -141,7 +182,18 @@ func (h *Hub) download(ctx context.Context, u string, f HubFile, local, kind str
 	if err != nil {
 		return fmt.Errorf("hub cache: %w", err)
 	}
-	if _, err := io.Copy(out, resp.Body); err != nil {
+	if resp.ContentLength > maxDownloadBytes-have {
+		out.Close()
+		os.Remove(part)
+		return fmt.Errorf("download %s/%s: %d bytes, over the cap of %d bytes", f.Repo, f.File, resp.ContentLength+have, maxDownloadBytes)
+	}
+	n, err := io.Copy(out, io.LimitReader(resp.Body, maxDownloadBytes-have+1))
+	if err == nil && have+n > maxDownloadBytes {
+		out.Close()
+		os.Remove(part)
+		return fmt.Errorf("download %s/%s: over the cap of %d bytes", f.Repo, f.File, maxDownloadBytes)
+	}
+	if err != nil {
 		out.Close()
 		// The bytes written so far stay in the .part file for the next try.
 		return fmt.Errorf("download %s/%s interrupted (it resumes on the next try): %w", f.Repo, f.File, err)

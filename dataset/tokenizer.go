@@ -37,11 +37,87 @@ func CountTokens(t Tokenizer, text string) (int, error) {
 
 // loaded keeps tokenizers once loaded: a daemon builds a window per run,
 // and loading a vocabulary of 200k tokens each time would cost more than
-// the window's own setup.
-var (
-	loadedMu sync.Mutex
-	loaded   = map[string]Tokenizer{}
-)
+// the window's own setup. The cache has a byte budget and evicts the least
+// recently used: a hub tokenizer can take hundreds of megabytes a revision,
+// and one per revision was kept for good. Each key loads on its own, so
+// one slow load holds up only the windows that need that tokenizer.
+var loaded = tokenizerCache{entries: map[string]*cachedTokenizer{}}
+
+type tokenizerCache struct {
+	sync.Mutex
+	entries map[string]*cachedTokenizer
+	cost    int64
+	clock   int64
+}
+
+type cachedTokenizer struct {
+	ready chan struct{} // closed once t or err is set
+	t     Tokenizer
+	err   error
+	cost  int64
+	used  int64
+}
+
+// tokenizerCacheBudget bounds the memory the cache is counted for; a
+// tokenizer's memory is estimated as tokenizerCostPerByte times its file.
+var tokenizerCacheBudget int64 = 256 << 20
+
+const tokenizerCostPerByte = 16
+
+// maxTokenizerFile caps a tokenizer.json, a variable so tests prove it.
+var maxTokenizerFile int64 = MaxTokenizerBytes
+
+func (c *tokenizerCache) get(key string, cost int64, load func() (Tokenizer, error)) (Tokenizer, error) {
+	c.Lock()
+	c.clock++
+	if e, ok := c.entries[key]; ok {
+		e.used = c.clock
+		c.Unlock()
+		<-e.ready
+		return e.t, e.err
+	}
+	e := &cachedTokenizer{ready: make(chan struct{}), cost: cost, used: c.clock}
+	c.entries[key] = e
+	c.cost += cost
+	c.evict(e)
+	c.Unlock()
+	e.t, e.err = load()
+	close(e.ready)
+	if e.err != nil {
+		c.Lock()
+		if c.entries[key] == e {
+			delete(c.entries, key)
+			c.cost -= e.cost
+		}
+		c.Unlock()
+	}
+	return e.t, e.err
+}
+
+// evict drops the least recently used loaded entries until the cache is
+// within its budget, never keep (the one being added). Windows holding an
+// evicted tokenizer keep it until they end.
+func (c *tokenizerCache) evict(keep *cachedTokenizer) {
+	for c.cost > tokenizerCacheBudget {
+		var oldest string
+		var victim *cachedTokenizer
+		for k, e := range c.entries {
+			select {
+			case <-e.ready:
+			default:
+				continue // still loading: its loader holds it
+			}
+			if e != keep && (victim == nil || e.used < victim.used) {
+				oldest, victim = k, e
+			}
+		}
+		if victim == nil {
+			return
+		}
+		delete(c.entries, oldest)
+		c.cost -= victim.cost
+	}
+}
 
 // LoadTokenizer loads the referenced tokenizer; hub (needed only for an
 // hf: reference) downloads and caches the repository's tokenizer.json.
@@ -59,6 +135,7 @@ func LoadTokenizer(ctx context.Context, ref TokenizerRef, hub *Hub) (Tokenizer, 
 		}
 	}
 	key := builtin
+	var cost int64
 	if path != "" {
 		abs, err := filepath.Abs(path)
 		if err != nil {
@@ -68,25 +145,22 @@ func LoadTokenizer(ctx context.Context, ref TokenizerRef, hub *Hub) (Tokenizer, 
 		if err != nil {
 			return nil, fmt.Errorf("tokenizer %s: %w", ref, err)
 		}
+		if !info.Mode().IsRegular() {
+			return nil, fmt.Errorf("tokenizer %s: not a regular file", ref)
+		}
+		if info.Size() > maxTokenizerFile {
+			return nil, fmt.Errorf("tokenizer %s: %d bytes, over the cap of %d bytes", ref, info.Size(), maxTokenizerFile)
+		}
 		// A file replaced in place is loaded again.
 		key = fmt.Sprintf("%s\x00%d\x00%d", abs, info.Size(), info.ModTime().UnixNano())
+		cost = info.Size() * tokenizerCostPerByte
 	}
-	loadedMu.Lock()
-	defer loadedMu.Unlock()
-	if t, ok := loaded[key]; ok {
-		return t, nil
-	}
-	var t Tokenizer
-	if builtin != "" {
-		t, err = newTiktoken(builtin)
-	} else {
-		t, err = newHFTokenizer(path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	loaded[key] = t
-	return t, nil
+	return loaded.get(key, cost, func() (Tokenizer, error) {
+		if builtin != "" {
+			return newTiktoken(builtin)
+		}
+		return newHFTokenizer(path)
+	})
 }
 
 // tiktokenizer is a tiktoken encoding from github.com/tiktoken-go/tokenizer,

@@ -205,7 +205,8 @@ func TestInputTokensFromUsage(t *testing.T) {
 
 // A usage count no answer reaches (a broken or hostile server) must not
 // make the prober allocate one ITL value per claimed token, nor overflow
-// the share arithmetic: the count is reported, the events keep their own.
+// the share arithmetic, nor be summed into a report's totals: the count
+// is ignored with a protocol warning, and the events keep their own.
 func TestHugeUsageNotSpread(t *testing.T) {
 	for _, claimed := range []string{"1000000000", "4611686018427387904", "9223372036854775807"} {
 		t.Run(claimed, func(t *testing.T) {
@@ -220,8 +221,8 @@ func TestHugeUsageNotSpread(t *testing.T) {
 			if !res.Succeeded() {
 				t.Fatalf("%s: %s", res.Outcome, res.Reason)
 			}
-			if res.OutputTokens < 1000000000 || res.TokensFrom != result.TokensFromUsage {
-				t.Errorf("output tokens %d from %s; want the server's count", res.OutputTokens, res.TokensFrom)
+			if res.OutputTokens != 2 || res.TokensFrom != result.TokensFromEvents || res.ProtocolWarning == "" {
+				t.Errorf("output tokens %d from %s, warning %q; want the events' 2 and a warning", res.OutputTokens, res.TokensFrom, res.ProtocolWarning)
 			}
 			if len(res.ITL) != 1 || timelineTokens(res.TokensBySecond) != 2 {
 				t.Errorf("%d ITL values, timeline %d tokens; want the two events' own", len(res.ITL), timelineTokens(res.TokensBySecond))

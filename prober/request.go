@@ -119,7 +119,7 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "" {
 		if mt, _, _ := mime.ParseMediaType(ct); mt != "text/event-stream" {
-			t.fail(ctx, res, result.StreamError, fmt.Sprintf("not an event stream: Content-Type %q", ct))
+			t.fail(ctx, res, result.StreamError, fmt.Sprintf("not an event stream: Content-Type %q", headerValue(resp.Header, "Content-Type")))
 			return
 		}
 	}
@@ -136,7 +136,7 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		}
 		body = gz
 	default:
-		t.fail(ctx, res, result.StreamError, fmt.Sprintf("Content-Encoding %q, though identity was asked for", enc))
+		t.fail(ctx, res, result.StreamError, fmt.Sprintf("Content-Encoding %q, though identity was asked for", headerValue(resp.Header, "Content-Encoding")))
 		return
 	}
 	asm := assembler(p, params)
@@ -334,6 +334,12 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		if !chunk.Content {
 			continue
 		}
+		if len(events) >= maxStreamEvents {
+			// An endless stream of tiny events grew this list until the
+			// process died; no real answer comes near the cap.
+			t.fail(ctx, res, result.StreamError, fmt.Sprintf("more than %d content events, over the per-stream cap: the stream was cut", maxStreamEvents))
+			return
+		}
 		res.ContentEvents++
 		if res.FirstContent.IsZero() {
 			res.FirstContent = ev.Arrived
@@ -359,8 +365,8 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		}
 		events = append(events, e)
 		*scratch = events // grown, it goes back to the pool grown
-		if keepText {
-			text.WriteString(chunk.Text)
+		if keepText && text.Len() < maxKeptText {
+			text.WriteString(chunk.Text[:min(len(chunk.Text), maxKeptText-text.Len())])
 		}
 	}
 	res.End = time.Now()
@@ -376,6 +382,12 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		declared += max(e.declared(), 1)
 	}
 	res.OutputTokens = max(res.OutputTokens, declared)
+	if usage != nil && (usage.CompletionTokens > maxClaimedTokens || usage.PromptTokens > maxClaimedTokens) {
+		// A count past any model's context would wrap the report's totals
+		// and feed absurd throughput to the recommender: not believed.
+		res.ProtocolWarning = fmt.Sprintf("usage claimed more than %d tokens; ignored, tokens counted from the stream", maxClaimedTokens)
+		usage = nil
+	}
 	if usage != nil && usage.CompletionTokens > 0 {
 		res.OutputTokens, res.TokensFrom = usage.CompletionTokens, result.TokensFromUsage
 	}
@@ -490,14 +502,21 @@ func spreadTokens(res *result.Result, events []contentEvent, firstAnswer int) {
 			given = upTo
 		}
 	}
-	// One allocation for the request's ITL, sized by the shares.
-	res.ITL = slices.Grow(res.ITL, assignedAfterFirst(shares))
+	// One allocation for the request's ITL, sized by the shares. Past
+	// maxTokensPerEvent a token on average, the count is not a stream's
+	// (a usage of a million over 2 events made a million ITL values): the
+	// timelines still get the tokens, ITL gets none of the request's.
+	n := assignedAfterFirst(shares)
+	withITL := n <= maxTokensPerEvent*len(events)
+	if withITL {
+		res.ITL = slices.Grow(res.ITL, n)
+	}
 	res.ReasoningTokens, res.AnswerITLFrom = 0, 0
 	for i, e := range events {
 		if e.reasoning() {
 			res.ReasoningTokens += shares[i]
 		}
-		if i > 0 {
+		if i > 0 && withITL {
 			// The first event's gap is TTFT, not an inter-token gap; a
 			// later event's gap is shared by the tokens it carries.
 			gap := (e.at - events[i-1].at) / time.Duration(shares[i])
@@ -520,6 +539,31 @@ func spreadTokens(res *result.Result, events []contentEvent, firstAnswer int) {
 // request's events: far beyond any answer's length, small enough that the
 // ITL it makes stays megabytes.
 const maxSpreadTokens = 1 << 20
+
+// maxTokensPerEvent bounds the tokens spread over one event: speculative
+// decoding and stream_interval put a few to a few dozen in an event, and a
+// usage of a million over 2 events would make a million ITL values.
+const maxTokensPerEvent = 1024
+
+// Per-stream caps, far past any real answer, so that a hostile or broken
+// endpoint costs one failed request of bounded size. maxStreamEvents keeps
+// a stream's event list at 4 MiB (16 bytes each).
+const (
+	maxStreamEvents  = 1 << 18
+	maxKeptText      = 16 << 20
+	maxClaimedTokens = 1 << 24
+	maxHeaderKept    = 200
+)
+
+// headerValue is a response header's value as a result keeps it: cut,
+// with a marker, so a 1 MB Location cannot make a 49 MB report.
+func headerValue(h http.Header, key string) string {
+	v := h.Get(key)
+	if len(v) > maxHeaderKept {
+		return strings.ToValidUTF8(v[:maxHeaderKept], "") + "…(cut)"
+	}
+	return v
+}
 
 // assignedAfterFirst is how many ITL values the shares make.
 func assignedAfterFirst(shares []int) int {
@@ -579,7 +623,7 @@ func (t *Target) failStatus(ctx context.Context, res *result.Result, resp *http.
 		msg = msg[:200] + "…"
 	}
 	reason := fmt.Sprintf("HTTP %d", resp.StatusCode)
-	if ra := resp.Header.Get("Retry-After"); ra != "" {
+	if ra := headerValue(resp.Header, "Retry-After"); ra != "" {
 		reason += " (Retry-After " + ra + ")"
 	}
 	if msg != "" {
@@ -592,7 +636,7 @@ func (t *Target) failStatus(ctx context.Context, res *result.Result, resp *http.
 	case resp.StatusCode < 400:
 		// Redirects the client did not follow: the request never reached a model.
 		class = result.HTTP4xx
-		reason = fmt.Sprintf("HTTP %d redirect not followed (Location %q)", resp.StatusCode, resp.Header.Get("Location"))
+		reason = fmt.Sprintf("HTTP %d redirect not followed (Location %q)", resp.StatusCode, headerValue(resp.Header, "Location"))
 	}
 	t.fail(ctx, res, class, reason)
 }

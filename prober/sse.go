@@ -21,9 +21,11 @@ type Event struct {
 var ErrEventTooLarge = errors.New("sse: event exceeds size limit")
 
 // DefaultMaxEventSize bounds one event, so a broken server cannot make the
-// prober buffer without limit. 4 MiB holds the largest real event (TGI's
-// last, which repeats the whole generated text) many times over.
-const DefaultMaxEventSize = 4 << 20
+// prober buffer without limit. 1 MiB holds the largest real event (TGI's
+// last, which repeats the whole generated text: a quarter of a million
+// tokens) many times over; at 4 MiB, 128 streams each sending one line
+// held 676 MB (the buffer doubles past the line, and the data is copied).
+const DefaultMaxEventSize = 1 << 20
 
 // SSEReader parses a text/event-stream (WHATWG HTML §9.2) incrementally. It
 // reads the body itself rather than through bufio.Scanner so each event is

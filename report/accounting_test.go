@@ -103,3 +103,19 @@ func TestNotSentAndSLOFromIntendedTime(t *testing.T) {
 		}
 	}
 }
+
+// Totals saturate: a result that claims 9e18 tokens (from a results file,
+// or a prober older than its usage bound) must never wrap a report's
+// totals negative.
+func TestTotalsSaturate(t *testing.T) {
+	a := NewAggregator(base, SLO{}, nil)
+	for i := range 3 {
+		a.Add(&result.Result{Index: i, Intended: at(i), Sent: at(i), Headers: at(i + 1), FirstEvent: at(i + 2),
+			FirstContent: at(i + 2), LastContent: at(i + 3), End: at(i + 3), Outcome: result.Success, Status: 200,
+			InputTokens: math.MaxInt64 / 2, OutputTokens: math.MaxInt64 / 2, RequestedInputTokens: math.MaxInt64 / 2, ContentEvents: 2})
+	}
+	s := a.Report(Meta{}).Summary
+	if s.InputTokens < 0 || s.OutputTokens < 0 {
+		t.Errorf("totals wrapped: input %d, output %d", s.InputTokens, s.OutputTokens)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"math"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -252,9 +253,9 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	}
 	a.inTokens = append(a.inTokens, float64(r.InputTokens))
 	a.outTokens = append(a.outTokens, float64(r.OutputTokens))
-	a.totalIn += int64(r.InputTokens)
-	a.totalOut += int64(r.OutputTokens)
-	a.totalRequestedIn += int64(r.RequestedInputTokens)
+	a.totalIn = addSat(a.totalIn, int64(r.InputTokens))
+	a.totalOut = addSat(a.totalOut, int64(r.OutputTokens))
+	a.totalRequestedIn = addSat(a.totalRequestedIn, int64(r.RequestedInputTokens))
 	a.tokensFrom[r.TokensFrom]++
 	a.contentEvents += int64(r.ContentEvents)
 	if r.InputTokensFrom != "" {
@@ -468,3 +469,15 @@ func (a *Aggregator) writeRequest(r *result.Result) {
 
 // sortedReasons returns failure reasons, most frequent first.
 func (a *Aggregator) sortedReasons() []ErrorCount { return sortReasons(a.reasons) }
+
+// addSat adds a non-negative count to a total, stopping at the largest
+// int64: a hostile count must never wrap a total negative.
+func addSat(total, n int64) int64 {
+	if n <= 0 {
+		return total
+	}
+	if total > math.MaxInt64-n {
+		return math.MaxInt64
+	}
+	return total + n
+}

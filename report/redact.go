@@ -15,7 +15,8 @@ const Secret = "<secret>"
 // credential wherever they stand: access_token, client_secret, X-Api-Key,
 // Ocp-Apim-Subscription-Key, sig (SAS), db_password.
 var secretWords = map[string]bool{"token": true, "secret": true, "password": true, "passwd": true, "pwd": true,
-	"sig": true, "signature": true, "credential": true, "credentials": true, "apikey": true}
+	"sig": true, "signature": true, "credential": true, "credentials": true, "apikey": true,
+	"jwt": true, "hmac": true, "sessionid": true, "cookie": true}
 
 // secretKeys are whole keys that carry credentials: Google's key,
 // Azure Functions' code, auth, and the two-word keys (api key,
@@ -23,7 +24,8 @@ var secretWords = map[string]bool{"token": true, "secret": true, "password": tru
 // they are joined.
 var secretKeys = map[string]bool{"key": true, "code": true, "auth": true, "xauth": true, "authorization": true,
 	"apikey": true, "xapikey": true, "subscriptionkey": true, "ocpapimsubscriptionkey": true,
-	"accesskey": true, "secretkey": true, "privatekey": true, "sharedkey": true, "masterkey": true, "functionskey": true}
+	"accesskey": true, "secretkey": true, "privatekey": true, "sharedkey": true, "masterkey": true, "functionskey": true,
+	"ak": true, "sk": true, "sid": true, "sessionid": true}
 
 // keyWords splits a key into lower-case words at '-', '_', '.', spaces
 // and camel-case humps: "X-Api-Key", "x_api_key" and "xApiKey" alike.
@@ -89,14 +91,11 @@ func RedactURL(raw string) string {
 		b.WriteString(u.Scheme + "://")
 	}
 	if u.User != nil {
-		b.WriteString(url.PathEscape(u.User.Username()))
-		if _, ok := u.User.Password(); ok {
-			b.WriteString(":" + Secret)
-		}
-		b.WriteString("@")
+		// Any userinfo: a token is as often written as the user name.
+		b.WriteString(Secret + "@")
 	}
 	b.WriteString(u.Host)
-	b.WriteString(u.EscapedPath())
+	b.WriteString(redactPathParams(u.EscapedPath()))
 	if u.RawQuery != "" {
 		b.WriteString("?" + redactQuery(u.RawQuery))
 	}
@@ -104,21 +103,53 @@ func RedactURL(raw string) string {
 }
 
 func redactQuery(raw string) string {
-	parts := strings.Split(raw, "&")
-	for i, p := range parts {
-		k, _, ok := strings.Cut(p, "=")
-		if key, err := url.QueryUnescape(k); err == nil && ok && IsSecretKey(key) {
-			parts[i] = k + "=" + Secret
+	// ';' separates parameters too (matrix parameters, old CGI).
+	parts := strings.FieldsFunc(raw, func(r rune) bool { return r == '&' || r == ';' })
+	seps := []byte{}
+	for i := range len(raw) {
+		if raw[i] == '&' || raw[i] == ';' {
+			seps = append(seps, raw[i])
 		}
 	}
-	return strings.Join(parts, "&")
+	var b strings.Builder
+	for i, p := range parts {
+		if i > 0 {
+			sep := byte('&')
+			if i-1 < len(seps) {
+				sep = seps[i-1]
+			}
+			b.WriteByte(sep)
+		}
+		k, _, ok := strings.Cut(p, "=")
+		if key, err := url.QueryUnescape(k); (err != nil || ok) && IsSecretKey(orRaw(key, k, err)) {
+			p = k + "=" + Secret
+		}
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
+func orRaw(decoded, raw string, err error) string {
+	if err != nil {
+		return raw
+	}
+	return decoded
+}
+
+// redactPathParams redacts ;key=value parameters in a path.
+func redactPathParams(path string) string {
+	i := strings.IndexByte(path, ';')
+	if i < 0 {
+		return path
+	}
+	return path[:i+1] + redactQuery(path[i+1:])
 }
 
 // queryInText finds query parameters, and userInfoInText user-info
 // passwords, inside free text (an error message quoting a URL).
 var (
-	queryInText    = regexp.MustCompile(`([?&])([^=&?\s"'<>#]+)=([^&\s"'<>#]*)`)
-	userInfoInText = regexp.MustCompile(`(://[^/\s:@"']*:)[^/\s@"']*@`)
+	queryInText    = regexp.MustCompile(`([?&;])([^=&;?\s"'<>#]+)=([^&;\s"'<>#]*)`)
+	userInfoInText = regexp.MustCompile(`(://)[^/\s@"'?#]+@`)
 )
 
 // RedactText replaces credentials in URLs quoted inside s: the values of
@@ -143,16 +174,27 @@ func RedactText(s string) string {
 func RedactBody(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		switch {
-		case IsSecretKey(k):
+		if IsSecretKey(k) {
 			out[k] = Secret
-		default:
-			if inner, ok := v.(map[string]any); ok {
-				out[k] = RedactBody(inner)
-			} else {
-				out[k] = v
-			}
+		} else {
+			out[k] = redactValue(v)
 		}
 	}
 	return out
+}
+
+// redactValue walks lists as well as maps: tools and messages are lists
+// of objects, and a secret in one was shown whole.
+func redactValue(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		return RedactBody(v)
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = redactValue(e)
+		}
+		return out
+	}
+	return v
 }

@@ -7,7 +7,7 @@ import (
 
 func TestRedact(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
-		{"https://user:hunter2@h/v1", "https://user:<secret>@h/v1"},
+		{"https://user:hunter2@h/v1", "https://<secret>@h/v1"},
 		{"https://h/v1?api-version=2024-06-01&api-key=abc123", "https://h/v1?api-version=2024-06-01&api-key=<secret>"},
 		{"https://h/v1?key=abc123&token=t0k&access_token=a&sig=s1g", "https://h/v1?key=<secret>&token=<secret>&access_token=<secret>&sig=<secret>"},
 		{"http://h:8000/v1", "http://h:8000/v1"},

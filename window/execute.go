@@ -228,6 +228,10 @@ func finish(j Job, out Outcome) Outcome {
 	for i := range rep.Errors {
 		rep.Errors[i].Reason = report.RedactText(rep.Errors[i].Reason)
 	}
+	if top := out.AllFailed; top != nil {
+		// The "window failed" log line quotes it: redacted before any log.
+		top.Reason = report.RedactText(top.Reason)
+	}
 	if j.ReportDir == "" {
 		return out
 	}

@@ -1,0 +1,56 @@
+package report
+
+import (
+	"strings"
+	"testing"
+)
+
+// Secrets the redaction missed: a token written as URL userinfo (with no
+// password), uncommon query keys, ';'-separated parameters, and secrets
+// inside lists of extra_body.
+func TestRedactMissed(t *testing.T) {
+	const planted = "PLANTED-s3cr3t"
+	for _, raw := range []string{
+		"http://" + planted + "@host:8000/v1",
+		"http://user:" + planted + "@host:8000/v1",
+		"http://host/v1?jwt=" + planted,
+		"http://host/v1?sessionid=" + planted,
+		"http://host/v1?ak=" + planted,
+		"http://host/v1?hmac=" + planted,
+		"http://host/v1;key=" + planted,
+		"http://host/v1?a=1;key=" + planted,
+	} {
+		if got := RedactURL(raw); strings.Contains(got, planted) {
+			t.Errorf("RedactURL(%q) = %q", raw, got)
+		}
+		if got := RedactText("dial " + raw + ": refused"); strings.Contains(got, planted) {
+			t.Errorf("RedactText(%q) = %q", raw, got)
+		}
+	}
+	body := map[string]any{"tools": []any{map[string]any{"api_key": planted}}, "nested": []any{[]any{map[string]any{"token": planted}}}, "max_tokens": 8.0}
+	if got := RedactBody(body); strings.Contains(fmtAny(got), planted) || got["max_tokens"] != 8.0 {
+		t.Errorf("RedactBody = %v", got)
+	}
+}
+
+func fmtAny(v any) string {
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, e := range v {
+				b.WriteString(k + "=")
+				walk(e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(e)
+			}
+		case string:
+			b.WriteString(v + " ")
+		}
+	}
+	walk(v)
+	return b.String()
+}

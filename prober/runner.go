@@ -323,6 +323,26 @@ func (s *windowState) take() (int, bool) {
 	return int(n - 1), true
 }
 
+// takeTurns reserves the indexes of a session's n turns at once: its
+// first index and how many of them the cap leaves (0 for none). A session
+// that took its turns one by one raced the next session for the cap's
+// last indexes, so what a seeded window sent depended on scheduling.
+func (s *windowState) takeTurns(n int) (first, granted int) {
+	for {
+		cur := s.taken.Load()
+		k := int64(n)
+		if s.limit != 0 {
+			if cur >= s.limit {
+				return 0, 0
+			}
+			k = min(k, s.limit-cur)
+		}
+		if s.taken.CompareAndSwap(cur, cur+k) {
+			return int(cur), int(k)
+		}
+	}
+}
+
 func (s *windowState) full() bool { return s.limit != 0 && s.taken.Load() >= s.limit }
 
 func (s *windowState) sent() int {
@@ -439,8 +459,8 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 			}
 			continue
 		}
-		index, ok := st.take()
-		if !ok {
+		index, turns := st.takeTurns(len(conv.Turns))
+		if turns == 0 {
 			if slots != nil {
 				<-slots
 			}
@@ -448,7 +468,7 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.A
 		}
 		st.sessions.Add(1)
 		wg.Go(func() {
-			w.session(ctx, st, conv, index, intended, true)
+			w.session(ctx, st, conv.Turns[:turns], index, intended, true)
 			if slots != nil {
 				<-slots
 			}
@@ -525,7 +545,7 @@ func (w *Window) notSent(st *windowState, turns []dataset.Turn, intended time.Ti
 // not zero) has passed.
 func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until time.Time) {
 	var mu sync.Mutex // guards the source
-	next := func() (dataset.Conversation, int, bool) {
+	next := func() ([]dataset.Turn, int, bool) {
 		mu.Lock()
 		defer mu.Unlock()
 		// The duration's end is checked on the clock too: its context is
@@ -533,22 +553,22 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 		// requests in that moment only to have them cut on their way out.
 		if ctx.Err() != nil || st.send.Err() != nil || (!until.IsZero() && !time.Now().Before(until)) ||
 			(w.Duration > 0 && !time.Now().Before(st.start.Add(w.Duration))) {
-			return dataset.Conversation{}, 0, false
+			return nil, 0, false
 		}
 		conv, ok := w.Source.Next()
 		for ok && !st.deal() {
 			conv, ok = w.Source.Next()
 		}
 		if !ok || len(conv.Turns) == 0 {
-			return dataset.Conversation{}, 0, false
+			return nil, 0, false
 		}
-		index, ok := st.take()
-		if !ok {
-			return dataset.Conversation{}, 0, false
+		index, turns := st.takeTurns(len(conv.Turns))
+		if turns == 0 {
+			return nil, 0, false
 		}
 		st.record(0, false, conv)
 		st.sessions.Add(1)
-		return conv, index, true
+		return conv.Turns[:turns], index, true
 	}
 	if n = st.share.part(n); n == 0 && !until.IsZero() {
 		// No worker of this stage is this replica's; the next stage
@@ -563,11 +583,11 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 	for range n {
 		wg.Go(func() {
 			for {
-				conv, index, ok := next()
+				turns, index, ok := next()
 				if !ok {
 					return
 				}
-				w.session(ctx, st, conv, index, time.Now(), false)
+				w.session(ctx, st, turns, index, time.Now(), false)
 			}
 		})
 	}
@@ -580,17 +600,15 @@ func (w *Window) runClosed(ctx context.Context, st *windowState, n int, until ti
 // ends, so those the window's end prevents were never due: they are cut,
 // not arrivals left unsent. scheduled says whether the first turn was due
 // at intended (open loop) or only once the loop got to it (closed loop).
-func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conversation, index int, intended time.Time, scheduled bool) {
+func (w *Window) session(ctx context.Context, st *windowState, turns []dataset.Turn, first int, intended time.Time, scheduled bool) {
 	var history []dataset.Message
-	multi := len(conv.Turns) > 1
-	for i, turn := range conv.Turns {
+	multi := len(turns) > 1
+	for i, turn := range turns {
+		index := first + i // reserved with the session's other turns
 		if i > 0 {
 			if st.send.Err() != nil {
-				w.Progress.CutByWindowEnd.Add(int64(len(conv.Turns) - i))
-				return
-			}
-			var ok bool
-			if index, ok = st.take(); !ok {
+				w.Progress.CutByWindowEnd.Add(int64(len(turns) - i))
+				st.cutTaken.Add(int64(len(turns) - i))
 				return
 			}
 			intended = time.Now()
@@ -605,13 +623,14 @@ func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conv
 		if res.Outcome == result.NotSent {
 			// The window stopped sending while the request was on its
 			// way out. Only a scheduled arrival was due before that.
-			rest := len(conv.Turns) - i
+			rest := len(turns) - i
 			if i == 0 && scheduled {
 				w.Progress.NotSent.Add(1)
 				st.sink(res)
 				rest--
+				st.cutTaken.Add(int64(rest))
 			} else {
-				st.cutTaken.Add(1)
+				st.cutTaken.Add(int64(rest))
 				if i == 0 {
 					st.sessions.Add(-1) // never started
 				}
@@ -621,6 +640,8 @@ func (w *Window) session(ctx context.Context, st *windowState, conv dataset.Conv
 		}
 		st.sink(res)
 		if !res.Succeeded() {
+			// The session ends: its later turns were never due.
+			st.cutTaken.Add(int64(len(turns) - i - 1))
 			return
 		}
 		history = append(p.Messages, dataset.Message{Role: "assistant", Content: res.Text})

@@ -1,6 +1,14 @@
 package prober
 
 import (
+	"encoding/json"
+
+	"fmt"
+
+	"maps"
+
+	"runtime"
+
 	"github.com/inferno-llm/inferno/config/schema"
 
 	"context"
@@ -334,5 +342,50 @@ func TestWindowShare(t *testing.T) {
 	})
 	if err := (Share{Index: 3, Count: 3}).Validate(); err == nil {
 		t.Error("share 3 of 3 accepted")
+	}
+}
+
+// TestSeededSessionsSendTheSameRequests: with --requests capping turns,
+// a seeded window of multi-turn sessions sends the same requests however
+// its goroutines are scheduled: each session reserves its turns when it
+// starts, so no new session takes an index an earlier one's turn needed.
+// Run under several GOMAXPROCS and repeated; a cap of 10 over sessions of
+// 3 turns leaves the fourth session one turn.
+func TestSeededSessionsSendTheSameRequests(t *testing.T) {
+	sent := func(procs int) map[string]int {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		var mu sync.Mutex
+		bodies := map[string]int{}
+		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var req struct {
+				Messages []struct{ Content string } `json:"messages"`
+			}
+			json.NewDecoder(r.Body).Decode(&req)
+			mu.Lock()
+			// A request is its session (the first message) and its turn.
+			bodies[fmt.Sprintf("%s/%d", req.Messages[0].Content, len(req.Messages))]++
+			mu.Unlock()
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"a\"}}]}\n\n"+
+				"data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n")
+		})
+		w := newWindow(t, h, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 4})
+		w.Source, _ = dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2, Turns: 3}, 7)
+		w.Requests, w.WarmConnections = 10, -1
+		var c collector
+		info, err := w.Run(t.Context(), c.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.Sent != 10 || len(c.results) != 10 {
+			t.Fatalf("GOMAXPROCS %d: sent %d, %d results; want 10", procs, info.Sent, len(c.results))
+		}
+		return bodies
+	}
+	want := sent(1)
+	for _, procs := range []int{2, 4, 8, 1, 2, 4, 8} {
+		if got := sent(procs); !maps.Equal(got, want) {
+			t.Fatalf("GOMAXPROCS %d sent %v, GOMAXPROCS 1 %v", procs, got, want)
+		}
 	}
 }

@@ -294,8 +294,17 @@ func TestRunEndlessStream(t *testing.T) {
 		t.Skip("no rusage here")
 	}
 	t.Logf("peak RSS %d KiB\n%s", ru.Maxrss, out)
-	if ru.Maxrss > 100<<10 {
-		t.Errorf("peak RSS %d KiB, over 100 MB", ru.Maxrss)
+	// The bound is the issue's, checked in the suite's runs without the
+	// race detector. Under it, this test's endpoint runs instrumented
+	// beside other packages' race tests, and the client's peak was seen at
+	// 135 MB once on two busy cores (40-60 MB otherwise): there it only
+	// guards against the unbounded growth (1.95 GB) the cap stops.
+	limit := int64(100 << 10)
+	if raceEnabled {
+		limit = 256 << 10
+	}
+	if ru.Maxrss > limit {
+		t.Errorf("peak RSS %d KiB, over %d KiB", ru.Maxrss, limit)
 	}
 	if !strings.Contains(string(out), "content events") && !strings.Contains(string(out), "timeout") {
 		t.Errorf("the requests did not end at their cap or timeout:\n%s", out)

@@ -80,3 +80,29 @@ func TestUntrustedMergeKeys(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestJSONBodies: what encoding/json writes is read as JSON, escapes YAML
+// lacks included (PHP's `\/`, Python's surrogate pairs); repeated keys
+// are refused as in YAML.
+func TestJSONBodies(t *testing.T) {
+	cfg, err := Load([]byte(apiConfig), "api.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := inlineTarget(cfg, []byte(`{"name":"x","url":"http:\/\/127.0.0.1:1\/v1","model":"m"}`))
+	if err != nil || tg.URL != "http://127.0.0.1:1/v1" {
+		t.Fatalf("escaped slashes: %+v, %v", tg, err)
+	}
+	w, err := inlineWorkload(cfg, []byte(`{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":4},"arrival":{"kind":"poisson","rate":1},`+
+		`"requests":2,"params":{"extra_body":{"stop":["\ud83d\ude00"],"seed":12,"top_p":0.5,"echo":false,"user":null}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := w.Params.ExtraBody
+	if stop := extra["stop"].([]any); stop[0] != "😀" || extra["seed"] != 12 || extra["top_p"] != 0.5 || extra["echo"] != false || extra["user"] != nil {
+		t.Errorf("extra_body %#v", extra)
+	}
+	if _, err := inlineWorkload(cfg, []byte(`{"requests":1,"requests":2}`)); err == nil || !strings.Contains(err.Error(), "requests: given twice") {
+		t.Errorf("a repeated key: %v", err)
+	}
+}

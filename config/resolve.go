@@ -168,7 +168,11 @@ func (c *Config) decodeText(door Door, file string, b []byte, v any) (map[string
 		}
 		src.untrusted, src.maxKeys = true, c.Limits.MaxBodyKeys
 	}
-	root, err := src.parseDocument(b)
+	root, err := src.parseJSON(b)
+	if err != nil && !isJSON(b) {
+		// YAML, or YAML's flow style that is not JSON: {kind: stages}.
+		root, err = src.parseDocument(b)
+	}
 	if err == nil {
 		err = src.decode(root, v, "")
 	}

@@ -72,13 +72,18 @@ type testDaemon struct {
 	server *httptest.Server
 }
 
-func startDaemon(t *testing.T, configFile string) *testDaemon {
+// startDaemon starts a daemon on configFile, setting it up with each of
+// setup before it starts.
+func startDaemon(t *testing.T, configFile string, setup ...func(*Daemon)) *testDaemon {
 	t.Helper()
 	logs := &lockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	d, err := New(configFile, logger, prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(d)
 	}
 	if err := d.Start(); err != nil {
 		t.Fatal(err)

@@ -1,19 +1,14 @@
 package daemon
 
 import (
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -28,21 +23,7 @@ func TestServerViewAndExemplars(t *testing.T) {
 	b, _ := os.ReadFile(cfgPath)
 	os.WriteFile(cfgPath, []byte(strings.Replace(string(b), "    cost_per_hour: 3.6\n", "    cost_per_hour: 3.6\n    server_metrics: {url: auto}\n", 1)), 0o644)
 
-	d, err := New(cfgPath, slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.SetPerRequest(true)
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(d.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		d.Shutdown(ctx)
-	})
+	d := startDaemon(t, cfgPath, func(d *Daemon) { d.SetPerRequest(true) })
 	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
 	r := finishedReports(reports)[0]
 	if s := r.Server; s == nil || s.Server != "vllm" || s.TTFT == nil || s.ClientOverhead == nil || s.URL != sim.URL+"/metrics" {
@@ -50,7 +31,7 @@ func TestServerViewAndExemplars(t *testing.T) {
 	}
 
 	openMetrics := func() string {
-		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/metrics", nil)
+		req, _ := http.NewRequest(http.MethodGet, d.server.URL+"/metrics", nil)
 		req.Header.Set("Accept", "application/openmetrics-text;version=1.0.0")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"fmt"
+	"math"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/internal/cli"
+	"github.com/inferno-llm/inferno/internal/testutil"
+	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/simulator"
+)
+
+// TestRunMatchesSimulator is the measurement core's acceptance check: the
+// figures Inferno reports match the latencies the simulator was set to,
+// for every API it speaks.
+func TestRunMatchesSimulator(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs 4 windows of 8 s")
+	}
+	// The simulator reports each request's server-side TTFT; Inferno's
+	// client-side p50 must match the server's p50 of the same requests.
+	// Side by side in one run, a busy machine's late timers (which delay
+	// server and client alike) do not count as measurement error.
+	var mu sync.Mutex
+	var serverTTFT, serverTPOT []float64
+	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: 200 * time.Millisecond, ITL: 20 * time.Millisecond,
+		OnFirstToken: func(d time.Duration) {
+			mu.Lock()
+			serverTTFT = append(serverTTFT, d.Seconds())
+			mu.Unlock()
+		},
+		OnDecode: func(d time.Duration) {
+			mu.Lock()
+			serverTPOT = append(serverTPOT, d.Seconds())
+			mu.Unlock()
+		}}))
+	defer srv.Close()
+	// The tolerances hold in a normal build. Under the race
+	// detector the client in this process runs several times slower, so
+	// only gross errors are caught there.
+	ttftTolerance, tpotTolerance := 0.003, 0.0005
+	if raceEnabled {
+		ttftTolerance, tpotTolerance = 0.015, 0.002
+	}
+	for _, api := range []string{"openai-completions", "openai-chat", "tgi", "triton"} {
+		t.Run(api, func(t *testing.T) {
+			mu.Lock()
+			serverTTFT, serverTPOT = serverTTFT[:0], serverTPOT[:0]
+			mu.Unlock()
+			dir := t.TempDir()
+			code := cli.Run([]string{"run", "--url", srv.URL + "/v1", "--api", api, "--model", "sim",
+				"--dataset", "synthetic", "--input-tokens", "128", "--output-tokens", "32",
+				"--arrival", "concurrency", "--concurrency", "64", "--requests", "640",
+				"--report-dir", dir, "--per-request", "--log.level", "warn"})
+			if code != 0 {
+				t.Fatalf("exit status %d", code)
+			}
+			r := testutil.OnlyReport(t, dir)
+			s := r.Stats
+			if r.FailRate != 0 || r.TotalRequestNum != 640 {
+				t.Fatalf("fail rate %v over %d requests", r.FailRate, r.TotalRequestNum)
+			}
+			mu.Lock()
+			server := report.Summarize(append([]float64(nil), serverTTFT...))
+			serverDecode := report.Summarize(append([]float64(nil), serverTPOT...))
+			mu.Unlock()
+			t.Logf("TTFT p50: Inferno %.2f ms, simulator %.2f ms (set to 200 ms)", s.TTFT.P50*1e3, server.P50*1e3)
+			// How late the server's own timers fired at the median is how
+			// busy the machine is; the client's wake-ups are late by as
+			// much, so the tolerance grows with it (by nothing on an idle
+			// machine, where the server keeps to its 200 ms).
+			tolerance := ttftTolerance + max(0, server.P50-0.200)
+			if d := s.TTFT.P50 - server.P50; d < 0 || d > tolerance {
+				t.Errorf("TTFT p50 %.4fs, the server's %.4fs: more than %.4fs apart", s.TTFT.P50, server.P50, tolerance)
+			}
+			// The server's own record keeps to its configuration within
+			// what a busy machine's timers stretch it by, so both sides
+			// measured the simulator set up here.
+			if server.P50 < 0.200 || server.P50 > 0.250 {
+				t.Errorf("the simulator's own TTFT p50 %.4fs, far from the 200 ms it was set to", server.P50)
+			}
+			if d := math.Abs(s.TPOT.P50 - serverDecode.P50); d > tpotTolerance {
+				t.Errorf("TPOT p50 %.5fs, the server's %.5fs: more than %vs apart", s.TPOT.P50, serverDecode.P50, tpotTolerance)
+			}
+			if s.OutputTokens.Min != 32 || s.OutputTokens.Max != 32 {
+				t.Errorf("output tokens %v..%v, want 32", s.OutputTokens.Min, s.OutputTokens.Max)
+			}
+			if _, err := os.Stat(filepath.Join(dir, report.RequestsFileName(r.Run.ID))); err != nil {
+				t.Errorf("per-request file: %v", err)
+			}
+		})
+	}
+}
+
+func TestRunExitStatus(t *testing.T) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := fmt.Sprintf("http://%s/v1", ln.Addr())
+	ln.Close()
+	tests := []struct {
+		name       string
+		args       []string
+		want       int
+		wantReport bool
+	}{
+		{"unknown flag", []string{"run", "--bogus"}, 2, false},
+		{"no end to the window", []string{"run", "--url", dead, "--model", "m", "--rate", "1"}, cli.ExitSetup, false},
+		{"no arrival", []string{"run", "--url", dead, "--model", "m", "--requests", "1"}, cli.ExitSetup, false},
+		{"bad URL", []string{"run", "--url", "ftp://x", "--model", "m", "--requests", "1", "--rate", "1"}, cli.ExitSetup, false},
+		{"unknown api", []string{"run", "--url", dead, "--api", "grpc", "--model", "m", "--requests", "1", "--rate", "1"}, cli.ExitSetup, false},
+		{"missing --api-key-file", []string{"run", "--url", dead, "--model", "m", "--requests", "3", "--concurrency", "1", "--api-key-file", "/nonexistent/key"}, cli.ExitSetup, false},
+		{"dead endpoint still reports", []string{"run", "--url", dead, "--model", "m", "--requests", "3", "--concurrency", "1"}, cli.ExitNoSuccess, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			code := cli.Run(append(tt.args, "--report-dir", dir, "--log.level", "error"))
+			if code != tt.want {
+				t.Fatalf("exit status %d, want %d", code, tt.want)
+			}
+			if tt.wantReport {
+				r := testutil.OnlyReport(t, dir)
+				if r.Summary.Outcomes["connection_error"] != 3 || r.Errors[0].Reason != "connection refused" {
+					t.Errorf("outcomes %v, errors %+v", r.Summary.Outcomes, r.Errors)
+				}
+				// Every request failed: the window is failed, with its top error.
+				if r.Run.Status != report.StatusFailed || !strings.Contains(r.Run.Error, "all 3 requests failed; most often (3): connection_error: connection refused") {
+					t.Errorf("status %s, error %q; want failed with the top error", r.Run.Status, r.Run.Error)
+				}
+			}
+		})
+	}
+}
+
+func TestReportMergeCommand(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var files []string
+	for i := range 2 {
+		a := report.NewAggregator(start, report.SLO{}, nil)
+		for j := range 5 {
+			sent := start.Add(time.Duration(j) * 100 * time.Millisecond)
+			a.Add(&result.Result{Index: j, Intended: sent, Sent: sent, Headers: sent, FirstEvent: sent.Add(50 * time.Millisecond),
+				FirstContent: sent.Add(time.Duration(50+10*i) * time.Millisecond), End: sent.Add(time.Second),
+				Outcome: result.Success, Status: 200, InputTokens: 10, OutputTokens: 8, ContentEvents: 8})
+		}
+		r := a.Report(report.Meta{ID: report.NewRunID(start.Add(time.Duration(i) * time.Second)), Status: report.StatusFinished,
+			Target: report.Target{Name: "sim"}, Workload: "w", Shard: &report.Shard{Index: i, Count: 3}})
+		path, err := report.Write(dir, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	out := filepath.Join(dir, "merged.json")
+	if code := cli.Run(append([]string{"report", "merge", "-o", out}, files...)); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	merged, err := report.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if merged.Summary.Requests != 10 || merged.Stats.TTFT.Min != 0.05 || merged.Stats.TTFT.Max != 0.06 || len(merged.Run.MergedFrom) != 2 {
+		t.Errorf("merged: %d requests, TTFT %v..%v, from %v", merged.Summary.Requests, merged.Stats.TTFT.Min, merged.Stats.TTFT.Max, merged.Run.MergedFrom)
+	}
+	// The same replica twice is refused, with a non-zero exit.
+	if code := cli.Run([]string{"report", "merge", "-o", out, files[0], files[0]}); code != 1 {
+		t.Errorf("merging one shard twice: exit %d, want 1", code)
+	}
+}
+
+func TestReportRenderAndCompareCommands(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	var files []string
+	for i, ttft := range []time.Duration{50 * time.Millisecond, 100 * time.Millisecond} {
+		a := report.NewAggregator(start, report.SLO{}, nil)
+		for j := range 5 {
+			sent := start.Add(time.Duration(j) * 100 * time.Millisecond)
+			a.Add(&result.Result{Index: j, Intended: sent, Sent: sent, Headers: sent, FirstEvent: sent.Add(ttft),
+				FirstContent: sent.Add(ttft), End: sent.Add(time.Second), Outcome: result.Success, Status: 200,
+				InputTokens: 10, OutputTokens: 8, ContentEvents: 8})
+		}
+		r := a.Report(report.Meta{ID: report.NewRunID(start.Add(time.Duration(i) * time.Second)), Status: report.StatusFinished,
+			Target: report.Target{Name: fmt.Sprint("t", i)}, Workload: "w"})
+		path, err := report.Write(dir, &r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, path)
+	}
+	if code := cli.Run([]string{"report", "render", files[0]}); code != 0 {
+		t.Fatalf("render: exit %d", code)
+	}
+	page, err := os.ReadFile(strings.TrimSuffix(files[0], ".json") + ".html")
+	if err != nil || !strings.Contains(string(page), "<svg") {
+		t.Errorf("rendered page: %v", err)
+	}
+	// "html" is the same command, for the page the daemon no longer writes.
+	kept := filepath.Join(dir, "kept.html")
+	if code := cli.Run([]string{"report", "html", files[1], "-o", kept}); code != 0 {
+		t.Fatalf("report html: exit %d", code)
+	}
+	if page, err := os.ReadFile(kept); err != nil || !strings.Contains(string(page), "<svg") {
+		t.Errorf("report html's page: %v", err)
+	}
+	out := filepath.Join(dir, "compare.html")
+	if code := cli.Run(append([]string{"report", "compare", "--html", out}, files...)); code != 0 {
+		t.Fatalf("compare: exit %d", code)
+	}
+	if page, err := os.ReadFile(out); err != nil || !strings.Contains(string(page), "+100.0%") && !strings.Contains(string(page), "&#43;100.0%") {
+		t.Errorf("comparison page lacks TTFT's +100%%: %v", err)
+	}
+	if code := cli.Run([]string{"report", "render", filepath.Join(dir, "missing.json")}); code == 0 {
+		t.Error("rendering a missing file succeeded")
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"go.yaml.in/yaml/v3"
@@ -55,6 +57,32 @@ func TestDashboardsUpToDate(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join(jsonDir, "*.json"))
 	if len(files) != len(boards) {
 		t.Errorf("%d JSON files in %s, %d dashboards defined", len(files), jsonDir, len(boards))
+	}
+}
+
+// TestDashboardsMatchSchema: the committed JSON decodes strictly into the
+// SDK's dashboard schema, panel options and Prometheus queries included,
+// so a hand edit that Grafana's schema would not know fails here.
+func TestDashboardsMatchSchema(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	files, _ := filepath.Glob(filepath.Join(jsonDir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no dashboards")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Board
+		err = d.UnmarshalJSONStrict(b)
+		// It returns its list of errors as an error even when the list is empty.
+		if errs, ok := err.(cog.BuildErrors); ok && len(errs) == 0 {
+			err = nil
+		}
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }
 

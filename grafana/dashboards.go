@@ -1,10 +1,10 @@
-// Package grafana generates Inferno's Grafana dashboards. The JSON under
-// grafana/dashboards/json is what users import or provision; it is written
-// from the definitions here (go test ./grafana -update; go run ./grafana/gen
-// for another currency) so every panel
-// follows the same conventions: a datasource variable, target/model/
-// workload variables in every selector, and sums that leave out
-// `instance`, so scaled-out replicas add up.
+// Package grafana generates Inferno's Grafana dashboards with Grafana's
+// Foundation SDK. The JSON under grafana/dashboards/json is what users
+// import or provision; it is written from the definitions here (go test
+// ./grafana -update; go run ./grafana/gen for another currency) so every
+// panel follows the same conventions: a datasource variable,
+// target/model/workload variables in every selector, and sums that leave
+// out `instance`, so scaled-out replicas add up.
 package grafana
 
 import (
@@ -13,345 +13,357 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/heatmap"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 )
 
 // sel is the label selector every Inferno panel filters by.
 const sel = `target=~"$target", model=~"$model", workload=~"$workload"`
 
-var datasource = map[string]any{"type": "prometheus", "uid": "${datasource}"}
+// probeSel filters /probe series, which carry only the probed target.
+const probeSel = `target=~"$target"`
 
-// query is one PromQL expression of a panel.
-type query struct {
-	Expr, Legend string
-	// Format is "heatmap" for bucket series drawn as a heatmap.
-	Format string
-	// Exemplar asks Grafana for the series' exemplars: each marks a
-	// request (request_id, trace_id) that fell in a bucket.
-	Exemplar bool
+// datasource is the board's datasource variable, which every panel,
+// query and query variable reads through, so one board serves any
+// Prometheus.
+func datasource() common.DataSourceRef {
+	return common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr("${datasource}")}
 }
 
-// panel is one Grafana panel; Type is timeseries, stat or heatmap.
-type panel struct {
-	Title, Description, Type, Unit string
-	W, H                           int
-	Queries                        []query
-	// Thresholds, when set, colour a stat panel: value → colour steps.
-	Thresholds []step
-	Min, Max   *float64
+// query is one PromQL expression of a panel with its legend.
+func query(expr, legend string) *prometheus.DataqueryBuilder {
+	return prometheus.NewDataqueryBuilder().Expr(expr).LegendFormat(legend)
 }
-
-type step struct {
-	Value *float64
-	Color string
-}
-
-func f(v float64) *float64 { return &v }
 
 // quantiles returns p50/p95/p99 queries over a histogram's buckets.
-func quantiles(metric, by, legendPrefix string) []query {
-	var qs []query
+func quantiles(metric, by, legendPrefix string) []*prometheus.DataqueryBuilder {
+	var qs []*prometheus.DataqueryBuilder
 	for _, q := range []struct{ value, name string }{{"0.5", "p50"}, {"0.95", "p95"}, {"0.99", "p99"}} {
-		qs = append(qs, query{
-			Expr:   fmt.Sprintf(`histogram_quantile(%s, sum by (%sle) (rate(%s_bucket{%s}[$__rate_interval])))`, q.value, by, metric, sel),
-			Legend: legendPrefix + q.name,
-		})
+		qs = append(qs, query(
+			fmt.Sprintf(`histogram_quantile(%s, sum by (%sle) (rate(%s_bucket{%s}[$__rate_interval])))`, q.value, by, metric, sel),
+			legendPrefix+q.name))
 	}
 	return qs
 }
 
-func variables(targetMulti bool) []any {
-	variable := func(name, label, query string, multi bool) map[string]any {
-		v := map[string]any{
-			"name": name, "label": label, "type": "query", "datasource": datasource,
-			"query":      map[string]any{"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-			"definition": query, "refresh": 2, "sort": 1, "multi": multi, "includeAll": multi,
-		}
+// targets names a panel's queries A, B, C… (the refIds Grafana and the
+// tests know them by) on the datasource variable.
+func targets(qs []*prometheus.DataqueryBuilder) []cog.Builder[variants.Dataquery] {
+	out := make([]cog.Builder[variants.Dataquery], len(qs))
+	for i, q := range qs {
+		out[i] = q.RefId(string(rune('A' + i))).Datasource(datasource())
+	}
+	return out
+}
+
+// graph is a time-series panel with a table legend of each series' last
+// and highest value, and a tooltip listing every series at the cursor.
+func graph(title, description string, qs ...*prometheus.DataqueryBuilder) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().Title(title).Description(description).Datasource(datasource()).
+		Targets(targets(qs)).
+		Legend(common.NewVizLegendOptionsBuilder().ShowLegend(true).
+			DisplayMode(common.LegendDisplayModeTable).Placement(common.LegendPlacementBottom).
+			Calcs([]string{"lastNotNull", "max"})).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone))
+}
+
+// figure is a stat panel of each series' latest value, from instant
+// queries: a window's figures change once a window, not over the range.
+func figure(title, description string, qs ...*prometheus.DataqueryBuilder) *stat.PanelBuilder {
+	for _, q := range qs {
+		q.Instant()
+	}
+	return stat.NewPanelBuilder().Title(title).Description(description).Datasource(datasource()).
+		Targets(targets(qs)).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"})).
+		ColorMode(common.BigValueColorModeValue).GraphMode(common.BigValueGraphModeNone).
+		TextMode(common.BigValueTextModeValueAndName).Orientation(common.VizOrientationAuto)
+}
+
+// heat is a heatmap of histogram buckets as Prometheus returns them
+// (format heatmap, one row per le), not buckets Grafana calculates.
+func heat(title, unit, description string, qs ...*prometheus.DataqueryBuilder) *heatmap.PanelBuilder {
+	for _, q := range qs {
+		q.Format(prometheus.PromQueryFormatHeatmap)
+	}
+	return heatmap.NewPanelBuilder().Title(title).Description(description).Datasource(datasource()).
+		Targets(targets(qs)).Unit(unit).
+		Calculate(false).CellGap(1).
+		YAxis(heatmap.NewYAxisConfigBuilder().Unit(unit)).
+		RowsFrame(heatmap.NewRowsHeatmapOptionsBuilder().Layout(common.HeatmapCellLayoutLe)).
+		Color(heatmap.NewHeatmapColorOptionsBuilder().Mode(heatmap.HeatmapColorModeScheme).Scheme("Oranges").
+			Fill("dark-orange").Scale(heatmap.HeatmapColorScaleExponential).Exponent(0.5).Steps(64)).
+		Tooltip(heatmap.NewHeatmapTooltipBuilder().Mode(common.TooltipDisplayModeSingle).YHistogram(true))
+}
+
+// colours colours a stat panel by its value: base below the first step,
+// then each step's colour from its value up.
+func colours(base string, steps ...dashboard.Threshold) *dashboard.ThresholdsConfigBuilder {
+	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).
+		Steps(append([]dashboard.Threshold{{Color: base}}, steps...))
+}
+
+func from(value float64, color string) dashboard.Threshold {
+	return dashboard.Threshold{Value: &value, Color: color}
+}
+
+func byThresholds() *dashboard.FieldColorBuilder {
+	return dashboard.NewFieldColorBuilder().Mode(dashboard.FieldColorModeIdThresholds)
+}
+
+func variables(targetMulti bool) []cog.Builder[dashboard.VariableModel] {
+	variable := func(name, label, q string, multi bool) *dashboard.QueryVariableBuilder {
+		v := dashboard.NewQueryVariableBuilder(name).Label(label).Datasource(datasource()).
+			Query(dashboard.StringOrMap{Map: map[string]any{"query": q, "refId": "PrometheusVariableQueryEditor-VariableQuery"}}).
+			Definition(q).Refresh(dashboard.VariableRefreshOnTimeRangeChanged).Sort(dashboard.VariableSortAlphabeticalAsc).
+			Multi(multi).IncludeAll(multi)
 		if multi {
-			v["allValue"] = ".*"
-			v["current"] = map[string]any{"text": "All", "value": "$__all"}
+			v.AllValue(".*").Current(option("All", "$__all"))
 		}
 		return v
 	}
-	return []any{
-		map[string]any{"name": "datasource", "label": "Data source", "type": "datasource", "query": "prometheus",
-			"current": map[string]any{"text": "Prometheus", "value": "prometheus"}},
+	return []cog.Builder[dashboard.VariableModel]{
+		dashboard.NewDatasourceVariableBuilder("datasource").Label("Data source").Type("prometheus").
+			Current(option("Prometheus", "prometheus")),
 		variable("target", "Target", "label_values(inferno_requests_total, target)", targetMulti),
 		variable("model", "Model", `label_values(inferno_requests_total{target=~"$target"}, model)`, true),
 		variable("workload", "Workload", `label_values(inferno_requests_total{target=~"$target", model=~"$model"}, workload)`, true),
 	}
 }
 
-// dashboard lays panels out left to right, wrapping at Grafana's 24 columns.
-func dashboard(uid, title, description string, targetMulti bool, panels []panel) map[string]any {
-	var out []any
-	x, y, rowH := 0, 0, 0
-	for i, p := range panels {
-		if x+p.W > 24 {
-			x, y, rowH = 0, y+rowH, 0
-		}
-		out = append(out, p.json(i+1, x, y))
-		x += p.W
-		rowH = max(rowH, p.H)
-	}
-	return map[string]any{
-		"uid": uid, "title": title, "description": description,
-		"tags":          []string{"inferno", "llm"},
-		"schemaVersion": 39, "version": 1, "editable": true,
-		"time":        map[string]any{"from": "now-6h", "to": "now"},
-		"refresh":     "1m",
-		"timezone":    "",
-		"templating":  map[string]any{"list": variables(targetMulti)},
-		"annotations": map[string]any{"list": []any{}},
-		"links": []any{map[string]any{"title": "Inferno", "type": "dashboards", "tags": []string{"inferno"},
-			"asDropdown": true, "includeVars": true, "keepTime": true}},
-		"panels": out,
+func option(text, value string) dashboard.VariableOption {
+	return dashboard.VariableOption{
+		Text:  dashboard.StringOrArrayOfString{String: &text},
+		Value: dashboard.StringOrArrayOfString{String: &value},
 	}
 }
 
-func (p panel) json(id, x, y int) map[string]any {
-	var targets []any
-	for i, q := range p.Queries {
-		t := map[string]any{"refId": string(rune('A' + i)), "expr": q.Expr, "legendFormat": q.Legend, "datasource": datasource}
-		if q.Format != "" {
-			t["format"] = q.Format
-		}
-		if q.Exemplar {
-			t["exemplar"] = true
-		}
-		if p.Type == "stat" {
-			t["instant"] = true
-		}
-		targets = append(targets, t)
+// Board is a dashboard in Grafana's classic JSON model, the one that
+// dashboard import and file provisioning read in every Grafana. The SDK
+// marks it deprecated in favour of its v2 schema, which Grafana 12 loads
+// only behind feature toggles and not from provisioned files.
+type Board = dashboard.Dashboard //nolint:staticcheck // v1 on purpose, see above
+
+// board assembles a dashboard. The SDK lays the panels out left to right
+// in Grafana's 24 columns, starting a new row when one is full; the panels
+// are numbered in that order.
+func board(uid, title, description string, targetMulti bool, panels ...cog.Builder[dashboard.Panel]) (Board, error) {
+	b := dashboard.NewDashboardBuilder(title) //nolint:staticcheck // the classic model, as Board
+	b.Uid(uid).Description(description).
+		Tags([]string{"inferno", "llm"}).Editable().Version(1).
+		Time("now-6h", "now").Refresh("1m").Timezone("").
+		Variables(variables(targetMulti)).
+		// Grafana's own annotations and alerts, as it adds to a board
+		// that has none: written out, the annotation list is never empty.
+		Annotation(dashboard.NewAnnotationQueryBuilder().Name("Annotations & Alerts").BuiltIn(1).Type("dashboard").
+			Datasource(common.DataSourceRef{Type: cog.ToPtr("grafana"), Uid: cog.ToPtr("-- Grafana --")}).
+			Enable(true).Hide(true).IconColor("rgba(0, 211, 255, 1)")).
+		Link(dashboard.NewDashboardLinkBuilder("Inferno").Type(dashboard.DashboardLinkTypeDashboards).
+			Tags([]string{"inferno"}).AsDropdown(true).IncludeVars(true).KeepTime(true))
+	for _, p := range panels {
+		b.WithPanel(p)
 	}
-	defaults := map[string]any{"unit": p.Unit}
-	if p.Min != nil {
-		defaults["min"] = *p.Min
+	d, err := b.Build()
+	if err != nil {
+		return d, fmt.Errorf("%s: %w", uid, err)
 	}
-	if p.Max != nil {
-		defaults["max"] = *p.Max
+	for i, p := range d.Panels {
+		p.Panel.Id = cog.ToPtr(uint32(i + 1))
 	}
-	if len(p.Thresholds) > 0 {
-		var steps []any
-		for _, s := range p.Thresholds {
-			var v any
-			if s.Value != nil {
-				v = *s.Value
-			}
-			steps = append(steps, map[string]any{"value": v, "color": s.Color})
-		}
-		defaults["thresholds"] = map[string]any{"mode": "absolute", "steps": steps}
-		defaults["color"] = map[string]any{"mode": "thresholds"}
-	}
-	out := map[string]any{
-		"id": id, "type": p.Type, "title": p.Title, "description": p.Description, "datasource": datasource,
-		"gridPos":     map[string]any{"x": x, "y": y, "w": p.W, "h": p.H},
-		"targets":     targets,
-		"fieldConfig": map[string]any{"defaults": defaults, "overrides": []any{}},
-	}
-	switch p.Type {
-	case "heatmap":
-		out["options"] = map[string]any{
-			"calculate": false, "cellGap": 1,
-			"yAxis":     map[string]any{"unit": p.Unit},
-			"rowsFrame": map[string]any{"layout": "le"},
-			"color":     map[string]any{"mode": "scheme", "scheme": "Oranges", "exponent": 0.5},
-			"tooltip":   map[string]any{"mode": "single", "yHistogram": true},
-		}
-	case "stat":
-		out["options"] = map[string]any{"reduceOptions": map[string]any{"calcs": []string{"lastNotNull"}},
-			"colorMode": "value", "graphMode": "none", "textMode": "value_and_name"}
-	case "timeseries":
-		out["options"] = map[string]any{"legend": map[string]any{"displayMode": "table", "placement": "bottom",
-			"calcs": []string{"lastNotNull", "max"}}, "tooltip": map[string]any{"mode": "multi"}}
-	}
-	return out
+	return d, nil
 }
 
-// Overview is the board of every target at once.
-func Overview() map[string]any {
+// overview is the board of every target at once.
+func overview() (Board, error) {
 	good, warn, bad := "green", "orange", "red"
-	return dashboard("inferno-overview", "Inferno / Overview",
+	return board("inferno-overview", "Inferno / Overview",
 		"How fast every LLM endpoint Inferno probes really is: client-side latency from Inferno's histograms, each window's throughput and SLO figures, failures and the prober's own health.",
-		true, []panel{
-			{Title: "TTFT p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
-				Description: "Time to first generated token, as the client sees it, from Inferno's histogram (vLLM's buckets).",
-				Queries:     quantiles("inferno_time_to_first_token_seconds", "target, ", "{{target}} ")},
-			{Title: "TPOT p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
-				Description: "Decode time per output token after the first, per request.",
-				Queries:     quantiles("inferno_time_per_output_token_seconds", "target, ", "{{target}} ")},
-			{Title: "Output throughput", Type: "timeseries", Unit: "tokens/s", W: 8, H: 8,
-				Description: "Output tokens per second over each target's last window, summed over the replicas that share it (load_share), as the target board sums them.",
-				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_output_tokens_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
-			{Title: "Requests per second", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
-				Description: "Successful requests per second over each target's last window (as vLLM's request_throughput counts), summed over the replicas that share it. Failed responses are in the failure ratio.",
-				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_successful_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
-			{Title: "Goodput", Type: "timeseries", Unit: "reqps", W: 8, H: 8,
-				Description: "Requests per second that met the workload's SLO, over each target's last window, summed over the replicas that share it.",
-				Queries:     []query{{Expr: `sum by (target, workload) (inferno_last_window_goodput_requests_per_second{` + sel + `})`, Legend: "{{target}} {{workload}}"}}},
-			{Title: "SLO attainment", Type: "timeseries", Unit: "percentunit", W: 8, H: 8, Min: f(0), Max: f(1),
-				Description: "Share of the last window's requests that met the SLO, against the objective the alert uses.",
-				Queries: []query{
-					{Expr: `min by (target) (inferno_last_window_slo_attainment_ratio{` + sel + `})`, Legend: "{{target}}"},
-					{Expr: `inferno:threshold:slo_attainment_objective`, Legend: "objective"},
-				}},
-			{Title: "Failure ratio by reason", Type: "timeseries", Unit: "percentunit", W: 8, H: 8, Min: f(0),
-				Description: "Share of requests that failed, by outcome class (http_4xx, http_5xx, timeout, connection_error, stream_error, cancelled, not_sent).",
-				Queries: []query{{Expr: `sum by (target, outcome) (rate(inferno_requests_total{` + sel + `, outcome!="success"}[$__rate_interval]))
-  / ignoring (outcome) group_left () sum by (target) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`, Legend: "{{target}} {{outcome}}"}}},
-			{Title: "Schedule lag p99", Type: "timeseries", Unit: "s", W: 8, H: 8,
-				Description: "How late requests left against their schedule. Above a few milliseconds the prober is overloaded and understates the load it was asked to send.",
-				Queries: []query{{Expr: `histogram_quantile(0.99, sum by (target, le) (rate(inferno_schedule_lag_seconds_bucket{` + sel + `}[$__rate_interval])))`,
-					Legend: "{{target}}"}}},
-			{Title: "Windows by result", Type: "timeseries", Unit: "short", W: 12, H: 8,
-				Description: "Benchmark windows that succeeded, failed (no request succeeded), were aborted or were skipped because the previous one still ran.",
-				Queries: []query{{Expr: `sum by (target, result) (increase(inferno_windows_total{target=~"$target", workload=~"$workload"}[$__rate_interval]))`,
-					Legend: "{{target}} {{result}}"}}},
-			{Title: "Last window age", Type: "stat", Unit: "s", W: 12, H: 8,
-				Description: "Time since each target's last window ended. It should stay below the schedule's period.",
-				Thresholds:  []step{{nil, good}, {f(3600), warn}, {f(7200), bad}},
-				Queries: []query{{Expr: `time() - max by (target, workload) (inferno_last_window_end_timestamp_seconds{` + sel + `})`,
-					Legend: "{{target}} {{workload}}"}}},
-			{Title: "Arrivals not sent", Type: "timeseries", Unit: "percentunit", W: 12, H: 8, Min: f(0),
-				Description: "Share of scheduled arrivals that were due inside a window but never sent: no free slot under max_concurrency before the window's duration ended, or the window was cancelled. They count as failures and miss the SLO.",
-				Queries: []query{{Expr: `sum by (target) (rate(inferno_requests_total{` + sel + `, outcome="not_sent"}[$__rate_interval]))
-  / sum by (target) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`, Legend: "{{target}}"}}},
-			{Title: "Connection setup p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
-				Description: "DNS, connect and TLS time of each connection the prober opened (warm connections before each window included). A burst of slow dials shows here, not as TTFT.",
-				Queries:     quantiles("inferno_connection_setup_seconds", "target, ", "{{target}} ")},
-			{Title: "Check pass ratio (canaries)", Type: "timeseries", Unit: "percentunit", W: 12, H: 8, Min: f(0), Max: f(1),
-				Description: "Share of the last window's answers that passed each of the workload's checks (json, regex, tool_call, canary/…), the worst replica's where several share a window. A fast endpoint that answers wrong shows here, not as a failure: InfernoCheckFailing alerts on it.",
-				Queries:     []query{{Expr: `min by (target, check) (inferno_last_window_check_pass_ratio{` + sel + `})`, Legend: "{{target}} {{check}}"}}},
-			{Title: "Time to first answer p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 8,
-				Description: "Time to the first answer token: TTFT without the reasoning a reasoning model sends first. Without reasoning it is TTFT.",
-				Queries:     quantiles("inferno_time_to_first_answer_seconds", "target, ", "{{target}} ")},
-			// /probe answers come from Prometheus' probe job, in
-			// blackbox_exporter's manner: the series carry the probed
-			// target (relabelled from __param_target), not the model or
-			// workload, so these panels filter by target alone.
-			{Title: "Probe success", Type: "stat", Unit: "short", W: 6, H: 8, Min: f(0), Max: f(1),
-				Description: "The latest /probe answer per target: 1 when the probe's window had a successful request, no setup error and no failed check (probe_success).",
-				Thresholds:  []step{{nil, bad}, {f(1), good}},
-				Queries:     []query{{Expr: `min by (target) (probe_success{` + probeSel + `})`, Legend: "{{target}}"}}},
-			{Title: "Probe TTFT p50 / p95 and duration", Type: "timeseries", Unit: "s", W: 9, H: 8,
-				Description: "Each /probe window's TTFT percentiles (probe_ttft_seconds) and how long the probe took (probe_duration_seconds).",
-				Queries: []query{
-					{Expr: `max by (target, quantile) (probe_ttft_seconds{` + probeSel + `, quantile=~"0.5|0.95"})`, Legend: "{{target}} TTFT q{{quantile}}"},
-					{Expr: `max by (target) (probe_duration_seconds{` + probeSel + `})`, Legend: "{{target}} duration"},
-				}},
-			{Title: "Probe failure ratio", Type: "timeseries", Unit: "percentunit", W: 9, H: 8, Min: f(0), Max: f(1),
-				Description: "Share of each /probe window's requests that failed (probe_failed_requests / probe_requests).",
-				Queries: []query{{Expr: `sum by (target) (probe_failed_requests{` + probeSel + `}) / sum by (target) (probe_requests{` + probeSel + `})`,
-					Legend: "{{target}}"}}},
-		})
+		true,
+		graph("TTFT p50 / p95 / p99",
+			"Time to first generated token, as the client sees it, from Inferno's histogram (vLLM's buckets).",
+			quantiles("inferno_time_to_first_token_seconds", "target, ", "{{target}} ")...).
+			Unit("s").Span(12).Height(8),
+		graph("TPOT p50 / p95 / p99",
+			"Decode time per output token after the first, per request.",
+			quantiles("inferno_time_per_output_token_seconds", "target, ", "{{target}} ")...).
+			Unit("s").Span(12).Height(8),
+		graph("Output throughput",
+			"Output tokens per second over each target's last window, summed over the replicas that share it (load_share), as the target board sums them.",
+			query(`sum by (target, workload) (inferno_last_window_output_tokens_per_second{`+sel+`})`, "{{target}} {{workload}}")).
+			Unit("tokens/s").Span(8).Height(8),
+		graph("Requests per second",
+			"Successful requests per second over each target's last window (as vLLM's request_throughput counts), summed over the replicas that share it. Failed responses are in the failure ratio.",
+			query(`sum by (target, workload) (inferno_last_window_successful_requests_per_second{`+sel+`})`, "{{target}} {{workload}}")).
+			Unit("reqps").Span(8).Height(8),
+		graph("Goodput",
+			"Requests per second that met the workload's SLO, over each target's last window, summed over the replicas that share it.",
+			query(`sum by (target, workload) (inferno_last_window_goodput_requests_per_second{`+sel+`})`, "{{target}} {{workload}}")).
+			Unit("reqps").Span(8).Height(8),
+		graph("SLO attainment",
+			"Share of the last window's requests that met the SLO, against the objective the alert uses.",
+			query(`min by (target) (inferno_last_window_slo_attainment_ratio{`+sel+`})`, "{{target}}"),
+			query(`inferno:threshold:slo_attainment_objective`, "objective")).
+			Unit("percentunit").Min(0).Max(1).Span(8).Height(8),
+		graph("Failure ratio by reason",
+			"Share of requests that failed, by outcome class (http_4xx, http_5xx, timeout, connection_error, stream_error, cancelled, not_sent).",
+			query(`sum by (target, outcome) (rate(inferno_requests_total{`+sel+`, outcome!="success"}[$__rate_interval]))
+  / ignoring (outcome) group_left () sum by (target) (rate(inferno_requests_total{`+sel+`}[$__rate_interval]))`, "{{target}} {{outcome}}")).
+			Unit("percentunit").Min(0).Span(8).Height(8),
+		graph("Schedule lag p99",
+			"How late requests left against their schedule. Above a few milliseconds the prober is overloaded and understates the load it was asked to send.",
+			query(`histogram_quantile(0.99, sum by (target, le) (rate(inferno_schedule_lag_seconds_bucket{`+sel+`}[$__rate_interval])))`, "{{target}}")).
+			Unit("s").Span(8).Height(8),
+		graph("Windows by result",
+			"Benchmark windows that succeeded, failed (no request succeeded), were aborted or were skipped because the previous one still ran.",
+			query(`sum by (target, result) (increase(inferno_windows_total{target=~"$target", workload=~"$workload"}[$__rate_interval]))`, "{{target}} {{result}}")).
+			Unit("short").Span(12).Height(8),
+		figure("Last window age",
+			"Time since each target's last window ended. It should stay below the schedule's period.",
+			query(`time() - max by (target, workload) (inferno_last_window_end_timestamp_seconds{`+sel+`})`, "{{target}} {{workload}}")).
+			Unit("s").Span(12).Height(8).
+			Thresholds(colours(good, from(3600, warn), from(7200, bad))).ColorScheme(byThresholds()),
+		graph("Arrivals not sent",
+			"Share of scheduled arrivals that were due inside a window but never sent: no free slot under max_concurrency before the window's duration ended, or the window was cancelled. They count as failures and miss the SLO.",
+			query(`sum by (target) (rate(inferno_requests_total{`+sel+`, outcome="not_sent"}[$__rate_interval]))
+  / sum by (target) (rate(inferno_requests_total{`+sel+`}[$__rate_interval]))`, "{{target}}")).
+			Unit("percentunit").Min(0).Span(12).Height(8),
+		graph("Connection setup p50 / p95 / p99",
+			"DNS, connect and TLS time of each connection the prober opened (warm connections before each window included). A burst of slow dials shows here, not as TTFT.",
+			quantiles("inferno_connection_setup_seconds", "target, ", "{{target}} ")...).
+			Unit("s").Span(12).Height(8),
+		graph("Check pass ratio (canaries)",
+			"Share of the last window's answers that passed each of the workload's checks (json, regex, tool_call, canary/…), the worst replica's where several share a window. A fast endpoint that answers wrong shows here, not as a failure: InfernoCheckFailing alerts on it.",
+			query(`min by (target, check) (inferno_last_window_check_pass_ratio{`+sel+`})`, "{{target}} {{check}}")).
+			Unit("percentunit").Min(0).Max(1).Span(12).Height(8),
+		graph("Time to first answer p50 / p95 / p99",
+			"Time to the first answer token: TTFT without the reasoning a reasoning model sends first. Without reasoning it is TTFT.",
+			quantiles("inferno_time_to_first_answer_seconds", "target, ", "{{target}} ")...).
+			Unit("s").Span(12).Height(8),
+		// /probe answers come from Prometheus' probe job, in
+		// blackbox_exporter's manner: the series carry the probed
+		// target (relabelled from __param_target), not the model or
+		// workload, so these panels filter by target alone.
+		figure("Probe success",
+			"The latest /probe answer per target: 1 when the probe's window had a successful request, no setup error and no failed check (probe_success).",
+			query(`min by (target) (probe_success{`+probeSel+`})`, "{{target}}")).
+			Unit("short").Min(0).Max(1).Span(6).Height(8).
+			Thresholds(colours(bad, from(1, good))).ColorScheme(byThresholds()),
+		graph("Probe TTFT p50 / p95 and duration",
+			"Each /probe window's TTFT percentiles (probe_ttft_seconds) and how long the probe took (probe_duration_seconds).",
+			query(`max by (target, quantile) (probe_ttft_seconds{`+probeSel+`, quantile=~"0.5|0.95"})`, "{{target}} TTFT q{{quantile}}"),
+			query(`max by (target) (probe_duration_seconds{`+probeSel+`})`, "{{target}} duration")).
+			Unit("s").Span(9).Height(8),
+		graph("Probe failure ratio",
+			"Share of each /probe window's requests that failed (probe_failed_requests / probe_requests).",
+			query(`sum by (target) (probe_failed_requests{`+probeSel+`}) / sum by (target) (probe_requests{`+probeSel+`})`, "{{target}}")).
+			Unit("percentunit").Min(0).Max(1).Span(9).Height(8),
+	)
 }
 
-// probeSel filters /probe series, which carry only the probed target.
-const probeSel = `target=~"$target"`
-
-// Target is the board of one target in detail, with costs in USD.
-func Target() map[string]any { return target(Options{}) }
-
-func target(o Options) map[string]any {
-	last := func(title, metric, quantile string) panel {
-		return panel{Title: title, Type: "stat", Unit: "s", W: 4, H: 4,
-			Description: "From the latest window's report.",
-			Queries:     []query{{Expr: fmt.Sprintf(`max(%s{%s, quantile=%q})`, metric, sel, quantile), Legend: "q" + quantile}}}
+// target is the board of one target in detail, with costs in o's currency.
+func target(o Options) (Board, error) {
+	last := func(title, metric, quantile string) *stat.PanelBuilder {
+		return figure(title, "From the latest window's report.",
+			query(fmt.Sprintf(`max(%s{%s, quantile=%q})`, metric, sel, quantile), "q"+quantile)).
+			Unit("s").Span(4).Height(4)
 	}
-	return dashboard("inferno-target", "Inferno / Target",
+	return board("inferno-target", "Inferno / Target",
 		"One endpoint in detail: latency distributions as heatmaps, the latest window's figures, cost, and the client's TTFT beside vLLM's own.",
-		false, []panel{
-			last("TTFT p50 (last window)", "inferno_last_window_ttft_seconds", "0.5"),
-			last("TTFT p99 (last window)", "inferno_last_window_ttft_seconds", "0.99"),
-			last("TPOT p50 (last window)", "inferno_last_window_tpot_seconds", "0.5"),
-			last("ITL p99 (last window)", "inferno_last_window_itl_seconds", "0.99"),
-			{Title: "Output tokens/s (last window)", Type: "stat", Unit: "tokens/s", W: 4, H: 4, Description: "From the latest window's report.",
-				Queries: []query{{Expr: `sum(inferno_last_window_output_tokens_per_second{` + sel + `})`}}},
-			{Title: "Cost per million output tokens", Type: "stat", Unit: currencyUnit(o.Currency), W: 4, H: 4,
-				Description: "The target's cost_per_hour over its measured output tokens per hour; shown where the config sets a cost. In the currency the boards were generated for (USD unless go run ./grafana/gen -currency says otherwise).",
-				Queries:     []query{{Expr: `max(inferno_cost_per_million_output_tokens{` + sel + `})`}}},
-			{Title: "TTFT heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
-				Description: "Where the first tokens fell, per interval, from the TTFT histogram's buckets.",
-				Queries: []query{{Expr: `sum by (le) (increase(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval]))`,
-					Legend: "{{le}}", Format: "heatmap", Exemplar: true}}},
-			{Title: "ITL heatmap", Type: "heatmap", Unit: "s", W: 12, H: 9,
-				Description: "Gaps between consecutive generated tokens, per interval.",
-				Queries: []query{{Expr: `sum by (le) (increase(inferno_inter_token_latency_seconds_bucket{` + sel + `}[$__rate_interval]))`,
-					Legend: "{{le}}", Format: "heatmap"}}},
-			{Title: "Client TTFT against vLLM's server TTFT", Type: "timeseries", Unit: "s", W: 12, H: 9,
-				Description: "Where vLLM's own /metrics are scraped too: vllm:time_to_first_token_seconds has the same buckets, so the two quantiles compare bucket for bucket. The gap is what the server cannot see: network, proxies, queueing before the engine.",
-				Queries: []query{
-					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p50", Exemplar: true},
-					{Expr: `histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "client p95"},
-					{Expr: `histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, Legend: "vLLM p50"},
-					{Expr: `histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, Legend: "vLLM p95"},
-				}},
-			{Title: "Client and server TTFT (last window)", Type: "timeseries", Unit: "s", W: 12, H: 9, Min: f(0),
-				Description: "Each window's client TTFT beside the server's own over the same window (the target's server_metrics: the change of the server's TTFT histogram between the window's edges). A client line that rises while the server's holds is time spent in front of the engine.",
-				Queries: []query{
-					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, quantile="0.5"})`, Legend: "client p50"},
-					{Expr: `max(inferno_last_window_ttft_seconds{` + sel + `, quantile="0.95"})`, Legend: "client p95"},
-					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, quantile="0.5"})`, Legend: "server p50"},
-					{Expr: `max(inferno_last_window_server_ttft_seconds{` + sel + `, quantile="0.95"})`, Legend: "server p95"},
-				}},
-			{Title: "Client overhead (last window)", Type: "timeseries", Unit: "s", W: 8, H: 8,
-				Description: "Client TTFT less the server's at each percentile: gateway, network, load balancer and anything else before the engine's clock starts. InfernoClientOverheadGrowing fires when it grows while the server's TTFT holds.",
-				Queries:     []query{{Expr: `max by (quantile) (inferno_last_window_client_overhead_seconds{` + sel + `})`, Legend: "{{quantile}}"}}},
-			{Title: "Server queue (last window)", Type: "timeseries", Unit: "s", W: 8, H: 8, Min: f(0),
-				Description: "Time requests waited in the server's own queue before it ran them, from its queue-time histogram over each window.",
-				Queries:     []query{{Expr: `max by (quantile) (inferno_last_window_server_queue_seconds{` + sel + `})`, Legend: "{{quantile}}"}}},
-			{Title: "Server waiting requests (last window, max)", Type: "timeseries", Unit: "short", W: 8, H: 8, Min: f(0),
-				Description: "Most requests the server reported waiting in its queue during each window, sampled every few seconds.",
-				Queries:     []query{{Expr: `max(inferno_last_window_server_waiting_requests{` + sel + `})`, Legend: "waiting"}}},
-			{Title: "Server KV cache and prefix cache", Type: "timeseries", Unit: "percentunit", W: 12, H: 9, Min: f(0), Max: f(1),
-				Description: "The highest KV-cache usage the server reported during each window (a full cache queues or preempts requests), and the share of prompt tokens its prefix cache served.",
-				Queries: []query{
-					{Expr: `max(inferno_last_window_server_kv_cache_usage_ratio{` + sel + `})`, Legend: "KV cache usage (max)"},
-					{Expr: `max(inferno_last_window_prefix_cache_hit_ratio{` + sel + `})`, Legend: "prefix cache hit ratio"},
-				}},
-			{Title: "End-to-end latency p50 / p95 / p99", Type: "timeseries", Unit: "s", W: 12, H: 9,
-				Description: "From sending a request to its last byte.",
-				Queries:     quantiles("inferno_request_duration_seconds", "", "")},
-			{Title: "Requests by outcome", Type: "timeseries", Unit: "reqps", W: 12, H: 8,
-				Description: "Requests per second by outcome class.",
-				Queries: []query{{Expr: `sum by (outcome) (rate(inferno_requests_total{` + sel + `}[$__rate_interval]))`,
-					Legend: "{{outcome}}"}}},
-			{Title: "SLO attainment and failures (last window)", Type: "timeseries", Unit: "percentunit", W: 12, H: 8, Min: f(0), Max: f(1),
-				Description: "Share of the last window's requests that met the SLO, and that failed.",
-				Queries: []query{
-					{Expr: `min(inferno_last_window_slo_attainment_ratio{` + sel + `})`, Legend: "SLO attainment"},
-					{Expr: `max(inferno_last_window_failure_ratio{` + sel + `})`, Legend: "failure ratio"},
-				}},
-			{Title: "Arrivals not sent", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
-				Description: "Arrivals per second that were due inside a window but never sent (no free slot under max_concurrency, or the window was cancelled).",
-				Queries:     []query{{Expr: `sum(rate(inferno_requests_total{` + sel + `, outcome="not_sent"}[$__rate_interval]))`, Legend: "not sent"}}},
-			{Title: "Check failures by check", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
-				Description: "Answers per second that failed each of the workload's checks; the requests themselves succeeded. The report's checks section keeps up to three failing answers of each window.",
-				Queries:     []query{{Expr: `sum by (check) (rate(inferno_check_results_total{` + sel + `, result="fail"}[$__rate_interval]))`, Legend: "{{check}}"}}},
-			{Title: "TTFT and time to first answer", Type: "timeseries", Unit: "s", W: 12, H: 8,
-				Description: "TTFT counts the first token of any kind; a reasoning model's first answer token comes after its reasoning. The gap between the two is the wait a user sees before reading anything.",
-				Queries: []query{
-					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "TTFT p50"},
-					{Expr: `histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_answer_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "first answer p50"},
-					{Expr: `histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_answer_seconds_bucket{` + sel + `}[$__rate_interval])))`, Legend: "first answer p95"},
-				}},
-			{Title: "Connection setup heatmap", Type: "heatmap", Unit: "s", W: 12, H: 8,
-				Description: "DNS, connect and TLS time of each connection the prober opened, warm connections included.",
-				Queries: []query{{Expr: `sum by (le) (increase(inferno_connection_setup_seconds_bucket{` + sel + `}[$__rate_interval]))`,
-					Legend: "{{le}}", Format: "heatmap"}}},
-			{Title: "SLO capacity (capacity searches)", Type: "timeseries", Unit: "reqps", W: 12, H: 8, Min: f(0),
-				Description: "The highest request rate whose SLO attainment met the objective in the last capacity search (a workload with arrival kind capacity), against the planned capacity that InfernoCapacityLow alerts below.",
-				Queries: []query{
-					{Expr: `max by (workload) (inferno_capacity_requests_per_second{` + sel + `})`, Legend: "{{workload}}"},
-					{Expr: `inferno:threshold:capacity_requests_per_second`, Legend: "planned"},
-				}},
-		})
-}
-
-// Dashboards are the generated boards by file name, as committed (costs
-// in USD).
-func Dashboards() map[string]map[string]any {
-	d, _ := Generate(Options{})
-	return d
+		false,
+		last("TTFT p50 (last window)", "inferno_last_window_ttft_seconds", "0.5"),
+		last("TTFT p99 (last window)", "inferno_last_window_ttft_seconds", "0.99"),
+		last("TPOT p50 (last window)", "inferno_last_window_tpot_seconds", "0.5"),
+		last("ITL p99 (last window)", "inferno_last_window_itl_seconds", "0.99"),
+		figure("Output tokens/s (last window)", "From the latest window's report.",
+			query(`sum(inferno_last_window_output_tokens_per_second{`+sel+`})`, "")).
+			Unit("tokens/s").Span(4).Height(4),
+		figure("Cost per million output tokens",
+			"The target's cost_per_hour over its measured output tokens per hour; shown where the config sets a cost. In the currency the boards were generated for (USD unless go run ./grafana/gen -currency says otherwise).",
+			query(`max(inferno_cost_per_million_output_tokens{`+sel+`})`, "")).
+			Unit(currencyUnit(o.Currency)).Span(4).Height(4),
+		heat("TTFT heatmap", "s",
+			"Where the first tokens fell, per interval, from the TTFT histogram's buckets.",
+			query(`sum by (le) (increase(inferno_time_to_first_token_seconds_bucket{`+sel+`}[$__rate_interval]))`, "{{le}}").Exemplar(true)).
+			Span(12).Height(9),
+		heat("ITL heatmap", "s",
+			"Gaps between consecutive generated tokens, per interval.",
+			query(`sum by (le) (increase(inferno_inter_token_latency_seconds_bucket{`+sel+`}[$__rate_interval]))`, "{{le}}")).
+			Span(12).Height(9),
+		graph("Client TTFT against vLLM's server TTFT",
+			"Where vLLM's own /metrics are scraped too: vllm:time_to_first_token_seconds has the same buckets, so the two quantiles compare bucket for bucket. The gap is what the server cannot see: network, proxies, queueing before the engine.",
+			query(`histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{`+sel+`}[$__rate_interval])))`, "client p50").Exemplar(true),
+			query(`histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{`+sel+`}[$__rate_interval])))`, "client p95"),
+			query(`histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, "vLLM p50"),
+			query(`histogram_quantile(0.95, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket{model_name=~"$model"}[$__rate_interval])))`, "vLLM p95")).
+			Unit("s").Span(12).Height(9),
+		graph("Client and server TTFT (last window)",
+			"Each window's client TTFT beside the server's own over the same window (the target's server_metrics: the change of the server's TTFT histogram between the window's edges). A client line that rises while the server's holds is time spent in front of the engine.",
+			query(`max(inferno_last_window_ttft_seconds{`+sel+`, quantile="0.5"})`, "client p50"),
+			query(`max(inferno_last_window_ttft_seconds{`+sel+`, quantile="0.95"})`, "client p95"),
+			query(`max(inferno_last_window_server_ttft_seconds{`+sel+`, quantile="0.5"})`, "server p50"),
+			query(`max(inferno_last_window_server_ttft_seconds{`+sel+`, quantile="0.95"})`, "server p95")).
+			Unit("s").Min(0).Span(12).Height(9),
+		graph("Client overhead (last window)",
+			"Client TTFT less the server's at each percentile: gateway, network, load balancer and anything else before the engine's clock starts. InfernoClientOverheadGrowing fires when it grows while the server's TTFT holds.",
+			query(`max by (quantile) (inferno_last_window_client_overhead_seconds{`+sel+`})`, "{{quantile}}")).
+			Unit("s").Span(8).Height(8),
+		graph("Server queue (last window)",
+			"Time requests waited in the server's own queue before it ran them, from its queue-time histogram over each window.",
+			query(`max by (quantile) (inferno_last_window_server_queue_seconds{`+sel+`})`, "{{quantile}}")).
+			Unit("s").Min(0).Span(8).Height(8),
+		graph("Server waiting requests (last window, max)",
+			"Most requests the server reported waiting in its queue during each window, sampled every few seconds.",
+			query(`max(inferno_last_window_server_waiting_requests{`+sel+`})`, "waiting")).
+			Unit("short").Min(0).Span(8).Height(8),
+		graph("Server KV cache and prefix cache",
+			"The highest KV-cache usage the server reported during each window (a full cache queues or preempts requests), and the share of prompt tokens its prefix cache served.",
+			query(`max(inferno_last_window_server_kv_cache_usage_ratio{`+sel+`})`, "KV cache usage (max)"),
+			query(`max(inferno_last_window_prefix_cache_hit_ratio{`+sel+`})`, "prefix cache hit ratio")).
+			Unit("percentunit").Min(0).Max(1).Span(12).Height(9),
+		graph("End-to-end latency p50 / p95 / p99",
+			"From sending a request to its last byte.",
+			quantiles("inferno_request_duration_seconds", "", "")...).
+			Unit("s").Span(12).Height(9),
+		graph("Requests by outcome",
+			"Requests per second by outcome class.",
+			query(`sum by (outcome) (rate(inferno_requests_total{`+sel+`}[$__rate_interval]))`, "{{outcome}}")).
+			Unit("reqps").Span(12).Height(8),
+		graph("SLO attainment and failures (last window)",
+			"Share of the last window's requests that met the SLO, and that failed.",
+			query(`min(inferno_last_window_slo_attainment_ratio{`+sel+`})`, "SLO attainment"),
+			query(`max(inferno_last_window_failure_ratio{`+sel+`})`, "failure ratio")).
+			Unit("percentunit").Min(0).Max(1).Span(12).Height(8),
+		graph("Arrivals not sent",
+			"Arrivals per second that were due inside a window but never sent (no free slot under max_concurrency, or the window was cancelled).",
+			query(`sum(rate(inferno_requests_total{`+sel+`, outcome="not_sent"}[$__rate_interval]))`, "not sent")).
+			Unit("reqps").Min(0).Span(12).Height(8),
+		graph("Check failures by check",
+			"Answers per second that failed each of the workload's checks; the requests themselves succeeded. The report's checks section keeps up to three failing answers of each window.",
+			query(`sum by (check) (rate(inferno_check_results_total{`+sel+`, result="fail"}[$__rate_interval]))`, "{{check}}")).
+			Unit("reqps").Min(0).Span(12).Height(8),
+		graph("TTFT and time to first answer",
+			"TTFT counts the first token of any kind; a reasoning model's first answer token comes after its reasoning. The gap between the two is the wait a user sees before reading anything.",
+			query(`histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_token_seconds_bucket{`+sel+`}[$__rate_interval])))`, "TTFT p50"),
+			query(`histogram_quantile(0.5, sum by (le) (rate(inferno_time_to_first_answer_seconds_bucket{`+sel+`}[$__rate_interval])))`, "first answer p50"),
+			query(`histogram_quantile(0.95, sum by (le) (rate(inferno_time_to_first_answer_seconds_bucket{`+sel+`}[$__rate_interval])))`, "first answer p95")).
+			Unit("s").Span(12).Height(8),
+		heat("Connection setup heatmap", "s",
+			"DNS, connect and TLS time of each connection the prober opened, warm connections included.",
+			query(`sum by (le) (increase(inferno_connection_setup_seconds_bucket{`+sel+`}[$__rate_interval]))`, "{{le}}")).
+			Span(12).Height(8),
+		graph("SLO capacity (capacity searches)",
+			"The highest request rate whose SLO attainment met the objective in the last capacity search (a workload with arrival kind capacity), against the planned capacity that InfernoCapacityLow alerts below.",
+			query(`max by (workload) (inferno_capacity_requests_per_second{`+sel+`})`, "{{workload}}"),
+			query(`inferno:threshold:capacity_requests_per_second`, "planned")).
+			Unit("reqps").Min(0).Span(12).Height(8),
+	)
 }
 
 // Options are the settings a user may generate the boards with.
@@ -362,17 +374,22 @@ type Options struct {
 }
 
 // Generate returns the boards by file name for o.
-func Generate(o Options) (map[string]map[string]any, error) {
+func Generate(o Options) (map[string]Board, error) {
 	if o.Currency == "" {
 		o.Currency = "USD"
 	}
 	if !currencyCode.MatchString(o.Currency) {
 		return nil, fmt.Errorf("currency %q: want an ISO 4217 code of three capital letters, such as USD or EUR", o.Currency)
 	}
-	return map[string]map[string]any{
-		"inferno-overview.json": Overview(),
-		"inferno-target.json":   target(o),
-	}, nil
+	ov, err := overview()
+	if err != nil {
+		return nil, err
+	}
+	tg, err := target(o)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]Board{"inferno-overview.json": ov, "inferno-target.json": tg}, nil
 }
 
 // Write writes the boards generated for o into dir, as go test ./grafana
@@ -395,7 +412,7 @@ func Write(dir string, o Options) error {
 }
 
 // Encode is a board's JSON as committed: indented, with a final newline.
-func Encode(d map[string]any) ([]byte, error) {
+func Encode(d Board) ([]byte, error) {
 	b, err := json.MarshalIndent(d, "", "  ")
 	return append(b, '\n'), err
 }

@@ -10,6 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -17,10 +21,21 @@ var update = flag.Bool("update", false, "rewrite the dashboards' JSON")
 
 const jsonDir = "dashboards/json"
 
+// committed are the boards as committed: the defaults (costs in USD).
+func committed(t *testing.T) map[string]Board {
+	t.Helper()
+	boards, err := Generate(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return boards
+}
+
 // TestDashboardsUpToDate: the committed JSON is what the definitions
 // generate (go test ./grafana -update rewrites it).
 func TestDashboardsUpToDate(t *testing.T) {
-	for name, d := range Dashboards() {
+	boards := committed(t)
+	for name, d := range boards {
 		want, err := Encode(d)
 		if err != nil {
 			t.Fatal(err)
@@ -40,57 +55,106 @@ func TestDashboardsUpToDate(t *testing.T) {
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(jsonDir, "*.json"))
-	if len(files) != len(Dashboards()) {
-		t.Errorf("%d JSON files in %s, %d dashboards defined", len(files), jsonDir, len(Dashboards()))
+	if len(files) != len(boards) {
+		t.Errorf("%d JSON files in %s, %d dashboards defined", len(files), jsonDir, len(boards))
+	}
+}
+
+// TestDashboardsMatchSchema: the committed JSON decodes strictly into the
+// SDK's dashboard schema, panel options and Prometheus queries included,
+// so a hand edit that Grafana's schema would not know fails here.
+func TestDashboardsMatchSchema(t *testing.T) {
+	plugins.RegisterDefaultPlugins()
+	files, _ := filepath.Glob(filepath.Join(jsonDir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no dashboards")
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Board
+		err = d.UnmarshalJSONStrict(b)
+		// It returns its list of errors as an error even when the list is empty.
+		if errs, ok := err.(cog.BuildErrors); ok && len(errs) == 0 {
+			err = nil
+		}
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }
 
 // TestDashboardConventions checks what every board must do for Grafana to
 // load it and for its queries to respect the variables.
 func TestDashboardConventions(t *testing.T) {
-	for name, d := range Dashboards() {
+	for name, d := range committed(t) {
 		t.Run(name, func(t *testing.T) {
-			b, _ := json.Marshal(d)
+			if d.Uid == nil || *d.Uid != strings.TrimSuffix(name, ".json") {
+				t.Errorf("uid %v, want the file's name: links and bookmarks find a board by it", d.Uid)
+			}
+			b, err := Encode(d)
+			if err != nil {
+				t.Fatal(err)
+			}
 			queries, err := Queries(b)
 			if err != nil {
 				t.Fatal(err)
 			}
 			vars := map[string]bool{}
-			for _, v := range d["templating"].(map[string]any)["list"].([]any) {
-				vars[v.(map[string]any)["name"].(string)] = true
+			for _, v := range d.Templating.List {
+				vars[v.Name] = true
 			}
 			for _, v := range []string{"datasource", "target", "model", "workload"} {
 				if !vars[v] {
 					t.Errorf("no %s variable", v)
 				}
 			}
-			ids := map[int]bool{}
-			occupied := map[[2]int]string{}
-			for _, p := range d["panels"].([]any) {
-				p := p.(map[string]any)
-				id, title := p["id"].(int), p["title"].(string)
+			onVariable := func(ds *common.DataSourceRef) bool { return ds != nil && ds.Uid != nil && *ds.Uid == "${datasource}" }
+			ids := map[uint32]bool{}
+			occupied := map[[2]uint32]string{}
+			for _, pr := range d.Panels {
+				p := pr.Panel
+				if p == nil || p.Id == nil || p.Title == nil || p.GridPos == nil {
+					t.Fatalf("a row or a panel without id, title or position: %+v", pr)
+				}
+				id, title := *p.Id, *p.Title
 				if ids[id] {
 					t.Errorf("panel id %d twice", id)
 				}
 				ids[id] = true
-				if p["datasource"].(map[string]any)["uid"] != "${datasource}" {
+				if !onVariable(p.Datasource) {
 					t.Errorf("%s: not on the datasource variable", title)
 				}
-				g := p["gridPos"].(map[string]any)
-				x, y, w, h := g["x"].(int), g["y"].(int), g["w"].(int), g["h"].(int)
-				if x+w > 24 {
+				g := p.GridPos
+				if g.X+g.W > 24 {
 					t.Errorf("%s: wider than the grid", title)
 				}
-				for i := x; i < x+w; i++ {
-					for j := y; j < y+h; j++ {
-						if other, taken := occupied[[2]int{i, j}]; taken {
+				for i := g.X; i < g.X+g.W; i++ {
+					for j := g.Y; j < g.Y+g.H; j++ {
+						if other, taken := occupied[[2]uint32{i, j}]; taken {
 							t.Fatalf("%s overlaps %s", title, other)
 						}
-						occupied[[2]int{i, j}] = title
+						occupied[[2]uint32{i, j}] = title
 					}
 				}
-				if len(p["targets"].([]any)) == 0 {
+				if len(p.Targets) == 0 {
 					t.Errorf("%s: no queries", title)
+				}
+				for _, target := range p.Targets {
+					q, ok := target.(prometheus.Dataquery)
+					if !ok {
+						t.Errorf("%s: %T is not a Prometheus query", title, target)
+						continue
+					}
+					if !onVariable(q.Datasource) {
+						t.Errorf("%s %v: not on the datasource variable", title, q.RefId)
+					}
+					// A stat shows a window's figure now, not a reduction over the range.
+					if p.Type == "stat" && (q.Instant == nil || !*q.Instant) {
+						t.Errorf("%s %v: a stat's query is not instant", title, q.RefId)
+					}
 				}
 			}
 			for _, q := range queries {
@@ -147,11 +211,10 @@ func readYAML(t *testing.T, path string, v any) {
 // TestCurrency: the cost panel's unit follows the currency the boards are
 // generated for, USD by default; a code that is not one is refused by name.
 func TestCurrency(t *testing.T) {
-	costUnit := func(boards map[string]map[string]any) string {
-		for _, p := range boards["inferno-target.json"]["panels"].([]any) {
-			p := p.(map[string]any)
-			if strings.HasPrefix(p["title"].(string), "Cost") {
-				return p["fieldConfig"].(map[string]any)["defaults"].(map[string]any)["unit"].(string)
+	costUnit := func(boards map[string]Board) string {
+		for _, p := range boards["inferno-target.json"].Panels {
+			if strings.HasPrefix(*p.Panel.Title, "Cost") {
+				return *p.Panel.FieldConfig.Defaults.Unit
 			}
 		}
 		t.Fatal("no cost panel")
@@ -178,7 +241,7 @@ func TestCurrency(t *testing.T) {
 			t.Errorf("currency %q: cost unit %q, want %q", tc.currency, got, tc.unit)
 		}
 	}
-	if got := costUnit(Dashboards()); got != "currencyUSD" {
+	if got := costUnit(committed(t)); got != "currencyUSD" {
 		t.Errorf("committed boards: cost unit %q, want currencyUSD", got)
 	}
 	// Write (the gen command's) writes boards that parse and carry the unit.
@@ -205,8 +268,11 @@ func TestCurrency(t *testing.T) {
 func TestRatesSumOverReplicas(t *testing.T) {
 	rates := regexp.MustCompile(`inferno_last_window_(output_tokens_per_second|successful_requests_per_second|requests_per_second|goodput_requests_per_second)\b`)
 	seen := 0
-	for name, d := range Dashboards() {
-		b, _ := json.Marshal(d)
+	for name, d := range committed(t) {
+		b, err := Encode(d)
+		if err != nil {
+			t.Fatal(err)
+		}
 		queries, err := Queries(b)
 		if err != nil {
 			t.Fatal(err)

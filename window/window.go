@@ -18,6 +18,7 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/hub"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -161,16 +162,16 @@ func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
 
 // datasetSpec is the dataset package's description of what a workload sends.
 func datasetSpec(w *config.Workload, g config.Global) (dataset.Spec, error) {
-	var hub *dataset.Hub
+	var hf *hub.Hub
 	if w.Dataset.Hub != nil || w.Dataset.Tokenizer.FromHub() {
-		token, err := dataset.HubToken(g.HFTokenFile, "")
+		token, err := hub.FindToken(g.HFTokenFile, "")
 		if err != nil {
 			return dataset.Spec{}, err
 		}
-		hub = &dataset.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
+		hf = &hub.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
 	}
 	return dataset.Spec{
-		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
+		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hf,
 		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
 		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
 		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,

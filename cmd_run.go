@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -61,7 +62,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, HTML: true, PerRequest: writerOrNil(perRequest),
 		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight, Transport: c.transport},
 		OnBuilt: func(w *prober.Window) {
-			logger.Info("window starting", "id", id, "url", report.RedactURL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
+			logger.Info("window starting", "id", id, "url", redact.URL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
 			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")
 		},
 		OnStep: func(st report.CapacityStep) {

@@ -20,7 +20,7 @@ import (
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/hub"
 	"github.com/inferno-llm/inferno/prober"
-	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/servermetrics"
 )
 
@@ -157,7 +157,7 @@ func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
 	if t.Untrusted {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	return servermetrics.New(servermetrics.Config{URL: raw, DisplayURL: report.RedactURL(raw), Client: client, Model: t.Model}), nil
+	return servermetrics.New(servermetrics.Config{URL: raw, DisplayURL: redact.URL(raw), Client: client, Model: t.Model}), nil
 }
 
 // datasetSpec is the dataset package's description of what a workload sends.
@@ -231,7 +231,7 @@ func RedactedWorkload(w *config.Workload) *config.Workload {
 		return w
 	}
 	c := *w
-	c.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
+	c.Params.ExtraBody = redact.Body(w.Params.ExtraBody)
 	return &c
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
+	"github.com/inferno-llm/inferno/stats"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -242,7 +243,7 @@ func printChecks(out io.Writer, r *report.Report) {
 func printLatencies(out io.Writer, r *report.Report) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp90\tp99\tmax\t")
-	row := func(name string, st report.Stats) {
+	row := func(name string, st stats.Stats) {
 		if st.Count == 0 {
 			// No values (TPOT of one-token answers): 0.00 would read as fast.
 			fmt.Fprintf(tw, "%s\t–\t–\t–\t–\t–\t\n", name)

@@ -20,6 +20,7 @@ import (
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // One executor out: the daemon's windows (schedules, /probe, the runs
@@ -170,7 +171,7 @@ func Execute(ctx context.Context, j Job) Outcome {
 	}
 	warmMu.Lock()
 	if len(warmSetup) > 0 {
-		st := report.Summarize(warmSetup)
+		st := stats.Summarize(warmSetup)
 		meta.WarmConnectionSetup = &st
 	}
 	warmMu.Unlock()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // head is the part of a report the index keeps. A report's large
@@ -22,7 +23,7 @@ type head struct {
 	Run     *report.Meta    `json:"run"`
 	Summary *report.Summary `json:"summary"`
 	Stats   *struct {
-		TTFT report.Stats `json:"ttft_seconds"`
+		TTFT stats.Stats `json:"ttft_seconds"`
 	} `json:"stats"`
 }
 

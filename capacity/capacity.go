@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
@@ -66,7 +67,7 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 	if spec.Kind != "capacity" {
 		return report.Capacity{}, prober.RunInfo{}, fmt.Errorf("capacity search of an arrival of kind %q", spec.Kind)
 	}
-	if err := dataset.CheckArrival(spec); err != nil {
+	if err := arrival.Check(spec); err != nil {
 		return report.Capacity{}, prober.RunInfo{}, err
 	}
 	if s.Window == nil {
@@ -144,7 +145,7 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 // scheduled (see judge).
 func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, prober.RunInfo, error) {
 	w := *s.Window
-	arrival, err := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: rate}, 0)
+	arrival, err := arrival.New(dataset.ArrivalSpec{Kind: "constant", Rate: rate}, 0)
 	if err != nil {
 		return report.CapacityStep{}, prober.RunInfo{}, err
 	}

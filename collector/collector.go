@@ -9,6 +9,7 @@ import (
 
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // Bucket boundaries are vLLM's server-side ones, so the client's and the
@@ -37,12 +38,12 @@ var windowLabels = []string{"target", "model", "workload"}
 // first argument): quantile="0.5", not percentile="p50".
 var quantiles = []struct {
 	label string
-	pick  func(report.Stats) float64
+	pick  func(stats.Stats) float64
 }{
-	{"0.5", func(s report.Stats) float64 { return s.P50 }},
-	{"0.9", func(s report.Stats) float64 { return s.P90 }},
-	{"0.95", func(s report.Stats) float64 { return s.P95 }},
-	{"0.99", func(s report.Stats) float64 { return s.P99 }},
+	{"0.5", func(s stats.Stats) float64 { return s.P50 }},
+	{"0.9", func(s stats.Stats) float64 { return s.P90 }},
+	{"0.95", func(s stats.Stats) float64 { return s.P95 }},
+	{"0.99", func(s stats.Stats) float64 { return s.P99 }},
 }
 
 func histogram(name, help string, buckets []float64) *prometheus.HistogramVec {
@@ -249,7 +250,7 @@ func (c *Collector) WindowDone(l Labels, rep *report.Report, end time.Time, cost
 	// statistic without values (TPOT of one-token answers) is removed too.
 	for _, g := range []struct {
 		vec   *windowSummary
-		stats report.Stats
+		stats stats.Stats
 	}{{c.lastTTFT, rep.Stats.TTFT}, {c.lastTPOT, rep.Stats.TPOT}, {c.lastITL, rep.Stats.ITL}} {
 		if g.stats.Count == 0 || rep.Summary.Successes == 0 {
 			g.vec.remove(lv)

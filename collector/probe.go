@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // ProbeRegistry returns a fresh registry describing one probe window, in
@@ -16,7 +17,7 @@ func ProbeRegistry(rep *report.Report, success bool, durationSeconds float64) *p
 		reg.MustRegister(gauge)
 		return gauge
 	}
-	q := func(name, help string, s report.Stats) {
+	q := func(name, help string, s stats.Stats) {
 		v := newWindowSummary(name, help, nil)
 		reg.MustRegister(v)
 		v.set(nil, s)

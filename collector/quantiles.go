@@ -8,7 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // windowSummary exports a window's percentiles as a summary: quantile
@@ -28,7 +28,7 @@ type windowSummary struct {
 
 type summarySeries struct {
 	labels []string
-	stats  report.Stats
+	stats  stats.Stats
 }
 
 func newWindowSummary(name, help string, labels []string) *windowSummary {
@@ -54,7 +54,7 @@ func (w *windowSummary) Collect(ch chan<- prometheus.Metric) {
 }
 
 // set replaces the series of the label values with stats.
-func (w *windowSummary) set(lv []string, stats report.Stats) {
+func (w *windowSummary) set(lv []string, stats stats.Stats) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.series[strings.Join(lv, "\xff")] = summarySeries{labels: append([]string{}, lv...), stats: stats}

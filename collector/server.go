@@ -3,9 +3,9 @@ package collector
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // serverGauges are the last window's server view (the target's
@@ -44,12 +44,12 @@ func (g serverGauges) set(lv []string, s *servermetrics.Summary) {
 			sum.remove(lv)
 			return
 		}
-		sum.set(lv, report.Stats{Count: int(l.Count), Mean: l.Mean, P50: l.P50, P95: l.P95})
+		sum.set(lv, stats.Stats{Count: int(l.Count), Mean: l.Mean, P50: l.P50, P95: l.P95})
 	}
 	latency(g.ttft, s.TTFT)
 	latency(g.queue, s.Queue)
 	if o, l := s.ClientOverhead, s.TTFT; o != nil && l != nil {
-		g.overhead.set(lv, report.Stats{Count: int(l.Count), Mean: o.Mean, P50: o.P50, P95: o.P95})
+		g.overhead.set(lv, stats.Stats{Count: int(l.Count), Mean: o.Mean, P50: o.P50, P95: o.P95})
 	} else {
 		g.overhead.remove(lv)
 	}

@@ -10,10 +10,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/inferno-llm/inferno/dataset"
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // parseCron parses a schedule's spec, refusing what robfig/cron accepts
@@ -182,7 +183,7 @@ func (c *Config) readable(field, path string) error {
 	case strings.HasSuffix(field, ".dataset.path"):
 		limit = 0
 	case strings.HasSuffix(field, ".dataset.tokenizer"):
-		limit = dataset.MaxTokenizerBytes
+		limit = tokenizer.MaxFileBytes
 	}
 	f, err := openRegular(path, limit)
 	var pathErr *os.PathError

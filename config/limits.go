@@ -7,7 +7,9 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // MaxFileSize bounds a config file: anything larger is refused before it
@@ -311,7 +313,7 @@ func (c *Config) windowBudget(w *Workload, field string) error {
 		fixed = dataset.MaxDatasetBytes
 	}
 	if ds.Tokenizer != "" {
-		fixed += dataset.MaxTokenizerBytes
+		fixed += tokenizer.MaxFileBytes
 	}
 	inFlight := float64(c.inFlight(w))
 	total := prompt*inFlight + fixed
@@ -382,23 +384,23 @@ const syntheticWordBytes = 16
 // second as the Runner will, and refuses a tick or average rate over the
 // limits or more requests than max_requests.
 func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field string) error {
-	fn, err := dataset.ParseSynthesizer(a.Func)
+	fn, err := arrival.ParseSynthesizer(a.Func)
 	if err != nil {
 		return nil // reported by the arrival's own validation
 	}
 	l := c.Limits
-	seconds := int(math.Min(l.MaxDuration.D().Seconds(), dataset.MaxSynthesizerSeconds))
+	seconds := int(math.Min(l.MaxDuration.D().Seconds(), arrival.MaxSynthesizerSeconds))
 	if w.Duration > 0 {
 		seconds = min(seconds, int(w.Duration.D().Seconds())+1)
 	}
 	// With no duration or deadline to cut it, the window lasts as long as
 	// the function is defined (or until requests are issued); the Runner
 	// itself stops after MaxSynthesizerSeconds.
-	uncut := w.Duration == 0 && w.Deadline == 0 && seconds < dataset.MaxSynthesizerSeconds
+	uncut := w.Duration == 0 && w.Deadline == 0 && seconds < arrival.MaxSynthesizerSeconds
 	// Each second costs one evaluation of the function: a 686-byte
 	// expression over a week of seconds took 3.4 s of CPU to check.
-	if cost := dataset.SynthesizerCost(fn); cost*seconds > dataset.MaxSynthesizerSteps {
-		return c.fail(0, field+".func", "%d steps to check (%d per second over %d s), over the budget of %d: shorten the expression, or set the workload's duration", cost*seconds, cost, seconds, dataset.MaxSynthesizerSteps)
+	if cost := arrival.SynthesizerCost(fn); cost*seconds > arrival.MaxSynthesizerSteps {
+		return c.fail(0, field+".func", "%d steps to check (%d per second over %d s), over the budget of %d: shorten the expression, or set the workload's duration", cost*seconds, cost, seconds, arrival.MaxSynthesizerSteps)
 	}
 	issued := 0
 	for t := range seconds {

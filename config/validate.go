@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/traces"
 )
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$`)
@@ -206,7 +208,7 @@ func (c *Config) inferArrival(w *Workload, field string) error {
 			a.Kind = "gamma"
 		case a.Rate > 0:
 			a.Kind = "poisson"
-		case dataset.IsTrace(w.Dataset.Kind):
+		case traces.IsFormat(w.Dataset.Kind):
 			// A production trace is its times as much as its lengths.
 			a.Kind = "replay"
 		default:
@@ -256,7 +258,7 @@ func (c *Config) validateWorkload(w *Workload, field string) error {
 	if err := c.validateTokens(w, field); err != nil {
 		return err
 	}
-	if err := dataset.CheckArrival(w.Arrival); err != nil {
+	if err := arrival.Check(w.Arrival); err != nil {
 		if strings.HasPrefix(err.Error(), "unknown arrival kind") {
 			// Not quoted back: the value may be a misplaced secret.
 			return c.fail(w.line, field+".arrival.kind", "unknown arrival kind (want constant, poisson, gamma, concurrency, ramp, stages, synthesizer, replay or capacity)")

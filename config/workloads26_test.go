@@ -13,9 +13,9 @@ func TestTraceDatasetReplaysByDefault(t *testing.T) {
 		t.Fatal("the good config changed shape")
 	}
 	for _, tc := range []struct{ text, kind string }{
-		{"dataset: {kind: mooncake, path: ../dataset/testdata/mooncake.jsonl}\n    arrival: {compression_ratio: 2}", "replay"},
-		{"dataset: {kind: azure, path: ../dataset/testdata/azure_conv.csv}\n    arrival: {workload_range: [0, 2]}", "replay"},
-		{"dataset: {kind: burstgpt, path: ../dataset/testdata/burstgpt.csv}\n    arrival: {rate: 3}", "poisson"},
+		{"dataset: {kind: mooncake, path: ../traces/testdata/mooncake.jsonl}\n    arrival: {compression_ratio: 2}", "replay"},
+		{"dataset: {kind: azure, path: ../traces/testdata/azure_conv.csv}\n    arrival: {workload_range: [0, 2]}", "replay"},
+		{"dataset: {kind: burstgpt, path: ../traces/testdata/burstgpt.csv}\n    arrival: {rate: 3}", "poisson"},
 	} {
 		cfg, err := Load([]byte(strings.Replace(good, synth, tc.text, 1)), "good.yml")
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/inferno-llm/inferno/compare"
 	"github.com/inferno-llm/inferno/recommend"
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
@@ -153,7 +154,7 @@ func (d *Daemon) handleCompare(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), "%v", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, report.Compare(reports))
+	writeJSON(w, http.StatusOK, compare.Reports(reports))
 }
 
 func (d *Daemon) handleComparePage(w http.ResponseWriter, r *http.Request) {
@@ -163,7 +164,7 @@ func (d *Daemon) handleComparePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var buf bytes.Buffer
-	if err := render.Comparison(&buf, report.Compare(reports)); err != nil {
+	if err := render.Comparison(&buf, compare.Reports(reports)); err != nil {
 		writeError(w, http.StatusInternalServerError, "render comparison: %v", err)
 		return
 	}
@@ -411,7 +412,7 @@ func (d *Daemon) handleGroupResults(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statusOf(err), "group %s: %v", g.Name, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, report.Compare(reports))
+	writeJSON(w, http.StatusOK, compare.Reports(reports))
 }
 
 func (d *Daemon) recommendGroup(name string, o recommend.Objective) (recommend.Recommendation, []*report.Report, error) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferno-llm/inferno/compare"
 	"github.com/inferno-llm/inferno/recommend"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
@@ -98,7 +99,7 @@ schedules: []
 
 	// The comparison's figures are the reports', relative to the first.
 	code, body := get(t, base+"/api/v1/compare?runs="+strings.Join(ids, ","))
-	var cmp report.Comparison
+	var cmp compare.Comparison
 	if code != 200 || json.Unmarshal([]byte(body), &cmp) != nil || len(cmp.Runs) != 3 {
 		t.Fatalf("compare: %d %s", code, body)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/stats"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -347,7 +348,7 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 
 // p50Text is a statistic's median for logs: "none" without a success, so
 // a dead endpoint's window never logs a latency of 0.
-func p50Text(rep *report.Report, st report.Stats) string {
+func p50Text(rep *report.Report, st stats.Stats) string {
 	if rep.Summary.Successes == 0 || st.Count == 0 {
 		return "none"
 	}

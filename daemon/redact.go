@@ -4,7 +4,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -13,11 +13,11 @@ import (
 // (http_client's own secrets already marshal so).
 func redactedConfig(c *config.Config) *config.Config {
 	out := *c
-	out.Global.HFEndpoint = report.RedactURL(c.Global.HFEndpoint)
+	out.Global.HFEndpoint = redact.URL(c.Global.HFEndpoint)
 	out.Targets = make([]*config.Target, len(c.Targets))
 	for i, t := range c.Targets {
 		rt := *t
-		rt.URL = report.RedactURL(t.URL)
+		rt.URL = redact.URL(t.URL)
 		rt.HTTP.HTTPHeaders = redactedHeaders(t.HTTP.HTTPHeaders)
 		out.Targets[i] = &rt
 	}
@@ -41,7 +41,7 @@ func redactedHeaders(h *promconfig.Headers) *promconfig.Headers {
 		if len(v.Values) > 0 {
 			rv.Values = make([]string, len(v.Values))
 			for i := range rv.Values {
-				rv.Values[i] = report.Secret
+				rv.Values[i] = redact.Secret
 			}
 		}
 		out.Headers[name] = rv

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // The runs API takes the tokenizer, prefix and multi-turn fields: the
@@ -46,7 +46,7 @@ func TestRunsAPITokenizedSessions(t *testing.T) {
 		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
 		return strings.Contains(body, `"status": "finished"`)
 	})
-	tok, _ := dataset.LoadTokenizer(context.Background(), "cl100k_base", nil)
+	tok, _ := tokenizer.Load(context.Background(), "cl100k_base", nil)
 	mu.Lock()
 	defer mu.Unlock()
 	if len(bodies) != 4 {
@@ -56,7 +56,7 @@ func TestRunsAPITokenizedSessions(t *testing.T) {
 	for _, b := range bodies {
 		msgs := b["messages"].([]any)
 		content := msgs[len(msgs)-1].(map[string]any)["content"].(string)
-		n, _ := dataset.CountTokens(tok, content)
+		n, _ := tokenizer.Count(tok, content)
 		switch len(msgs) {
 		case 1:
 			firsts = append(firsts, content)

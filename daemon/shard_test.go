@@ -16,6 +16,7 @@ import (
 
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 func TestShardOwnership(t *testing.T) {
@@ -256,10 +257,10 @@ func (r *serverRecord) tpot(d time.Duration) {
 }
 
 // take summarizes what was recorded since the last take, and starts anew.
-func (r *serverRecord) take() (s struct{ ttft, tpot report.Stats }) {
+func (r *serverRecord) take() (s struct{ ttft, tpot stats.Stats }) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s.ttft, s.tpot = report.Summarize(r.ttfts), report.Summarize(r.tpots)
+	s.ttft, s.tpot = stats.Summarize(r.ttfts), stats.Summarize(r.tpots)
 	r.ttfts, r.tpots = nil, nil
 	return s
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/redact"
 )
 
 // targetHealth is one target's row on the status page: how its last
@@ -31,7 +31,7 @@ func (d *Daemon) health(ctx context.Context, now time.Time) ([]targetHealth, err
 	var out []targetHealth
 	var failed error
 	for _, t := range cfg.Targets {
-		h := targetHealth{Name: t.Name, API: t.API, Model: t.Model, URL: report.RedactURL(t.URL), Next: "not scheduled here"}
+		h := targetHealth{Name: t.Name, API: t.API, Model: t.Model, URL: redact.URL(t.URL), Next: "not scheduled here"}
 		// A target whose last window cannot be looked up still shows,
 		// with its next run.
 		run, err := d.latestEnded(ctx, t.Name)

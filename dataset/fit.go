@@ -3,6 +3,8 @@ package dataset
 import (
 	"errors"
 	"fmt"
+
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // fitInputTokens counts each turn's own messages with tok, recording the
@@ -11,7 +13,7 @@ import (
 // whose first turn is over is dropped), or with truncate has its last
 // message cut to fit. Later turns also carry their history, which is not
 // known before the run; the limit is on what the data itself sends.
-func fitInputTokens(convs []Conversation, tok Tokenizer, limit int, truncate bool) ([]Conversation, error) {
+func fitInputTokens(convs []Conversation, tok tokenizer.Tokenizer, limit int, truncate bool) ([]Conversation, error) {
 	out := make([]Conversation, 0, len(convs))
 	for ci, c := range convs {
 		turns := make([]Turn, 0, len(c.Turns))
@@ -19,7 +21,7 @@ func fitInputTokens(convs []Conversation, tok Tokenizer, limit int, truncate boo
 			counts := make([]int, len(t.Messages))
 			total := 0
 			for mi, m := range t.Messages {
-				n, err := CountTokens(tok, m.Content)
+				n, err := tokenizer.Count(tok, m.Content)
 				if err != nil {
 					return nil, fmt.Errorf("conversation %d, turn %d: %w", ci+1, ti+1, err)
 				}
@@ -34,14 +36,14 @@ func fitInputTokens(convs []Conversation, tok Tokenizer, limit int, truncate boo
 				if last < 0 || keep < 1 {
 					break // the system prompt alone is over the limit
 				}
-				cut, err := truncateTokens(tok, t.Messages[last].Content, keep)
+				cut, err := tokenizer.Truncate(tok, t.Messages[last].Content, keep)
 				if err != nil {
 					return nil, fmt.Errorf("conversation %d, turn %d: %w", ci+1, ti+1, err)
 				}
 				msgs := append([]Message(nil), t.Messages...)
 				msgs[last].Content = cut
 				t.Messages = msgs
-				n, err := CountTokens(tok, cut)
+				n, err := tokenizer.Count(tok, cut)
 				if err != nil {
 					return nil, err
 				}
@@ -60,24 +62,4 @@ func fitInputTokens(convs []Conversation, tok Tokenizer, limit int, truncate boo
 		return nil, errors.New("max_input_tokens leaves no conversation: every first turn is longer")
 	}
 	return out, nil
-}
-
-// truncateTokens keeps the first n tokens of text. Decoding a cut can
-// re-encode longer (a word split at the cut), so the cut shrinks until the
-// text fits.
-func truncateTokens(tok Tokenizer, text string, n int) (string, error) {
-	ids, err := tok.Encode(text)
-	if err != nil {
-		return "", err
-	}
-	for k := min(n, len(ids)); k > 0; k-- {
-		s, err := tok.Decode(ids[:k])
-		if err != nil {
-			return "", err
-		}
-		if c, err := CountTokens(tok, s); err == nil && c <= n {
-			return s, nil
-		}
-	}
-	return "", fmt.Errorf("cannot cut the text to %d tokens", n)
 }

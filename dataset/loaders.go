@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/inferno-llm/inferno/traces"
 )
 
 // Kinds of prompt source read from files.
@@ -20,11 +22,12 @@ var fileKinds = map[string]func(file string, rows []Row) ([]Conversation, error)
 // FileKinds lists the dataset kinds read from files, the public traces'
 // formats included.
 func FileKinds() []string {
-	out := make([]string, 0, len(fileKinds)+len(traceKinds))
+	formats := traces.Formats()
+	out := make([]string, 0, len(fileKinds)+len(formats))
 	for k := range fileKinds {
 		out = append(out, k)
 	}
-	out = append(out, TraceKinds()...)
+	out = append(out, formats...)
 	sort.Strings(out)
 	return out
 }

@@ -1,8 +1,6 @@
 package dataset
 
 import (
-	"github.com/inferno-llm/inferno/config/schema"
-
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +8,12 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/inferno-llm/inferno/arrival"
+	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/internal/hub"
+	"github.com/inferno-llm/inferno/tokenizer"
+	"github.com/inferno-llm/inferno/traces"
 )
 
 // Source yields the conversations a window sends, one per arrival. Next
@@ -79,7 +83,7 @@ func (s *sampler) Next() (Conversation, bool) {
 // compression ratio, optionally only those in its workload range. Both
 // follow the conversations in time order, so the i-th arrival sends the
 // i-th conversation.
-func NewReplay(convs []Conversation, spec ArrivalSpec, opts SourceOptions) (Arrival, Source, error) {
+func NewReplay(convs []Conversation, spec ArrivalSpec, opts SourceOptions) (arrival.Arrival, Source, error) {
 	ratio := spec.CompressionRatio
 	if ratio == 0 {
 		ratio = 1
@@ -107,33 +111,11 @@ func NewReplay(convs []Conversation, spec ArrivalSpec, opts SourceOptions) (Arri
 	for i, c := range sorted {
 		offsets[i] = seconds((c.Offset - sorted[0].Offset) / ratio)
 	}
-	return &replayArrival{offsets: offsets}, &listSource{convs: sorted, opts: opts}, nil
+	return arrival.Replay(offsets), &listSource{convs: sorted, opts: opts}, nil
 }
 
-// Paired is implemented by arrivals whose i-th time belongs to the i-th
-// conversation of their source: nothing else may take from that source.
-type Paired interface {
-	Paired()
-}
-
-// Finite marks a replay as ending with its trace.
-func (a *replayArrival) Finite() {}
-
-// Paired marks a replay's times as its conversations' own.
-func (a *replayArrival) Paired() {}
-
-type replayArrival struct {
-	offsets []time.Duration
-	i       int
-}
-
-func (a *replayArrival) Next() (time.Duration, bool) {
-	if a.i >= len(a.offsets) {
-		return 0, false
-	}
-	a.i++
-	return a.offsets[a.i-1], true
-}
+// seconds is a recorded offset as a time from the window's start.
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 type listSource struct {
 	convs []Conversation
@@ -158,12 +140,12 @@ type Spec struct {
 	// HubFile, when set, is downloaded through Hub (once, into its cache)
 	// and read instead of Path.
 	HubFile   *HubFile
-	Hub       *Hub
+	Hub       *hub.Hub
 	Synthetic SyntheticSpec
 	Arrival   ArrivalSpec
 	Options   SourceOptions
 	Seed      uint64
-	// Tokenizer, when set, makes synthetic lengths exact in its tokens,
+	// tokenizer.Tokenizer, when set, makes synthetic lengths exact in its tokens,
 	// lets MaxInputTokens apply to data files, and counts output where the
 	// server reports no usage. Hub loads an hf: tokenizer.
 	Tokenizer TokenizerRef
@@ -177,15 +159,15 @@ type Spec struct {
 }
 
 // Build returns the window's arrival schedule and conversation source.
-func (s Spec) Build(ctx context.Context) (Arrival, Source, error) {
+func (s Spec) Build(ctx context.Context) (arrival.Arrival, Source, error) {
 	arr, src, _, err := s.BuildTokenized(ctx)
 	return arr, src, err
 }
 
 // BuildTokenized is Build that also returns the workload's tokenizer (nil
 // when it names none), for counting output tokens.
-func (s Spec) BuildTokenized(ctx context.Context) (Arrival, Source, Tokenizer, error) {
-	if err := CheckArrival(s.Arrival); err != nil {
+func (s Spec) BuildTokenized(ctx context.Context) (arrival.Arrival, Source, tokenizer.Tokenizer, error) {
+	if err := arrival.Check(s.Arrival); err != nil {
 		return nil, nil, nil, err
 	}
 	if s.MaxInputTokens < 0 {
@@ -194,10 +176,10 @@ func (s Spec) BuildTokenized(ctx context.Context) (Arrival, Source, Tokenizer, e
 	if s.MaxInputTokens > 0 && s.Tokenizer == "" {
 		return nil, nil, nil, errors.New("max_input_tokens needs a tokenizer to count with")
 	}
-	var tok Tokenizer
+	var tok tokenizer.Tokenizer
 	if s.Tokenizer != "" {
 		var err error
-		if tok, err = LoadTokenizer(ctx, s.Tokenizer, s.Hub); err != nil {
+		if tok, err = tokenizer.Load(ctx, s.Tokenizer, s.Hub); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -205,7 +187,7 @@ func (s Spec) BuildTokenized(ctx context.Context) (Arrival, Source, Tokenizer, e
 	return arr, src, tok, err
 }
 
-func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error) {
+func (s Spec) build(ctx context.Context, tok tokenizer.Tokenizer) (arrival.Arrival, Source, error) {
 	if s.Dataset == "" || s.Dataset == "synthetic" {
 		if s.Arrival.Kind == "replay" {
 			return nil, nil, errors.New("arrival replay needs a dataset with timestamps, not synthetic prompts")
@@ -214,7 +196,7 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 		if err != nil {
 			return nil, nil, err
 		}
-		arr, err := NewArrival(s.Arrival, s.Seed)
+		arr, err := arrival.New(s.Arrival, s.Seed)
 		return arr, src, err
 	}
 	if s.Dataset == CanaryKind {
@@ -225,7 +207,7 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 		if err != nil {
 			return nil, nil, err
 		}
-		arr, err := NewArrival(s.Arrival, s.Seed)
+		arr, err := arrival.New(s.Arrival, s.Seed)
 		return arr, &cycle{convs: convs, opts: s.Options}, err
 	}
 	path := s.Path
@@ -241,7 +223,7 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 	if path == "" {
 		return nil, nil, fmt.Errorf("dataset %s needs a file path or a hub file", s.Dataset)
 	}
-	if IsTrace(s.Dataset) {
+	if traces.IsFormat(s.Dataset) {
 		return s.buildTrace(path, tok)
 	}
 	convs, err := LoadConversations(s.Dataset, path)
@@ -262,19 +244,19 @@ func (s Spec) build(ctx context.Context, tok Tokenizer) (Arrival, Source, error)
 	if err != nil {
 		return nil, nil, err
 	}
-	arr, err := NewArrival(s.Arrival, s.Seed)
+	arr, err := arrival.New(s.Arrival, s.Seed)
 	return arr, src, err
 }
 
 // buildTrace replays a public trace at its own times, or draws its
 // requests for another arrival.
-func (s Spec) buildTrace(path string, tok Tokenizer) (Arrival, Source, error) {
-	recs, err := LoadTrace(s.Dataset, path)
+func (s Spec) buildTrace(path string, tok tokenizer.Tokenizer) (arrival.Arrival, Source, error) {
+	recs, err := traces.Load(s.Dataset, path)
 	if err != nil {
 		return nil, nil, err
 	}
 	if s.MaxInputTokens > 0 {
-		if recs, err = fitTrace(recs, s.MaxInputTokens, s.TruncateInput); err != nil {
+		if recs, err = traces.Fit(recs, s.MaxInputTokens, s.TruncateInput); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", path, err)
 		}
 	}
@@ -285,7 +267,7 @@ func (s Spec) buildTrace(path string, tok Tokenizer) (Arrival, Source, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	arr, err := NewArrival(s.Arrival, s.Seed)
+	arr, err := arrival.New(s.Arrival, s.Seed)
 	return arr, src, err
 }
 

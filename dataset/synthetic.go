@@ -3,17 +3,19 @@ package dataset
 import (
 	"math/rand/v2"
 	"strings"
+
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // NewSynthetic returns an endless source of synthetic conversations, seeded for
-// reproducibility; lengths are in words (see syntheticWords).
+// reproducibility; lengths are in words (see tokenizer.CommonWords).
 func NewSynthetic(s SyntheticSpec, seed uint64) (Source, error) {
 	return NewSyntheticTokenized(s, seed, nil)
 }
 
 // NewSyntheticTokenized is NewSynthetic with lengths in tok's tokens, exact: each prompt's
 // text encodes to its intended number of tokens. A nil tok counts words.
-func NewSyntheticTokenized(s SyntheticSpec, seed uint64, tok Tokenizer) (Source, error) {
+func NewSyntheticTokenized(s SyntheticSpec, seed uint64, tok tokenizer.Tokenizer) (Source, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
@@ -34,29 +36,10 @@ func NewSyntheticTokenized(s SyntheticSpec, seed uint64, tok Tokenizer) (Source,
 	return src, nil
 }
 
-// syntheticWords are common English words that the usual BPE tokenizers
-// (Llama, Mistral, GPT) encode as one token each with a leading space, so a
-// prompt of n words is close to n tokens without shipping a tokenizer.
-var syntheticWords = strings.Fields(`the of and to in is was for on are as with his they at be this from have or
-by one had not but what all were when we there can an your which their said if do will each about how up out
-them then she many some so these would other into has more her two like him see time could no make than first
-been its who now people my made over did down only way find use may water long little very after words called
-just where most know get through back much before go good new write our used me man too any day same right look
-think also around another came come work three word must because does part even place well such here take why
-help put different away again off went old number great tell men say small every found still between name
-should home big give air line set own under read last never us left end along while might next sound below saw
-something thought both few those always show large often together asked house world going want school important
-until form food keep children feet land side without boy once animal life enough took four head above kind began
-almost live page got earth need far hand high year mother light country father let night picture being study
-second soon story since white ever paper hard near sentence better best across during today however sure knew
-try told young sun thing whole hear example heard several change answer room sea against top turned learn point
-city play toward five himself usually money seen car morning body upon family later turn move face door cut done
-group true leave color red friend pretty eat front feel fact hand week eye open`)
-
 type synthetic struct {
 	spec     SyntheticSpec
 	rng      *rand.Rand
-	tok      Tokenizer
+	tok      tokenizer.Tokenizer
 	prefixes []string
 	// prefixLens are the prefixes' lengths as counted (exact with a
 	// tokenizer, in words without).
@@ -100,7 +83,7 @@ func (s *synthetic) Next() (Conversation, bool) {
 // the length of its own part.
 func (s *synthetic) text(rng *rand.Rand, prefix string, n int) (string, int, error) {
 	if s.tok != nil {
-		return exactText(s.tok, rng, prefix, n)
+		return tokenizer.ExactText(s.tok, rng, prefix, n)
 	}
 	var b strings.Builder
 	b.Grow(len(prefix) + n*6)
@@ -109,7 +92,7 @@ func (s *synthetic) text(rng *rand.Rand, prefix string, n int) (string, int, err
 		if i > 0 || prefix != "" {
 			b.WriteByte(' ')
 		}
-		b.WriteString(syntheticWords[rng.IntN(len(syntheticWords))])
+		b.WriteString(tokenizer.CommonWords[rng.IntN(len(tokenizer.CommonWords))])
 	}
 	return b.String(), n, nil
 }

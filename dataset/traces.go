@@ -1,446 +1,24 @@
 package dataset
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"math"
 	"math/rand/v2"
-	"os"
-	"sort"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
+
+	"github.com/inferno-llm/inferno/arrival"
+	"github.com/inferno-llm/inferno/tokenizer"
+	"github.com/inferno-llm/inferno/traces"
 )
 
-// The public production traces record lengths and times, never text: a
-// replay makes a prompt of each request's recorded length and sends it at
-// its recorded time, so the load a server sees has production's shape.
+// A public trace's requests become conversations here, each prompt made as
+// it is taken (package traces reads the files and makes the text).
 
-// TraceRecord is one request of a public trace.
-type TraceRecord struct {
-	// Offset is the request's time in seconds, on the trace's own clock.
-	Offset float64
-	// Input and Output are the recorded prompt and answer lengths in tokens.
-	Input, Output int
-	// HashIDs (Mooncake) name the trace's 512-token prompt blocks: two
-	// requests holding one id share that block of prompt, as a prefix cache
-	// saw them share it in production.
-	HashIDs []int64
-	// Model is the trace's model column (BurstGPT: ChatGPT or GPT-4). It
-	// is not sent: the endpoint under test serves models of its own (a
-	// model mix, --models, draws among those).
-	Model string
-	// Line is the record's line in its file, for errors and IDs.
-	Line int
-}
-
-// MooncakeBlockTokens is the size of one Mooncake hash block.
-const MooncakeBlockTokens = 512
-
-// Bounds on one trace: a typo'd or hostile file fails at load, before a
-// window allocates prompts for it.
-const (
-	maxTraceRecords = 5_000_000
-	maxTraceLength  = 1 << 20 // tokens in one prompt or answer
-)
-
-var traceKinds = map[string]func(file string, r io.Reader) ([]TraceRecord, error){
-	"mooncake": parseMooncake,
-	"azure":    parseAzure,
-	"burstgpt": parseBurstGPT,
-}
-
-// IsTrace reports whether kind is a public trace format (lengths and
-// times, no text), which replays by default.
-func IsTrace(kind string) bool {
-	_, ok := traceKinds[kind]
-	return ok
-}
-
-// TraceKinds lists the trace formats.
-func TraceKinds() []string {
-	out := make([]string, 0, len(traceKinds))
-	for k := range traceKinds {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// LoadTrace reads a whole trace file of the named format. The file is
-// read to its end before anything is sent, so a bad line refuses the
-// window instead of ending it halfway.
-func LoadTrace(kind, path string) ([]TraceRecord, error) {
-	parse, ok := traceKinds[kind]
-	if !ok {
-		return nil, fmt.Errorf("unknown trace format %q (want %s)", kind, strings.Join(TraceKinds(), ", "))
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	recs, err := parse(path, f)
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s: no requests in the trace", path)
-	}
-	return recs, nil
-}
-
-// traceError names the file, the line and the column (a JSON field or a
-// CSV header with its position).
-func traceError(file string, line int, column, format string, args ...any) error {
-	return fmt.Errorf("%s: line %d: column %s: %s", file, line, column, fmt.Sprintf(format, args...))
-}
-
-// checkRecord applies the rules every format shares.
-func checkRecord(file string, rec *TraceRecord, prev float64, n int, cols [3]string) error {
-	if n > maxTraceRecords {
-		return fmt.Errorf("%s: line %d: over %d requests in one trace", file, rec.Line, maxTraceRecords)
-	}
-	if math.IsNaN(rec.Offset) || math.IsInf(rec.Offset, 0) || rec.Offset < 0 {
-		return traceError(file, rec.Line, cols[0], "want a finite time at or after 0")
-	}
-	if n > 1 && rec.Offset < prev {
-		return traceError(file, rec.Line, cols[0], "timestamps out of order: %v is before the previous line's %v", rec.Offset, prev)
-	}
-	for _, c := range []struct {
-		name string
-		v    int
-		min  int
-	}{{cols[1], rec.Input, 1}, {cols[2], rec.Output, 0}} {
-		switch {
-		case c.v < 0:
-			return traceError(file, rec.Line, c.name, "a length must not be negative, got %d", c.v)
-		case c.v < c.min:
-			return traceError(file, rec.Line, c.name, "a prompt needs at least 1 token, got %d", c.v)
-		case c.v > maxTraceLength:
-			return traceError(file, rec.Line, c.name, "%d tokens is over the limit of %d", c.v, maxTraceLength)
-		}
-	}
-	return nil
-}
-
-// parseMooncake reads Mooncake's JSONL: {"timestamp": ms, "input_length",
-// "output_length", "hash_ids": [...]}, one request a line.
-func parseMooncake(file string, r io.Reader) ([]TraceRecord, error) {
-	cols := [3]string{`"timestamp"`, `"input_length"`, `"output_length"`}
-	var out []TraceRecord
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	prev := 0.0
-	for line := 1; sc.Scan(); line++ {
-		text := bytes.TrimSpace(sc.Bytes())
-		if len(text) == 0 {
-			continue
-		}
-		var row map[string]json.RawMessage
-		if err := json.Unmarshal(text, &row); err != nil || row == nil {
-			if err == nil {
-				err = errors.New("not an object")
-			}
-			return nil, fmt.Errorf("%s: line %d: %w", file, line, err)
-		}
-		rec := TraceRecord{Line: line}
-		ts, err := jsonNumber(file, line, row, "timestamp")
-		if err != nil {
-			return nil, err
-		}
-		rec.Offset = ts / 1000
-		for _, f := range []struct {
-			name string
-			dst  *int
-		}{{"input_length", &rec.Input}, {"output_length", &rec.Output}} {
-			v, err := jsonNumber(file, line, row, f.name)
-			if err != nil {
-				return nil, err
-			}
-			if v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
-				return nil, traceError(file, line, `"`+f.name+`"`, "want a whole number of tokens, got %v", v)
-			}
-			*f.dst = int(v)
-		}
-		if raw, ok := row["hash_ids"]; ok && string(raw) != "null" {
-			if err := json.Unmarshal(raw, &rec.HashIDs); err != nil {
-				return nil, traceError(file, line, `"hash_ids"`, "want a list of integers")
-			}
-		}
-		if err := checkRecord(file, &rec, prev, len(out)+1, cols); err != nil {
-			return nil, err
-		}
-		if blocks := (rec.Input + MooncakeBlockTokens - 1) / MooncakeBlockTokens; len(rec.HashIDs) > blocks {
-			return nil, traceError(file, line, `"hash_ids"`, "%d blocks of %d tokens are more than input_length %d holds (%d)",
-				len(rec.HashIDs), MooncakeBlockTokens, rec.Input, blocks)
-		}
-		prev = rec.Offset
-		out = append(out, rec)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	return out, nil
-}
-
-func jsonNumber(file string, line int, row map[string]json.RawMessage, field string) (float64, error) {
-	raw, ok := row[field]
-	if !ok {
-		return 0, traceError(file, line, `"`+field+`"`, "missing")
-	}
-	var v float64
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return 0, traceError(file, line, `"`+field+`"`, "want a number")
-	}
-	return v, nil
-}
-
-// csvTrace reads a CSV trace with a header row; time parses the time
-// column into seconds on the trace's clock.
-type csvTrace struct {
-	timeCol, inCol, outCol, modelCol string
-	time                             func(string) (float64, error)
-}
-
-func (t csvTrace) parse(file string, r io.Reader) ([]TraceRecord, error) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err == io.EOF {
-		return nil, fmt.Errorf("%s: the file is empty", file)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
-	}
-	index := map[string]int{}
-	for i, h := range header {
-		// A byte-order mark leads the header of files saved by Excel.
-		index[strings.TrimSpace(strings.TrimPrefix(h, "\ufeff"))] = i
-	}
-	want := []string{t.timeCol, t.inCol, t.outCol}
-	if t.modelCol != "" {
-		want = append(want, t.modelCol)
-	}
-	idx := make([]int, len(want))
-	for i, name := range want {
-		j, ok := index[name]
-		if !ok {
-			return nil, fmt.Errorf("%s: line 1: missing column %q (the header has %s)", file, name, strings.Join(quoteAll(header), ", "))
-		}
-		idx[i] = j
-	}
-	col := func(i int) string { return fmt.Sprintf("%d (%q)", idx[i]+1, want[i]) }
-	cols := [3]string{col(0), col(1), col(2)}
-	var out []TraceRecord
-	prev := 0.0
-	first := math.NaN()
-	for {
-		fields, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		line, _ := cr.FieldPos(0)
-		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
-			continue
-		}
-		for i, j := range idx {
-			if j >= len(fields) {
-				return nil, traceError(file, line, col(i), "missing: the line has %d columns", len(fields))
-			}
-		}
-		rec := TraceRecord{Line: line}
-		ts, err := t.time(strings.TrimSpace(fields[idx[0]]))
-		if err != nil {
-			return nil, traceError(file, line, cols[0], "%v", err)
-		}
-		if math.IsNaN(first) {
-			first = ts
-		}
-		// Wall-clock times become offsets from the first request, so a
-		// replay starts at once.
-		rec.Offset = ts - first
-		if rec.Offset < 0 {
-			return nil, traceError(file, line, cols[0], "timestamps out of order: before the first line's")
-		}
-		for i, dst := range []*int{&rec.Input, &rec.Output} {
-			s := strings.TrimSpace(fields[idx[i+1]])
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v != math.Trunc(v) || math.Abs(v) > math.MaxInt32 {
-				return nil, traceError(file, line, cols[i+1], "want a whole number of tokens, got %q", s)
-			}
-			*dst = int(v)
-		}
-		if t.modelCol != "" {
-			rec.Model = strings.TrimSpace(fields[idx[3]])
-		}
-		if err := checkRecord(file, &rec, prev, len(out)+1, cols); err != nil {
-			return nil, err
-		}
-		prev = rec.Offset
-		out = append(out, rec)
-	}
-	return out, nil
-}
-
-func quoteAll(ss []string) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = strconv.Quote(s)
-	}
-	return out
-}
-
-// Azure's LLM inference traces (2023, 2024) write times as
-// "2023-11-16 18:15:46.6805900", in UTC.
-var azureLayouts = []string{"2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05.999999999Z07:00",
-	"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano}
-
-func azureTime(s string) (float64, error) {
-	for _, layout := range azureLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return float64(t.UnixNano()) / 1e9, nil
-		}
-	}
-	return 0, fmt.Errorf("want a time as 2023-11-16 18:15:46.6805900, got %q", s)
-}
-
-func secondsTime(s string) (float64, error) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("want seconds, got %q", s)
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("want a finite number of seconds, got %q", s)
-	}
-	return v, nil
-}
-
-var (
-	azureTrace    = csvTrace{timeCol: "TIMESTAMP", inCol: "ContextTokens", outCol: "GeneratedTokens", time: azureTime}
-	burstgptTrace = csvTrace{timeCol: "Timestamp", inCol: "Request tokens", outCol: "Response tokens", modelCol: "Model", time: secondsTime}
-)
-
-func parseAzure(file string, r io.Reader) ([]TraceRecord, error) { return azureTrace.parse(file, r) }
-func parseBurstGPT(file string, r io.Reader) ([]TraceRecord, error) {
-	return burstgptTrace.parse(file, r)
-}
-
-// traceText makes prompts of recorded lengths. Every prompt is a run of
-// single-token words, each with its leading space: a tokenizer's
-// pre-tokenizer splits at those spaces, so a run of n words encodes to n
-// tokens whatever comes before it, and a shared block is the same text in
-// every prompt that holds it.
-type traceText struct {
-	tok  Tokenizer
-	seed uint64
-
-	once  sync.Once
-	vocab []string
-	err   error
-}
-
-func (t *traceText) words() ([]string, error) {
-	t.once.Do(func() {
-		if t.tok == nil {
-			t.vocab = make([]string, len(syntheticWords))
-			for i, w := range syntheticWords {
-				t.vocab[i] = " " + w
-			}
-			return
-		}
-		for _, id := range t.tok.words() {
-			s, err := t.tok.Decode([]int{id})
-			if err != nil {
-				t.err = err
-				return
-			}
-			if !strings.HasPrefix(s, " ") {
-				s = " " + s
-			}
-			if n, err := CountTokens(t.tok, s); err == nil && n == 1 {
-				t.vocab = append(t.vocab, s)
-			}
-		}
-		if len(t.vocab) == 0 {
-			t.err = fmt.Errorf("tokenizer %s: no single-token words to make trace prompts from", t.tok.Name())
-		}
-	})
-	return t.vocab, t.err
-}
-
-// block writes n words drawn from key: the same key gives the same words.
-func (t *traceText) block(b *strings.Builder, vocab []string, key uint64, n int) {
-	rng := rand.New(rand.NewPCG(t.seed, key))
-	for range n {
-		b.WriteString(vocab[rng.IntN(len(vocab))])
-	}
-}
-
-// prompt is rec's prompt: its hash blocks, then words of its own (drawn
-// from own) for the rest of its length. It is exactly rec.Input tokens with a tokenizer (and
-// rec.Input words without).
-func (t *traceText) prompt(rec TraceRecord, own uint64) (string, error) {
-	vocab, err := t.words()
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	left := rec.Input
-	for _, h := range rec.HashIDs {
-		n := min(left, MooncakeBlockTokens)
-		// Hash ids and line numbers draw from separate streams.
-		t.block(&b, vocab, uint64(h)<<1, n)
-		left -= n
-	}
-	if left > 0 {
-		t.block(&b, vocab, own<<1|1, left)
-	}
-	text := b.String()
-	if t.tok == nil {
-		return text, nil
-	}
-	got, err := CountTokens(t.tok, text)
-	if err != nil {
-		return "", err
-	}
-	if got != rec.Input {
-		// A tokenizer whose pre-tokenizer merges across spaces: the count
-		// is fixed on the request's own words, the full shared blocks before
-		// them kept as they are.
-		keep := len(rec.HashIDs)
-		if keep*MooncakeBlockTokens >= rec.Input {
-			keep--
-		}
-		var p strings.Builder
-		for _, h := range rec.HashIDs[:keep] {
-			t.block(&p, vocab, uint64(h)<<1, MooncakeBlockTokens)
-		}
-		rest := rec.Input - keep*MooncakeBlockTokens
-		rng := rand.New(rand.NewPCG(t.seed, own<<1|1))
-		text, got, err = exactText(t.tok, rng, p.String(), rest)
-		if err != nil {
-			return "", err
-		}
-		if got != rest {
-			return "", fmt.Errorf("line %d: tokenizer %s did not settle on %d tokens", rec.Line, t.tok.Name(), rec.Input)
-		}
-	}
-	return text, nil
-}
-
-func (t *traceText) conversation(rec TraceRecord, own uint64, opts SourceOptions) (Conversation, bool) {
-	text, err := t.prompt(rec, own)
+// traceConversation is rec as a one-turn conversation with a prompt of its
+// recorded length.
+func traceConversation(t *traces.Text, rec traces.Record, own uint64, opts SourceOptions) (Conversation, bool) {
+	text, err := t.Prompt(rec, own)
 	if err != nil {
 		// Only a tokenizer failing on its own words gets here; the source
 		// has no error to return, so it ends.
@@ -459,7 +37,7 @@ func (t *traceText) conversation(rec TraceRecord, own uint64, opts SourceOptions
 // request at its recorded time divided by the compression ratio (the
 // first selected one at 0), with a prompt of its recorded length. The
 // workload range selects requests by position in the trace.
-func NewTraceReplay(recs []TraceRecord, spec ArrivalSpec, opts SourceOptions, tok Tokenizer, seed uint64) (Arrival, Source, error) {
+func NewTraceReplay(recs []traces.Record, spec ArrivalSpec, opts SourceOptions, tok tokenizer.Tokenizer, seed uint64) (arrival.Arrival, Source, error) {
 	ratio := spec.CompressionRatio
 	if ratio == 0 {
 		ratio = 1
@@ -480,21 +58,21 @@ func NewTraceReplay(recs []TraceRecord, spec ArrivalSpec, opts SourceOptions, to
 	for i, rec := range recs {
 		offsets[i] = seconds((rec.Offset - recs[0].Offset) / ratio)
 	}
-	text := &traceText{tok: tok, seed: seed}
-	if _, err := text.words(); err != nil {
+	text, err := traces.NewText(tok, seed)
+	if err != nil {
 		return nil, nil, err
 	}
-	return &replayArrival{offsets: offsets}, &traceSource{recs: recs, text: text, opts: opts}, nil
+	return arrival.Replay(offsets), &traceSource{recs: recs, text: text, opts: opts}, nil
 }
 
 // NewTraceSampler draws a trace's requests at random, for arrivals of
 // their own (a trace's lengths at a chosen rate).
-func NewTraceSampler(recs []TraceRecord, opts SourceOptions, tok Tokenizer, seed uint64) (Source, error) {
+func NewTraceSampler(recs []traces.Record, opts SourceOptions, tok tokenizer.Tokenizer, seed uint64) (Source, error) {
 	if len(recs) == 0 {
 		return nil, errors.New("no requests to draw from")
 	}
-	text := &traceText{tok: tok, seed: seed}
-	if _, err := text.words(); err != nil {
+	text, err := traces.NewText(tok, seed)
+	if err != nil {
 		return nil, err
 	}
 	return &traceSource{recs: recs, text: text, opts: opts, rng: rand.New(rand.NewPCG(seed, seed^0x7ace))}, nil
@@ -503,8 +81,8 @@ func NewTraceSampler(recs []TraceRecord, opts SourceOptions, tok Tokenizer, seed
 // traceSource makes each prompt as it is taken: a production trace's
 // prompts together run to gigabytes.
 type traceSource struct {
-	recs []TraceRecord
-	text *traceText
+	recs []traces.Record
+	text *traces.Text
 	opts SourceOptions
 	rng  *rand.Rand // nil: in order, once
 	i    int
@@ -515,32 +93,11 @@ func (s *traceSource) Next() (Conversation, bool) {
 		// Each draw's own words are its own: a record drawn twice is two
 		// requests, which share only their hash blocks.
 		s.i++
-		return s.text.conversation(s.recs[s.rng.IntN(len(s.recs))], uint64(s.i), s.opts)
+		return traceConversation(s.text, s.recs[s.rng.IntN(len(s.recs))], uint64(s.i), s.opts)
 	}
 	if s.i >= len(s.recs) {
 		return Conversation{}, false
 	}
 	s.i++
-	return s.text.conversation(s.recs[s.i-1], uint64(s.recs[s.i-1].Line), s.opts)
-}
-
-// fitTrace applies max_input_tokens to a trace: longer requests are
-// dropped, or with truncate cut to the limit (their hash blocks past it
-// with them), as a data file's turns are.
-func fitTrace(recs []TraceRecord, limit int, truncate bool) ([]TraceRecord, error) {
-	out := recs[:0:0]
-	for _, r := range recs {
-		if r.Input > limit {
-			if !truncate {
-				continue
-			}
-			r.Input = limit
-			r.HashIDs = r.HashIDs[:min(len(r.HashIDs), (limit+MooncakeBlockTokens-1)/MooncakeBlockTokens)]
-		}
-		out = append(out, r)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("every request is longer than max_input_tokens %d", limit)
-	}
-	return out, nil
+	return traceConversation(s.text, s.recs[s.i-1], uint64(s.recs[s.i-1].Line), s.opts)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // TestRunMatchesSimulator is the measurement core's acceptance check: the
@@ -70,8 +71,8 @@ func TestRunMatchesSimulator(t *testing.T) {
 				t.Fatalf("fail rate %v over %d requests", r.FailRate, r.TotalRequestNum)
 			}
 			mu.Lock()
-			server := report.Summarize(append([]float64(nil), serverTTFT...))
-			serverDecode := report.Summarize(append([]float64(nil), serverTPOT...))
+			server := stats.Summarize(append([]float64(nil), serverTTFT...))
+			serverDecode := stats.Summarize(append([]float64(nil), serverTPOT...))
 			mu.Unlock()
 			t.Logf("TTFT p50: Inferno %.2f ms, simulator %.2f ms (set to 200 ms)", s.TTFT.P50*1e3, server.P50*1e3)
 			// How late the server's own timers fired at the median is how

@@ -12,6 +12,7 @@ import (
 	"github.com/inferno-llm/inferno/internal/testutil"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // runAgainst runs inferno run against a simulator and returns its report.
@@ -138,7 +139,7 @@ func TestReasoningTiming(t *testing.T) {
 			client := r.Stats
 			for _, f := range []struct {
 				name   string
-				got    report.Stats
+				got    stats.Stats
 				server []time.Duration
 			}{{"TTFT", client.TTFT, ttft}, {"time to first answer", client.TimeToFirstAnswer, ttfa}} {
 				var sum time.Duration

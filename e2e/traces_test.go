@@ -13,10 +13,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/cli"
 	"github.com/inferno-llm/inferno/internal/testutil"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/tokenizer"
+	"github.com/inferno-llm/inferno/traces"
 )
 
 // TestRunPublicTraces: each public trace format replayed by inferno run
@@ -25,7 +26,7 @@ import (
 // with a prompt of exactly its input_length tokens and its output_length
 // as max_tokens.
 func TestRunPublicTraces(t *testing.T) {
-	tok, err := dataset.LoadTokenizer(context.Background(), "cl100k_base", nil)
+	tok, err := tokenizer.Load(context.Background(), "cl100k_base", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,11 +35,11 @@ func TestRunPublicTraces(t *testing.T) {
 		offsets           []float64 // trace seconds from the first request
 		input, output     []int
 	}{
-		{"mooncake", "../dataset/testdata/mooncake.jsonl", "4", []float64{0, 0.25, 0.25, 1.83, 2.4},
+		{"mooncake", "../traces/testdata/mooncake.jsonl", "4", []float64{0, 0.25, 0.25, 1.83, 2.4},
 			[]int{1100, 700, 1300, 90, 520}, []int{12, 5, 9, 3, 7}},
-		{"azure", "../dataset/testdata/azure_conv.csv", "10", []float64{0, 4.314579, 4.521011, 5.82341},
+		{"azure", "../traces/testdata/azure_conv.csv", "10", []float64{0, 4.314579, 4.521011, 5.82341},
 			[]int{374, 396, 879, 91}, []int{44, 109, 25, 7}},
-		{"burstgpt", "../dataset/testdata/burstgpt.csv", "200", []float64{0, 40, 113, 114},
+		{"burstgpt", "../traces/testdata/burstgpt.csv", "200", []float64{0, 40, 113, 114},
 			[]int{472, 1087, 417, 1360}, []int{18, 1, 276, 185}},
 	} {
 		t.Run(c.kind, func(t *testing.T) {
@@ -85,7 +86,7 @@ func TestRunPublicTraces(t *testing.T) {
 				// Lines 1, 2 and 3 share hash id 0, lines 1 and 3 also 1: as
 				// the server received them, those blocks are the same tokens.
 				l1, l2, l3 := byLength[1100], byLength[700], byLength[1300]
-				const block = dataset.MooncakeBlockTokens
+				const block = traces.MooncakeBlockTokens
 				if len(l1) == 0 || len(l2) == 0 || len(l3) == 0 ||
 					!slices.Equal(l1[:2*block], l3[:2*block]) || !slices.Equal(l1[:block], l2[:block]) || slices.Equal(l1[block:len(l2)], l2[block:]) {
 					t.Error("the server did not receive Mooncake's shared blocks as shared prompt prefixes")

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/cli"
 	"github.com/inferno-llm/inferno/internal/testutil"
 	"github.com/inferno-llm/inferno/simulator"
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 func firstUser(t *testing.T, body map[string]any) (string, int) {
@@ -45,7 +45,7 @@ func TestRunSharedPrefixesAndTurns(t *testing.T) {
 	if r.TotalRequestNum != 24 || r.FailRate != 0 {
 		t.Fatalf("requests %d, fail rate %v", r.TotalRequestNum, r.FailRate)
 	}
-	tok, err := dataset.LoadTokenizer(context.Background(), "cl100k_base", nil)
+	tok, err := tokenizer.Load(context.Background(), "cl100k_base", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func TestRunSharedPrefixesAndTurns(t *testing.T) {
 	for _, b := range got.bodies {
 		content, n := firstUser(t, b)
 		byLen[n]++
-		tokens, _ := dataset.CountTokens(tok, content)
+		tokens, _ := tokenizer.Count(tok, content)
 		switch n {
 		case 1:
 			if tokens != 88 {
@@ -93,7 +93,7 @@ func TestRunTokenizerCountsTritonOutput(t *testing.T) {
 	for _, tc := range []struct {
 		tokenizer string
 		from      string
-	}{{"", "events"}, {"../dataset/testdata/tokenizers/wordpiece.json", "tokenizer"}} {
+	}{{"", "events"}, {"../tokenizer/testdata/tokenizers/wordpiece.json", "tokenizer"}} {
 		dir := t.TempDir()
 		args := []string{"run", "--url", srv.URL, "--api", "triton", "--model", "sim", "--input-tokens", "8", "--output-tokens", "6",
 			"--concurrency", "2", "--requests", "3", "--report-dir", dir, "--log.level", "warn", "--progress", "never"}
@@ -120,7 +120,7 @@ func TestRunMaxInputTokens(t *testing.T) {
 	var got received
 	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond, ITL: time.Millisecond, OnRequest: got.hook}))
 	defer srv.Close()
-	tok, _ := dataset.LoadTokenizer(context.Background(), "o200k_base", nil)
+	tok, _ := tokenizer.Load(context.Background(), "o200k_base", nil)
 	for _, truncate := range []bool{false, true} {
 		got = received{}
 		dir := t.TempDir()
@@ -136,7 +136,7 @@ func TestRunMaxInputTokens(t *testing.T) {
 		seen := map[string]bool{}
 		for _, b := range got.bodies {
 			content, _ := firstUser(t, b)
-			if n, _ := dataset.CountTokens(tok, content); n > 7 {
+			if n, _ := tokenizer.Count(tok, content); n > 7 {
 				t.Errorf("truncate %v: the server got %d tokens: %q", truncate, n, content)
 			}
 			seen[content] = true

@@ -16,6 +16,7 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
@@ -135,7 +136,7 @@ func TestClosedLoopReusesConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := LookupAPI("openai-completions")
-	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}, 1)
+	arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}, 1)
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}, 1)
 	var mu sync.Mutex
 	var results []*result.Result
@@ -184,7 +185,7 @@ func TestDrainHeldOpenBody(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := LookupAPI("openai-chat")
-	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}, 1)
+	arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}, 1)
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}, 1)
 	w := &Window{
 		Target:  &Target{URL: srv.URL, Model: "m", API: api, Client: client},

@@ -23,6 +23,7 @@ import (
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // Target is one endpoint as the prober sees it.
@@ -37,7 +38,7 @@ type Target struct {
 	Transport string
 	// Tokenizer, when set, counts the generated text where the server
 	// reports no usage (Triton), instead of counting content events.
-	Tokenizer dataset.Tokenizer
+	Tokenizer tokenizer.Tokenizer
 	// TraceparentConfigured says the target's configured headers set a
 	// traceparent (Traceparent is its value, "" when it is a secret or a
 	// file): the client adds it, and Inferno adds none of its own.
@@ -161,7 +162,7 @@ func (t *Target) countTokens(res *result.Result) {
 	if t.Tokenizer == nil || res.TokensFrom == result.TokensFromUsage {
 		return
 	}
-	if n, err := dataset.CountTokens(t.Tokenizer, res.Text); err == nil && n > 0 {
+	if n, err := tokenizer.Count(t.Tokenizer, res.Text); err == nil && n > 0 {
 		res.OutputTokens, res.TokensFrom = n, result.TokensFromTokenizer
 	}
 }

@@ -11,14 +11,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // Window is one benchmark window: a schedule of requests against a target.
 type Window struct {
 	Target  *Target
-	Arrival dataset.Arrival
+	Arrival arrival.Arrival
 	// Source gives one conversation per arrival. A conversation of several
 	// turns is a session: its turns go in order, each carrying the earlier
 	// ones with the live answers, and a failed turn ends it.
@@ -170,10 +172,10 @@ const MaxWarmConnections = 1024
 // the goroutine that finished the request; sink must be safe for
 // concurrent use. Run returns when every request has been accounted for.
 func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, error) {
-	if _, finite := w.Arrival.(dataset.Finite); !finite && w.Requests <= 0 && w.Duration <= 0 && w.Deadline <= 0 {
+	if _, finite := w.Arrival.(arrival.Finite); !finite && w.Requests <= 0 && w.Duration <= 0 && w.Deadline <= 0 {
 		return RunInfo{}, ErrUnbounded
 	}
-	if _, paired := w.Arrival.(dataset.Paired); paired && w.Warmup > 0 {
+	if _, paired := w.Arrival.(arrival.Paired); paired && w.Warmup > 0 {
 		return RunInfo{}, errors.New("no warm-up with a replay: each conversation belongs to its timestamp")
 	}
 	if err := w.Share.Validate(); err != nil {
@@ -225,9 +227,9 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	notSentBefore, cutBefore := w.Progress.NotSent.Load(), w.Progress.CutByWindowEnd.Load()
 	var inFlight sync.WaitGroup
 	switch a := w.Arrival.(type) {
-	case dataset.Staged:
+	case arrival.Staged:
 		w.runStages(wctx, st, a.Stages(), &inFlight)
-	case dataset.ClosedLoop:
+	case arrival.ClosedLoop:
 		w.runClosed(wctx, st, a.Concurrency(), time.Time{})
 	default:
 		w.runOpen(wctx, st, w.Arrival, 0, 0, &inFlight)
@@ -389,7 +391,7 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 		if stage.Concurrency > 0 {
 			w.runClosed(ctx, st, stage.Concurrency, st.start.Add(base+length))
 		} else {
-			arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: stage.Rate}, 0)
+			arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "constant", Rate: stage.Rate}, 0)
 			w.runOpen(ctx, st, arrival, base, length, inFlight)
 			// The schedule ends before the stage does; the next stage
 			// starts on time, not early.
@@ -409,7 +411,7 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 // returns without waiting for the requests it started, which inFlight
 // tracks. Once sending stops, the arrivals already due are accounted for
 // as not sent.
-func (w *Window) runOpen(ctx context.Context, st *windowState, arrival dataset.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
+func (w *Window) runOpen(ctx context.Context, st *windowState, arrival arrival.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
 	var slots chan struct{}
 	if w.MaxConcurrency > 0 {
 		// Each replica's client holds its part of the cap.
@@ -650,10 +652,10 @@ func (w *Window) session(ctx context.Context, st *windowState, turns []dataset.T
 
 // countMessages counts messages' contents with the tokenizer; fallback
 // if it fails.
-func countMessages(tok dataset.Tokenizer, msgs []dataset.Message, fallback int) int {
+func countMessages(tok tokenizer.Tokenizer, msgs []dataset.Message, fallback int) int {
 	n := 0
 	for _, m := range msgs {
-		k, err := dataset.CountTokens(tok, m.Content)
+		k, err := tokenizer.Count(tok, m.Content)
 		if err != nil {
 			return fallback
 		}

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
 )
@@ -68,11 +69,11 @@ func (c *collector) add(r *result.Result) {
 	c.mu.Unlock()
 }
 
-func newWindow(t *testing.T, h http.Handler, arrival dataset.ArrivalSpec) *Window {
+func newWindow(t *testing.T, h http.Handler, spec dataset.ArrivalSpec) *Window {
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	arr, err := dataset.NewArrival(arrival, 1)
+	arr, err := arrival.New(spec, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestWorkloadHash(t *testing.T) {
 	hashOf := func(seed uint64) string {
 		srv := &countingServer{}
 		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "poisson", Rate: 500})
-		w.Arrival, _ = dataset.NewArrival(dataset.ArrivalSpec{Kind: "poisson", Rate: 500}, seed)
+		w.Arrival, _ = arrival.New(dataset.ArrivalSpec{Kind: "poisson", Rate: 500}, seed)
 		w.Source, _ = dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 2}, seed)
 		w.Requests = 10
 		info, err := w.Run(context.Background(), func(*result.Result) {})

@@ -11,23 +11,24 @@ import (
 
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // With a tokenizer, output without usage (Triton) is counted from the
 // text; the server's usage, where given, still wins.
 func TestOutputCountedByTokenizer(t *testing.T) {
-	wp, err := dataset.LoadTokenizer(context.Background(), "../dataset/testdata/tokenizers/wordpiece.json", nil)
+	wp, err := tokenizer.Load(context.Background(), "../tokenizer/testdata/tokenizers/wordpiece.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	triton := "data: {\"text_output\":\"Machine\"}\n\ndata: {\"text_output\":\" learning\"}\n\ndata: {\"text_output\":\" rocks\"}\n\n"
-	want, _ := dataset.CountTokens(wp, "Machine learning rocks")
+	want, _ := tokenizer.Count(wp, "Machine learning rocks")
 	if want <= 3 {
 		t.Fatalf("the test needs words the vocabulary splits; %d tokens", want)
 	}
 	for _, tc := range []struct {
 		name, api, body string
-		tok             dataset.Tokenizer
+		tok             tokenizer.Tokenizer
 		keepText        bool
 		tokens          int
 		from            result.TokenSource
@@ -64,14 +65,14 @@ func TestOutputCountedByTokenizer(t *testing.T) {
 // one event per two words here, each word a token or more; the gaps are
 // judged against the stream's own event times, not a clock.
 func TestITLFromTokenizerCount(t *testing.T) {
-	wp, err := dataset.LoadTokenizer(context.Background(), "../dataset/testdata/tokenizers/wordpiece.json", nil)
+	wp, err := tokenizer.Load(context.Background(), "../tokenizer/testdata/tokenizers/wordpiece.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Two events of very different lengths: a content-length estimate
 	// would give the long one most of the tokens.
 	body := "data: {\"text_output\":\"a\"}\n\ndata: {\"text_output\":\" b\"}\n\ndata: {\"text_output\":\" machine learning\"}\n\n"
-	total, _ := dataset.CountTokens(wp, "a b machine learning")
+	total, _ := tokenizer.Count(wp, "a b machine learning")
 	if total%2 != 1 || total < 5 {
 		t.Fatalf("the test needs an odd count: the first event's one token and the rest evenly over two; the vocabulary gives %d", total)
 	}
@@ -104,7 +105,7 @@ func TestITLFromTokenizerCount(t *testing.T) {
 // tokenizer, it is counted with the tokenizer, not as words (the audit
 // read 130/195 for a true 210/320).
 func TestLaterTurnsInputCountedByTokenizer(t *testing.T) {
-	wp, err := dataset.LoadTokenizer(context.Background(), "../dataset/testdata/tokenizers/wordpiece.json", nil)
+	wp, err := tokenizer.Load(context.Background(), "../tokenizer/testdata/tokenizers/wordpiece.json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestLaterTurnsInputCountedByTokenizer(t *testing.T) {
 	// The history: the first turn ("q "), the answer "ab", then "q q ".
 	want := 0
 	for _, s := range []string{"q ", "ab", "q q "} {
-		n, _ := dataset.CountTokens(wp, s)
+		n, _ := tokenizer.Count(wp, s)
 		want += n
 	}
 	if words := 4; want == words {

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -28,20 +28,20 @@ func (w *Window) warmCount() int {
 	}
 	n := 0
 	switch a := w.Arrival.(type) {
-	case dataset.ClosedLoop:
+	case arrival.ClosedLoop:
 		n = w.Share.part(a.Concurrency())
-	case dataset.Staged:
+	case arrival.Staged:
 		for _, s := range a.Stages() {
 			n = max(n, w.Share.part(s.Concurrency), openLoopEstimate(s.Rate, w.Share))
 		}
-	case dataset.Rated:
+	case arrival.Rated:
 		n = openLoopEstimate(a.Rate(), w.Share)
 	default:
 		// A replay or a synthesizer function: its rate is not known in advance.
 		n = 1
 	}
 	if w.MaxConcurrency > 0 {
-		if _, closed := w.Arrival.(dataset.ClosedLoop); !closed {
+		if _, closed := w.Arrival.(arrival.ClosedLoop); !closed {
 			n = min(n, max(w.Share.part(w.MaxConcurrency), 1))
 		}
 	}

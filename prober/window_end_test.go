@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
 )
@@ -129,7 +130,7 @@ func TestWindowAccountsForEveryArrival(t *testing.T) {
 				}
 				// A session's later turn is intended when the turn before
 				// it ends, which may be after the duration.
-				if _, closed := w.Arrival.(dataset.ClosedLoop); !closed && w.Duration > 0 && !r.Intended.Before(info.Start.Add(w.Duration)) {
+				if _, closed := w.Arrival.(arrival.ClosedLoop); !closed && w.Duration > 0 && !r.Intended.Before(info.Start.Add(w.Duration)) {
 					t.Errorf("not_sent %d intended at %v, outside the window", r.Index, r.Intended.Sub(info.Start))
 				}
 				// The Runner sees the cancel a moment after it happens, and
@@ -180,7 +181,7 @@ func TestWindowEndCutsTurnsNotFailures(t *testing.T) {
 			if info.Sent+info.NotSent != len(c.results) || int(srv.seen.Load()) != info.Sent {
 				t.Errorf("info sent %d + not sent %d, %d results, server saw %d", info.Sent, info.NotSent, len(c.results), srv.seen.Load())
 			}
-			_, closed := w.Arrival.(dataset.ClosedLoop)
+			_, closed := w.Arrival.(arrival.ClosedLoop)
 			if closed && got[result.Success] != len(c.results) {
 				t.Errorf("outcomes %v: a perfect server, and the window's end made failures", got)
 			}
@@ -343,8 +344,8 @@ func TestWarmConnections(t *testing.T) {
 // The Runner warms as many connections as the window will keep in
 // flight, within its caps.
 func TestWarmCount(t *testing.T) {
-	arrival := func(spec dataset.ArrivalSpec) dataset.Arrival {
-		a, err := dataset.NewArrival(spec, 1)
+	arrival := func(spec dataset.ArrivalSpec) arrival.Arrival {
+		a, err := arrival.New(spec, 1)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -18,6 +18,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 	"go.uber.org/goleak"
 
+	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
@@ -162,7 +163,7 @@ func TestEndpointFaults(t *testing.T) {
 				t.Fatal(err)
 			}
 			api, _ := prober.LookupAPI("openai-chat")
-			arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "constant", Rate: 50}, 1)
+			arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "constant", Rate: 50}, 1)
 			source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 6}, 1)
 			timeout, deadline := f.timeout, f.deadline
 			if timeout == 0 {

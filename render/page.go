@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inferno-llm/inferno/compare"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/servermetrics"
 )
@@ -268,7 +269,7 @@ func figures(ids, titles []string, svgs []template.HTML) []figure {
 
 // Comparison writes the comparison page: the table of figures with each
 // run's difference from the first, and overlaid charts.
-func Comparison(w io.Writer, c report.Comparison) error {
+func Comparison(w io.Writer, c compare.Comparison) error {
 	type cell struct {
 		Value, Delta string
 		Better       bool
@@ -394,7 +395,7 @@ func WriteReport(path string, r *report.Report) error {
 }
 
 // WriteComparison writes the comparison page to path, atomically.
-func WriteComparison(path string, c report.Comparison) error {
+func WriteComparison(path string, c compare.Comparison) error {
 	return writePage(path, func(w io.Writer) error { return Comparison(w, c) })
 }
 

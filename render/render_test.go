@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferno-llm/inferno/compare"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -90,7 +91,7 @@ func TestComparisonPage(t *testing.T) {
 	b.Run.ID, b.Run.Target.Name = "20260301T110000.000Z-fedcba", "llama-b"
 	b.Stats.TTFT.P50 = a.Stats.TTFT.P50 * 2
 	var buf bytes.Buffer
-	if err := Comparison(&buf, report.Compare([]*report.Report{a, b})); err != nil {
+	if err := Comparison(&buf, compare.Reports([]*report.Report{a, b})); err != nil {
 		t.Fatal(err)
 	}
 	page := html.UnescapeString(buf.String())
@@ -220,7 +221,7 @@ func TestComparisonUnknownCost(t *testing.T) {
 	a, b := sampleReport(t), sampleReport(t)
 	b.Run.ID, b.Run.Workload = "20260301T110000.000Z-fedcba", "bursty"
 	b.Run.CostPerHour, b.Summary.CostPerMillionOutputTokens = 0, 0
-	c := report.Compare([]*report.Report{a, b})
+	c := compare.Reports([]*report.Report{a, b})
 	if _, ok := c.Runs[1].Values["cost_per_million_output_tokens"]; ok {
 		t.Errorf("unknown cost has a value: %v", c.Runs[1].Values)
 	}
@@ -258,7 +259,7 @@ func TestComparisonOfDeadRun(t *testing.T) {
 	}
 	dead := a.Report(report.Meta{ID: "20260301T100000.000Z-dead00", Status: report.StatusFailed, Workload: live.Run.Workload})
 	for _, order := range [][]*report.Report{{live, &dead}, {&dead, live}} {
-		c := report.Compare(order)
+		c := compare.Reports(order)
 		for _, key := range []string{"ttft_p50", "ttft_p99", "tpot_p95", "e2e_p50"} {
 			deadRun := c.Runs[0]
 			if order[1] == &dead {

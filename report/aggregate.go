@@ -13,6 +13,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // SLO holds per-request thresholds; a zero threshold is not applied.
@@ -145,7 +146,7 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 	a := &Aggregator{
 		slo:        slo,
 		start:      start,
-		itl:        newHistogram(),
+		itl:        stats.NewHistogram(),
 		outcomes:   map[result.Outcome]int{},
 		reasons:    map[reasonKey]int{},
 		tokensFrom: map[result.TokenSource]int{},
@@ -266,7 +267,7 @@ func (a *Aggregator) addSuccess(r *result.Result) {
 	}
 	a.addAnswer(r) // before ITL: it may copy the ITL of the answers before r
 	for _, gap := range r.ITL {
-		a.itl.RecordValue(max(gap.Microseconds(), histLowest))
+		a.itl.RecordValue(max(gap.Microseconds(), stats.Lowest))
 	}
 	for _, s := range r.TokensBySecond {
 		a.secondAt(int(s.Second)).tokens += int64(s.Tokens)
@@ -291,12 +292,12 @@ func (a *Aggregator) addAnswer(r *result.Result) {
 	answer := r.AnswerITL()
 	if a.answerITL == nil && len(answer) != len(r.ITL) {
 		// Until now every answer's ITL was its ITL: start from theirs.
-		a.answerITL = newHistogram()
+		a.answerITL = stats.NewHistogram()
 		a.answerITL.Merge(a.itl)
 	}
 	if a.answerITL != nil {
 		for _, gap := range answer {
-			a.answerITL.RecordValue(max(gap.Microseconds(), histLowest))
+			a.answerITL.RecordValue(max(gap.Microseconds(), stats.Lowest))
 		}
 	}
 	for _, c := range r.Checks {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // Percentiles are linear between ranks everywhere: a report merged from
@@ -65,7 +66,7 @@ func TestHistogramPercentilesAreLinear(t *testing.T) {
 	a := NewAggregator(base, SLO{}, nil)
 	a.Add(r)
 	got := a.Report(Meta{}).Stats.ITL
-	want := Summarize(exact)
+	want := stats.Summarize(exact)
 	for _, p := range []struct {
 		name      string
 		got, want float64

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // Merge combines the reports of replicas that drove one window together
@@ -199,7 +200,7 @@ func checkMergeable(reports []*Report, force bool) error {
 func mergeStats(out *Report, reports []*Report) error {
 	out.Distributions = map[string]string{}
 	for _, d := range distributions {
-		merged := newHistogram()
+		merged := stats.NewHistogram()
 		var n, sum, sumSquares float64
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, r := range reports {
@@ -211,7 +212,7 @@ func mergeStats(out *Report, reports []*Report) error {
 			if !ok {
 				return fmt.Errorf("run %s has %d values of %s but not their distribution", r.Run.ID, s.Count, d.name)
 			}
-			h, err := decodeDistribution(encoded)
+			h, err := stats.Decode(encoded)
 			if err != nil {
 				return fmt.Errorf("run %s: distribution %s: %w", r.Run.ID, d.name, err)
 			}
@@ -235,7 +236,7 @@ func mergeStats(out *Report, reports []*Report) error {
 			*p = min(max(*p, lo), hi)
 		}
 		*d.stats(&out.Stats) = st
-		out.Distributions[d.name] = encodeDistribution(merged)
+		out.Distributions[d.name] = stats.Encode(merged)
 	}
 	return nil
 }

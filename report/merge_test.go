@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/result"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // syntheticWindow is n requests with spread-out latencies and a few
@@ -223,20 +224,20 @@ func TestMergeForce(t *testing.T) {
 // damaged report might hold: it must fail cleanly or give a histogram of
 // Inferno's geometry, never panic.
 func FuzzDistribution(f *testing.F) {
-	h := newHistogram()
+	h := stats.NewHistogram()
 	for _, v := range []int64{1, 250000, 3600000000} {
 		h.RecordValue(v)
 	}
-	f.Add(encodeDistribution(h))
+	f.Add(stats.Encode(h))
 	f.Add("HISTFAAAACt42pJpmSzMwMDAxgABzFCaEURcm7yEwf4DRGBzBdN7SSZAAAAA//92gQbE")
 	f.Add("")
 	f.Add("not base64!")
 	f.Fuzz(func(t *testing.T, encoded string) {
-		d, err := decodeDistribution(encoded)
+		d, err := stats.Decode(encoded)
 		if err != nil {
 			return
 		}
-		if d.LowestTrackableValue() != histLowest || d.HighestTrackableValue() != histHighest {
+		if d.LowestTrackableValue() != stats.Lowest || d.HighestTrackableValue() != stats.Highest {
 			t.Fatalf("accepted geometry %d..%d", d.LowestTrackableValue(), d.HighestTrackableValue())
 		}
 		(&Report{Distributions: map[string]string{"ttft_seconds": encoded}}).CDF("ttft_seconds", 10)

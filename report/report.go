@@ -9,6 +9,7 @@ import (
 
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // Run statuses.
@@ -64,7 +65,7 @@ type Meta struct {
 	// connections opened before the window (warm connections, warm-up
 	// requests): the window's own requests reuse them, so their setup is
 	// seen only here.
-	WarmConnectionSetup *Stats `json:"warm_connection_setup_seconds,omitempty"`
+	WarmConnectionSetup *stats.Stats `json:"warm_connection_setup_seconds,omitempty"`
 	// WindowSeconds is the window's duration on the wall clock (nothing
 	// was sent after it) and GraceSeconds the grace its requests in
 	// flight had after it; both 0 for a window capped by requests only.
@@ -108,10 +109,10 @@ const SchemaVersion = 2
 type Report struct {
 	TotalRequestNum  int              `json:"Total_request_num"`
 	FailRate         float64          `json:"Fail_rate"`
-	TTFT             *Legacy          `json:"TTFT"`
+	TTFT             *stats.Legacy    `json:"TTFT"`
 	SLO              float64          `json:"SLO"`
-	TPOT             *Legacy          `json:"TPOT"`
-	Latency          *Legacy          `json:"latency"`
+	TPOT             *stats.Legacy    `json:"TPOT"`
+	Latency          *stats.Legacy    `json:"latency"`
 	Throughput       LegacyThroughput `json:"Throughput"`
 	TotalDurationSec float64          `json:"Total_duration_sec"`
 	RPS              float64          `json:"RPS"`
@@ -227,7 +228,7 @@ type Summary struct {
 	// PerSecond summarises the per-second output-token series over the
 	// whole seconds between the first send and the last end: a second
 	// the window covers only in part would read low.
-	PerSecond Stats `json:"output_tokens_per_second_series"`
+	PerSecond stats.Stats `json:"output_tokens_per_second_series"`
 	// CostPerMillionOutputTokens is the target's cost per hour over the
 	// output tokens it generated per hour, per million; 0 without a cost.
 	CostPerMillionOutputTokens float64 `json:"cost_per_million_output_tokens,omitempty"`
@@ -266,28 +267,28 @@ type SLOSummary struct {
 
 // WindowStats are the full statistics, times in seconds.
 type WindowStats struct {
-	TTFT             Stats `json:"ttft_seconds"`
-	TTFTFromSchedule Stats `json:"ttft_from_schedule_seconds"`
-	FirstEvent       Stats `json:"first_event_seconds"`
-	TPOT             Stats `json:"tpot_seconds"`
-	E2EPerToken      Stats `json:"e2e_per_token_seconds"`
-	ITL              Stats `json:"itl_seconds"`
-	Latency          Stats `json:"e2e_latency_seconds"`
-	ScheduleLag      Stats `json:"schedule_lag_seconds"`
-	InputTokens      Stats `json:"input_tokens"`
-	OutputTokens     Stats `json:"output_tokens"`
+	TTFT             stats.Stats `json:"ttft_seconds"`
+	TTFTFromSchedule stats.Stats `json:"ttft_from_schedule_seconds"`
+	FirstEvent       stats.Stats `json:"first_event_seconds"`
+	TPOT             stats.Stats `json:"tpot_seconds"`
+	E2EPerToken      stats.Stats `json:"e2e_per_token_seconds"`
+	ITL              stats.Stats `json:"itl_seconds"`
+	Latency          stats.Stats `json:"e2e_latency_seconds"`
+	ScheduleLag      stats.Stats `json:"schedule_lag_seconds"`
+	InputTokens      stats.Stats `json:"input_tokens"`
+	OutputTokens     stats.Stats `json:"output_tokens"`
 	// Connection phases (httptrace): DNS, connect and TLS of the requests
 	// that opened a connection; request written, from the send, of all.
-	DNS            Stats `json:"dns_seconds"`
-	Connect        Stats `json:"connect_seconds"`
-	TLS            Stats `json:"tls_seconds"`
-	RequestWritten Stats `json:"request_written_seconds"`
+	DNS            stats.Stats `json:"dns_seconds"`
+	Connect        stats.Stats `json:"connect_seconds"`
+	TLS            stats.Stats `json:"tls_seconds"`
+	RequestWritten stats.Stats `json:"request_written_seconds"`
 	// Reasoning-aware figures: send → first answer (non-reasoning) token,
 	// and TPOT and ITL over the answer's tokens. Without reasoning they
 	// equal TTFT, TPOT and ITL.
-	TimeToFirstAnswer Stats `json:"time_to_first_answer_seconds"`
-	AnswerTPOT        Stats `json:"answer_tpot_seconds"`
-	AnswerITL         Stats `json:"answer_itl_seconds"`
+	TimeToFirstAnswer stats.Stats `json:"time_to_first_answer_seconds"`
+	AnswerTPOT        stats.Stats `json:"answer_tpot_seconds"`
+	AnswerITL         stats.Stats `json:"answer_itl_seconds"`
 }
 
 // TimelineStep is one second of the window.
@@ -333,7 +334,7 @@ func (a *Aggregator) Report(meta Meta) Report {
 		}
 		*d.stats(&r.Stats) = d.summarize(a, h)
 		if h.TotalCount() > 0 {
-			r.Distributions[d.name] = encodeDistribution(h)
+			r.Distributions[d.name] = stats.Encode(h)
 		}
 	}
 
@@ -444,7 +445,7 @@ func (r *Report) derive() {
 		inFlight += step.Started - step.Completed
 		step.InFlight = inFlight
 	}
-	sum.PerSecond = Summarize(r.wholeSeconds()) // sorts the series
+	sum.PerSecond = stats.Summarize(r.wholeSeconds()) // sorts the series
 
 	s := &r.Stats
 	r.TotalRequestNum = sum.Requests
@@ -531,8 +532,8 @@ func (r *Report) smoothedThroughput() LegacyThroughput {
 		t := r.Summary.OutputThroughput
 		return LegacyThroughput{Max: t, Percentile95: t, Avg: t}
 	}
-	st := Summarize(rates) // sorts rates
-	return LegacyThroughput{Max: st.Max, Percentile95: st.P95, Avg: trimmedMean(rates, 0.05)}
+	st := stats.Summarize(rates) // sorts rates
+	return LegacyThroughput{Max: st.Max, Percentile95: st.P95, Avg: stats.TrimmedMean(rates, 0.05)}
 }
 
 // SetServer attaches the server's view of the window and the figures
@@ -545,8 +546,8 @@ func (r *Report) SetServer(s *servermetrics.Summary) {
 	client := servermetrics.Client{Mean: r.Stats.TTFT.Mean}
 	if enc, ok := r.Distributions["ttft_seconds"]; ok && r.Summary.Successes > 0 {
 		// The distribution holds every success's TTFT within 0.05%.
-		if h, err := decodeDistribution(enc); err == nil {
-			for _, b := range nonEmptyBars(h) {
+		if h, err := stats.Decode(enc); err == nil {
+			for _, b := range stats.Bars(h) {
 				client.Values = append(client.Values, servermetrics.Weighted{Value: float64(b.From+b.To) / 2 / microsPerSec, Count: b.Count})
 			}
 		}

@@ -7,12 +7,20 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-
-	"github.com/inferno-llm/inferno/collector"
 )
 
 // DefaultKVCacheTokens is the simulated KV cache's size in tokens.
 const DefaultKVCacheTokens = 1 << 16
+
+// vLLM's own histogram buckets (vllm/engine/metrics.py). The simulator
+// states them itself, as the server it stands in for does; collector's
+// client-side buckets are the same, so both line up on one dashboard
+// (TestBucketsMatchCollector holds them together).
+var (
+	vllmTTFTBuckets    = []float64{0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0}
+	vllmTokenBuckets   = []float64{0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0}
+	vllmLatencyBuckets = []float64{0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0}
+)
 
 // serverMetrics are the server-side metrics vLLM exports, under vLLM's
 // names, labels and buckets, so a dashboard can set Inferno's client-side
@@ -59,11 +67,11 @@ func newServerMetrics(model string, kvCacheTokens int) *serverMetrics {
 	}
 	m := &serverMetrics{
 		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-		ttft:    hist("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", collector.TTFTBuckets),
-		tpot:    hist("vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.", collector.TokenBuckets),
-		e2e:     hist("vllm:e2e_request_latency_seconds", "Histogram of end to end request latency in seconds.", collector.LatencyBuckets),
+		ttft:    hist("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", vllmTTFTBuckets),
+		tpot:    hist("vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.", vllmTokenBuckets),
+		e2e:     hist("vllm:e2e_request_latency_seconds", "Histogram of end to end request latency in seconds.", vllmLatencyBuckets),
 		// vLLM's queue-time histogram has its request-latency buckets.
-		queue:   hist("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", collector.LatencyBuckets),
+		queue:   hist("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", vllmLatencyBuckets),
 		running: gauge("vllm:num_requests_running", "Number of requests in model execution batches."),
 		waiting: gauge("vllm:num_requests_waiting", "Number of requests waiting to be processed."),
 		prefixQueries: counter("vllm:prefix_cache_queries_total",

@@ -15,10 +15,12 @@ import (
 	"github.com/inferno-llm/inferno/capacity"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
+	"github.com/inferno-llm/inferno/stats"
 )
 
 // One executor out: the daemon's windows (schedules, /probe, the runs
@@ -169,7 +171,7 @@ func Execute(ctx context.Context, j Job) Outcome {
 	}
 	warmMu.Lock()
 	if len(warmSetup) > 0 {
-		st := report.Summarize(warmSetup)
+		st := stats.Summarize(warmSetup)
 		meta.WarmConnectionSetup = &st
 	}
 	warmMu.Unlock()
@@ -216,7 +218,7 @@ func Meta(j Job, started time.Time) report.Meta {
 
 // RedactedTarget is the target as reports show it: no credentials.
 func RedactedTarget(t *config.Target) report.Target {
-	return report.Target{Name: t.Name, URL: report.RedactURL(t.URL), API: t.API, Model: t.Model}
+	return report.Target{Name: t.Name, URL: redact.URL(t.URL), API: t.API, Model: t.Model}
 }
 
 // finish redacts the report and archives it when the job says so.
@@ -224,13 +226,13 @@ func finish(j Job, out Outcome) Outcome {
 	// Transport errors quote the URL; its key or signature must not
 	// reach the archive, the runs API or the logs.
 	rep := &out.Report
-	rep.Run.Error = report.RedactText(rep.Run.Error)
+	rep.Run.Error = redact.Text(rep.Run.Error)
 	for i := range rep.Errors {
-		rep.Errors[i].Reason = report.RedactText(rep.Errors[i].Reason)
+		rep.Errors[i].Reason = redact.Text(rep.Errors[i].Reason)
 	}
 	if top := out.AllFailed; top != nil {
 		// The "window failed" log line quotes it: redacted before any log.
-		top.Reason = report.RedactText(top.Reason)
+		top.Reason = redact.Text(top.Reason)
 	}
 	if j.ReportDir == "" {
 		return out

@@ -18,8 +18,9 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/hub"
 	"github.com/inferno-llm/inferno/prober"
-	"github.com/inferno-llm/inferno/report"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/servermetrics"
 )
 
@@ -156,21 +157,21 @@ func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
 	if t.Untrusted {
 		client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
-	return servermetrics.New(servermetrics.Config{URL: raw, DisplayURL: report.RedactURL(raw), Client: client, Model: t.Model}), nil
+	return servermetrics.New(servermetrics.Config{URL: raw, DisplayURL: redact.URL(raw), Client: client, Model: t.Model}), nil
 }
 
 // datasetSpec is the dataset package's description of what a workload sends.
 func datasetSpec(w *config.Workload, g config.Global) (dataset.Spec, error) {
-	var hub *dataset.Hub
+	var hf *hub.Hub
 	if w.Dataset.Hub != nil || w.Dataset.Tokenizer.FromHub() {
-		token, err := dataset.HubToken(g.HFTokenFile, "")
+		token, err := hub.FindToken(g.HFTokenFile, "")
 		if err != nil {
 			return dataset.Spec{}, err
 		}
-		hub = &dataset.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
+		hf = &hub.Hub{Endpoint: g.HFEndpoint, Token: token, CacheDir: g.DatasetCacheDir}
 	}
 	return dataset.Spec{
-		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hub,
+		Dataset: w.Dataset.Kind, Path: w.Dataset.Path, HubFile: w.Dataset.Hub, Hub: hf,
 		Synthetic: w.Dataset.SyntheticSpec, Arrival: w.Arrival, Seed: w.Seed,
 		Options:   dataset.SourceOptions{FirstTurnOnly: w.Dataset.FirstTurnOnly, MaxTokens: w.Dataset.OutputTokens},
 		Tokenizer: w.Dataset.Tokenizer, MaxInputTokens: w.Dataset.MaxInputTokens, TruncateInput: w.Dataset.TruncateInput,
@@ -230,7 +231,7 @@ func RedactedWorkload(w *config.Workload) *config.Workload {
 		return w
 	}
 	c := *w
-	c.Params.ExtraBody = report.RedactBody(w.Params.ExtraBody)
+	c.Params.ExtraBody = redact.Body(w.Params.ExtraBody)
 	return &c
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/inferno-llm/inferno/compare"
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
 )
@@ -88,7 +89,7 @@ func (c *reportCommand) executeCompare() int {
 	if !ok {
 		return 1
 	}
-	cmp := report.Compare(reports)
+	cmp := compare.Reports(reports)
 	for _, w := range cmp.Warnings {
 		fmt.Fprintf(os.Stderr, "inferno report compare: warning: %s\n", w)
 	}
@@ -110,7 +111,7 @@ func (c *reportCommand) executeCompare() int {
 
 // printComparison prints figures as rows and runs as columns, each value
 // after the first run's with its relative difference.
-func printComparison(w io.Writer, cmp report.Comparison) {
+func printComparison(w io.Writer, cmp compare.Comparison) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "figure\t")
 	for _, r := range cmp.Runs {

@@ -17,9 +17,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/servermetrics"
+	"github.com/inferno-llm/inferno/stats"
 	"github.com/inferno-llm/inferno/window"
 )
 
@@ -61,7 +63,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, HTML: true, PerRequest: writerOrNil(perRequest),
 		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight, Transport: c.transport},
 		OnBuilt: func(w *prober.Window) {
-			logger.Info("window starting", "id", id, "url", report.RedactURL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
+			logger.Info("window starting", "id", id, "url", redact.URL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
 			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")
 		},
 		OnStep: func(st report.CapacityStep) {
@@ -241,7 +243,7 @@ func printChecks(out io.Writer, r *report.Report) {
 func printLatencies(out io.Writer, r *report.Report) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "metric (ms)\tmean\tp50\tp90\tp99\tmax\t")
-	row := func(name string, st report.Stats) {
+	row := func(name string, st stats.Stats) {
 		if st.Count == 0 {
 			// No values (TPOT of one-token answers): 0.00 would read as fast.
 			fmt.Fprintf(tw, "%s\t–\t–\t–\t–\t–\t\n", name)

@@ -14,6 +14,7 @@ import (
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/hub"
 	"github.com/inferno-llm/inferno/prober"
 )
 
@@ -110,7 +111,7 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(W, "dataset.hub.file", "hf-file", "File in --hf-repo, e.g. data/train-00000-of-00001.parquet.").StringVar(&c.hub.File)
 	c.flag(W, "dataset.hub.revision", "hf-revision", "Branch, tag or commit of --hf-repo (default main).").StringVar(&c.hub.Revision)
 	c.flag(G, "hf_token_file", "hf-token-file", "File holding a Hugging Face token (else HF_TOKEN), for gated datasets.").StringVar(&c.global.HFTokenFile)
-	c.flag(G, "hf_endpoint", "hf-endpoint", "Hub address (default "+dataset.DefaultHubEndpoint+").").StringVar(&c.global.HFEndpoint)
+	c.flag(G, "hf_endpoint", "hf-endpoint", "Hub address (default "+hub.DefaultEndpoint+").").StringVar(&c.global.HFEndpoint)
 	c.flag(G, "dataset_cache_dir", "cache-dir", "Where downloaded datasets are kept and reused offline.").Default(config.DefaultCacheDir()).StringVar(&c.global.DatasetCacheDir)
 	c.flag(W, "dataset.first_turn_only", "first-turn-only", "Send only each conversation's first turn instead of whole sessions.").BoolVar(&ds.FirstTurnOnly)
 	c.flag(W, "dataset.input_tokens", "input-tokens", "Synthetic prompt length in tokens.").Default("128").IntVar(&ds.InputTokens)

@@ -1,4 +1,4 @@
-package dataset
+package hub
 
 import (
 	"context"
@@ -12,7 +12,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
+
+// arenaFixture is a data file of dataset's tests, served as a hub file.
+const arenaFixture = "../../dataset/testdata/arena.jsonl"
 
 // fakeHub serves the hub's resolve URLs for a few files.
 type fakeHub struct {
@@ -80,7 +86,7 @@ func (h *fakeHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func newFakeHub(t *testing.T) (*fakeHub, *httptest.Server) {
-	arena, err := os.ReadFile("testdata/arena.jsonl")
+	arena, err := os.ReadFile(arenaFixture)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +102,7 @@ func newFakeHub(t *testing.T) (*fakeHub, *httptest.Server) {
 	return h, srv
 }
 
-var arenaFile = HubFile{Repo: "lmsys/chatbot_arena_conversations", File: "data/train.jsonl"}
+var arenaFile = schema.HubFile{Repo: "lmsys/chatbot_arena_conversations", File: "data/train.jsonl"}
 
 func TestHubFetch(t *testing.T) {
 	h, srv := newFakeHub(t)
@@ -105,9 +111,9 @@ func TestHubFetch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	convs, err := LoadConversations("arena", path)
-	if err != nil || len(convs) != 3 {
-		t.Fatalf("cached file: %d conversations, %v", len(convs), err)
+	want, _ := os.ReadFile(arenaFixture)
+	if got, err := os.ReadFile(path); err != nil || string(got) != string(want) {
+		t.Fatalf("cached file: %d bytes, %v; want the hub's %d", len(got), err, len(want))
 	}
 	// Offline afterwards: the cache answers with the hub gone.
 	srv.Close()
@@ -130,7 +136,7 @@ func TestHubResumes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := os.ReadFile("testdata/arena.jsonl")
+	want, _ := os.ReadFile(arenaFixture)
 	got, _ := os.ReadFile(path)
 	if string(got) != string(want) || len(h.ranges) != 1 || !strings.HasPrefix(h.ranges[0], "bytes=") || h.ranges[0] == "bytes=0-" {
 		t.Errorf("resumed with ranges %v; file intact: %v", h.ranges, string(got) == string(want))
@@ -142,15 +148,15 @@ func TestHubErrors(t *testing.T) {
 	cache := t.TempDir()
 	tests := []struct {
 		token string
-		file  HubFile
+		file  schema.HubFile
 		want  string
 	}{
 		{"", arenaFile, "is gated or private: request access at https://huggingface.co/datasets/lmsys/chatbot_arena_conversations"},
 		{"hf_wrong", arenaFile, "the token has no access; accept the dataset's conditions"},
-		{"", HubFile{Repo: "open/dolly", File: "missing.jsonl"}, `has no file "missing.jsonl"`},
-		{"", HubFile{Repo: "../etc", File: "passwd"}, "want owner/name"},
-		{"", HubFile{Repo: "open/dolly", File: "../../../etc/passwd"}, "want a relative path"},
-		{"", HubFile{Repo: "open/dolly", File: "dolly.jsonl", Revision: "../x"}, "want a branch"},
+		{"", schema.HubFile{Repo: "open/dolly", File: "missing.jsonl"}, `has no file "missing.jsonl"`},
+		{"", schema.HubFile{Repo: "../etc", File: "passwd"}, "want owner/name"},
+		{"", schema.HubFile{Repo: "open/dolly", File: "../../../etc/passwd"}, "want a relative path"},
+		{"", schema.HubFile{Repo: "open/dolly", File: "dolly.jsonl", Revision: "../x"}, "want a branch"},
 	}
 	for _, tt := range tests {
 		hub := &Hub{Endpoint: srv.URL, Token: tt.token, CacheDir: cache}
@@ -160,16 +166,16 @@ func TestHubErrors(t *testing.T) {
 	}
 	h.corrupt = true
 	hub := &Hub{Endpoint: srv.URL, CacheDir: cache}
-	if _, err := hub.Fetch(context.Background(), HubFile{Repo: "open/dolly", File: "dolly.jsonl"}); err == nil || !strings.Contains(err.Error(), "does not match") {
+	if _, err := hub.Fetch(context.Background(), schema.HubFile{Repo: "open/dolly", File: "dolly.jsonl"}); err == nil || !strings.Contains(err.Error(), "does not match") {
 		t.Errorf("corrupt download: %v", err)
 	}
 	h.corrupt = false
-	if _, err := hub.Fetch(context.Background(), HubFile{Repo: "open/dolly", File: "dolly.jsonl"}); err != nil {
+	if _, err := hub.Fetch(context.Background(), schema.HubFile{Repo: "open/dolly", File: "dolly.jsonl"}); err != nil {
 		t.Errorf("after a discarded corrupt download: %v", err)
 	}
 }
 
-func TestHubToken(t *testing.T) {
+func TestFindToken(t *testing.T) {
 	file := t.TempDir() + "/token"
 	os.WriteFile(file, []byte("hf_from_file\n"), 0o600)
 	t.Setenv("HF_TOKEN", "hf_from_env")
@@ -177,12 +183,79 @@ func TestHubToken(t *testing.T) {
 		{file, "hf_legacy", "hf_from_file"},
 		{"", "hf_legacy", "hf_from_env"},
 	} {
-		if got, err := HubToken(tt.file, tt.legacy); err != nil || got != tt.want {
-			t.Errorf("HubToken(%q, %q) = %q, %v; want %q", tt.file, tt.legacy, got, err, tt.want)
+		if got, err := FindToken(tt.file, tt.legacy); err != nil || got != tt.want {
+			t.Errorf("FindToken(%q, %q) = %q, %v; want %q", tt.file, tt.legacy, got, err, tt.want)
 		}
 	}
 	t.Setenv("HF_TOKEN", "")
-	if got, _ := HubToken("", "hf_legacy"); got != "hf_legacy" {
+	if got, _ := FindToken("", "hf_legacy"); got != "hf_legacy" {
 		t.Errorf("legacy token: %q", got)
+	}
+}
+
+// A hub download is capped in size, and one slow download holds only its
+// own file: another window's cached file is served meanwhile.
+func TestHubDownloadBudgets(t *testing.T) {
+	defer func(n int64) { maxDownloadBytes = n }(maxDownloadBytes)
+	maxDownloadBytes = 1 << 20
+	slow, slowSeen := make(chan struct{}), make(chan struct{})
+	defer close(slow)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/endless.jsonl"):
+			// Endless as far as the cap can tell, but never more than a few
+			// times it: a regression must not fill the disk.
+			chunk := []byte(strings.Repeat(`{"a":1}`+"\n", 1024))
+			for sent := 0; r.Context().Err() == nil && sent < 8<<20; sent += len(chunk) {
+				if _, err := w.Write(chunk); err != nil {
+					return
+				}
+			}
+		case strings.HasSuffix(r.URL.Path, "/slow.jsonl"):
+			close(slowSeen)
+			w.WriteHeader(200)
+			w.(http.Flusher).Flush()
+			select {
+			case <-slow:
+			case <-r.Context().Done():
+			}
+		default:
+			w.Write([]byte(`{"a":1}` + "\n"))
+		}
+	}))
+	defer srv.Close()
+	hub := &Hub{Endpoint: srv.URL, CacheDir: t.TempDir()}
+	ctx := context.Background()
+
+	_, err := hub.Fetch(ctx, schema.HubFile{Repo: "o/r", File: "endless.jsonl"})
+	if err == nil || !strings.Contains(err.Error(), "over the cap") {
+		t.Fatalf("endless download: got %v, want a refusal over the cap", err)
+	}
+	if _, err := hub.Fetch(ctx, schema.HubFile{Repo: "o/r", File: "small.jsonl"}); err != nil {
+		t.Fatal(err)
+	}
+	slowDone := make(chan struct{})
+	slowCtx, stopSlow := context.WithCancel(ctx)
+	defer func() { stopSlow(); <-slowDone }()
+	go func() {
+		defer close(slowDone)
+		hub.Fetch(slowCtx, schema.HubFile{Repo: "o/r", File: "slow.jsonl"})
+	}()
+	<-slowSeen
+	// The cached file must come back while slow.jsonl is still held: with
+	// a global lock this waits for the slow download (the hang guard
+	// below is not a verdict on speed).
+	got := make(chan error, 1)
+	go func() {
+		_, err := hub.Fetch(ctx, schema.HubFile{Repo: "o/r", File: "small.jsonl"})
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a cached file waited for another file's download")
 	}
 }

@@ -1,4 +1,7 @@
-package report
+// Package redact hides credentials in what Inferno writes or shows: URLs
+// (query parameters, path parameters, user info), free text such as error
+// messages, and request bodies.
+package redact
 
 import (
 	"net/url"
@@ -78,10 +81,10 @@ func IsSecretKey(k string) bool {
 	return false
 }
 
-// RedactURL shows where a run went without its credentials: the password
+// URL shows where a run went without its credentials: the password
 // of the user info and secret-looking query values read <secret>; the
 // rest (api-version, say) stays, so the URL is still recognisable.
-func RedactURL(raw string) string {
+func URL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return "(unparseable URL)"
@@ -152,9 +155,9 @@ var (
 	userInfoInText = regexp.MustCompile(`(://)[^/\s@"'?#]+@`)
 )
 
-// RedactText replaces credentials in URLs quoted inside s: the values of
+// Text replaces credentials in URLs quoted inside s: the values of
 // query parameters that IsSecretKey names, and user-info passwords.
-func RedactText(s string) string {
+func Text(s string) string {
 	s = queryInText.ReplaceAllStringFunc(s, func(m string) string {
 		sub := queryInText.FindStringSubmatch(m)
 		key, err := url.QueryUnescape(sub[2])
@@ -169,9 +172,9 @@ func RedactText(s string) string {
 	return userInfoInText.ReplaceAllString(s, "${1}"+Secret+"@")
 }
 
-// RedactBody copies a request body's extra fields with secret-looking
+// Body copies a request body's extra fields with secret-looking
 // keys' values replaced, at any depth.
-func RedactBody(m map[string]any) map[string]any {
+func Body(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
 		if IsSecretKey(k) {
@@ -188,7 +191,7 @@ func RedactBody(m map[string]any) map[string]any {
 func redactValue(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
-		return RedactBody(v)
+		return Body(v)
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {

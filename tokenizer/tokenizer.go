@@ -1,4 +1,8 @@
-package dataset
+// Package tokenizer counts, encodes and decodes text as a model does: the
+// tiktoken encodings built into the binary and Hugging Face tokenizer.json
+// files, loaded once into a cache, and the text of an exact number of
+// tokens that synthetic and trace prompts are made of.
+package tokenizer
 
 import (
 	"context"
@@ -14,7 +18,14 @@ import (
 	hftokenizer "github.com/sugarme/tokenizer"
 	"github.com/sugarme/tokenizer/pretrained"
 	tiktoken "github.com/tiktoken-go/tokenizer"
+
+	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/internal/hub"
 )
+
+// MaxFileBytes bounds a tokenizer file and the memory a loaded tokenizer
+// is counted for in the cache's budget.
+const MaxFileBytes = 64 << 20
 
 // Tokenizer counts, encodes and decodes text as a model does, so prompts
 // can be exactly N tokens long and output can be counted where a server
@@ -23,14 +34,14 @@ type Tokenizer interface {
 	Name() string
 	Encode(text string) ([]int, error)
 	Decode(ids []int) (string, error)
-	// words are the ids of tokens that decode to a plain word, from which
+	// Words are the ids of tokens that decode to a plain word, from which
 	// random prompts are drawn (vllm bench draws from the whole vocabulary;
 	// plain words keep prompts readable and re-encode stably).
-	words() []int
+	Words() []int
 }
 
-// CountTokens is the number of tokens of text, special tokens not added.
-func CountTokens(t Tokenizer, text string) (int, error) {
+// Count is the number of tokens of text, special tokens not added.
+func Count(t Tokenizer, text string) (int, error) {
 	ids, err := t.Encode(text)
 	return len(ids), err
 }
@@ -65,7 +76,7 @@ var tokenizerCacheBudget int64 = 256 << 20
 const tokenizerCostPerByte = 16
 
 // maxTokenizerFile caps a tokenizer.json, a variable so tests prove it.
-var maxTokenizerFile int64 = MaxTokenizerBytes
+var maxTokenizerFile int64 = MaxFileBytes
 
 func (c *tokenizerCache) get(key string, cost int64, load func() (Tokenizer, error)) (Tokenizer, error) {
 	c.Lock()
@@ -119,18 +130,18 @@ func (c *tokenizerCache) evict(keep *cachedTokenizer) {
 	}
 }
 
-// LoadTokenizer loads the referenced tokenizer; hub (needed only for an
-// hf: reference) downloads and caches the repository's tokenizer.json.
-func LoadTokenizer(ctx context.Context, ref TokenizerRef, hub *Hub) (Tokenizer, error) {
+// Load loads the referenced tokenizer; h (needed only for an hf:
+// reference) downloads and caches the repository's tokenizer.json.
+func Load(ctx context.Context, ref schema.TokenizerRef, h *hub.Hub) (Tokenizer, error) {
 	builtin, path, hubFile, err := ref.Parse()
 	if err != nil {
 		return nil, err
 	}
 	if hubFile != nil {
-		if hub == nil {
+		if h == nil {
 			return nil, fmt.Errorf("tokenizer %s: a hub tokenizer needs hub settings", ref)
 		}
-		if path, err = hub.FetchModel(ctx, *hubFile); err != nil {
+		if path, err = h.FetchModel(ctx, *hubFile); err != nil {
 			return nil, fmt.Errorf("tokenizer %s: %w", ref, err)
 		}
 	}
@@ -197,7 +208,7 @@ func newTiktoken(name string) (*tiktokenizer, error) {
 }
 
 func (t *tiktokenizer) Name() string { return t.codec.GetName() }
-func (t *tiktokenizer) words() []int { return t.plain }
+func (t *tiktokenizer) Words() []int { return t.plain }
 
 func (t *tiktokenizer) Encode(text string) ([]int, error) {
 	ids, _, err := t.codec.Encode(text)
@@ -271,7 +282,7 @@ func newHFTokenizer(path string) (t *hfTokenizer, err error) {
 }
 
 func (t *hfTokenizer) Name() string { return t.name }
-func (t *hfTokenizer) words() []int { return t.plain }
+func (t *hfTokenizer) Words() []int { return t.plain }
 
 func (t *hfTokenizer) Encode(text string) (ids []int, err error) {
 	t.mu.Lock()

@@ -1,15 +1,17 @@
-package dataset
+package arrival
 
 import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
 
 // The old tool's README example: 1 request at t=0, then 10 at each second
 // 1..59, 591 in all.
 func TestSynthesizerReadmeExample(t *testing.T) {
-	a, err := NewArrival(ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t / 0.1 + 1) if t < 60 else None"}, 0)
+	a, err := New(schema.Arrival{Kind: "synthesizer", Func: "lambda t: int(t / 0.1 + 1) if t < 60 else None"}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestExpressionMatchesLambda(t *testing.T) {
 // A function that never reaches its end is cut at a week of seconds, and a
 // decreasing one issues nothing more.
 func TestSynthesizerBounds(t *testing.T) {
-	a, _ := NewArrival(ArrivalSpec{Kind: "synthesizer", Func: "lambda t: int(t/-1+5) if t<1e18 else None"}, 0)
+	a, _ := New(schema.Arrival{Kind: "synthesizer", Func: "lambda t: int(t/-1+5) if t<1e18 else None"}, 0)
 	n := 0
 	for {
 		if _, ok := a.Next(); !ok {

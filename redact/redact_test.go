@@ -1,4 +1,4 @@
-package report
+package redact
 
 import (
 	"strings"
@@ -12,18 +12,18 @@ func TestRedact(t *testing.T) {
 		{"https://h/v1?key=abc123&token=t0k&access_token=a&sig=s1g", "https://h/v1?key=<secret>&token=<secret>&access_token=<secret>&sig=<secret>"},
 		{"http://h:8000/v1", "http://h:8000/v1"},
 	} {
-		if got := RedactURL(tt.in); got != tt.want {
-			t.Errorf("RedactURL(%s) = %s, want %s", tt.in, got, tt.want)
+		if got := URL(tt.in); got != tt.want {
+			t.Errorf("URL(%s) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 	text := `Post "https://u:hunter2@h/v1/chat/completions?api-version=1&api-key=abc123": dial tcp: refused`
-	got := RedactText(text)
+	got := Text(text)
 	if strings.Contains(got, "hunter2") || strings.Contains(got, "abc123") || !strings.Contains(got, "api-version=1") {
-		t.Errorf("RedactText: %s", got)
+		t.Errorf("Text: %s", got)
 	}
-	body := RedactBody(map[string]any{"api_key": "abc123", "temperature": 0.5, "options": map[string]any{"token": "t0k"}, "auth": map[string]any{"user": "u"}})
+	body := Body(map[string]any{"api_key": "abc123", "temperature": 0.5, "options": map[string]any{"token": "t0k"}, "auth": map[string]any{"user": "u"}})
 	if body["api_key"] != Secret || body["temperature"] != 0.5 || body["options"].(map[string]any)["token"] != Secret || body["auth"] != Secret {
-		t.Errorf("RedactBody: %v", body)
+		t.Errorf("Body: %v", body)
 	}
 }
 
@@ -56,22 +56,22 @@ func TestRedactAzureAndOthers(t *testing.T) {
 		{"https://h/v1?x-api-key=abc&apiKey=def&auth=ghi&password=p&secret=s&client_secret=c&signature=x", "https://h/v1?x-api-key=<secret>&apiKey=<secret>&auth=<secret>&password=<secret>&secret=<secret>&client_secret=<secret>&signature=<secret>"},
 		{"https://h/v1?Ocp-Apim-Subscription-Key=abc&api-version=1", "https://h/v1?Ocp-Apim-Subscription-Key=<secret>&api-version=1"},
 	} {
-		if got := RedactURL(tt.in); got != tt.want {
-			t.Errorf("RedactURL(%s) = %s, want %s", tt.in, got, tt.want)
+		if got := URL(tt.in); got != tt.want {
+			t.Errorf("URL(%s) = %s, want %s", tt.in, got, tt.want)
 		}
 	}
 	text := `Post "https://fn.example/api/chat?code=abc123&subscription-key=def456&api-version=1": EOF; GET https://h/x?X-Api-Key=ghi789`
-	got := RedactText(text)
+	got := Text(text)
 	for _, s := range []string{"abc123", "def456", "ghi789"} {
 		if strings.Contains(got, s) {
-			t.Errorf("RedactText left %s: %s", s, got)
+			t.Errorf("Text left %s: %s", s, got)
 		}
 	}
 	if !strings.Contains(got, "api-version=1") || !strings.Contains(got, "code=<secret>") {
-		t.Errorf("RedactText: %s", got)
+		t.Errorf("Text: %s", got)
 	}
-	body := RedactBody(map[string]any{"max_tokens": 5, "subscription_key": "abc", "nested": map[string]any{"x-api-key": "k"}})
+	body := Body(map[string]any{"max_tokens": 5, "subscription_key": "abc", "nested": map[string]any{"x-api-key": "k"}})
 	if body["max_tokens"] != 5 || body["subscription_key"] != Secret || body["nested"].(map[string]any)["x-api-key"] != Secret {
-		t.Errorf("RedactBody: %v", body)
+		t.Errorf("Body: %v", body)
 	}
 }

@@ -1,24 +1,26 @@
-package dataset
+package arrival
 
 import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
 
 // Staged is implemented by arrivals made of stages, which the Runner runs
 // one after the other, open or closed loop as each stage says.
 type Staged interface {
-	Stages() []StageSpec
+	Stages() []schema.Stage
 }
 
-type stagedArrival []StageSpec
+type stagedArrival []schema.Stage
 
 func (s stagedArrival) Next() (time.Duration, bool) { return 0, false } // the Runner uses Stages
-func (s stagedArrival) Stages() []StageSpec         { return s }
+func (s stagedArrival) Stages() []schema.Stage      { return s }
 func (s stagedArrival) Finite()                     {}
 
-func validateStages(stages []StageSpec) error {
+func validateStages(stages []schema.Stage) error {
 	if len(stages) == 0 {
 		return fmt.Errorf("arrival stages: give at least one stage")
 	}

@@ -1,4 +1,4 @@
-package report
+package redact
 
 import (
 	"strings"
@@ -20,16 +20,16 @@ func TestRedactMissed(t *testing.T) {
 		"http://host/v1;key=" + planted,
 		"http://host/v1?a=1;key=" + planted,
 	} {
-		if got := RedactURL(raw); strings.Contains(got, planted) {
-			t.Errorf("RedactURL(%q) = %q", raw, got)
+		if got := URL(raw); strings.Contains(got, planted) {
+			t.Errorf("URL(%q) = %q", raw, got)
 		}
-		if got := RedactText("dial " + raw + ": refused"); strings.Contains(got, planted) {
-			t.Errorf("RedactText(%q) = %q", raw, got)
+		if got := Text("dial " + raw + ": refused"); strings.Contains(got, planted) {
+			t.Errorf("Text(%q) = %q", raw, got)
 		}
 	}
 	body := map[string]any{"tools": []any{map[string]any{"api_key": planted}}, "nested": []any{[]any{map[string]any{"token": planted}}}, "max_tokens": 8.0}
-	if got := RedactBody(body); strings.Contains(fmtAny(got), planted) || got["max_tokens"] != 8.0 {
-		t.Errorf("RedactBody = %v", got)
+	if got := Body(body); strings.Contains(fmtAny(got), planted) || got["max_tokens"] != 8.0 {
+		t.Errorf("Body = %v", got)
 	}
 }
 

@@ -2,55 +2,33 @@ package dataset
 
 import (
 	"context"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // The tokenizers every test runs against: both embedded tiktoken encodings
-// and two tokenizer.json files written by testdata/tokenizers/make.py.
-var testTokenizers = []TokenizerRef{"cl100k_base", "o200k_base", "testdata/tokenizers/bpe.json", "testdata/tokenizers/wordpiece.json"}
+// and two tokenizer.json files written by tokenizer's
+// testdata/tokenizers/make.py.
+var testTokenizers = []TokenizerRef{"cl100k_base", "o200k_base", "../tokenizer/testdata/tokenizers/bpe.json", "../tokenizer/testdata/tokenizers/wordpiece.json"}
 
-func loadTok(t *testing.T, ref TokenizerRef) Tokenizer {
+func loadTok(t *testing.T, ref TokenizerRef) tokenizer.Tokenizer {
 	t.Helper()
-	tok, err := LoadTokenizer(context.Background(), ref, nil)
+	tok, err := tokenizer.Load(context.Background(), ref, nil)
 	if err != nil {
 		t.Fatalf("load %s: %v", ref, err)
 	}
 	return tok
 }
 
-func count(t *testing.T, tok Tokenizer, s string) int {
+func count(t *testing.T, tok tokenizer.Tokenizer, s string) int {
 	t.Helper()
-	n, err := CountTokens(tok, s)
+	n, err := tokenizer.Count(tok, s)
 	if err != nil {
 		t.Fatalf("count: %v", err)
 	}
 	return n
-}
-
-func TestTokenizerRoundTrip(t *testing.T) {
-	for _, ref := range testTokenizers {
-		t.Run(string(ref), func(t *testing.T) {
-			tok := loadTok(t, ref)
-			text := "the people made time for water and words"
-			ids, err := tok.Encode(text)
-			if err != nil || len(ids) == 0 {
-				t.Fatalf("encode: %v, %v", ids, err)
-			}
-			back, err := tok.Decode(ids)
-			if err != nil || back != text {
-				t.Fatalf("decode(encode(%q)) = %q, %v", text, back, err)
-			}
-			if len(tok.words()) == 0 {
-				t.Fatal("no plain-word tokens")
-			}
-		})
-	}
 }
 
 // A synthetic prompt is exactly its intended number of tokens, for each
@@ -120,9 +98,9 @@ func TestSyntheticTokenizedSeeded(t *testing.T) {
 // Every prompt starts with one of the shared prefixes, all are used, and
 // the whole is exactly prefix_tokens + input_tokens.
 func TestSyntheticPrefixes(t *testing.T) {
-	for _, ref := range []TokenizerRef{"", "o200k_base", "testdata/tokenizers/bpe.json"} {
+	for _, ref := range []TokenizerRef{"", "o200k_base", "../tokenizer/testdata/tokenizers/bpe.json"} {
 		t.Run(string(ref), func(t *testing.T) {
-			var tok Tokenizer
+			var tok tokenizer.Tokenizer
 			if ref != "" {
 				tok = loadTok(t, ref)
 			}
@@ -223,74 +201,6 @@ func TestSyntheticSpecErrors(t *testing.T) {
 	}
 }
 
-func TestTokenizerRefErrors(t *testing.T) {
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.json")
-	os.WriteFile(bad, []byte(`{"model": {"type": "Nonsense"}}`), 0o644)
-	garbage := filepath.Join(dir, "garbage.json")
-	os.WriteFile(garbage, []byte(`not json`), 0o644)
-	for _, tc := range []struct {
-		ref  TokenizerRef
-		want string
-	}{
-		{"", "empty"},
-		{"gpt2", "want cl100k_base or o200k_base"},
-		{"hf:nope", "want owner/name"},
-		{"hf:a/b", "needs hub settings"},
-		{TokenizerRef(filepath.Join(dir, "missing.json")), "no such file"},
-		{TokenizerRef(bad), "not a usable tokenizer.json"},
-		{TokenizerRef(garbage), "not a usable tokenizer.json"},
-	} {
-		_, err := LoadTokenizer(context.Background(), tc.ref, nil)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: error %v, want %q", tc.ref, err, tc.want)
-		}
-	}
-}
-
-// An hf: tokenizer comes from the model repository's resolve URL (no
-// /datasets/ segment), once, then from the cache.
-func TestTokenizerFromHub(t *testing.T) {
-	content, err := os.ReadFile("testdata/tokenizers/bpe.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hits atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/acme/gated/resolve/main/tokenizer.json" {
-			http.Error(w, "gated", http.StatusUnauthorized)
-			return
-		}
-		if r.URL.Path != "/acme/tiny-model/resolve/v1/tokenizer.json" {
-			http.NotFound(w, r)
-			return
-		}
-		hits.Add(1)
-		w.Write(content)
-	}))
-	defer srv.Close()
-	hub := &Hub{Endpoint: srv.URL, CacheDir: t.TempDir()}
-	for range 2 {
-		tok, err := LoadTokenizer(context.Background(), "hf:acme/tiny-model@v1", hub)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := count(t, tok, "the people"); n != 2 {
-			t.Fatalf("%d tokens for two words of the vocabulary, want 2", n)
-		}
-	}
-	if hits.Load() != 1 {
-		t.Fatalf("%d downloads, want 1", hits.Load())
-	}
-	if _, err := LoadTokenizer(context.Background(), "hf:acme/other", hub); err == nil || !strings.Contains(err.Error(), `model acme/other has no file "tokenizer.json"`) {
-		t.Fatalf("a repository without tokenizer.json: %v", err)
-	}
-	// A gated model's message points at the model's page, not a dataset's.
-	if _, err := LoadTokenizer(context.Background(), "hf:acme/gated", hub); err == nil || !strings.Contains(err.Error(), "model acme/gated is gated or private: request access at https://huggingface.co/acme/gated,") {
-		t.Fatalf("a gated model: %v", err)
-	}
-}
-
 func TestFitInputTokens(t *testing.T) {
 	tok := loadTok(t, "cl100k_base")
 	long := strings.Repeat("the water ", 40) // 80 tokens
@@ -338,5 +248,32 @@ func TestFitInputTokens(t *testing.T) {
 	}
 	if _, err := fitInputTokens(convs[1:2], tok, 10, false); err == nil || !strings.Contains(err.Error(), "leaves no conversation") {
 		t.Fatalf("error %v, want no conversation left", err)
+	}
+}
+
+func TestSynthetic(t *testing.T) {
+	src, err := NewSynthetic(SyntheticSpec{InputTokens: 64, OutputTokens: 16}, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := src.Next()
+	p := c.Turns[0]
+	if n := len(strings.Fields(p.Messages[0].Content)); n != 64 || p.InputTokens != 64 || p.MaxTokens != 16 {
+		t.Errorf("prompt of %d words, input %d, max %d; want 64, 64, 16", n, p.InputTokens, p.MaxTokens)
+	}
+	again, _ := NewSynthetic(SyntheticSpec{InputTokens: 64, OutputTokens: 16}, 7)
+	if q, _ := again.Next(); q.Turns[0].Messages[0].Content != p.Messages[0].Content {
+		t.Error("same seed gave a different prompt")
+	}
+	spread, _ := NewSynthetic(SyntheticSpec{InputTokens: 100, OutputTokens: 100, Spread: 0.5}, 1)
+	for range 200 {
+		qc, _ := spread.Next()
+		q := qc.Turns[0]
+		if q.InputTokens < 50 || q.InputTokens > 150 || q.MaxTokens < 50 || q.MaxTokens > 150 {
+			t.Fatalf("lengths %d/%d outside [50, 150]", q.InputTokens, q.MaxTokens)
+		}
+	}
+	if _, err := NewSynthetic(SyntheticSpec{InputTokens: 0, OutputTokens: 1}, 1); err == nil {
+		t.Error("zero input tokens accepted")
 	}
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the small tokenizer.json files the dataset tests load: a GPT-2
+"""Writes the small tokenizer.json files the tokenizer and dataset tests load: a GPT-2
 style byte-level BPE and a BERT-style WordPiece, each with a vocabulary of
 a few hundred tokens. Run from this directory; the output is deterministic."""
 import json

@@ -1,30 +1,31 @@
-package dataset
+package tokenizer
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strings"
 )
 
-// exactAttempts bounds the adjust loop of exactText. Plain-word tokens
+// exactAttempts bounds the adjust loop of ExactText. Plain-word tokens
 // nearly always re-encode to themselves, so a handful of rounds suffice;
 // the bound only guards against a tokenizer that keeps merging.
 const exactAttempts = 64
 
-// exactText returns prefix followed by random text such that the whole
+// ExactText returns prefix followed by random text such that the whole
 // encodes to n tokens more than prefix alone does, as vllm bench's random
 // dataset makes its prompts: decode random tokens, re-encode, and adjust
 // (cut what grew, add what shrank) until the count is exact. It returns
 // the text and the count of its own part: n, unless the tokenizer never
 // settled, in which case the count is the true one of the last try.
-func exactText(tok Tokenizer, rng *rand.Rand, prefix string, n int) (string, int, error) {
+func ExactText(tok Tokenizer, rng *rand.Rand, prefix string, n int) (string, int, error) {
 	base := 0
 	if prefix != "" {
 		var err error
-		if base, err = CountTokens(tok, prefix); err != nil {
+		if base, err = Count(tok, prefix); err != nil {
 			return "", 0, err
 		}
 	}
-	words := tok.words()
+	words := tok.Words()
 	ids := make([]int, 0, n+8)
 	for range n {
 		ids = append(ids, words[rng.IntN(len(words))])
@@ -37,7 +38,7 @@ func exactText(tok Tokenizer, rng *rand.Rand, prefix string, n int) (string, int
 			return "", 0, err
 		}
 		text = join(prefix, own)
-		total, err := CountTokens(tok, text)
+		total, err := Count(tok, text)
 		if err != nil {
 			return "", 0, err
 		}
@@ -72,4 +73,24 @@ func join(prefix, own string) string {
 		return prefix + own
 	}
 	return prefix + " " + own
+}
+
+// Truncate keeps the first n tokens of text. Decoding a cut can
+// re-encode longer (a word split at the cut), so the cut shrinks until the
+// text fits.
+func Truncate(tok Tokenizer, text string, n int) (string, error) {
+	ids, err := tok.Encode(text)
+	if err != nil {
+		return "", err
+	}
+	for k := min(n, len(ids)); k > 0; k-- {
+		s, err := tok.Decode(ids[:k])
+		if err != nil {
+			return "", err
+		}
+		if c, err := Count(tok, s); err == nil && c <= n {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("cannot cut the text to %d tokens", n)
 }

@@ -1,4 +1,7 @@
-package dataset
+// Package hub downloads files of Hugging Face hub repositories (data sets,
+// a model's tokenizer.json) into a local cache, once, for dataset and
+// tokenizer to read offline afterwards.
+package hub
 
 import (
 	"context"
@@ -17,16 +20,18 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
 
-// DefaultHubEndpoint is the Hugging Face hub.
-const DefaultHubEndpoint = "https://huggingface.co"
+// DefaultEndpoint is the Hugging Face hub.
+const DefaultEndpoint = "https://huggingface.co"
 
 // Hub downloads dataset files into a local cache, once: a file in the
 // cache is used offline afterwards. Downloads resume where they stopped
 // and are verified against the hub's ETag before they enter the cache.
 type Hub struct {
-	Endpoint string // default DefaultHubEndpoint
+	Endpoint string // default DefaultEndpoint
 	Token    string // optional; gated datasets need one
 	CacheDir string
 	Client   *http.Client
@@ -68,28 +73,33 @@ func lockFile(path string) func() {
 	}
 }
 
-// maxDownloadBytes caps one hub file (a 2 GB JSONL filled the cache and
-// the heap); downloadTimeout bounds one download, so a slow hub holds a
-// window no longer. Variables so tests prove them on small files.
+// MaxFileBytes caps one hub file (a 2 GB JSONL filled the cache and the
+// heap): twice what dataset reads of a data file (dataset.MaxDatasetBytes;
+// a test there holds the two together).
+const MaxFileBytes = 512 << 20
+
+// maxDownloadBytes is MaxFileBytes; downloadTimeout bounds one download,
+// so a slow hub holds a window no longer. Variables so tests prove them on
+// small files.
 var (
-	maxDownloadBytes int64 = 2 * MaxDatasetBytes
+	maxDownloadBytes int64 = MaxFileBytes
 	downloadTimeout        = 10 * time.Minute
 )
 
 // Fetch returns the local path of f, downloading it if the cache lacks it.
-func (h *Hub) Fetch(ctx context.Context, f HubFile) (string, error) {
+func (h *Hub) Fetch(ctx context.Context, f schema.HubFile) (string, error) {
 	return h.fetch(ctx, f, "datasets")
 }
 
 // FetchModel is Fetch for a file of a model repository (a tokenizer.json),
 // cached beside the datasets under models/.
-func (h *Hub) FetchModel(ctx context.Context, f HubFile) (string, error) {
+func (h *Hub) FetchModel(ctx context.Context, f schema.HubFile) (string, error) {
 	return h.fetch(ctx, f, "models")
 }
 
 // fetch serves both kinds of repository; the hub's URLs differ only in the
 // /datasets/ segment, which model repositories lack.
-func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error) {
+func (h *Hub) fetch(ctx context.Context, f schema.HubFile, kind string) (string, error) {
 	if err := f.Validate(); err != nil {
 		return "", err
 	}
@@ -110,7 +120,7 @@ func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error)
 	}
 	endpoint := strings.TrimRight(h.Endpoint, "/")
 	if endpoint == "" {
-		endpoint = DefaultHubEndpoint
+		endpoint = DefaultEndpoint
 	}
 	repoPath := "datasets/" + f.Repo
 	if kind == "models" {
@@ -123,7 +133,7 @@ func (h *Hub) fetch(ctx context.Context, f HubFile, kind string) (string, error)
 	return local, nil
 }
 
-func (h *Hub) download(ctx context.Context, u string, f HubFile, local, kind string) error {
+func (h *Hub) download(ctx context.Context, u string, f schema.HubFile, local, kind string) error {
 	// What the messages call the repository, and where its page is: a
 	// gated model (a Llama tokenizer) is as common as a gated dataset.
 	what, page := "dataset", "https://huggingface.co/datasets/"+f.Repo
@@ -248,9 +258,9 @@ func verify(file string, h http.Header) error {
 	return nil
 }
 
-// HubToken finds a token: the given file, else the HF_TOKEN environment
+// FindToken finds a token: the given file, else the HF_TOKEN environment
 // variable, else the legacy value (the old tool's hf_auth_key).
-func HubToken(tokenFile, legacy string) (string, error) {
+func FindToken(tokenFile, legacy string) (string, error) {
 	if tokenFile != "" {
 		b, err := os.ReadFile(tokenFile)
 		if err != nil {

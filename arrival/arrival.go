@@ -1,13 +1,17 @@
-package dataset
+// Package arrival holds the arrival processes: when an open-loop window
+// sends its requests (constant, Poisson, gamma, ramps, stages, an arrival
+// function, a replayed trace's times) or how many a closed loop keeps in
+// flight.
+package arrival
 
 import (
-	"github.com/inferno-llm/inferno/config/schema"
-
 	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
 
 // Arrival yields the offsets, from the window's start, at which an
@@ -34,8 +38,8 @@ type Rated interface {
 	Rate() float64
 }
 
-// CheckArrival checks the spec without building it.
-func CheckArrival(s ArrivalSpec) error {
+// Check checks the spec without building it.
+func Check(s schema.Arrival) error {
 	switch s.Kind {
 	case "constant", "poisson", "gamma":
 		if !(s.Rate > 0) || math.IsInf(s.Rate, 0) {
@@ -95,9 +99,9 @@ const (
 	minCompression, maxCompression = 1e-3, 1e6
 )
 
-// NewArrival builds the arrival; seed fixes the random kinds.
-func NewArrival(s ArrivalSpec, seed uint64) (Arrival, error) {
-	if err := CheckArrival(s); err != nil {
+// New builds the arrival; seed fixes the random kinds.
+func New(s schema.Arrival, seed uint64) (Arrival, error) {
+	if err := Check(s); err != nil {
 		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))

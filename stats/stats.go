@@ -1,4 +1,7 @@
-package report
+// Package stats summarises measurements: exact statistics over values
+// (numpy's percentiles), and HdrHistograms of one geometry that reports
+// keep, merge and read back.
+package stats
 
 import (
 	"math"
@@ -83,8 +86,8 @@ func Percentile(sorted []float64, p float64) float64 {
 	return sorted[lo] + frac*(sorted[hi]-sorted[lo])
 }
 
-// trimmedMean drops share of the values at each end of sorted values.
-func trimmedMean(sorted []float64, share float64) float64 {
+// TrimmedMean drops share of the values at each end of sorted values.
+func TrimmedMean(sorted []float64, share float64) float64 {
 	k := int(float64(len(sorted)) * share)
 	kept := sorted[k : len(sorted)-k]
 	if len(kept) == 0 {

@@ -1,4 +1,4 @@
-package dataset
+package arrival
 
 import (
 	"fmt"
@@ -176,3 +176,18 @@ func (a *synthesizerArrival) Next() (time.Duration, bool) {
 // Finite marks the synthesizer as ending on its own: its function returns
 // None at t = C, and evaluation stops after a week of seconds regardless.
 func (a *synthesizerArrival) Finite() {}
+
+// MaxSynthesizerSteps bounds the work of checking a synthesizer over a
+// window: its program's length times the seconds evaluated. Config checks
+// a window against it at resolve time.
+const MaxSynthesizerSteps = 20_000_000
+
+// SynthesizerCost is the work of one evaluation of fn, in steps.
+func SynthesizerCost(fn Synthesizer) int {
+	if f, ok := fn.(exprFunc); ok {
+		return max(programSteps(f.program), 1)
+	}
+	return 1
+}
+
+func programSteps(p *vm.Program) int { return len(p.Bytecode) }

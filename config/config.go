@@ -20,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
 // Config is the whole file.
@@ -262,25 +263,7 @@ func defaults() Config {
 }
 
 // Error is a configuration error with its place in the file.
-type Error struct {
-	File  string
-	Line  int
-	Field string
-	Err   error
-}
-
-func (e *Error) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", loc, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+type Error = strictyaml.Error
 
 // LoadFile reads and validates a config file.
 func LoadFile(path string) (*Config, error) {
@@ -334,7 +317,7 @@ func openRegular(path string, limit int64) (*os.File, error) {
 
 // Load parses and validates config bytes; file names the source in errors.
 func Load(b []byte, file string) (*Config, error) {
-	root, err := source{file: file}.parseDocument(b)
+	root, err := parseDocument(file, b)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +328,7 @@ func Load(b []byte, file string) (*Config, error) {
 func load(root *yaml.Node, file string) (*Config, error) {
 	cfg := defaults()
 	cfg.file, cfg.lines = file, map[string]int{}
-	if err := (source{file: file, lines: cfg.lines}).decode(root, &cfg, ""); err != nil {
+	if err := decoder(file, cfg.lines).Decode(root, &cfg); err != nil {
 		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
@@ -389,7 +372,7 @@ func (c *Config) fail(line int, field string, format string, args ...any) error 
 	}
 	// The line of the field itself where the text has it, else of the
 	// nearest enclosing item.
-	if l := lineOf(c.lines, field); l > 0 {
+	if l := strictyaml.LineOf(c.lines, field); l > 0 {
 		line = l
 	}
 	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}

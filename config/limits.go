@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
 // MaxFileSize bounds a config file: anything larger is refused before it
@@ -165,7 +166,7 @@ func (c *Config) validateLimits() error {
 	}
 	if len(c.Schedules) > 0 && g.APIWindows >= g.MaxConcurrentWindows {
 		field := "global.api_windows"
-		if lineOf(c.lines, field) == 0 {
+		if strictyaml.LineOf(c.lines, field) == 0 {
 			field = "global.max_concurrent_windows"
 		}
 		return c.fail(0, field, "scheduled windows need a share of max_concurrent_windows (%d) that API and probe windows (api_windows, %d) cannot take: raise max_concurrent_windows or lower api_windows",

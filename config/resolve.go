@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -144,9 +145,7 @@ func pick[T any](c *Config, door Door, file, what, name string, text []byte, bui
 		v := built
 		if v == nil {
 			v = new(T)
-			if d, ok := any(v).(defaulter); ok {
-				d.setDefaults()
-			}
+			applyDefaults(v)
 		}
 		lines, err := c.decodeText(door, file, text, v)
 		if err != nil {
@@ -161,29 +160,32 @@ func pick[T any](c *Config, door Door, file, what, name string, text []byte, bui
 
 // decodeText decodes a definition from an API body or a workload file.
 func (c *Config) decodeText(door Door, file string, b []byte, v any) (map[string]int, error) {
-	src := source{file: file, lines: map[string]int{}}
+	src := decoder(file, map[string]int{})
 	if door.Untrusted {
 		if len(b) > c.Limits.MaxBodyBytes {
 			return nil, fmt.Errorf("the definition is %d bytes, over the limit of %d (limits.max_body_bytes)", len(b), c.Limits.MaxBodyBytes)
 		}
-		src.untrusted, src.maxKeys = true, c.Limits.MaxBodyKeys
+		src.Untrusted, src.MaxKeys = true, c.Limits.MaxBodyKeys
 	}
-	root, err := src.parseJSON(b)
-	if err != nil && !isJSON(b) {
+	// A JSON body is read as JSON: not every JSON escape is a YAML one
+	// (see strictyaml.ParseJSON). What valid JSON the reader refuses is
+	// refused in its words, not YAML's.
+	root, err := src.ParseJSON(b)
+	if err != nil && !json.Valid(b) {
 		// YAML, or YAML's flow style that is not JSON: {kind: stages}.
-		root, err = src.parseDocument(b)
+		root, err = parseDocumentWith(src, b)
 	}
 	if err == nil {
-		err = src.decode(root, v, "")
+		err = src.Decode(root, v)
 	}
 	if !bytes.ContainsRune(b, '\n') {
 		// One line (a JSON body): the field says where, a line would not.
-		src.lines = nil
+		src.Lines = nil
 		if e := (*Error)(nil); errors.As(err, &e) {
 			e.Line = 0
 		}
 	}
-	return src.lines, err
+	return src.Lines, err
 }
 
 // resolveTarget completes and validates a target given by a door.
@@ -303,8 +305,7 @@ func LoadWorkloadFile(path string) (cfg *Config, workload []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read workload file: %w", err)
 	}
-	src := source{file: path}
-	root, err := src.parseDocument(b)
+	root, err := parseDocument(path, b)
 	if err != nil {
 		return nil, nil, err
 	}

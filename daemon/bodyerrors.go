@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
 // bodyError words encoding/json's type errors by the body's own field
@@ -31,7 +31,7 @@ func bodyError(err error) error {
 	case got == "bool":
 		got = "true or false"
 	}
-	want := config.WantName(te.Type)
+	want := strictyaml.WantName(te.Type)
 	if te.Field == "" {
 		return fmt.Errorf("want %s, got %s", want, got)
 	}

@@ -3,14 +3,11 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/addrcheck"
 	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
@@ -248,9 +246,6 @@ type Module struct {
 	allowed []*regexp.Regexp
 }
 
-// CronParser accepts an optional seconds field and descriptors.
-var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // Defaults applied before decoding.
 func defaults() Config {
 	return Config{Global: Global{
@@ -364,7 +359,7 @@ func (c *Config) Workload(name string) *Workload {
 func (s *Schedule) CronSchedule() cron.Schedule { return s.schedule }
 
 // Allows reports whether a probe may send to rawURL.
-func (m *Module) Allows(rawURL string) bool { return matchURL(m.allowed, rawURL) }
+func (m *Module) Allows(rawURL string) bool { return addrcheck.MatchURL(m.allowed, rawURL) }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
 	if c.inline != "" {
@@ -382,30 +377,6 @@ func (t *Target) setLine(l int)   { t.line = l }
 func (w *Workload) setLine(l int) { w.line = l }
 func (s *Schedule) setLine(l int) { s.line = l }
 func (m *Module) setLine(l int)   { m.line = l }
-
-// validURL checks a target URL. Its errors never quote the URL: it may
-// carry a password or a key.
-func validURL(raw string) error {
-	if strings.ContainsAny(raw, " \t\r\n") {
-		return errors.New("contains whitespace")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL (want e.g. http://host:8000/v1)")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("the scheme must be http or https")
-	}
-	if u.Host == "" {
-		return errors.New("no host")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("port %s: want 1 to 65535", p)
-		}
-	}
-	return nil
-}
 
 // DefaultCacheDir is where downloaded datasets go: the user's cache
 // directory, or a relative one where there is none (a container without HOME).

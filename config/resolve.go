@@ -12,6 +12,8 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/internal/addrcheck"
 )
 
 // One road in: every front door (a config file, a workload file, inferno
@@ -68,7 +70,7 @@ func (m *Module) ProbeDoor(name string) Door {
 
 // allows matches the parsed URL, so the pattern sees what a request
 // would reach.
-func (d Door) allows(raw string) bool { return matchURL(d.allow, raw) }
+func (d Door) allows(raw string) bool { return addrcheck.MatchURL(d.allow, raw) }
 
 // Input is what a door hands in. Each of the target and the workload is
 // given one way: by the name of one the config defines, as text (YAML or
@@ -194,7 +196,7 @@ func (c *Config) resolveTarget(door Door, t *Target) error {
 		return errors.New("target: empty definition")
 	}
 	if door.Untrusted {
-		if err := validURL(t.URL); err != nil {
+		if err := addrcheck.URL(t.URL); err != nil {
 			return c.fail(0, "targets[0].url", "%v", err)
 		}
 		if u, _ := url.Parse(t.URL); u.User != nil {
@@ -256,10 +258,10 @@ func (c *Config) resolveWorkload(door Door, w *Workload) error {
 		// A hub file is remote content the daemon downloads, parses and
 		// keeps: a 31 KB Parquet file of 20 million rows once took it down.
 		const hubRefused = "not allowed by the daemon's api.allow_hub_repos (with none, an API body may not download from the hub); define the workload in the config file and name it"
-		if w.Dataset.Tokenizer != "" && err == nil && hub != nil && !matchAny(door.allowHub, hub.Repo) {
+		if w.Dataset.Tokenizer != "" && err == nil && hub != nil && !addrcheck.MatchAny(door.allowHub, hub.Repo) {
 			return c.fail(0, "workloads[0].dataset.tokenizer", hubRefused)
 		}
-		if h := w.Dataset.Hub; h != nil && !matchAny(door.allowHub, h.Repo) {
+		if h := w.Dataset.Hub; h != nil && !addrcheck.MatchAny(door.allowHub, h.Repo) {
 			return c.fail(0, "workloads[0].dataset.hub.repo", hubRefused)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/inferno-llm/inferno/archive"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/internal/cronspec"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
@@ -106,7 +107,7 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		collector:  collector.New(registry),
 		loadConfig: config.LoadFile,
 		cfg:        cfg,
-		cron:       cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.Local)),
+		cron:       cron.New(cron.WithParser(cronspec.Parser), cron.WithLocation(time.Local)),
 		jobs:       map[string]scheduledJob{},
 		scheduled:  newPool(scheduledShare(cfg.Global)),
 		adhoc:      newPool(cfg.Global.APIWindows),

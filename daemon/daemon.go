@@ -23,6 +23,8 @@ import (
 	"github.com/inferno-llm/inferno/archive"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/daemon/internal/legacyapi"
+	"github.com/inferno-llm/inferno/daemon/internal/reports"
 	"github.com/inferno-llm/inferno/internal/cronspec"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
@@ -79,8 +81,8 @@ type Daemon struct {
 	synced    atomic.Bool // the index has been brought in step with the files
 	// background holds the archive's sync and retention goroutines.
 	background sync.WaitGroup
-	legacy     *legacyTests
-	groups     *groups
+	legacy     *legacyapi.API
+	reports    *reports.Server
 	sim        *http.Server
 }
 
@@ -115,12 +117,12 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		stop:       stop,
 		runs:       newRuns(),
 		pages:      archive.NewPages(pagesCacheBytes),
-		legacy:     newLegacyTests(),
 	}
 	d.windowRunner = d.runWindow
-	if d.groups, err = loadGroups(cfg.Global.ReportDir); err != nil {
+	if d.reports, err = reports.New(cfg.Global.ReportDir, reportRuns{d}, d.pages); err != nil {
 		logger.Warn("cannot read the groups", "err", err)
 	}
+	d.legacy = legacyapi.New(legacyDaemon{d}, d.reports)
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	return d, nil

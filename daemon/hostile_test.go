@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -335,28 +332,6 @@ workloads:
 	}
 	if v := run.View(); v.Summary == nil || v.Summary.Successes != 2 {
 		t.Errorf("the window did not reach the server: %+v", v)
-	}
-}
-
-// Registered tests expire, and make room for new ones.
-func TestRegisteredTestsExpire(t *testing.T) {
-	l := newLegacyTests()
-	lim := config.DefaultLimits()
-	lim.MaxRegisteredTests = 1
-	none := func(string) *Run { return nil }
-	old := &legacyTest{id: "old", created: time.Now().Add(-2 * lim.RegisteredTestExpiry.D())}
-	if err := l.claim(old, none, lim, true); err != nil {
-		t.Fatal(err)
-	}
-	l.release("old")
-	if err := l.claim(&legacyTest{id: "new", created: time.Now()}, none, lim, true); err != nil {
-		t.Fatalf("an expired test still takes the only place: %v", err)
-	}
-	if l.get("old") != nil {
-		t.Error("the expired test is still registered")
-	}
-	if err := l.claim(&legacyTest{id: "third", created: time.Now()}, none, lim, true); !errors.Is(err, errTooManyTests) {
-		t.Errorf("a second live test: %v", err)
 	}
 }
 

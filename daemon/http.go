@@ -17,13 +17,10 @@ import (
 
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/daemon/internal/jsonapi"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/window"
 )
-
-// maxBody bounds request bodies of routes that take no definitions (API
-// bodies with definitions are bounded by limits.max_body_bytes).
-const maxBody = 1 << 20
 
 // Handler returns the daemon's HTTP routes.
 func (d *Daemon) Handler() http.Handler {
@@ -42,26 +39,16 @@ func (d *Daemon) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/runs/{id}/report", d.handleRunReport)
 	mux.HandleFunc("POST /api/v1/runs/{id}/cancel", d.handleCancelRun)
 	mux.HandleFunc("GET /{$}", d.handleStatus)
-	d.legacyRoutes(mux)
-	d.compareRoutes(mux)
+	// The old tool's report route is the runs API's.
+	mux.HandleFunc("GET /tests/report/json/{id}", d.handleRunReport)
+	d.legacy.Routes(mux)
+	d.reports.Routes(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Every route's body is bounded, those that take none included;
 		// definitions are held to limits.max_body_bytes on top.
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, jsonapi.MaxBody)
 		mux.ServeHTTP(w, r)
 	})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-func writeError(w http.ResponseWriter, status int, format string, args ...any) {
-	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
 }
 
 func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {
@@ -72,7 +59,7 @@ func (d *Daemon) handleReload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "reload failed, previous config kept: %v", err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, "reload failed, previous config kept: %v", err)
 		return
 	}
 	fmt.Fprintln(w, "config reloaded")
@@ -83,7 +70,7 @@ func (d *Daemon) handleConfig(w http.ResponseWriter, r *http.Request) {
 	// http_client never leave the process.
 	b, err := yaml.Marshal(redactedConfig(d.Config()))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "encode config: %v", err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, "encode config: %v", err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -200,27 +187,27 @@ func (d *Daemon) handleCreateRun(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, int64(cfg.Limits.MaxBodyBytes)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "request body: %v", bodyError(err))
+		jsonapi.WriteError(w, http.StatusBadRequest, "request body: %v", jsonapi.BodyError(err))
 		return
 	}
 	in, err := runInput(req)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+		jsonapi.WriteError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	t, wl, err := cfg.Resolve(cfg.RunsAPIDoor(), in)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+		jsonapi.WriteError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	run, err := d.TryStartRun(report.NewRunID(time.Now()), t, wl, "api")
 	if err != nil {
 		w.Header().Set("Retry-After", "60")
-		writeError(w, http.StatusTooManyRequests, "%v", err)
+		jsonapi.WriteError(w, http.StatusTooManyRequests, "%v", err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/runs/"+run.id)
-	writeJSON(w, http.StatusAccepted, run.View())
+	jsonapi.Write(w, http.StatusAccepted, run.View())
 }
 
 // runInput reads each of the body's target and workload as a JSON
@@ -251,12 +238,12 @@ func runInput(req createRunRequest) (config.Input, error) {
 func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {
 	q, kept, err := d.runsQuery(r.URL.Query())
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "%v", err)
+		jsonapi.WriteError(w, http.StatusBadRequest, "%v", err)
 		return
 	}
 	page, err := d.listRuns(r.Context(), q)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, "%v", err)
+		jsonapi.WriteError(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
 	page.query = kept
@@ -267,25 +254,25 @@ func (d *Daemon) handleListRuns(w http.ResponseWriter, r *http.Request) {
 	if page.next != "" {
 		w.Header().Set("Link", fmt.Sprintf(`<%s>; rel="next"`, page.link("/api/v1/runs")))
 	}
-	writeJSON(w, http.StatusOK, views)
+	jsonapi.Write(w, http.StatusOK, views)
 }
 
 func (d *Daemon) lookupRun(w http.ResponseWriter, r *http.Request) *Run {
 	id := r.PathValue("id")
 	if !report.ValidRunID(id) {
-		writeError(w, http.StatusBadRequest, "invalid run id")
+		jsonapi.WriteError(w, http.StatusBadRequest, "invalid run id")
 		return nil
 	}
 	run := d.run(id)
 	if run == nil {
-		writeError(w, http.StatusNotFound, "no run %q", id)
+		jsonapi.WriteError(w, http.StatusNotFound, "no run %q", id)
 	}
 	return run
 }
 
 func (d *Daemon) handleGetRun(w http.ResponseWriter, r *http.Request) {
 	if run := d.lookupRun(w, r); run != nil {
-		writeJSON(w, http.StatusOK, run.View())
+		jsonapi.Write(w, http.StatusOK, run.View())
 	}
 }
 
@@ -296,12 +283,12 @@ func (d *Daemon) handleRunReport(w http.ResponseWriter, r *http.Request) {
 	}
 	path := run.ReportPath()
 	if path == "" {
-		writeError(w, http.StatusConflict, "run %s has no report yet (status %s)", run.id, run.View().Status)
+		jsonapi.WriteError(w, http.StatusConflict, "run %s has no report yet (status %s)", run.id, run.View().Status)
 		return
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		writeError(w, http.StatusGone, "report of run %s cannot be read: %v", run.id, errors.Unwrap(err))
+		jsonapi.WriteError(w, http.StatusGone, "report of run %s cannot be read: %v", run.id, errors.Unwrap(err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -311,7 +298,7 @@ func (d *Daemon) handleRunReport(w http.ResponseWriter, r *http.Request) {
 func (d *Daemon) handleCancelRun(w http.ResponseWriter, r *http.Request) {
 	if run := d.lookupRun(w, r); run != nil {
 		run.Cancel()
-		writeJSON(w, http.StatusAccepted, run.View())
+		jsonapi.Write(w, http.StatusAccepted, run.View())
 	}
 }
 
@@ -321,7 +308,7 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !run.Finished() {
-		writeError(w, http.StatusConflict, "run %s is still %s; cancel it first", run.id, run.View().Status)
+		jsonapi.WriteError(w, http.StatusConflict, "run %s is still %s; cancel it first", run.id, run.View().Status)
 		return
 	}
 	// The files go first, then the entry: after a crash between the two
@@ -329,14 +316,14 @@ func (d *Daemon) handleDeleteRun(w http.ResponseWriter, r *http.Request) {
 	if p := run.ReportPath(); p != "" {
 		for _, f := range reportFiles(p, run.id) {
 			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
-				writeError(w, http.StatusInternalServerError, "delete report: %v", errors.Unwrap(err))
+				jsonapi.WriteError(w, http.StatusInternalServerError, "delete report: %v", errors.Unwrap(err))
 				return
 			}
 		}
 	}
 	if d.index != nil {
 		if err := d.index.Delete(run.id); err != nil {
-			writeError(w, http.StatusInternalServerError, "the report is deleted, but not its index entry (the next start drops it): %v", err)
+			jsonapi.WriteError(w, http.StatusInternalServerError, "the report is deleted, but not its index entry (the next start drops it): %v", err)
 			return
 		}
 	}

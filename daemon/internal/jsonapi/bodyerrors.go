@@ -1,4 +1,4 @@
-package daemon
+package jsonapi
 
 import (
 	"encoding/json"
@@ -9,11 +9,11 @@ import (
 	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
-// bodyError words encoding/json's type errors by the body's own field
+// BodyError words encoding/json's type errors by the body's own field
 // names ("max_run_time: want a number, got text") instead of Go's
 // ("Go struct field legacyBody.max_run_time of type float64"), as the
 // config's errors do. Other errors are kept.
-func bodyError(err error) error {
+func BodyError(err error) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
 		return err

@@ -47,7 +47,7 @@ modules:
 	defer stopA()
 	doneA := make(chan int, 1)
 	go func() { doneA <- probe(ctxA) }()
-	waitFor(t, "the first probe to hold the API slot", func() bool { return d.adhoc.inUse() == 1 })
+	waitFor(t, "the first probe to hold the API slot", func() bool { return d.adhoc.InUse() == 1 })
 	ctxB, stopB := context.WithCancel(context.Background())
 	doneB := make(chan int, 1)
 	go func() { doneB <- probe(ctxB) }()

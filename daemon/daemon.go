@@ -25,6 +25,7 @@ import (
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/daemon/internal/legacyapi"
 	"github.com/inferno-llm/inferno/daemon/internal/reports"
+	"github.com/inferno-llm/inferno/daemon/internal/slots"
 	"github.com/inferno-llm/inferno/internal/cronspec"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
@@ -54,7 +55,7 @@ type Daemon struct {
 	// scheduled and adhoc split max_concurrent_windows: ad hoc windows
 	// (API, old API, /probe) hold at most api_windows slots, so schedules
 	// always have the rest.
-	scheduled, adhoc *pool
+	scheduled, adhoc *slots.Pool
 	// pending counts API runs accepted but waiting for a slot.
 	pending atomic.Int64
 	running sync.Map // job key → struct{}: overlap protection
@@ -111,8 +112,8 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		cfg:        cfg,
 		cron:       cron.New(cron.WithParser(cronspec.Parser), cron.WithLocation(time.Local)),
 		jobs:       map[string]scheduledJob{},
-		scheduled:  newPool(scheduledShare(cfg.Global)),
-		adhoc:      newPool(cfg.Global.APIWindows),
+		scheduled:  slots.New(scheduledShare(cfg.Global)),
+		adhoc:      slots.New(cfg.Global.APIWindows),
 		ctx:        ctx,
 		stop:       stop,
 		runs:       newRuns(),
@@ -334,17 +335,17 @@ func (d *Daemon) execute(parent context.Context, job *windowJob) *report.Report 
 }
 
 func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep *report.Report) {
-	slots := d.adhoc
+	pool := d.adhoc
 	if job.Trigger == "schedule" {
-		slots = d.scheduled
+		pool = d.scheduled
 	}
 	job.MaxInFlight = d.Config().Limits.MaxInFlight
-	acquired := slots.acquire(ctx)
+	acquired := pool.Acquire(ctx)
 	if job.pending {
 		d.pending.Add(-1)
 	}
 	if acquired {
-		defer slots.release()
+		defer pool.Release()
 	} else if job.Trigger == "probe" {
 		// Its scraper has gone (or the daemon is stopping) before it
 		// started: nothing ran, nobody asks, and nothing stays behind.
@@ -472,8 +473,8 @@ func (d *Daemon) apply(cfg *config.Config) {
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
-	d.scheduled.resize(scheduledShare(cfg.Global))
-	d.adhoc.resize(cfg.Global.APIWindows)
+	d.scheduled.Resize(scheduledShare(cfg.Global))
+	d.adhoc.Resize(cfg.Global.APIWindows)
 	d.syncJobs(cfg)
 	d.mu.Unlock()
 	d.forgetRemoved(old, cfg)

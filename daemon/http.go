@@ -10,6 +10,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/daemon/internal/jsonapi"
+	"github.com/inferno-llm/inferno/daemon/internal/probe"
 )
 
 // Handler returns the daemon's HTTP routes.
@@ -17,7 +18,7 @@ func (d *Daemon) Handler() http.Handler {
 	mux := http.NewServeMux()
 	gatherers := prometheus.Gatherers{d.registry}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{EnableOpenMetrics: true}))
-	mux.HandleFunc("GET /probe", d.handleProbe)
+	mux.Handle("GET /probe", probe.Handler(probeWindows{d}))
 	mux.HandleFunc("POST /-/reload", d.handleReload)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Ready") })

@@ -3,14 +3,11 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +17,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/addrcheck"
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
 // Config is the whole file.
@@ -247,9 +246,6 @@ type Module struct {
 	allowed []*regexp.Regexp
 }
 
-// CronParser accepts an optional seconds field and descriptors.
-var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // Defaults applied before decoding.
 func defaults() Config {
 	return Config{Global: Global{
@@ -262,25 +258,7 @@ func defaults() Config {
 }
 
 // Error is a configuration error with its place in the file.
-type Error struct {
-	File  string
-	Line  int
-	Field string
-	Err   error
-}
-
-func (e *Error) Error() string {
-	loc := e.File
-	if e.Line > 0 {
-		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
-	}
-	if e.Field != "" {
-		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
-	}
-	return fmt.Sprintf("%s: %v", loc, e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
+type Error = strictyaml.Error
 
 // LoadFile reads and validates a config file.
 func LoadFile(path string) (*Config, error) {
@@ -334,7 +312,7 @@ func openRegular(path string, limit int64) (*os.File, error) {
 
 // Load parses and validates config bytes; file names the source in errors.
 func Load(b []byte, file string) (*Config, error) {
-	root, err := source{file: file}.parseDocument(b)
+	root, err := parseDocument(file, b)
 	if err != nil {
 		return nil, err
 	}
@@ -345,7 +323,7 @@ func Load(b []byte, file string) (*Config, error) {
 func load(root *yaml.Node, file string) (*Config, error) {
 	cfg := defaults()
 	cfg.file, cfg.lines = file, map[string]int{}
-	if err := (source{file: file, lines: cfg.lines}).decode(root, &cfg, ""); err != nil {
+	if err := decoder(file, cfg.lines).Decode(root, &cfg); err != nil {
 		return nil, err
 	}
 	if err := cfg.validate(); err != nil {
@@ -381,7 +359,7 @@ func (c *Config) Workload(name string) *Workload {
 func (s *Schedule) CronSchedule() cron.Schedule { return s.schedule }
 
 // Allows reports whether a probe may send to rawURL.
-func (m *Module) Allows(rawURL string) bool { return matchURL(m.allowed, rawURL) }
+func (m *Module) Allows(rawURL string) bool { return addrcheck.MatchURL(m.allowed, rawURL) }
 
 func (c *Config) fail(line int, field string, format string, args ...any) error {
 	if c.inline != "" {
@@ -389,7 +367,7 @@ func (c *Config) fail(line int, field string, format string, args ...any) error 
 	}
 	// The line of the field itself where the text has it, else of the
 	// nearest enclosing item.
-	if l := lineOf(c.lines, field); l > 0 {
+	if l := strictyaml.LineOf(c.lines, field); l > 0 {
 		line = l
 	}
 	return &Error{File: c.file, Line: line, Field: field, Err: fmt.Errorf(format, args...)}
@@ -399,30 +377,6 @@ func (t *Target) setLine(l int)   { t.line = l }
 func (w *Workload) setLine(l int) { w.line = l }
 func (s *Schedule) setLine(l int) { s.line = l }
 func (m *Module) setLine(l int)   { m.line = l }
-
-// validURL checks a target URL. Its errors never quote the URL: it may
-// carry a password or a key.
-func validURL(raw string) error {
-	if strings.ContainsAny(raw, " \t\r\n") {
-		return errors.New("contains whitespace")
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return errors.New("not a URL (want e.g. http://host:8000/v1)")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("the scheme must be http or https")
-	}
-	if u.Host == "" {
-		return errors.New("no host")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("port %s: want 1 to 65535", p)
-		}
-	}
-	return nil
-}
 
 // DefaultCacheDir is where downloaded datasets go: the user's cache
 // directory, or a relative one where there is none (a container without HOME).

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
 // TestKeyCounts: a file under the size limit whose mappings or alias
@@ -40,7 +42,7 @@ func TestKeyCounts(t *testing.T) {
 		want string
 	}{
 		{"150,000 labels", file(1, 150_000), "big.yml:6: targets[0].labels: 150000 keys, over the limit of 10000 keys in one mapping"},
-		{"the most labels allowed", file(1, MaxMappingKeys), ""},
+		{"the most labels allowed", file(1, strictyaml.MaxMappingKeys), ""},
 		{"10 targets of 10,000 labels", file(10, 10_000), ""},
 		{"nested sequence aliases", []byte(bomb.String()), "big.yml:4: x[5][7][0][7][0][7]: the document expands to more than 1000000 values (aliases counted each time they are used)"},
 		{"a cycle of aliases ends", []byte("global: &g {report_dir: /tmp/reports, x: [*g]}\n"), "big.yml:1: global.x[0].x[0]: an alias that contains itself"},
@@ -70,7 +72,7 @@ func TestInlineMappingKeys(t *testing.T) {
 	}
 	var b strings.Builder
 	b.WriteString(`{"name":"x","url":"http://127.0.0.1:1/v1","model":"m","labels":{`)
-	for k := range MaxMappingKeys + 1 {
+	for k := range strictyaml.MaxMappingKeys + 1 {
 		if k > 0 {
 			b.WriteString(",")
 		}

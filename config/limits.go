@@ -3,12 +3,13 @@ package config
 import (
 	"fmt"
 	"math"
-	"net/url"
 	"regexp"
 	"time"
 
 	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/addrcheck"
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 	"github.com/inferno-llm/inferno/tokenizer"
 )
 
@@ -94,34 +95,7 @@ type API struct {
 }
 
 // Allows reports whether an inline target may send to rawURL.
-func (a *API) Allows(rawURL string) bool { return matchURL(a.allowed, rawURL) }
-
-// matchURL matches the URL as parsed, rebuilt from its scheme, host, port,
-// path and query: a pattern written for http://host:18002 must not pass
-// http://host:18002@other:18004, which reaches other. Userinfo and
-// fragments never take part.
-func matchURL(patterns []*regexp.Regexp, raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" || u.User != nil {
-		return false
-	}
-	base := u.Scheme + "://" + u.Host + u.EscapedPath()
-	for _, re := range patterns {
-		if re.MatchString(base) || (u.RawQuery != "" && re.MatchString(base+"?"+u.RawQuery)) {
-			return true
-		}
-	}
-	return false
-}
-
-func matchAny(patterns []*regexp.Regexp, s string) bool {
-	for _, re := range patterns {
-		if re.MatchString(s) {
-			return true
-		}
-	}
-	return false
-}
+func (a *API) Allows(rawURL string) bool { return addrcheck.MatchURL(a.allowed, rawURL) }
 
 func (c *Config) validateLimits() error {
 	l := c.Limits
@@ -167,7 +141,7 @@ func (c *Config) validateLimits() error {
 	}
 	if len(c.Schedules) > 0 && g.APIWindows >= g.MaxConcurrentWindows {
 		field := "global.api_windows"
-		if lineOf(c.lines, field) == 0 {
+		if strictyaml.LineOf(c.lines, field) == 0 {
 			field = "global.max_concurrent_windows"
 		}
 		return c.fail(0, field, "scheduled windows need a share of max_concurrent_windows (%d) that API and probe windows (api_windows, %d) cannot take: raise max_concurrent_windows or lower api_windows",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -11,6 +12,8 @@ import (
 
 	promconfig "github.com/prometheus/common/config"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/inferno-llm/inferno/internal/addrcheck"
 )
 
 // One road in: every front door (a config file, a workload file, inferno
@@ -67,7 +70,7 @@ func (m *Module) ProbeDoor(name string) Door {
 
 // allows matches the parsed URL, so the pattern sees what a request
 // would reach.
-func (d Door) allows(raw string) bool { return matchURL(d.allow, raw) }
+func (d Door) allows(raw string) bool { return addrcheck.MatchURL(d.allow, raw) }
 
 // Input is what a door hands in. Each of the target and the workload is
 // given one way: by the name of one the config defines, as text (YAML or
@@ -144,9 +147,7 @@ func pick[T any](c *Config, door Door, file, what, name string, text []byte, bui
 		v := built
 		if v == nil {
 			v = new(T)
-			if d, ok := any(v).(defaulter); ok {
-				d.setDefaults()
-			}
+			applyDefaults(v)
 		}
 		lines, err := c.decodeText(door, file, text, v)
 		if err != nil {
@@ -161,29 +162,32 @@ func pick[T any](c *Config, door Door, file, what, name string, text []byte, bui
 
 // decodeText decodes a definition from an API body or a workload file.
 func (c *Config) decodeText(door Door, file string, b []byte, v any) (map[string]int, error) {
-	src := source{file: file, lines: map[string]int{}}
+	src := decoder(file, map[string]int{})
 	if door.Untrusted {
 		if len(b) > c.Limits.MaxBodyBytes {
 			return nil, fmt.Errorf("the definition is %d bytes, over the limit of %d (limits.max_body_bytes)", len(b), c.Limits.MaxBodyBytes)
 		}
-		src.untrusted, src.maxKeys = true, c.Limits.MaxBodyKeys
+		src.Untrusted, src.MaxKeys = true, c.Limits.MaxBodyKeys
 	}
-	root, err := src.parseJSON(b)
-	if err != nil && !isJSON(b) {
+	// A JSON body is read as JSON: not every JSON escape is a YAML one
+	// (see strictyaml.ParseJSON). What valid JSON the reader refuses is
+	// refused in its words, not YAML's.
+	root, err := src.ParseJSON(b)
+	if err != nil && !json.Valid(b) {
 		// YAML, or YAML's flow style that is not JSON: {kind: stages}.
-		root, err = src.parseDocument(b)
+		root, err = parseDocumentWith(src, b)
 	}
 	if err == nil {
-		err = src.decode(root, v, "")
+		err = src.Decode(root, v)
 	}
 	if !bytes.ContainsRune(b, '\n') {
 		// One line (a JSON body): the field says where, a line would not.
-		src.lines = nil
+		src.Lines = nil
 		if e := (*Error)(nil); errors.As(err, &e) {
 			e.Line = 0
 		}
 	}
-	return src.lines, err
+	return src.Lines, err
 }
 
 // resolveTarget completes and validates a target given by a door.
@@ -192,7 +196,7 @@ func (c *Config) resolveTarget(door Door, t *Target) error {
 		return errors.New("target: empty definition")
 	}
 	if door.Untrusted {
-		if err := validURL(t.URL); err != nil {
+		if err := addrcheck.URL(t.URL); err != nil {
 			return c.fail(0, "targets[0].url", "%v", err)
 		}
 		if u, _ := url.Parse(t.URL); u.User != nil {
@@ -254,10 +258,10 @@ func (c *Config) resolveWorkload(door Door, w *Workload) error {
 		// A hub file is remote content the daemon downloads, parses and
 		// keeps: a 31 KB Parquet file of 20 million rows once took it down.
 		const hubRefused = "not allowed by the daemon's api.allow_hub_repos (with none, an API body may not download from the hub); define the workload in the config file and name it"
-		if w.Dataset.Tokenizer != "" && err == nil && hub != nil && !matchAny(door.allowHub, hub.Repo) {
+		if w.Dataset.Tokenizer != "" && err == nil && hub != nil && !addrcheck.MatchAny(door.allowHub, hub.Repo) {
 			return c.fail(0, "workloads[0].dataset.tokenizer", hubRefused)
 		}
-		if h := w.Dataset.Hub; h != nil && !matchAny(door.allowHub, h.Repo) {
+		if h := w.Dataset.Hub; h != nil && !addrcheck.MatchAny(door.allowHub, h.Repo) {
 			return c.fail(0, "workloads[0].dataset.hub.repo", hubRefused)
 		}
 	}
@@ -303,8 +307,7 @@ func LoadWorkloadFile(path string) (cfg *Config, workload []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read workload file: %w", err)
 	}
-	src := source{file: path}
-	root, err := src.parseDocument(b)
+	root, err := parseDocument(path, b)
 	if err != nil {
 		return nil, nil, err
 	}

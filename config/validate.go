@@ -10,6 +10,8 @@ import (
 	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/addrcheck"
+	"github.com/inferno-llm/inferno/internal/cronspec"
 	"github.com/inferno-llm/inferno/traces"
 )
 
@@ -30,7 +32,7 @@ func (c *Config) validate() error {
 		return c.fail(0, "global.request_timeout", "must be positive")
 	}
 	if g.HFEndpoint != "" {
-		if err := validURL(g.HFEndpoint); err != nil {
+		if err := addrcheck.URL(g.HFEndpoint); err != nil {
 			return c.fail(0, "global.hf_endpoint", "%v", err)
 		}
 	}
@@ -57,7 +59,7 @@ func (c *Config) validate() error {
 		case s.MaxConcurrency < 0:
 			return c.fail(0, "simulator.max_concurrency", "must not be negative, got %d", s.MaxConcurrency)
 		}
-		if err := validListen(s.Listen); err != nil {
+		if err := addrcheck.Listen(s.Listen); err != nil {
 			return c.fail(0, "simulator.listen", "%v", err)
 		}
 	}
@@ -87,7 +89,7 @@ func (c *Config) validate() error {
 		if err := c.uniqueName(seen, s.line, field, "schedule", s.Name); err != nil {
 			return err
 		}
-		sched, err := parseCron(s.Cron)
+		sched, err := cronspec.Parse(s.Cron)
 		if err != nil {
 			return c.fail(s.line, field+".cron", "%v", err)
 		}
@@ -112,7 +114,7 @@ func (c *Config) validate() error {
 		if s.Jitter < 0 {
 			return c.fail(s.line, field+".jitter", "must not be negative")
 		}
-		if period := shortestPeriod(sched); s.Jitter.D() >= period {
+		if period := cronspec.ShortestPeriod(sched); s.Jitter.D() >= period {
 			return c.fail(s.line, field+".jitter", "%v is not shorter than the schedule's period (%v): windows would pile up", s.Jitter, Duration(period))
 		}
 	}
@@ -149,7 +151,7 @@ func (c *Config) validate() error {
 
 // checkTarget validates one target; field is its path.
 func (c *Config) checkTarget(t *Target, field string) error {
-	if err := validURL(t.URL); err != nil {
+	if err := addrcheck.URL(t.URL); err != nil {
 		return c.fail(t.line, field+".url", "%v", err)
 	}
 	if t.API == "" {
@@ -166,7 +168,7 @@ func (c *Config) checkTarget(t *Target, field string) error {
 	}
 	if m := t.ServerMetrics; m != nil {
 		if m.URL != ServerMetricsAuto {
-			if err := validURL(m.URL); err != nil {
+			if err := addrcheck.URL(m.URL); err != nil {
 				return c.fail(t.line, field+".server_metrics.url", "%v (or auto)", err)
 			}
 		}

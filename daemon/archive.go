@@ -7,10 +7,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/inferno-llm/inferno/archive"
+	"github.com/inferno-llm/inferno/daemon/internal/runquery"
 	"github.com/inferno-llm/inferno/report"
 )
 
@@ -156,17 +156,7 @@ func (d *Daemon) run(id string) *Run {
 	return runFromEntry(e, path)
 }
 
-// Paging and filters of the runs list, shared by /api/v1/runs and the
-// status page: newest start first, `limit` runs a page, `before` the last
-// run of the previous page (or a time), filtered by target, workload,
-// status, trigger and start time.
-const (
-	defaultRunsLimit = 50
-	maxRunsLimit     = 1000
-)
-
-var runFilters = []string{"target", "workload", "status", "trigger", "since", "until"}
-
+// runsPage is a page of the runs list (see runquery).
 type runsPage struct {
 	runs  []*Run
 	limit int
@@ -175,75 +165,16 @@ type runsPage struct {
 }
 
 // link is path with the query that fetches the next page.
-func (p runsPage) link(path string) string {
-	q := url.Values{}
-	for k, v := range p.query {
-		q[k] = v
-	}
-	q.Set("limit", strconv.Itoa(p.limit))
-	q.Set("before", p.next)
-	return path + "?" + q.Encode()
-}
-
-func parseTime(name, v string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		return t, fmt.Errorf("query parameter %s=%q: want a time such as 2026-03-01T10:00:00Z", name, v)
-	}
-	return t, nil
-}
+func (p runsPage) link(path string) string { return runquery.Link(path, p.query, p.limit, p.next) }
 
 // runsQuery reads the list's query parameters.
 func (d *Daemon) runsQuery(q url.Values) (archive.Query, url.Values, error) {
-	aq := archive.Query{Limit: defaultRunsLimit}
-	kept := url.Values{}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxRunsLimit {
-			return aq, nil, fmt.Errorf("query parameter limit=%q: want a whole number from 1 to %d", v, maxRunsLimit)
+	return runquery.Parse(q, func(id string) (time.Time, bool) {
+		if r := d.run(id); r != nil {
+			return r.created, true
 		}
-		aq.Limit = n
-	}
-	for _, name := range runFilters {
-		v := q.Get(name)
-		if v == "" {
-			continue
-		}
-		if len(v) > 256 {
-			return aq, nil, fmt.Errorf("query parameter %s: longer than 256 bytes", name)
-		}
-		kept.Set(name, v)
-		var err error
-		switch name {
-		case "target":
-			aq.Target = v
-		case "workload":
-			aq.Workload = v
-		case "status":
-			aq.Status = v
-		case "trigger":
-			aq.Trigger = v
-		case "since":
-			aq.Since, err = parseTime(name, v)
-		case "until":
-			aq.Until, err = parseTime(name, v)
-		}
-		if err != nil {
-			return aq, nil, err
-		}
-	}
-	if before := q.Get("before"); before != "" {
-		if t, err := time.Parse(time.RFC3339Nano, before); err == nil {
-			aq.Before = &archive.Cursor{StartedAt: t}
-		} else if !report.ValidRunID(before) {
-			return aq, nil, fmt.Errorf("query parameter before=%q: want a run id such as 20260301T100000.000Z-abcdef, or a time", before)
-		} else if r := d.run(before); r != nil {
-			aq.Before = &archive.Cursor{StartedAt: r.created, ID: r.id}
-		} else {
-			return aq, nil, fmt.Errorf("query parameter before=%q: no such run (deleted since?); give a time instead, such as before=2026-03-01T10:00:00Z", before)
-		}
-	}
-	return aq, kept, nil
+		return time.Time{}, false
+	})
 }
 
 // matches reports whether a run in memory passes the query's filters.

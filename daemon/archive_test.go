@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/archive"
+	"github.com/inferno-llm/inferno/daemon/internal/runquery"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -21,7 +22,7 @@ import (
 // allRuns is every run the daemon lists, newest first.
 func allRuns(t *testing.T, d *Daemon) []*Run {
 	t.Helper()
-	p, err := d.listRuns(context.Background(), archive.Query{Limit: maxRunsLimit})
+	p, err := d.listRuns(context.Background(), archive.Query{Limit: runquery.MaxLimit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +121,7 @@ func TestRunsListFromIndex(t *testing.T) {
 			}
 			// The filters stay in the next page's link.
 			q, _ := url.ParseQuery(strings.TrimPrefix(c.query, "?"))
-			for _, f := range runFilters {
+			for _, f := range runquery.Filters {
 				if v := q.Get(f); v != "" && !strings.Contains(link, f+"="+url.QueryEscape(v)) {
 					t.Errorf("Link %q lost %s=%s", link, f, v)
 				}

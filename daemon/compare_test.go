@@ -159,13 +159,13 @@ schedules: []
 			t.Errorf("%s %s %s: %d %s, want %d", c.method, c.path, c.body, code, body, c.want)
 		}
 	}
-	var g Group
+	var g struct{ Runs []string }
 	_, body = get(t, base+"/api/v1/groups/tuning")
 	json.Unmarshal([]byte(body), &g)
 	if strings.Join(g.Runs, ",") != strings.Join([]string{ids[0], ids[2], ids[1]}, ",") {
 		t.Errorf("group runs %v", g.Runs)
 	}
-	saved, _ := os.ReadFile(filepath.Join(dir, "reports", groupsFile))
+	saved, _ := os.ReadFile(filepath.Join(dir, "reports", "groups.json"))
 	if !bytes.Contains(saved, []byte(ids[2])) {
 		t.Errorf("groups.json: %s", saved)
 	}

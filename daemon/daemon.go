@@ -23,6 +23,10 @@ import (
 	"github.com/inferno-llm/inferno/archive"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/daemon/internal/legacyapi"
+	"github.com/inferno-llm/inferno/daemon/internal/reports"
+	"github.com/inferno-llm/inferno/daemon/internal/slots"
+	"github.com/inferno-llm/inferno/internal/cronspec"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
@@ -51,7 +55,7 @@ type Daemon struct {
 	// scheduled and adhoc split max_concurrent_windows: ad hoc windows
 	// (API, old API, /probe) hold at most api_windows slots, so schedules
 	// always have the rest.
-	scheduled, adhoc *pool
+	scheduled, adhoc *slots.Pool
 	// pending counts API runs accepted but waiting for a slot.
 	pending atomic.Int64
 	running sync.Map // job key → struct{}: overlap protection
@@ -78,8 +82,8 @@ type Daemon struct {
 	synced    atomic.Bool // the index has been brought in step with the files
 	// background holds the archive's sync and retention goroutines.
 	background sync.WaitGroup
-	legacy     *legacyTests
-	groups     *groups
+	legacy     *legacyapi.API
+	reports    *reports.Server
 	sim        *http.Server
 }
 
@@ -106,20 +110,20 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 		collector:  collector.New(registry),
 		loadConfig: config.LoadFile,
 		cfg:        cfg,
-		cron:       cron.New(cron.WithParser(config.CronParser), cron.WithLocation(time.Local)),
+		cron:       cron.New(cron.WithParser(cronspec.Parser), cron.WithLocation(time.Local)),
 		jobs:       map[string]scheduledJob{},
-		scheduled:  newPool(scheduledShare(cfg.Global)),
-		adhoc:      newPool(cfg.Global.APIWindows),
+		scheduled:  slots.New(scheduledShare(cfg.Global)),
+		adhoc:      slots.New(cfg.Global.APIWindows),
 		ctx:        ctx,
 		stop:       stop,
 		runs:       newRuns(),
 		pages:      archive.NewPages(pagesCacheBytes),
-		legacy:     newLegacyTests(),
 	}
 	d.windowRunner = d.runWindow
-	if d.groups, err = loadGroups(cfg.Global.ReportDir); err != nil {
+	if d.reports, err = reports.New(cfg.Global.ReportDir, reportRuns{d}, d.pages); err != nil {
 		logger.Warn("cannot read the groups", "err", err)
 	}
+	d.legacy = legacyapi.New(legacyDaemon{d}, d.reports)
 	d.collector.ReloadSuccess.Set(1)
 	d.collector.ReloadTimestamp.SetToCurrentTime()
 	return d, nil
@@ -331,17 +335,17 @@ func (d *Daemon) execute(parent context.Context, job *windowJob) *report.Report 
 }
 
 func (d *Daemon) executeRun(ctx context.Context, job *windowJob, run *Run) (rep *report.Report) {
-	slots := d.adhoc
+	pool := d.adhoc
 	if job.Trigger == "schedule" {
-		slots = d.scheduled
+		pool = d.scheduled
 	}
 	job.MaxInFlight = d.Config().Limits.MaxInFlight
-	acquired := slots.acquire(ctx)
+	acquired := pool.Acquire(ctx)
 	if job.pending {
 		d.pending.Add(-1)
 	}
 	if acquired {
-		defer slots.release()
+		defer pool.Release()
 	} else if job.Trigger == "probe" {
 		// Its scraper has gone (or the daemon is stopping) before it
 		// started: nothing ran, nobody asks, and nothing stays behind.
@@ -469,8 +473,8 @@ func (d *Daemon) apply(cfg *config.Config) {
 	d.mu.Lock()
 	old := d.cfg
 	d.cfg = cfg
-	d.scheduled.resize(scheduledShare(cfg.Global))
-	d.adhoc.resize(cfg.Global.APIWindows)
+	d.scheduled.Resize(scheduledShare(cfg.Global))
+	d.adhoc.Resize(cfg.Global.APIWindows)
 	d.syncJobs(cfg)
 	d.mu.Unlock()
 	d.forgetRemoved(old, cfg)

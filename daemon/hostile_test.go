@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -12,9 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -187,7 +183,7 @@ func TestWindowShares(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("first run: %d %s", code, first)
 	}
-	waitFor(t, "the first run to hold the API share", func() bool { return d.adhoc.inUse() == 1 })
+	waitFor(t, "the first run to hold the API share", func() bool { return d.adhoc.InUse() == 1 })
 	for i := range 2 {
 		if code, answer := send(t, "POST", d.server.URL+"/api/v1/runs", stuck); code != http.StatusAccepted {
 			t.Fatalf("queued run %d: %d %s", i, code, answer)
@@ -237,59 +233,6 @@ func TestAcceptedRunSurvivesKill(t *testing.T) {
 	}
 }
 
-// TestPoolResize: a reload that changes the caps never lets more windows
-// run than the new cap, whatever the old one was.
-func TestPoolResize(t *testing.T) {
-	p := newPool(2)
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	p.acquire(cancelled)
-	p.acquire(cancelled)
-	p.resize(1)
-	p.release()
-	if p.acquire(cancelled) {
-		t.Fatal("a slot above the new cap of 1")
-	}
-	p.release()
-	if !p.acquire(cancelled) {
-		t.Fatal("no slot under the new cap")
-	}
-	p.release()
-
-	// Alternating 1 and 2 while windows come and go never lets 3 run.
-	var running, most atomic.Int32
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for range 10 {
-		wg.Go(func() {
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				if !p.acquire(context.Background()) {
-					return
-				}
-				n := running.Add(1)
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
-				running.Add(-1)
-				p.release()
-			}
-		})
-	}
-	for i := range 2000 {
-		p.resize(1 + i%2)
-	}
-	close(stop)
-	p.resize(2)
-	wg.Wait()
-	if most.Load() > 2 {
-		t.Errorf("%d windows at once under caps of 1 and 2", most.Load())
-	}
-}
-
 // TestURLSecretsRedacted: a password in a target URL and a key in its
 // query or in extra_body never reach /, /config, the runs API, reports or
 // logs.
@@ -335,28 +278,6 @@ workloads:
 	}
 	if v := run.View(); v.Summary == nil || v.Summary.Successes != 2 {
 		t.Errorf("the window did not reach the server: %+v", v)
-	}
-}
-
-// Registered tests expire, and make room for new ones.
-func TestRegisteredTestsExpire(t *testing.T) {
-	l := newLegacyTests()
-	lim := config.DefaultLimits()
-	lim.MaxRegisteredTests = 1
-	none := func(string) *Run { return nil }
-	old := &legacyTest{id: "old", created: time.Now().Add(-2 * lim.RegisteredTestExpiry.D())}
-	if err := l.claim(old, none, lim, true); err != nil {
-		t.Fatal(err)
-	}
-	l.release("old")
-	if err := l.claim(&legacyTest{id: "new", created: time.Now()}, none, lim, true); err != nil {
-		t.Fatalf("an expired test still takes the only place: %v", err)
-	}
-	if l.get("old") != nil {
-		t.Error("the expired test is still registered")
-	}
-	if err := l.claim(&legacyTest{id: "third", created: time.Now()}, none, lim, true); !errors.Is(err, errTooManyTests) {
-		t.Errorf("a second live test: %v", err)
 	}
 }
 

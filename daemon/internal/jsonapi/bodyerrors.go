@@ -1,4 +1,4 @@
-package daemon
+package jsonapi
 
 import (
 	"encoding/json"
@@ -6,14 +6,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/internal/strictyaml"
 )
 
-// bodyError words encoding/json's type errors by the body's own field
+// BodyError words encoding/json's type errors by the body's own field
 // names ("max_run_time: want a number, got text") instead of Go's
 // ("Go struct field legacyBody.max_run_time of type float64"), as the
 // config's errors do. Other errors are kept.
-func bodyError(err error) error {
+func BodyError(err error) error {
 	var te *json.UnmarshalTypeError
 	if !errors.As(err, &te) {
 		return err
@@ -31,7 +31,7 @@ func bodyError(err error) error {
 	case got == "bool":
 		got = "true or false"
 	}
-	want := config.WantName(te.Type)
+	want := strictyaml.WantName(te.Type)
 	if te.Field == "" {
 		return fmt.Errorf("want %s, got %s", want, got)
 	}

@@ -1,4 +1,9 @@
-package config
+// Package strictyaml decodes a YAML (or JSON) document into Go values
+// strictly: every error names the file, line and field it is about,
+// unknown and repeated keys are refused, and a document is bounded
+// before it is decoded. It knows nothing of any one schema: the config
+// package tells it, through Hooks, what its own types need.
+package strictyaml
 
 import (
 	"bytes"
@@ -8,62 +13,99 @@ import (
 	"math"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/inferno-llm/inferno/config/schema"
 )
 
-// The one decoder of the schema. Every door that reads text (a config
+// The one decoder of the config's schema. Every door that reads text (a config
 // file, a workload file, an API body: JSON is YAML) parses it once into a
 // node tree and decodes that tree here, so every error carries the line
 // and the field it is about, found from the node rather than from a
 // dependency's wording. yaml.v3's own decoder is used only for leaves
 // that bring their own unmarshaler (prometheus/common's http_client).
 
-// MaxMappingKeys and MaxConfigNodes bound a document before it is decoded:
+// MaxMappingKeys and MaxNodes bound a document before it is decoded:
 // the keys of one mapping, and every node visited with aliases expanded as
 // the decoder expands them (ten levels of nested sequence aliases in 570
 // bytes would otherwise expand to billions). A real config has a few
 // thousand nodes.
 const (
 	MaxMappingKeys = 10_000
-	MaxConfigNodes = 1_000_000
+	MaxNodes       = 1_000_000
 	maxDepth       = 100
 )
 
-// source is what a decode needs to know about where its text came from.
-type source struct {
-	file string
-	// untrusted refuses aliases and keys that name local files or route
-	// around the URL allow-list (see untrustedKey).
-	untrusted bool
-	// maxKeys bounds the keys of an untrusted body (limits.max_body_keys).
-	maxKeys int
-	// lines records where each field of the schema's structs and lists
-	// stands, for the errors of validation after decoding.
-	lines map[string]int
+// Error is a decoding (or validation) error with its place in the file.
+type Error struct {
+	File  string
+	Line  int
+	Field string
+	Err   error
 }
 
-// parseDocument parses text that must hold one YAML document and checks
-// its size before anything decodes it.
-func (s source) parseDocument(b []byte) (*yaml.Node, error) {
-	if len(b) > MaxFileSize {
-		return nil, &Error{File: s.file, Err: fmt.Errorf("the file is over %d MiB, the limit of a config file", MaxFileSize>>20)}
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s: %v", loc, e.Field, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", loc, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Hooks are what a schema tells the decoder about its own types.
+type Hooks struct {
+	// Durations are the types, besides time.Duration, read as a duration
+	// by ParseDuration (time.ParseDuration when nil).
+	Durations     []reflect.Type
+	ParseDuration func(string) (time.Duration, error)
+	// Defaults sets the defaults of a newly allocated value (a pointer)
+	// before the text decodes over it: an absent field keeps them.
+	Defaults func(v any)
+	// At tells a decoded struct (a pointer) the line of its mapping, for
+	// the errors of its validation.
+	At func(v any, line int)
+	// UntrustedKey says why a key at path is refused in an untrusted
+	// document, or "".
+	UntrustedKey func(path, key string) string
+}
+
+// Decoder decodes one document: File names it in errors.
+type Decoder struct {
+	File string
+	// Untrusted refuses aliases, merge keys and the keys
+	// Hooks.UntrustedKey refuses.
+	Untrusted bool
+	// MaxKeys bounds the keys of an untrusted document in all (0: no bound
+	// beyond MaxMappingKeys in one mapping).
+	MaxKeys int
+	// Lines, if not nil, records where each field of the decoded structs
+	// and lists stands, for the errors of validation after decoding (see
+	// LineOf).
+	Lines map[string]int
+	Hooks *Hooks
+}
+
+// Parse parses text that must hold one YAML document and bounds it
+// before anything decodes it.
+func (s Decoder) Parse(b []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	var doc, second yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return nil, &Error{File: s.file, Err: errors.New("the document is empty")}
+			return nil, &Error{File: s.File, Err: errors.New("the document is empty")}
 		}
-		return nil, &Error{File: s.file, Err: err}
+		return nil, &Error{File: s.File, Err: err}
 	}
 	if len(doc.Content) == 0 {
-		return nil, &Error{File: s.file, Err: errors.New("the document is empty")}
+		return nil, &Error{File: s.File, Err: errors.New("the document is empty")}
 	}
 	// The parser goes on from where the first document ended.
 	if err := dec.Decode(&second); err == nil {
@@ -71,9 +113,9 @@ func (s source) parseDocument(b []byte) (*yaml.Node, error) {
 		if len(second.Content) > 0 {
 			line = second.Content[0].Line
 		}
-		return nil, &Error{File: s.file, Line: line, Err: errors.New("a second YAML document (after ---): one document is read")}
+		return nil, &Error{File: s.File, Line: line, Err: errors.New("a second YAML document (after ---): one document is read")}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, &Error{File: s.file, Err: err}
+		return nil, &Error{File: s.File, Err: err}
 	}
 	root := doc.Content[0]
 	if err := s.bound(root); err != nil {
@@ -85,7 +127,7 @@ func (s source) parseDocument(b []byte) (*yaml.Node, error) {
 // bound walks the tree once, expanding aliases, and refuses it past the
 // node budget, a mapping past MaxMappingKeys, or for an untrusted body an
 // alias or more keys than allowed.
-func (s source) bound(root *yaml.Node) error {
+func (s Decoder) bound(root *yaml.Node) error {
 	nodes, keys := 0, 0
 	expanding := map[*yaml.Node]bool{}
 	var walk func(n *yaml.Node, path string, depth, line int) error
@@ -94,36 +136,36 @@ func (s source) bound(root *yaml.Node) error {
 			line = n.Line
 		}
 		nodes++
-		if nodes > MaxConfigNodes {
-			return &Error{File: s.file, Line: line, Field: path,
-				Err: fmt.Errorf("the document expands to more than %d values (aliases counted each time they are used)", MaxConfigNodes)}
+		if nodes > MaxNodes {
+			return &Error{File: s.File, Line: line, Field: path,
+				Err: fmt.Errorf("the document expands to more than %d values (aliases counted each time they are used)", MaxNodes)}
 		}
 		if depth > maxDepth {
-			return &Error{File: s.file, Line: line, Field: path, Err: fmt.Errorf("nested more than %d levels deep (or an alias that contains itself)", maxDepth)}
+			return &Error{File: s.File, Line: line, Field: path, Err: fmt.Errorf("nested more than %d levels deep (or an alias that contains itself)", maxDepth)}
 		}
 		switch n.Kind {
 		case yaml.AliasNode:
-			if s.untrusted {
-				return &Error{File: s.file, Line: line, Field: path, Err: errors.New("YAML aliases are not accepted here")}
+			if s.Untrusted {
+				return &Error{File: s.File, Line: line, Field: path, Err: errors.New("YAML aliases are not accepted here")}
 			}
 			if n.Alias == nil {
 				return nil
 			}
 			if expanding[n.Alias] {
-				return &Error{File: s.file, Line: line, Field: path, Err: errors.New("an alias that contains itself")}
+				return &Error{File: s.File, Line: line, Field: path, Err: errors.New("an alias that contains itself")}
 			}
 			expanding[n.Alias] = true
 			defer delete(expanding, n.Alias)
 			return walk(n.Alias, path, depth+1, line)
 		case yaml.MappingNode:
 			if len(n.Content)/2 > MaxMappingKeys {
-				return &Error{File: s.file, Line: line, Field: path,
+				return &Error{File: s.File, Line: line, Field: path,
 					Err: fmt.Errorf("%d keys, over the limit of %d keys in one mapping", len(n.Content)/2, MaxMappingKeys)}
 			}
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				keys++
-				if s.maxKeys > 0 && keys > s.maxKeys {
-					return &Error{File: s.file, Line: n.Content[i].Line, Err: fmt.Errorf("more than %d keys (limits.max_body_keys)", s.maxKeys)}
+				if s.MaxKeys > 0 && keys > s.MaxKeys {
+					return &Error{File: s.File, Line: n.Content[i].Line, Err: fmt.Errorf("more than %d keys (limits.max_body_keys)", s.MaxKeys)}
 				}
 				if err := walk(n.Content[i+1], join(path, n.Content[i].Value), depth+1, n.Content[i].Line); err != nil {
 					return err
@@ -148,21 +190,12 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-// decode decodes n into v (a pointer), strictly: unknown and repeated
+// Decode decodes n into v (a pointer), strictly: unknown and repeated
 // keys, values of the wrong kind and fractions where a whole number
-// belongs are errors naming the field and line. path prefixes the fields
-// named in errors.
-func (s source) decode(n *yaml.Node, v any, path string) error {
-	return s.value(n, reflect.ValueOf(v).Elem(), path)
+// belongs are errors naming the field and line.
+func (s Decoder) Decode(n *yaml.Node, v any) error {
+	return s.value(n, reflect.ValueOf(v).Elem(), "")
 }
-
-// lineSetter is implemented by definitions whose validation errors point
-// at their line.
-type lineSetter interface{ setLine(int) }
-
-// defaulter is implemented by types with defaults that an absent field
-// keeps (a target's http_client).
-type defaulter interface{ setDefaults() }
 
 // obsoleteUnmarshaler is yaml.v2's interface, which prometheus/common's
 // types implement; yaml.v3 still honours it.
@@ -171,17 +204,28 @@ type obsoleteUnmarshaler interface {
 }
 
 var (
-	durationType       = reflect.TypeFor[time.Duration]()
-	configDurationType = reflect.TypeFor[Duration]()
-	unmarshalerType    = reflect.TypeFor[yaml.Unmarshaler]()
-	obsoleteType       = reflect.TypeFor[obsoleteUnmarshaler]()
+	durationType    = reflect.TypeFor[time.Duration]()
+	unmarshalerType = reflect.TypeFor[yaml.Unmarshaler]()
+	obsoleteType    = reflect.TypeFor[obsoleteUnmarshaler]()
 )
 
-func (s source) fail(n *yaml.Node, path string, format string, args ...any) error {
-	return &Error{File: s.file, Line: n.Line, Field: path, Err: fmt.Errorf(format, args...)}
+func (s Decoder) hooks() *Hooks {
+	if s.Hooks == nil {
+		return &Hooks{}
+	}
+	return s.Hooks
 }
 
-func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
+// isDuration reports whether values of type t are read as durations.
+func (s Decoder) isDuration(t reflect.Type) bool {
+	return t == durationType || slices.Contains(s.hooks().Durations, t)
+}
+
+func (s Decoder) fail(n *yaml.Node, path string, format string, args ...any) error {
+	return &Error{File: s.File, Line: n.Line, Field: path, Err: fmt.Errorf(format, args...)}
+}
+
+func (s Decoder) value(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind == yaml.AliasNode {
 		if n.Alias == nil {
 			return s.fail(n, path, "unknown alias")
@@ -197,7 +241,7 @@ func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
 		}
 		return nil
 	}
-	if v.Type() == durationType || v.Type() == configDurationType {
+	if s.isDuration(v.Type()) {
 		d, err := s.duration(n, path)
 		v.SetInt(int64(d))
 		return err
@@ -229,8 +273,8 @@ func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.Pointer:
 		elem := reflect.New(v.Type().Elem())
-		if d, ok := elem.Interface().(defaulter); ok {
-			d.setDefaults()
+		if h := s.hooks(); h.Defaults != nil {
+			h.Defaults(elem.Interface())
 		}
 		if err := s.value(n, elem.Elem(), path); err != nil {
 			return err
@@ -273,12 +317,12 @@ func (s source) value(n *yaml.Node, v reflect.Value, path string) error {
 // structure decodes a mapping into a struct by the fields' yaml tags,
 // inline structs included; a merge key (<<: *base) supplies the keys the
 // mapping does not set itself.
-func (s source) structure(n *yaml.Node, v reflect.Value, path string) error {
+func (s Decoder) structure(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.MappingNode {
 		return s.fail(n, path, "want a mapping, got %s", nodeName(n))
 	}
-	if ls, ok := v.Addr().Interface().(lineSetter); ok {
-		ls.setLine(n.Line)
+	if h := s.hooks(); h.At != nil {
+		h.At(v.Addr().Interface(), n.Line)
 	}
 	fields := fieldsOf(v.Type())
 	return s.entries(n, path, func(key, val *yaml.Node) error {
@@ -293,7 +337,7 @@ func (s source) structure(n *yaml.Node, v reflect.Value, path string) error {
 }
 
 // mapping decodes a mapping into a map with text keys.
-func (s source) mapping(n *yaml.Node, v reflect.Value, path string) error {
+func (s Decoder) mapping(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.MappingNode {
 		return s.fail(n, path, "want a mapping, got %s", nodeName(n))
 	}
@@ -323,7 +367,7 @@ func (s source) mapping(n *yaml.Node, v reflect.Value, path string) error {
 // an error, and a merge key (<<: *base, or a list of them, the first
 // winning) supplies the keys the mapping does not set itself, as yaml.v3
 // merges them (merges within merged mappings included).
-func (s source) entries(n *yaml.Node, path string, f func(key, val *yaml.Node) error) error {
+func (s Decoder) entries(n *yaml.Node, path string, f func(key, val *yaml.Node) error) error {
 	pairs, err := s.flatten(n, path)
 	for i := 0; err == nil && i < len(pairs); i += 2 {
 		err = f(pairs[i], pairs[i+1])
@@ -332,7 +376,7 @@ func (s source) entries(n *yaml.Node, path string, f func(key, val *yaml.Node) e
 }
 
 // flatten lists a mapping's keys and values, merged ones first.
-func (s source) flatten(n *yaml.Node, path string) ([]*yaml.Node, error) {
+func (s Decoder) flatten(n *yaml.Node, path string) ([]*yaml.Node, error) {
 	own := make(map[string]bool, len(n.Content)/2)
 	var merged []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -341,7 +385,7 @@ func (s source) flatten(n *yaml.Node, path string) ([]*yaml.Node, error) {
 			return nil, s.fail(key, path, "want text keys, got %s", nodeName(key))
 		}
 		if key.ShortTag() == "!!merge" {
-			if s.untrusted {
+			if s.Untrusted {
 				return nil, s.fail(key, join(path, key.Value), "merge keys are not accepted here")
 			}
 			sources, err := s.mergeSources(n.Content[i+1], join(path, key.Value))
@@ -354,8 +398,10 @@ func (s source) flatten(n *yaml.Node, path string) ([]*yaml.Node, error) {
 		if own[key.Value] {
 			return nil, s.fail(key, join(path, key.Value), "given twice in one mapping")
 		}
-		if why := untrustedKey(path, key.Value); s.untrusted && why != "" {
-			return nil, s.fail(key, join(path, key.Value), "%s", why)
+		if h := s.hooks(); s.Untrusted && h.UntrustedKey != nil {
+			if why := h.UntrustedKey(path, key.Value); why != "" {
+				return nil, s.fail(key, join(path, key.Value), "%s", why)
+			}
 		}
 		own[key.Value] = true
 	}
@@ -381,7 +427,7 @@ func (s source) flatten(n *yaml.Node, path string) ([]*yaml.Node, error) {
 }
 
 // mergeSources are the mappings a merge key names: one, or a list of them.
-func (s source) mergeSources(n *yaml.Node, path string) ([]*yaml.Node, error) {
+func (s Decoder) mergeSources(n *yaml.Node, path string) ([]*yaml.Node, error) {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -432,7 +478,7 @@ func fieldsOf(t reflect.Type) map[string][]int {
 // decodes those leniently from a node, and words its errors by Go's
 // types) against the type's shape: unknown keys, and values of the wrong
 // kind, are refused here by field and line, as anywhere else.
-func (s source) known(n *yaml.Node, t reflect.Type, path string) error {
+func (s Decoder) known(n *yaml.Node, t reflect.Type, path string) error {
 	for n.Kind == yaml.AliasNode && n.Alias != nil {
 		n = n.Alias
 	}
@@ -487,7 +533,7 @@ func (s source) known(n *yaml.Node, t reflect.Type, path string) error {
 	case reflect.Interface:
 		return nil
 	}
-	if t == durationType || t == configDurationType {
+	if s.isDuration(t) {
 		_, err := s.duration(n, path)
 		return err
 	}
@@ -508,7 +554,7 @@ func inlineMapType(t reflect.Type) reflect.Type {
 
 // freeForm decodes a value of no fixed type (extra_body) as yaml.v3
 // would, keeping every key and value exactly as written.
-func (s source) freeForm(n *yaml.Node, path string) (any, error) {
+func (s Decoder) freeForm(n *yaml.Node, path string) (any, error) {
 	if n.Kind == yaml.MappingNode || n.Kind == yaml.SequenceNode {
 		out := reflect.New(reflect.TypeFor[[]any]()).Elem()
 		if n.Kind == yaml.MappingNode {
@@ -529,7 +575,7 @@ func (s source) freeForm(n *yaml.Node, path string) (any, error) {
 
 // scalar decodes text, numbers and booleans. Errors never quote the
 // value: it may be a misplaced secret.
-func (s source) scalar(n *yaml.Node, v reflect.Value, path string) error {
+func (s Decoder) scalar(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.ScalarNode {
 		return s.fail(n, path, "want %s, got %s", WantName(v.Type()), nodeName(n))
 	}
@@ -601,7 +647,7 @@ var yaml11Bools = map[string]bool{"y": true, "Y": true, "yes": true, "Yes": true
 
 // whole reads a whole number, written as an integer or as a float
 // without a fraction (1e3).
-func (s source) whole(n *yaml.Node, path string) (float64, error) {
+func (s Decoder) whole(n *yaml.Node, path string) (float64, error) {
 	switch n.ShortTag() {
 	case "!!int":
 		var i int64
@@ -622,11 +668,15 @@ func (s source) whole(n *yaml.Node, path string) (float64, error) {
 	return 0, s.fail(n, path, "want a whole number, got %s", nodeName(n))
 }
 
-func (s source) duration(n *yaml.Node, path string) (time.Duration, error) {
+func (s Decoder) duration(n *yaml.Node, path string) (time.Duration, error) {
 	if n.Kind != yaml.ScalarNode {
 		return 0, s.fail(n, path, "want a duration such as 30s, got %s", nodeName(n))
 	}
-	d, err := schema.ParseDuration(n.Value)
+	parse := s.hooks().ParseDuration
+	if parse == nil {
+		parse = time.ParseDuration
+	}
+	d, err := parse(n.Value)
 	if err != nil {
 		return 0, s.fail(n, path, "%v", err)
 	}
@@ -678,16 +728,16 @@ func WantName(t reflect.Type) string {
 	return "a whole number"
 }
 
-func (s source) record(path string, line int) {
-	if s.lines != nil {
-		s.lines[path] = line
+func (s Decoder) record(path string, line int) {
+	if s.Lines != nil {
+		s.Lines[path] = line
 	}
 }
 
-// lineOf is the line of a field path such as "global.report_dir" or
-// "targets[2].url" in decoded text, or of the nearest enclosing field
-// the text has; 0 for a default.
-func lineOf(lines map[string]int, path string) int {
+// LineOf is the line of a field path such as "global.report_dir" or
+// "targets[2].url" in the Lines of a decode, or of the nearest enclosing
+// field the text has; 0 for a default.
+func LineOf(lines map[string]int, path string) int {
 	for path != "" {
 		if l := lines[path]; l > 0 {
 			return l

@@ -1,25 +1,28 @@
-package daemon
+// Package slots bounds how many windows run at once, by a count a reload
+// may change.
+package slots
 
 import (
 	"context"
 	"sync"
 )
 
-// pool is a counting semaphore whose size a reload may change. A smaller
+// Pool is a counting semaphore whose size a reload may change. A smaller
 // size takes effect at once for new windows: windows already running keep
 // their slots, and nobody acquires one until the count is below the new
 // size (swapping channels, as before, let old and new slots add up).
-type pool struct {
+type Pool struct {
 	mu   sync.Mutex
 	size int
 	used int
 	wake chan struct{} // closed when a slot may have freed
 }
 
-func newPool(size int) *pool { return &pool{size: size, wake: make(chan struct{})} }
+// New is a pool of size slots.
+func New(size int) *Pool { return &Pool{size: size, wake: make(chan struct{})} }
 
-// acquire waits for a slot; false when ctx ended first.
-func (p *pool) acquire(ctx context.Context) bool {
+// Acquire waits for a slot; false when ctx ended first.
+func (p *Pool) Acquire(ctx context.Context) bool {
 	for {
 		p.mu.Lock()
 		if p.used < p.size {
@@ -37,29 +40,31 @@ func (p *pool) acquire(ctx context.Context) bool {
 	}
 }
 
-func (p *pool) release() {
+// Release frees a slot.
+func (p *Pool) Release() {
 	p.mu.Lock()
 	p.used--
 	p.signal()
 	p.mu.Unlock()
 }
 
-func (p *pool) resize(size int) {
+// Resize changes the count; windows holding slots keep them.
+func (p *Pool) Resize(size int) {
 	p.mu.Lock()
 	p.size = size
 	p.signal()
 	p.mu.Unlock()
 }
 
-// inUse is the number of slots held.
-func (p *pool) inUse() int {
+// InUse is the number of slots held.
+func (p *Pool) InUse() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.used
 }
 
 // signal wakes every waiter to try again; p.mu held.
-func (p *pool) signal() {
+func (p *Pool) signal() {
 	close(p.wake)
 	p.wake = make(chan struct{})
 }

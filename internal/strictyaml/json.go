@@ -1,4 +1,4 @@
-package config
+package strictyaml
 
 import (
 	"bytes"
@@ -18,12 +18,8 @@ import (
 // walks, keys in order and repeated keys kept, so both are refused or
 // accepted by the same rules as YAML.
 
-// isJSON reports whether b is valid JSON: what it says when parseJSON
-// refuses it is then the error, not YAML's.
-func isJSON(b []byte) bool { return json.Valid(b) }
-
-// parseJSON reads one JSON value into a node tree and checks its size.
-func (s source) parseJSON(b []byte) (*yaml.Node, error) {
+// ParseJSON reads one JSON value into a node tree and bounds it.
+func (s Decoder) ParseJSON(b []byte) (*yaml.Node, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	root, err := jsonNode(dec)
@@ -33,7 +29,7 @@ func (s source) parseJSON(b []byte) (*yaml.Node, error) {
 		}
 	}
 	if err != nil {
-		return nil, &Error{File: s.file, Err: fmt.Errorf("not valid JSON: %v", err)}
+		return nil, &Error{File: s.File, Err: fmt.Errorf("not valid JSON: %v", err)}
 	}
 	if err := s.bound(root); err != nil {
 		return nil, err

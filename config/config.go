@@ -16,6 +16,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/addrcheck"
 	"github.com/inferno-llm/inferno/internal/strictyaml"
@@ -48,8 +49,8 @@ type Global struct {
 	ReportRetention Duration `yaml:"report_retention"`
 	// ReportRetentionCount keeps at most this many reports, the newest,
 	// and ReportRetentionBytes at most this much of them (0: no cap).
-	ReportRetentionCount int      `yaml:"report_retention_count,omitempty"`
-	ReportRetentionBytes ByteSize `yaml:"report_retention_bytes,omitempty"`
+	ReportRetentionCount int             `yaml:"report_retention_count,omitempty"`
+	ReportRetentionBytes schema.ByteSize `yaml:"report_retention_bytes,omitempty"`
 	// ReportIndex is the archive index's file (default: index.sqlite in
 	// ReportDir), for reports on a disk SQLite should not lock (NFS).
 	ReportIndex string `yaml:"report_index,omitempty"`

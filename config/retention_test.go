@@ -3,13 +3,15 @@ package config
 import (
 	"strings"
 	"testing"
+
+	"github.com/inferno-llm/inferno/config/schema"
 )
 
 func TestReportRetentionCaps(t *testing.T) {
 	for _, c := range []struct {
 		global    string
 		count     int
-		bytes     ByteSize
+		bytes     schema.ByteSize
 		wantError string
 	}{
 		{"report_retention_count: 1000", 1000, 0, ""},

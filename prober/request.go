@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -221,43 +220,6 @@ func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params P
 		}
 		res.Checks[i] = r
 	}
-}
-
-// tgiFinishReason is the finish reason TGI's last event gives in its
-// details ("length", "eos_token", "stop_sequence"); empty for any other
-// event. Read only for a request with checks.
-func tgiFinishReason(data []byte) string {
-	var e struct {
-		Details *struct {
-			FinishReason string `json:"finish_reason"`
-		} `json:"details"`
-	}
-	if json.Unmarshal(data, &e) != nil || e.Details == nil {
-		return ""
-	}
-	return e.Details.FinishReason
-}
-
-// toolCallDeltas are the tool_calls arrays of an OpenAI chunk, decoded
-// again only for a request with checks: the hot path counts them only.
-func toolCallDeltas(data []byte) []json.RawMessage {
-	var c struct {
-		Choices []struct {
-			Delta *struct {
-				ToolCalls json.RawMessage `json:"tool_calls"`
-			} `json:"delta"`
-		} `json:"choices"`
-	}
-	if json.Unmarshal(data, &c) != nil {
-		return nil
-	}
-	var out []json.RawMessage
-	for _, ch := range c.Choices {
-		if ch.Delta != nil && len(ch.Delta.ToolCalls) > 0 {
-			out = append(out, ch.Delta.ToolCalls)
-		}
-	}
-	return out
 }
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool, asm *checks.Assembler) {

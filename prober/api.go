@@ -228,6 +228,13 @@ func maxTokens(p dataset.Prompt, params Params) int {
 	return params.MaxTokens
 }
 
+// The fast decoders (fastOpenAI, fastTGI, fastTriton) read the few fields
+// a chunk needs through internal/jsonscan, without reflection or
+// allocation, and decline whatever is outside the plain shape real
+// servers send; encoding/json's result is the definition, and
+// FuzzChunkDifferential checks that whenever a fast decoder answers,
+// encoding/json gives the same chunk.
+
 // leanDecoder is implemented by the APIs with an allocation-free fast
 // path; readStream asks them for a chunk's text only when it keeps it.
 type leanDecoder interface {

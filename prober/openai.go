@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/jsonscan"
 )
 
 // The OpenAI stream format, shared by chat and completions: the request
@@ -121,8 +122,8 @@ var (
 // the reasoning tokens of completion_tokens_details. Details that are not
 // an object of whole numbers go to encoding/json, which reads them
 // leniently (see UsageDetails).
-func (s *jsonScan) openAIUsage(u *Usage) bool {
-	return s.object(func(key []byte) bool {
+func openAIUsage(s *jsonscan.Scanner, u *Usage) bool {
+	return s.Object(func(key []byte) bool {
 		var dst *int
 		switch string(key) {
 		case "prompt_tokens":
@@ -130,30 +131,30 @@ func (s *jsonScan) openAIUsage(u *Usage) bool {
 		case "completion_tokens":
 			dst = &u.CompletionTokens
 		case "completion_tokens_details":
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			var d UsageDetails
-			ok := s.object(func(key []byte) bool {
+			ok := s.Object(func(key []byte) bool {
 				if string(key) != "reasoning_tokens" {
-					return s.skipValue()
+					return s.SkipValue()
 				}
-				if s.null() {
+				if s.Null() {
 					return true
 				}
-				n, ok := s.integer()
+				n, ok := s.Integer()
 				d.ReasoningTokens = n
 				return ok
 			}, detailsKnown)
 			u.Details = &d // allocates, once a stream: only its last usage has details
 			return ok
 		default:
-			return s.skipValue()
+			return s.SkipValue()
 		}
-		if s.null() {
+		if s.Null() {
 			return true
 		}
-		n, ok := s.integer()
+		n, ok := s.Integer()
 		*dst = n
 		return ok
 	}, usageKnown)
@@ -164,8 +165,8 @@ func (s *jsonScan) openAIUsage(u *Usage) bool {
 // allocates nothing for a token. ok is false when encoding/json must
 // decide.
 func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
-	s := jsonScan{b: data}
-	if s.peek() != '{' {
+	s := jsonscan.New(data)
+	if s.Peek() != '{' {
 		// [DONE], null and every other shape go the general way.
 		return Chunk{}, false
 	}
@@ -197,17 +198,17 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 		}
 	}
 	delta := func() bool {
-		if s.null() {
+		if s.Null() {
 			return true
 		}
-		return s.object(func(key []byte) bool {
+		return s.Object(func(key []byte) bool {
 			switch string(key) {
 			case "content":
-				v, _, ok := s.optString()
+				v, _, ok := s.OptString()
 				dtext = v
 				return ok
 			case "reasoning_content", "reasoning":
-				v, _, ok := s.optString()
+				v, _, ok := s.OptString()
 				if len(v) > 0 {
 					out.Content = true
 					out.Size += len(v)
@@ -215,87 +216,86 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 				}
 				return ok
 			case "tool_calls":
-				if s.null() {
+				if s.Null() {
 					return true
 				}
-				return s.array(func() bool {
-					s.ws()
-					if s.peek() == 'n' {
+				return s.Array(func() bool {
+					if s.Peek() == 'n' {
 						return false // a null call: encoding/json's RawMessage keeps it
 					}
-					start := s.i
-					if !s.skipValue() {
+					call, ok := s.RawValue()
+					if !ok {
 						return false
 					}
 					out.Content = true
-					out.Size += s.i - start
+					out.Size += len(call)
 					out.ToolCalls++
 					return true
 				})
 			}
-			return s.skipValue()
+			return s.SkipValue()
 		}, deltaKnown)
 	}
 	choice := func() bool {
-		if s.null() {
+		if s.Null() {
 			return true
 		}
 		// Within a choice encoding/json's result puts the completion text
 		// before the delta's content, whatever the key order.
 		var ctext []byte
 		dtext = nil
-		okc := s.object(func(key []byte) bool {
+		okc := s.Object(func(key []byte) bool {
 			switch string(key) {
 			case "text":
-				v, _, ok := s.optString()
+				v, _, ok := s.OptString()
 				ctext = v
 				return ok
 			case "delta":
 				return delta()
 			case "finish_reason":
-				v, _, ok := s.optString()
+				v, _, ok := s.OptString()
 				if len(v) > 0 {
 					out.Finished = true
 					out.Truncated = out.Truncated || string(v) == "length"
 				}
 				return ok
 			}
-			return s.skipValue()
+			return s.SkipValue()
 		}, choiceKnown)
 		addText(ctext)
 		addText(dtext)
 		return okc
 	}
-	ok = s.object(func(key []byte) bool {
+	ok = s.Object(func(key []byte) bool {
 		switch string(key) {
 		case "choices":
-			if s.null() {
+			if s.Null() {
 				return true
 			}
-			return s.array(choice)
+			return s.Array(choice)
 		case "usage":
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			hasUse = true
-			return s.openAIUsage(&usage)
+			return openAIUsage(&s, &usage)
 		case "error":
-			if !s.null() {
+			if !s.Null() {
 				refused = true
 			}
 			return true
 		case "message":
-			return s.checkString()
+			return s.CheckString()
 		case "object":
-			v, set, ok := s.optString()
+			v, set, ok := s.OptString()
 			if set && string(v) == "error" {
 				refused = true
 			}
 			return ok
 		}
-		return s.skipValue()
+		return s.SkipValue()
 	}, openAIKnown)
-	if !ok || refused || !s.end() {
+	if !ok || refused || !s.End() {
 		return Chunk{}, false
 	}
 	if hasUse {

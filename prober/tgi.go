@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/jsonscan"
 )
 
 // tgi speaks Text Generation Inference (POST {base}/generate_stream).
@@ -80,8 +81,8 @@ var (
 )
 
 // usageFields consumes a usage object's token counts into u.
-func (s *jsonScan) usageFields(u *Usage, known []string, promptKey, completionKey string) bool {
-	return s.object(func(key []byte) bool {
+func usageFields(s *jsonscan.Scanner, u *Usage, known []string, promptKey, completionKey string) bool {
+	return s.Object(func(key []byte) bool {
 		var dst *int
 		switch string(key) {
 		case promptKey:
@@ -89,12 +90,12 @@ func (s *jsonScan) usageFields(u *Usage, known []string, promptKey, completionKe
 		case completionKey:
 			dst = &u.CompletionTokens
 		default:
-			return s.skipValue()
+			return s.SkipValue()
 		}
-		if s.null() {
+		if s.Null() {
 			return true
 		}
-		n, ok := s.integer()
+		n, ok := s.Integer()
 		*dst = n
 		return ok
 	}, known)
@@ -102,8 +103,8 @@ func (s *jsonScan) usageFields(u *Usage, known []string, promptKey, completionKe
 
 // fastTGI decodes a TGI event; see fastOpenAI.
 func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
-	s := jsonScan{b: data}
-	if s.peek() != '{' {
+	s := jsonscan.New(data)
+	if s.Peek() != '{' {
 		return Chunk{}, false
 	}
 	var (
@@ -111,55 +112,50 @@ func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
 		text                                              []byte
 		details                                           Usage
 	)
-	ok = s.object(func(key []byte) bool {
+	ok = s.Object(func(key []byte) bool {
 		switch string(key) {
 		case "token":
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			hasToken = true
-			return s.object(func(key []byte) bool {
+			return s.Object(func(key []byte) bool {
 				switch string(key) {
 				case "text":
-					v, _, ok := s.optString()
+					v, _, ok := s.OptString()
 					text = v
 					return ok
 				case "special":
-					switch s.peek() {
-					case 't':
-						special = true
-						return s.literal("true")
-					case 'f':
-						return s.literal("false")
-					}
-					return s.null()
+					v, _, ok := s.OptBool()
+					special = v
+					return ok
 				}
-				return s.skipValue()
+				return s.SkipValue()
 			}, tokenKnown)
 		case "generated_text":
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			generated = true
-			return s.peek() == '"' && s.skipString()
+			return s.Peek() == '"' && s.SkipValue()
 		case "details":
-			if s.null() {
+			if s.Null() {
 				return true
 			}
 			hasDetails = true
-			return s.usageFields(&details, detailKnown, "prompt_tokens", "generated_tokens")
+			return usageFields(&s, &details, detailKnown, "prompt_tokens", "generated_tokens")
 		case "error":
-			v, _, ok := s.optString()
+			v, _, ok := s.OptString()
 			if len(v) > 0 {
 				refused = true
 			}
 			return ok
 		case "error_type":
-			return s.checkString()
+			return s.CheckString()
 		}
-		return s.skipValue()
+		return s.SkipValue()
 	}, tgiKnown)
-	if !ok || refused || !s.end() {
+	if !ok || refused || !s.End() {
 		return Chunk{}, false
 	}
 	if hasToken && !special {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/jsonscan"
 )
 
 // triton speaks Triton's generate extension (POST
@@ -59,28 +60,28 @@ var tritonKnown = []string{"text_output", "error"}
 
 // fastTriton decodes a Triton generate_stream event; see fastOpenAI.
 func fastTriton(data []byte, wantText bool) (out Chunk, ok bool) {
-	s := jsonScan{b: data}
-	if s.peek() != '{' {
+	s := jsonscan.New(data)
+	if s.Peek() != '{' {
 		return Chunk{}, false
 	}
 	var text []byte
 	refused := false
-	ok = s.object(func(key []byte) bool {
+	ok = s.Object(func(key []byte) bool {
 		switch string(key) {
 		case "text_output":
-			v, _, ok := s.optString()
+			v, _, ok := s.OptString()
 			text = v
 			return ok
 		case "error":
-			v, _, ok := s.optString()
+			v, _, ok := s.OptString()
 			if len(v) > 0 {
 				refused = true
 			}
 			return ok
 		}
-		return s.skipValue()
+		return s.SkipValue()
 	}, tritonKnown)
-	if !ok || refused || !s.end() {
+	if !ok || refused || !s.End() {
 		return Chunk{}, false
 	}
 	if len(text) > 0 {

@@ -1,35 +1,36 @@
-package prober
+// Package jsonscan reads the few fields a hot path needs straight off a
+// JSON document's bytes, without reflection or allocation: the prober
+// decodes tens of thousands of stream chunks a second, and encoding/json
+// spent most of its CPU on them. It is a fast path only. On anything
+// outside the plain shape real servers send (escaped keys or values where
+// the value matters, a key that matches a field only without regard to
+// case, a repeated field, a value of an unexpected type, a number that is
+// not a plain integer, nesting deeper than maxDepth, invalid JSON), a
+// method reports false and the caller decodes with encoding/json, whose
+// result is the definition.
+package jsonscan
 
 import (
 	"bytes"
 	"unicode/utf8"
 )
 
-// The stream decoders below read the few fields a chunk needs straight off
-// its bytes, without reflection or allocation: at a thousand streams the
-// prober decodes tens of thousands of chunks a second, and encoding/json
-// spent most of the prober's CPU on them. They are a fast path only. On
-// anything outside the plain shape real servers send (escaped keys or
-// values where the value matters, a key that matches a field only without
-// regard to case, a repeated field, a value of an unexpected type, a
-// number that is not a plain integer, nesting deeper than maxScanDepth,
-// invalid JSON), they decline and the caller decodes with encoding/json,
-// whose result is the definition: FuzzChunkDifferential checks that
-// whenever a fast decoder answers, encoding/json gives the same chunk.
-
-// maxScanDepth bounds the nesting the scanner follows; deeper documents
+// maxDepth bounds the nesting the scanner follows; deeper documents
 // go to encoding/json (whose own limit is far higher).
-const maxScanDepth = 64
+const maxDepth = 64
 
-// jsonScan walks one JSON document. Every method reports false when the
+// Scanner walks one JSON document. Every method reports false when the
 // input is outside what the fast path handles, valid JSON or not.
-type jsonScan struct {
+type Scanner struct {
 	b     []byte
 	i     int
 	depth int
 }
 
-func (s *jsonScan) ws() {
+// New returns a scanner at the start of b. Values it returns alias b.
+func New(b []byte) Scanner { return Scanner{b: b} }
+
+func (s *Scanner) ws() {
 	for s.i < len(s.b) {
 		switch s.b[s.i] {
 		case ' ', '\t', '\n', '\r':
@@ -40,8 +41,8 @@ func (s *jsonScan) ws() {
 	}
 }
 
-// peek returns the next non-space byte, or 0 at the end.
-func (s *jsonScan) peek() byte {
+// Peek returns the next non-space byte, or 0 at the end.
+func (s *Scanner) Peek() byte {
 	s.ws()
 	if s.i < len(s.b) {
 		return s.b[s.i]
@@ -49,22 +50,22 @@ func (s *jsonScan) peek() byte {
 	return 0
 }
 
-func (s *jsonScan) consume(c byte) bool {
-	if s.peek() != c {
+func (s *Scanner) consume(c byte) bool {
+	if s.Peek() != c {
 		return false
 	}
 	s.i++
 	return true
 }
 
-// end reports whether only white space is left.
-func (s *jsonScan) end() bool {
+// End reports whether only white space is left.
+func (s *Scanner) End() bool {
 	s.ws()
 	return s.i == len(s.b)
 }
 
 // literal consumes true, false or null.
-func (s *jsonScan) literal(word string) bool {
+func (s *Scanner) literal(word string) bool {
 	s.ws()
 	if !bytes.HasPrefix(s.b[s.i:], []byte(word)) {
 		return false
@@ -73,9 +74,9 @@ func (s *jsonScan) literal(word string) bool {
 	return true
 }
 
-// null consumes a null if one comes next.
-func (s *jsonScan) null() bool {
-	if s.peek() == 'n' {
+// Null consumes a null if one comes next.
+func (s *Scanner) Null() bool {
+	if s.Peek() == 'n' {
 		return s.literal("null")
 	}
 	return false
@@ -84,7 +85,7 @@ func (s *jsonScan) null() bool {
 // plainString consumes a string whose bytes are its value: no escapes,
 // valid UTF-8 (which encoding/json would otherwise replace). It returns
 // the value, aliasing the input.
-func (s *jsonScan) plainString() ([]byte, bool) {
+func (s *Scanner) plainString() ([]byte, bool) {
 	if !s.consume('"') {
 		return nil, false
 	}
@@ -109,7 +110,7 @@ func (s *jsonScan) plainString() ([]byte, bool) {
 }
 
 // skipString consumes any valid string, escapes included.
-func (s *jsonScan) skipString() bool {
+func (s *Scanner) skipString() bool {
 	if !s.consume('"') {
 		return false
 	}
@@ -154,7 +155,7 @@ func isHex(c byte) bool {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // skipNumber consumes a number of JSON's grammar.
-func (s *jsonScan) skipNumber() bool {
+func (s *Scanner) skipNumber() bool {
 	s.ws()
 	b, i := s.b, s.i
 	if i < len(b) && b[i] == '-' {
@@ -195,10 +196,10 @@ func (s *jsonScan) skipNumber() bool {
 	return true
 }
 
-// integer consumes a plain integer that fits an int on every platform;
+// Integer consumes a plain integer that fits an int on every platform;
 // encoding/json refuses fractions and exponents for int fields, so those
 // (and null, which leaves the field alone) are the caller's to handle.
-func (s *jsonScan) integer() (int, bool) {
+func (s *Scanner) Integer() (int, bool) {
 	s.ws()
 	b, i := s.b, s.i
 	neg := i < len(b) && b[i] == '-'
@@ -225,15 +226,15 @@ func (s *jsonScan) integer() (int, bool) {
 	return n, true
 }
 
-// skipValue consumes any valid value.
-func (s *jsonScan) skipValue() bool {
-	switch c := s.peek(); {
+// SkipValue consumes any valid value.
+func (s *Scanner) SkipValue() bool {
+	switch c := s.Peek(); {
 	case c == '"':
 		return s.skipString()
 	case c == '{':
-		return s.object(func(key []byte) bool { return s.skipValue() }, nil)
+		return s.Object(func(key []byte) bool { return s.SkipValue() }, nil)
 	case c == '[':
-		return s.array(s.skipValue)
+		return s.Array(s.SkipValue)
 	case c == 't':
 		return s.literal("true")
 	case c == 'f':
@@ -246,19 +247,30 @@ func (s *jsonScan) skipValue() bool {
 	return false
 }
 
-// object consumes an object, calling field for each member with the
+// RawValue consumes any valid value and returns its bytes, aliasing the
+// input.
+func (s *Scanner) RawValue() ([]byte, bool) {
+	s.ws()
+	start := s.i
+	if !s.SkipValue() {
+		return nil, false
+	}
+	return s.b[start:s.i], true
+}
+
+// Object consumes an object, calling field for each member with the
 // scanner at its value. known lists the member names field decodes:
 // encoding/json matches names without regard to case, so a key that
 // folds to a known name without being it, or a key it would have to
 // unescape or fold beyond ASCII, is declined, and so is a known name
 // given twice (encoding/json would merge or overwrite). Other keys reach
 // field too, which skips their values.
-func (s *jsonScan) object(field func(key []byte) bool, known []string) bool {
+func (s *Scanner) Object(field func(key []byte) bool, known []string) bool {
 	if !s.consume('{') {
 		return false
 	}
 	s.depth++
-	if s.depth > maxScanDepth {
+	if s.depth > maxDepth {
 		return false
 	}
 	var seen uint32
@@ -270,7 +282,7 @@ func (s *jsonScan) object(field func(key []byte) bool, known []string) bool {
 		var key []byte
 		if known == nil {
 			// A value skipped whole: its keys only need to be valid.
-			if s.peek() != '"' || !s.skipString() {
+			if s.Peek() != '"' || !s.skipString() {
 				return false
 			}
 		} else if k, ok := s.plainString(); ok {
@@ -298,7 +310,7 @@ func (s *jsonScan) object(field func(key []byte) bool, known []string) bool {
 		if !s.consume(':') || !field(key) {
 			return false
 		}
-		switch s.peek() {
+		switch s.Peek() {
 		case ',':
 			s.i++
 		case '}':
@@ -311,13 +323,13 @@ func (s *jsonScan) object(field func(key []byte) bool, known []string) bool {
 	}
 }
 
-// array consumes an array, calling elem with the scanner at each element.
-func (s *jsonScan) array(elem func() bool) bool {
+// Array consumes an array, calling elem with the scanner at each element.
+func (s *Scanner) Array(elem func() bool) bool {
 	if !s.consume('[') {
 		return false
 	}
 	s.depth++
-	if s.depth > maxScanDepth {
+	if s.depth > maxDepth {
 		return false
 	}
 	if s.consume(']') {
@@ -328,7 +340,7 @@ func (s *jsonScan) array(elem func() bool) bool {
 		if !elem() {
 			return false
 		}
-		switch s.peek() {
+		switch s.Peek() {
 		case ',':
 			s.i++
 		case ']':
@@ -341,21 +353,35 @@ func (s *jsonScan) array(elem func() bool) bool {
 	}
 }
 
-// optString consumes a string field that is either a plain string or
+// OptString consumes a string field that is either a plain string or
 // null; set is false for null, which leaves the field unset.
-func (s *jsonScan) optString() (v []byte, set, ok bool) {
-	if s.null() {
+func (s *Scanner) OptString() (v []byte, set, ok bool) {
+	if s.Null() {
 		return nil, false, true
 	}
 	v, ok = s.plainString()
 	return v, ok, ok
 }
 
-// checkString consumes a string field whose value does not matter, only
+// CheckString consumes a string field whose value does not matter, only
 // its type (or null).
-func (s *jsonScan) checkString() bool {
-	if s.null() {
+func (s *Scanner) CheckString() bool {
+	if s.Null() {
 		return true
 	}
-	return s.peek() == '"' && s.skipString()
+	return s.Peek() == '"' && s.skipString()
+}
+
+// OptBool consumes a bool field that is either true, false or null; set
+// is false for null, which leaves the field unset.
+func (s *Scanner) OptBool() (v, set, ok bool) {
+	switch s.Peek() {
+	case 't':
+		ok = s.literal("true")
+		return ok, ok, ok
+	case 'f':
+		ok = s.literal("false")
+		return false, ok, ok
+	}
+	return false, false, s.Null()
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/inferno-llm/inferno/internal/sse"
 )
 
 // fastDecoders pairs each fast decoder with the encoding/json definition
@@ -58,7 +60,7 @@ func recordedEvents(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		r := NewSSEReader(bytes.NewReader(b))
+		r := sse.NewReader(bytes.NewReader(b))
 		for {
 			ev, err := r.Next()
 			if errors.Is(err, io.EOF) {

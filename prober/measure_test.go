@@ -118,7 +118,7 @@ func TestTPOTEndsAtLastContent(t *testing.T) {
 	chunk := func(s string) string { return `data: {"choices":[{"delta":{"content":"` + s + `"}}]}` + "\n\n" }
 	body := chunk("a") + chunk("b") + chunk("c")
 	h := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", sse)
+		w.Header().Set("Content-Type", eventStream)
 		for _, ev := range strings.SplitAfter(body, "\n\n")[:3] {
 			w.Write([]byte(ev))
 			w.(http.Flusher).Flush()
@@ -167,7 +167,7 @@ func TestStreamWithoutDone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := sendTo(t, context.Background(), streamHandler(200, sse, tt.body, 0), "openai-chat", 0)
+			res := sendTo(t, context.Background(), streamHandler(200, eventStream, tt.body, 0), "openai-chat", 0)
 			if res.Outcome != tt.outcome {
 				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Reason, tt.outcome)
 			}
@@ -194,7 +194,7 @@ func TestInputTokensFromUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := sendTo(t, context.Background(), streamHandler(200, sse, tt.body, 0), "openai-chat", 0)
+			res := sendTo(t, context.Background(), streamHandler(200, eventStream, tt.body, 0), "openai-chat", 0)
 			if res.InputTokens != tt.in || res.InputTokensFrom != tt.from || res.RequestedInputTokens != 2 {
 				t.Errorf("input %d from %q, requested %d; want %d from %q, requested 2",
 					res.InputTokens, res.InputTokensFrom, res.RequestedInputTokens, tt.in, tt.from)
@@ -211,7 +211,7 @@ func TestHugeUsageNotSpread(t *testing.T) {
 	for _, claimed := range []string{"1000000000", "4611686018427387904", "9223372036854775807"} {
 		t.Run(claimed, func(t *testing.T) {
 			h := func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", sse)
+				w.Header().Set("Content-Type", eventStream)
 				w.Write([]byte(`data: {"choices":[{"delta":{"content":"ab"}}]}` + "\n\n"))
 				w.Write([]byte(`data: {"choices":[{"delta":{"content":"cd"},"finish_reason":"stop"}]}` + "\n\n"))
 				w.Write([]byte(`data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":` + claimed + `}}` + "\n\n"))

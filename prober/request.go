@@ -21,6 +21,7 @@ import (
 
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/sse"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -223,8 +224,8 @@ func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params P
 }
 
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool, asm *checks.Assembler) {
-	sse := getSSEReader(body)
-	defer putSSEReader(sse)
+	stream := sse.Get(body)
+	defer sse.Put(stream)
 	scratch := eventsPool.Get().(*[]contentEvent)
 	defer func() { *scratch = (*scratch)[:0]; eventsPool.Put(scratch) }()
 	var (
@@ -239,7 +240,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	)
 	lean, _ := t.API.(leanDecoder)
 	for !done {
-		ev, err := sse.Next()
+		ev, err := stream.Next()
 		if err == io.EOF {
 			if t.API.EndsWithMarker() {
 				// An answer that was declared finished lost nothing but its
@@ -368,31 +369,10 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	res.Outcome = result.Success
 }
 
-// The per-stream scratch state is pooled: at thousands of streams a
-// second, a fresh reader buffer and event list per request were most of
+// The per-stream event list is pooled, as the SSE reader is (sse.Get):
+// at thousands of streams a second, a fresh one per request was most of
 // the prober's garbage, and the collector's pauses showed as schedule lag.
-var (
-	ssePool    = sync.Pool{New: func() any { return NewSSEReader(nil) }}
-	eventsPool = sync.Pool{New: func() any { s := make([]contentEvent, 0, 64); return &s }}
-)
-
-// maxPooledBuffer keeps a reader that grew for one huge event out of the
-// pool, so one odd stream does not pin megabytes for the rest.
-const maxPooledBuffer = 64 << 10
-
-func getSSEReader(r io.Reader) *SSEReader {
-	s := ssePool.Get().(*SSEReader)
-	s.reset(r)
-	return s
-}
-
-func putSSEReader(s *SSEReader) {
-	if cap(s.buf) > maxPooledBuffer || cap(s.data) > maxPooledBuffer {
-		return
-	}
-	s.reset(nil)
-	ssePool.Put(s)
-}
+var eventsPool = sync.Pool{New: func() any { s := make([]contentEvent, 0, 64); return &s }}
 
 // contentEvent is one content event as the token accounting needs it, in
 // 16 bytes (a time.Time and two ints took 40): the list lives as long as
@@ -634,7 +614,7 @@ func connectionReason(err error) string {
 
 func streamReason(err error) string {
 	switch {
-	case errors.Is(err, ErrEventTooLarge):
+	case errors.Is(err, sse.ErrEventTooLarge):
 		return err.Error()
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset mid-stream"

@@ -53,7 +53,7 @@ func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	time.Sleep(c.delay)
-	w.Header().Set("Content-Type", sse)
+	w.Header().Set("Content-Type", eventStream)
 	w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n"))
 }
 

@@ -38,7 +38,7 @@ func TestOutputCountedByTokenizer(t *testing.T) {
 		{"usage wins", "openai-chat", recorded(t, "vllm-chat"), wp, false, 9, result.TokensFromUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(streamHandler(200, sse, tc.body, 0))
+			srv := httptest.NewServer(streamHandler(200, eventStream, tc.body, 0))
 			defer srv.Close()
 			a, _ := LookupAPI(tc.api)
 			target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: tc.tok}
@@ -76,7 +76,7 @@ func TestITLFromTokenizerCount(t *testing.T) {
 		t.Fatalf("the test needs an odd count: the first event's one token and the rest evenly over two; the vocabulary gives %d", total)
 	}
 	per := (total - 1) / 2
-	srv := httptest.NewServer(streamHandler(200, sse, body, 0))
+	srv := httptest.NewServer(streamHandler(200, eventStream, body, 0))
 	defer srv.Close()
 	a, _ := LookupAPI("triton")
 	target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: wp}

@@ -36,7 +36,7 @@ func TestTraceparent(t *testing.T) {
 			seen := make(chan []string, 4)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seen <- r.Header.Values("Traceparent")
-				streamHandler(200, sse, recorded(t, "vllm-chat"), 0)(w, r)
+				streamHandler(200, eventStream, recorded(t, "vllm-chat"), 0)(w, r)
 			}))
 			defer srv.Close()
 			cfg := promconfig.DefaultHTTPClientConfig

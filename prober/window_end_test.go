@@ -23,7 +23,7 @@ var stallAfterFirstToken = http.HandlerFunc(func(w http.ResponseWriter, r *http.
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	w.Header().Set("Content-Type", sse)
+	w.Header().Set("Content-Type", eventStream)
 	w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"))
 	w.(http.Flusher).Flush()
 	<-r.Context().Done()

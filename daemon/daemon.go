@@ -132,7 +132,7 @@ func (d *Daemon) SetPerRequest(on bool) { d.perRequest = on }
 
 // SetShard makes this daemon replica index of count (before Start).
 // SetTransport sets the transport policy of every window
-// (prober.TransportFast or TransportStd).
+// (httpclient.TransportFast or TransportStd).
 func (d *Daemon) SetTransport(policy string) { d.transport = policy }
 
 func (d *Daemon) SetShard(index, count int) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 )
 
 // Params are the generation parameters every API shares.
@@ -197,7 +198,7 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 	// No compression: it would hold tokens back in the server's buffer.
 	// Set explicitly, so Go's transport does not ask for gzip itself.
 	req.Header.Set("Accept-Encoding", "identity")
-	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("User-Agent", httpclient.UserAgent)
 	return req, nil
 }
 

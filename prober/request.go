@@ -32,8 +32,9 @@ type Target struct {
 	Model  string
 	API    API
 	Client *http.Client
-	// Transport says which transport Client's requests take (TransportH1,
-	// TransportTuned or TransportCommon), for the report.
+	// Transport says which transport Client's requests take
+	// (httpclient.TransportH1, TransportTuned or TransportCommon), for the
+	// report.
 	Transport string
 	// Tokenizer, when set, counts the generated text where the server
 	// reports no usage (Triton), instead of counting content events.

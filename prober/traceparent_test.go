@@ -12,6 +12,7 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -47,7 +48,7 @@ func TestTraceparent(t *testing.T) {
 				}
 				cfg.HTTPHeaders = &h
 			}
-			client, err := NewHTTPClient(cfg, "t")
+			client, err := httpclient.New(cfg, "t")
 			if err != nil {
 				t.Fatal(err)
 			}

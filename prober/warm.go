@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -101,7 +102,7 @@ func (w *Window) warmConnections(ctx context.Context, n int) int {
 			if err != nil {
 				return
 			}
-			req.Header.Set("User-Agent", UserAgent)
+			req.Header.Set("User-Agent", httpclient.UserAgent)
 			resp, err := w.Target.Client.Do(req)
 			w.reportConnection(trace.phases())
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -157,7 +158,7 @@ func TestEndpointFaults(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			before := openFDs(t)
 			ep := f.server(t)
-			client, err := prober.NewHTTPClient(ep.client, "fault")
+			client, err := httpclient.New(ep.client, "fault")
 			if err != nil {
 				t.Fatal(err)
 			}

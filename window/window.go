@@ -18,6 +18,7 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -40,7 +41,7 @@ type Spec struct {
 	// Share, when active, makes the window this replica's share of a
 	// window every replica runs (a load_share schedule).
 	Share prober.Share
-	// Transport is the transport policy (prober.TransportFast, the
+	// Transport is the transport policy (httpclient.TransportFast, the
 	// default, or TransportStd).
 	Transport string
 }
@@ -53,7 +54,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, transport, err := prober.NewClient(t.HTTP, t.Name, t.URL, s.Transport)
+	client, transport, err := httpclient.NewForTarget(t.HTTP, t.Name, t.URL, s.Transport)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
 	if m.HTTP != nil {
 		httpCfg = *m.HTTP
 	}
-	client, err := prober.NewHTTPClient(httpCfg, t.Name+" server metrics")
+	client, err := httpclient.New(httpCfg, t.Name+" server metrics")
 	if err != nil {
 		return nil, err
 	}

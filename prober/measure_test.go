@@ -55,7 +55,7 @@ func TestMultiTokenEvents(t *testing.T) {
 			}
 			res := &result.Result{}
 			p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "one two three"}}, InputTokens: 3}
-			target.send(context.Background(), p, Params{MaxTokens: tt.want}, 0, time.Now(), false, res)
+			target.Send(context.Background(), p, Params{MaxTokens: tt.want}, 0, time.Now(), false, res)
 			if !res.Succeeded() {
 				t.Fatalf("%s: %s", res.Outcome, res.Reason)
 			}

@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/internal/sse"
 	"github.com/inferno-llm/inferno/result"
 )
@@ -46,23 +48,34 @@ type Target struct {
 	Traceparent           string
 }
 
-// Causes attached to contexts so a cancelled request can be classified.
+// Causes attached to contexts so a cancelled request can be classified:
+// its own timeout, and the two a window cancels its requests with (its
+// hard deadline, the end of the grace after its duration).
 var (
 	errRequestTimeout = errors.New("request timeout")
-	errWindowDeadline = errors.New("window deadline reached")
-	errGraceOver      = errors.New("grace period after the window's duration ran out")
+	ErrWindowDeadline = errors.New("window deadline reached")
+	ErrGraceOver      = errors.New("grace period after the window's duration ran out")
 )
 
 // sendByKey carries, on a request's context, the time after which it must
 // not be sent (the end of its window's duration).
 type sendByKey struct{}
 
+// WithSendBy marks ctx with the time after which a request must not be
+// sent (the end of its window's duration): Send then reports it not sent
+// rather than send it after the window.
+func WithSendBy(ctx context.Context, by time.Time) context.Context {
+	return context.WithValue(ctx, sendByKey{}, by)
+}
+
 // maxErrorBody bounds how much of an error response is read for its reason.
 const maxErrorBody = 4 << 10
 
-// send runs one request and fills res. It never returns an error: every
-// failure is an outcome on the result.
-func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
+// Send runs one request and fills res. It never returns an error: every
+// failure is an outcome on the result. timeout bounds the request (0:
+// none), windowStart is where its token timelines count from, and
+// keepText keeps the answer's text (a session's next turn carries it).
+func (t *Target) Send(ctx context.Context, p dataset.Prompt, params Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
@@ -172,6 +185,35 @@ func (t *Target) countOutput(res *result.Result, keepText bool) {
 	if t.Tokenizer != nil && !keepText {
 		res.Text = ""
 	}
+}
+
+// OpenConnection opens a connection to the target, or takes an idle one,
+// with a HEAD request to its URL, which any server answers cheaply
+// whatever its status, and leaves it idle in the client's pool. gotConn,
+// if set, runs once the request has its connection (before it is
+// written): a caller opening several holds each there until all have
+// one, so they cannot share fewer connections. It returns the
+// connection's phases and whether an answer came.
+func (t *Target) OpenConnection(ctx context.Context, gotConn func()) (result.ConnPhases, bool) {
+	trace := &connTrace{}
+	rctx := trace.with(ctx)
+	if gotConn != nil {
+		rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn() }})
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodHead, t.URL, nil)
+	if err != nil {
+		return result.ConnPhases{}, false
+	}
+	req.Header.Set("User-Agent", httpclient.UserAgent)
+	resp, err := t.Client.Do(req)
+	phases := trace.phases()
+	if err != nil {
+		return phases, false
+	}
+	// Read to the end so the connection goes back to the pool.
+	drain(resp.Body)
+	resp.Body.Close()
+	return phases, true
 }
 
 // maxDrain and drainWait bound what is read after a stream's terminal
@@ -539,10 +581,10 @@ func (t *Target) fail(ctx context.Context, res *result.Result, class result.Outc
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errRequestTimeout):
 		res.Outcome, res.Reason = result.Timeout, timeoutReason(res)
-	case errors.Is(cause, errWindowDeadline):
+	case errors.Is(cause, ErrWindowDeadline):
 		res.Outcome, res.Reason = result.Cancelled, "window deadline reached"
-	case errors.Is(cause, errGraceOver):
-		res.Outcome, res.Reason = result.Cancelled, errGraceOver.Error()
+	case errors.Is(cause, ErrGraceOver):
+		res.Outcome, res.Reason = result.Cancelled, ErrGraceOver.Error()
 	default:
 		res.Outcome, res.Reason = result.Cancelled, "aborted"
 	}

@@ -61,7 +61,7 @@ func sendURL(t *testing.T, ctx context.Context, url, api string, timeout time.Du
 	target := &Target{URL: url, Model: "m", API: a, Client: client}
 	res := &result.Result{Intended: time.Now()}
 	p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hello there"}}, InputTokens: 2}
-	target.send(ctx, p, Params{MaxTokens: 8}, timeout, time.Now(), true, res)
+	target.Send(ctx, p, Params{MaxTokens: 8}, timeout, time.Now(), true, res)
 	return res
 }
 
@@ -194,7 +194,7 @@ func TestSendCancellation(t *testing.T) {
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
-	ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, errWindowDeadline)
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, ErrWindowDeadline)
 	defer cancel()
 	res := sendTo(t, ctx, stall, "openai-chat", time.Minute)
 	if res.Outcome != result.Cancelled || res.Reason != "window deadline reached" {

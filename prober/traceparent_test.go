@@ -59,7 +59,7 @@ func TestTraceparent(t *testing.T) {
 			for range 2 {
 				res := &result.Result{Intended: time.Now()}
 				p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1}
-				target.send(context.Background(), p, Params{MaxTokens: 4}, time.Minute, time.Now(), false, res)
+				target.Send(context.Background(), p, Params{MaxTokens: 4}, time.Minute, time.Now(), false, res)
 				if !res.Succeeded() {
 					t.Fatalf("%s: %s", res.Outcome, res.Reason)
 				}

@@ -21,6 +21,7 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -172,7 +173,7 @@ func TestEndpointFaults(t *testing.T) {
 			if deadline == 0 {
 				deadline = 20 * time.Second
 			}
-			w := &prober.Window{
+			w := &loadgen.Window{
 				Target:  &prober.Target{Name: "fault", URL: ep.url, Model: "sim", API: api, Client: client},
 				Arrival: arrival, Source: source, Requests: faultRequests, RequestTimeout: timeout, Deadline: deadline,
 				MaxConcurrency: f.maxConcurrency,

@@ -19,6 +19,7 @@ import (
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -40,7 +41,7 @@ type Spec struct {
 	MaxInFlight int
 	// Share, when active, makes the window this replica's share of a
 	// window every replica runs (a load_share schedule).
-	Share prober.Share
+	Share loadgen.Share
 	// Transport is the transport policy (httpclient.TransportFast, the
 	// default, or TransportStd).
 	Transport string
@@ -48,7 +49,7 @@ type Spec struct {
 
 // Build turns the spec into a prober window, loading its dataset and
 // tokenizer and making its HTTP client.
-func Build(ctx context.Context, s Spec) (*prober.Window, error) {
+func Build(ctx context.Context, s Spec) (*loadgen.Window, error) {
 	t, w := s.Target, s.Workload
 	api, err := prober.LookupAPI(t.API)
 	if err != nil {
@@ -113,7 +114,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	}
 	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Transport: transport, Tokenizer: tok}
 	target.Traceparent, target.TraceparentConfigured = prober.ConfiguredTraceparent(t.HTTP)
-	win := &prober.Window{
+	win := &loadgen.Window{
 		Target:         target,
 		Arrival:        arrival,
 		Source:         source,
@@ -125,7 +126,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 		Warmup:         w.Warmup,
 		RequestTimeout: timeout,
 		Share:          s.Share,
-		Progress:       &prober.Progress{},
+		Progress:       &loadgen.Progress{},
 	}
 	win.Grace, win.WarmConnections = Grace(w.Grace), WarmConnections(w.WarmConnections)
 	return win, nil

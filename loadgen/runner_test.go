@@ -1,4 +1,4 @@
-package prober
+package loadgen
 
 import (
 	"encoding/json"
@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/prober"
 
 	"context"
 	"errors"
@@ -24,6 +25,9 @@ import (
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
 )
+
+// eventStream is the Content-Type of a server-sent event stream.
+const eventStream = "text/event-stream"
 
 // countingServer answers each request with a short chat stream after
 // delay, tracking how many requests it saw and the peak in flight.
@@ -77,9 +81,9 @@ func newWindow(t *testing.T, h http.Handler, arrival dataset.ArrivalSpec) *Windo
 		t.Fatal(err)
 	}
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}, 1)
-	api, _ := LookupAPI("openai-chat")
+	api, _ := prober.LookupAPI("openai-chat")
 	return &Window{
-		Target:         &Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
+		Target:         &prober.Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
 		Arrival:        arr,
 		Source:         source,
 		RequestTimeout: 10 * time.Second,

@@ -1,4 +1,4 @@
-package prober
+package loadgen
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -36,13 +37,13 @@ func TestClosedLoopReusesConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, _ := LookupAPI("openai-completions")
+	api, _ := prober.LookupAPI("openai-completions")
 	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}, 1)
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}, 1)
 	var mu sync.Mutex
 	var results []*result.Result
 	w := &Window{
-		Target:  &Target{URL: srv.URL + "/v1", Model: "sim", API: api, Client: client},
+		Target:  &prober.Target{URL: srv.URL + "/v1", Model: "sim", API: api, Client: client},
 		Arrival: arrival, Source: source, Requests: requests, RequestTimeout: 30 * time.Second, Deadline: time.Minute,
 	}
 	info, err := w.Run(context.Background(), func(r *result.Result) { mu.Lock(); results = append(results, r); mu.Unlock() })
@@ -85,11 +86,11 @@ func TestDrainHeldOpenBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, _ := LookupAPI("openai-chat")
+	api, _ := prober.LookupAPI("openai-chat")
 	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}, 1)
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}, 1)
 	w := &Window{
-		Target:  &Target{URL: srv.URL, Model: "m", API: api, Client: client},
+		Target:  &prober.Target{URL: srv.URL, Model: "m", API: api, Client: client},
 		Arrival: arrival, Source: source, Requests: 2, RequestTimeout: 10 * time.Minute,
 	}
 	var results []*result.Result
@@ -103,7 +104,7 @@ func TestDrainHeldOpenBody(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-	case <-time.After(60 * time.Second): // generous: the drain gives up after drainWait
+	case <-time.After(60 * time.Second): // generous: the drain gives up after the prober's drainWait
 		t.Fatal("a body held open after [DONE] held the window until its request timeout")
 	}
 	for _, r := range results {
@@ -132,8 +133,8 @@ func TestWarmDistinctPlainConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, _ := LookupAPI("openai-chat")
-	w := &Window{Target: &Target{URL: srv.URL, Model: "m", API: api, Client: client}, RequestTimeout: 5 * time.Second}
+	api, _ := prober.LookupAPI("openai-chat")
+	w := &Window{Target: &prober.Target{URL: srv.URL, Model: "m", API: api, Client: client}, RequestTimeout: 5 * time.Second}
 	const n = 8
 	if got := w.warmConnections(context.Background(), n); got != n {
 		t.Fatalf("warmed %d connections, want %d", got, n)
@@ -143,7 +144,7 @@ func TestWarmDistinctPlainConnections(t *testing.T) {
 	}
 	// The window's requests then reuse them: no new connection.
 	res := &result.Result{Intended: time.Now()}
-	w.Target.send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}}, Params{MaxTokens: 1}, time.Second, time.Now(), false, res)
+	w.Target.Send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}}, prober.Params{MaxTokens: 1}, time.Second, time.Now(), false, res)
 	if !res.Conn.Reused || len(conns) != n {
 		t.Errorf("request after warm-up: reused %v, server connections %d (want a reused one of %d)", res.Conn.Reused, len(conns), n)
 	}

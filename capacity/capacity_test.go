@@ -3,6 +3,7 @@ package capacity
 import (
 	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/loadgen"
+	"github.com/inferno-llm/inferno/measure"
 
 	"context"
 	"net/http"
@@ -26,7 +27,7 @@ func window(t *testing.T, url string, outputTokens int) *loadgen.Window {
 		t.Fatal(err)
 	}
 	return &loadgen.Window{
-		Target:         &prober.Target{Name: "sim", URL: url + "/v1", Model: "sim", API: api, Client: &http.Client{}},
+		Target:         &measure.Target{Name: "sim", URL: url + "/v1", Model: "sim", API: api, Client: &http.Client{}},
 		Source:         source,
 		Params:         prober.Params{MaxTokens: outputTokens},
 		RequestTimeout: time.Minute,

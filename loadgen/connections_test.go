@@ -14,6 +14,7 @@ import (
 
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
@@ -43,7 +44,7 @@ func TestClosedLoopReusesConnections(t *testing.T) {
 	var mu sync.Mutex
 	var results []*result.Result
 	w := &Window{
-		Target:  &prober.Target{URL: srv.URL + "/v1", Model: "sim", API: api, Client: client},
+		Target:  &measure.Target{URL: srv.URL + "/v1", Model: "sim", API: api, Client: client},
 		Arrival: arrival, Source: source, Requests: requests, RequestTimeout: 30 * time.Second, Deadline: time.Minute,
 	}
 	info, err := w.Run(context.Background(), func(r *result.Result) { mu.Lock(); results = append(results, r); mu.Unlock() })
@@ -90,7 +91,7 @@ func TestDrainHeldOpenBody(t *testing.T) {
 	arrival, _ := dataset.NewArrival(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}, 1)
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}, 1)
 	w := &Window{
-		Target:  &prober.Target{URL: srv.URL, Model: "m", API: api, Client: client},
+		Target:  &measure.Target{URL: srv.URL, Model: "m", API: api, Client: client},
 		Arrival: arrival, Source: source, Requests: 2, RequestTimeout: 10 * time.Minute,
 	}
 	var results []*result.Result
@@ -134,7 +135,7 @@ func TestWarmDistinctPlainConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	api, _ := prober.LookupAPI("openai-chat")
-	w := &Window{Target: &prober.Target{URL: srv.URL, Model: "m", API: api, Client: client}, RequestTimeout: 5 * time.Second}
+	w := &Window{Target: &measure.Target{URL: srv.URL, Model: "m", API: api, Client: client}, RequestTimeout: 5 * time.Second}
 	const n = 8
 	if got := w.warmConnections(context.Background(), n); got != n {
 		t.Fatalf("warmed %d connections, want %d", got, n)

@@ -3,7 +3,7 @@
 // closed loop at a concurrency, or stages of both), with conversations of
 // several turns as sessions, a warm-up and warm connections before it,
 // and a share of it when several replicas drive it together. Each request
-// is sent and measured by the prober's Target.
+// is sent and measured by measure.Target.
 package loadgen
 
 import (
@@ -18,13 +18,14 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
 // Window is one benchmark window: a schedule of requests against a target.
 type Window struct {
-	Target  *prober.Target
+	Target  *measure.Target
 	Arrival dataset.Arrival
 	// Source gives one conversation per arrival. A conversation of several
 	// turns is a session: its turns go in order, each carrying the earlier
@@ -194,7 +195,7 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	hard := ctx
 	if w.Deadline > 0 {
 		var stop context.CancelFunc
-		hard, stop = context.WithDeadlineCause(ctx, time.Now().Add(w.Deadline), prober.ErrWindowDeadline)
+		hard, stop = context.WithDeadlineCause(ctx, time.Now().Add(w.Deadline), measure.ErrWindowDeadline)
 		defer stop()
 	}
 	var info RunInfo
@@ -218,11 +219,11 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	if w.Duration > 0 {
 		info.Duration, info.Grace = w.Duration, w.grace()
 		var stopGrace, stopSend context.CancelFunc
-		wctx, stopGrace = context.WithDeadlineCause(wctx, info.Start.Add(w.Duration+info.Grace), prober.ErrGraceOver)
+		wctx, stopGrace = context.WithDeadlineCause(wctx, info.Start.Add(w.Duration+info.Grace), measure.ErrGraceOver)
 		defer stopGrace()
 		send, stopSend = context.WithDeadline(wctx, info.Start.Add(w.Duration))
 		defer stopSend()
-		wctx = prober.WithSendBy(wctx, info.Start.Add(w.Duration))
+		wctx = measure.WithSendBy(wctx, info.Start.Add(w.Duration))
 	}
 	st := &windowState{start: info.Start, send: send, sink: sink, limit: int64(w.Share.part(w.Requests)), share: w.Share, hash: sha256.New()}
 	if w.Share.active() && w.Requests > 0 && st.limit == 0 {
@@ -250,8 +251,8 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 		info.Aborted = true
 	} else {
 		cause := context.Cause(wctx)
-		info.DeadlineHit = errors.Is(cause, prober.ErrWindowDeadline)
-		info.GraceExpired = errors.Is(cause, prober.ErrGraceOver)
+		info.DeadlineHit = errors.Is(cause, measure.ErrWindowDeadline)
+		info.GraceExpired = errors.Is(cause, measure.ErrGraceOver)
 	}
 	return info, nil
 }
@@ -523,10 +524,10 @@ func stopReason(ctx context.Context, ended string) (string, time.Time) {
 		return ended, time.Time{}
 	}
 	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, prober.ErrGraceOver):
+	case errors.Is(cause, measure.ErrGraceOver):
 		// No grace: the duration's end and the grace's are one.
 		return ended, time.Time{}
-	case errors.Is(cause, prober.ErrWindowDeadline):
+	case errors.Is(cause, measure.ErrWindowDeadline):
 		return "window deadline reached before it was sent", time.Now()
 	default:
 		return "window aborted before it was sent", time.Now()

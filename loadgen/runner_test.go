@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 
 	"context"
@@ -83,7 +84,7 @@ func newWindow(t *testing.T, h http.Handler, arrival dataset.ArrivalSpec) *Windo
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}, 1)
 	api, _ := prober.LookupAPI("openai-chat")
 	return &Window{
-		Target:         &prober.Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
+		Target:         &measure.Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
 		Arrival:        arr,
 		Source:         source,
 		RequestTimeout: 10 * time.Second,

@@ -2,7 +2,7 @@ package loadgen
 
 import (
 	"github.com/inferno-llm/inferno/config/schema"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/measure"
 
 	"context"
 	"net"
@@ -246,7 +246,7 @@ func TestWindowGrace(t *testing.T) {
 				t.Fatalf("info %+v, %d results; want the grace expired and 4 results", info, len(c.results))
 			}
 			for _, r := range c.results {
-				if r.Outcome != result.Cancelled || r.Reason != prober.ErrGraceOver.Error() || r.FirstContent.IsZero() {
+				if r.Outcome != result.Cancelled || r.Reason != measure.ErrGraceOver.Error() || r.FirstContent.IsZero() {
 					t.Errorf("request %d: %s %q (first token %v)", r.Index, r.Outcome, r.Reason, r.FirstContent)
 				}
 			}

@@ -1,3 +1,9 @@
+// Package prober speaks the LLM serving APIs, one file per API (OpenAI
+// chat and completions, TGI, Triton, OpenAI embeddings, rerank) behind
+// one interface, API: it builds a prompt's request and says what each
+// event of the answer means. Sending a request and measuring its answer
+// is package measure's job; running a schedule of requests, package
+// loadgen's.
 package prober
 
 import (
@@ -236,10 +242,11 @@ func maxTokens(p dataset.Prompt, params Params) int {
 // FuzzChunkDifferential checks that whenever a fast decoder answers,
 // encoding/json gives the same chunk.
 
-// leanDecoder is implemented by the APIs with an allocation-free fast
-// path; readStream asks them for a chunk's text only when it keeps it.
-type leanDecoder interface {
-	decodeLean(data []byte, wantText bool) (Chunk, error)
+// LeanDecoder is implemented by the APIs with an allocation-free fast
+// path: the measurement asks them for a chunk's text only when it keeps
+// it.
+type LeanDecoder interface {
+	DecodeLean(data []byte, wantText bool) (Chunk, error)
 }
 
 // decodeWith tries a fast decoder and falls back to the encoding/json

@@ -192,12 +192,12 @@ func FuzzChunkDifferential(f *testing.F) {
 		checkAgreement(t, data)
 		for _, name := range APINames() {
 			api, _ := LookupAPI(name)
-			lean, ok := api.(leanDecoder)
+			lean, ok := api.(LeanDecoder)
 			if !ok {
 				t.Fatalf("%s has no lean decoder", name)
 			}
 			c1, err1 := api.Decode(data)
-			c2, err2 := lean.decodeLean(data, false)
+			c2, err2 := lean.DecodeLean(data, false)
 			c1.Text = ""
 			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) {
 				t.Fatalf("%s: Decode %+v, %v; lean %+v, %v", name, c1, err1, c2, err2)

@@ -313,9 +313,10 @@ func fastOpenAI(data []byte, wantText bool) (out Chunk, ok bool) {
 	return out, true
 }
 
-// toolCallDeltas are the tool_calls arrays of an OpenAI chunk, decoded
-// again only for a request with checks: the hot path counts them only.
-func toolCallDeltas(data []byte) []json.RawMessage {
+// ToolCallDeltas are the tool_calls arrays of an OpenAI chunk, decoded
+// again only for a request with checks (the hot path counts them only),
+// so the checks see the calls.
+func ToolCallDeltas(data []byte) []json.RawMessage {
 	var c struct {
 		Choices []struct {
 			Delta *struct {

@@ -43,6 +43,6 @@ func (a openAIChat) NewRequest(ctx context.Context, base, model string, p datase
 func (openAIChat) Decode(data []byte) (Chunk, error) {
 	return decodeWith(data, true, fastOpenAI, decodeOpenAI)
 }
-func (openAIChat) decodeLean(data []byte, wantText bool) (Chunk, error) {
+func (openAIChat) DecodeLean(data []byte, wantText bool) (Chunk, error) {
 	return decodeWith(data, wantText, fastOpenAI, decodeOpenAI)
 }

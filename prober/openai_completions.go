@@ -28,6 +28,6 @@ func (a openAICompletions) NewRequest(ctx context.Context, base, model string, p
 func (openAICompletions) Decode(data []byte) (Chunk, error) {
 	return decodeWith(data, true, fastOpenAI, decodeOpenAI)
 }
-func (openAICompletions) decodeLean(data []byte, wantText bool) (Chunk, error) {
+func (openAICompletions) DecodeLean(data []byte, wantText bool) (Chunk, error) {
 	return decodeWith(data, wantText, fastOpenAI, decodeOpenAI)
 }

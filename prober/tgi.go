@@ -44,7 +44,7 @@ type tgiEvent struct {
 }
 
 func (tgi) Decode(data []byte) (Chunk, error) { return decodeWith(data, true, fastTGI, decodeTGI) }
-func (tgi) decodeLean(data []byte, wantText bool) (Chunk, error) {
+func (tgi) DecodeLean(data []byte, wantText bool) (Chunk, error) {
 	return decodeWith(data, wantText, fastTGI, decodeTGI)
 }
 
@@ -177,10 +177,10 @@ func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
 	return out, true
 }
 
-// tgiFinishReason is the finish reason TGI's last event gives in its
+// TGIFinishReason is the finish reason TGI's last event gives in its
 // details ("length", "eos_token", "stop_sequence"); empty for any other
-// event. Read only for a request with checks.
-func tgiFinishReason(data []byte) string {
+// event. The measurement reads it only for a request with checks.
+func TGIFinishReason(data []byte) string {
 	var e struct {
 		Details *struct {
 			FinishReason string `json:"finish_reason"`

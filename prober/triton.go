@@ -32,7 +32,7 @@ func (triton) NewRequest(ctx context.Context, base, model string, p dataset.Prom
 func (triton) Decode(data []byte) (Chunk, error) {
 	return decodeWith(data, true, fastTriton, decodeTriton)
 }
-func (triton) decodeLean(data []byte, wantText bool) (Chunk, error) {
+func (triton) DecodeLean(data []byte, wantText bool) (Chunk, error) {
 	return decodeWith(data, wantText, fastTriton, decodeTriton)
 }
 

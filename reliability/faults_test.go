@@ -22,6 +22,7 @@ import (
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/loadgen"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -174,7 +175,7 @@ func TestEndpointFaults(t *testing.T) {
 				deadline = 20 * time.Second
 			}
 			w := &loadgen.Window{
-				Target:  &prober.Target{Name: "fault", URL: ep.url, Model: "sim", API: api, Client: client},
+				Target:  &measure.Target{Name: "fault", URL: ep.url, Model: "sim", API: api, Client: client},
 				Arrival: arrival, Source: source, Requests: faultRequests, RequestTimeout: timeout, Deadline: deadline,
 				MaxConcurrency: f.maxConcurrency,
 			}

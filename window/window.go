@@ -20,6 +20,7 @@ import (
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/loadgen"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -112,8 +113,8 @@ func Build(ctx context.Context, s Spec) (*loadgen.Window, error) {
 	if s.Deadline > 0 && (deadline <= 0 || s.Deadline < deadline) {
 		deadline = s.Deadline
 	}
-	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Transport: transport, Tokenizer: tok}
-	target.Traceparent, target.TraceparentConfigured = prober.ConfiguredTraceparent(t.HTTP)
+	target := &measure.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Transport: transport, Tokenizer: tok}
+	target.Traceparent, target.TraceparentConfigured = measure.ConfiguredTraceparent(t.HTTP)
 	win := &loadgen.Window{
 		Target:         target,
 		Arrival:        arrival,

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -48,14 +49,14 @@ func TestMultiTokenEvents(t *testing.T) {
 		t.Run(tt.api, func(t *testing.T) {
 			sim := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond, ITL: 2 * time.Millisecond, StreamInterval: tt.interval}))
 			defer sim.Close()
-			a, _ := LookupAPI(tt.api)
+			a, _ := prober.LookupAPI(tt.api)
 			target := &Target{URL: sim.URL + "/v1", Model: "sim", API: a, Client: sim.Client()}
 			if tt.api == "tgi" {
 				target.URL = sim.URL
 			}
 			res := &result.Result{}
 			p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "one two three"}}, InputTokens: 3}
-			target.Send(context.Background(), p, Params{MaxTokens: tt.want}, 0, time.Now(), false, res)
+			target.Send(context.Background(), p, prober.Params{MaxTokens: tt.want}, 0, time.Now(), false, res)
 			if !res.Succeeded() {
 				t.Fatalf("%s: %s", res.Outcome, res.Reason)
 			}

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -40,11 +41,11 @@ func TestOutputCountedByTokenizer(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := httptest.NewServer(streamHandler(200, eventStream, tc.body, 0))
 			defer srv.Close()
-			a, _ := LookupAPI(tc.api)
+			a, _ := prober.LookupAPI(tc.api)
 			target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: tc.tok}
 			res := &result.Result{Intended: time.Now()}
 			p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1}
-			target.Send(context.Background(), p, Params{MaxTokens: 8}, time.Minute, time.Now(), tc.keepText, res)
+			target.Send(context.Background(), p, prober.Params{MaxTokens: 8}, time.Minute, time.Now(), tc.keepText, res)
 			if !res.Succeeded() || res.OutputTokens != tc.tokens || res.TokensFrom != tc.from {
 				t.Fatalf("%s %q: %d tokens from %s, want %d from %s", res.Outcome, res.Reason, res.OutputTokens, res.TokensFrom, tc.tokens, tc.from)
 			}
@@ -78,11 +79,11 @@ func TestITLFromTokenizerCount(t *testing.T) {
 	per := (total - 1) / 2
 	srv := httptest.NewServer(streamHandler(200, eventStream, body, 0))
 	defer srv.Close()
-	a, _ := LookupAPI("triton")
+	a, _ := prober.LookupAPI("triton")
 	target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: wp}
 	res := &result.Result{Intended: time.Now()}
 	target.Send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1},
-		Params{MaxTokens: 8}, time.Minute, time.Now(), false, res)
+		prober.Params{MaxTokens: 8}, time.Minute, time.Now(), false, res)
 	if !res.Succeeded() || res.OutputTokens != total || res.TokensFrom != result.TokensFromTokenizer {
 		t.Fatalf("%s: %d tokens from %s", res.Outcome, res.OutputTokens, res.TokensFrom)
 	}

@@ -1,4 +1,11 @@
-package prober
+// Package measure sends one request to a target and measures its answer:
+// the connection's phases, the times of its first and later tokens, its
+// tokens (the server's usage, a tokenizer's count or the events),
+// reasoning apart from the answer, the output checks, and every failure
+// classified by its cause. The API adapters (package prober) build the
+// request and say what each event means; the load generator (package
+// loadgen) decides when requests go.
+package measure
 
 import (
 	"compress/gzip"
@@ -24,15 +31,16 @@ import (
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/internal/sse"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
-// Target is one endpoint as the prober sees it.
+// Target is one endpoint as the prober measures it.
 type Target struct {
 	Name   string
 	URL    string // base URL, e.g. http://host:8000/v1
 	Model  string
-	API    API
+	API    prober.API
 	Client *http.Client
 	// Transport says which transport Client's requests take
 	// (httpclient.TransportH1, TransportTuned or TransportCommon), for the
@@ -75,7 +83,7 @@ const maxErrorBody = 4 << 10
 // failure is an outcome on the result. timeout bounds the request (0:
 // none), windowStart is where its token timelines count from, and
 // keepText keeps the answer's text (a session's next turn carries it).
-func (t *Target) Send(ctx context.Context, p dataset.Prompt, params Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
+func (t *Target) Send(ctx context.Context, p dataset.Prompt, params prober.Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
@@ -124,7 +132,7 @@ func (t *Target) Send(ctx context.Context, p dataset.Prompt, params Params, time
 		t.failStatus(ctx, res, resp)
 		return
 	}
-	if whole, ok := t.API.(wholeResponse); ok {
+	if whole, ok := t.API.(prober.WholeResponse); ok {
 		t.readWhole(ctx, resp.Body, res, p, whole)
 		if res.Outcome == result.Success {
 			drain(resp.Body)
@@ -235,7 +243,7 @@ func drain(body io.ReadCloser) {
 
 // assembler is where a request's answer is put together for its checks;
 // nil when it has none, so a workload without checks keeps no answer.
-func assembler(p dataset.Prompt, params Params) *checks.Assembler {
+func assembler(p dataset.Prompt, params prober.Params) *checks.Assembler {
 	if len(params.Checks) == 0 && (p.Canary == nil || len(p.Canary.Checks) == 0) {
 		return nil
 	}
@@ -246,7 +254,7 @@ func assembler(p dataset.Prompt, params Params) *checks.Assembler {
 const maxExcerpt = 200
 
 // judge runs the workload's checks and the prompt's own on the answer.
-func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params Params) {
+func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params prober.Params) {
 	set, tools := params.Checks, params.ToolSchemas
 	if c := p.Canary; c != nil {
 		set = append(set[:len(set):len(set)], c.Checks...)
@@ -272,7 +280,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	scratch := eventsPool.Get().(*[]contentEvent)
 	defer func() { *scratch = (*scratch)[:0]; eventsPool.Put(scratch) }()
 	var (
-		usage    *Usage
+		usage    *prober.Usage
 		done     bool
 		finished bool // a finish_reason was seen
 		text     strings.Builder
@@ -281,7 +289,7 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		// firstAnswer indexes the first event of the answer in events.
 		firstAnswer = -1
 	)
-	lean, _ := t.API.(leanDecoder)
+	lean, _ := t.API.(prober.LeanDecoder)
 	for !done {
 		ev, err := stream.Next()
 		if err == io.EOF {
@@ -303,9 +311,9 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		if res.FirstEvent.IsZero() {
 			res.FirstEvent = ev.Arrived
 		}
-		var chunk Chunk
+		var chunk prober.Chunk
 		if lean != nil {
-			chunk, err = lean.decodeLean(ev.Data, keepText)
+			chunk, err = lean.DecodeLean(ev.Data, keepText)
 		} else {
 			chunk, err = t.API.Decode(ev.Data)
 		}
@@ -329,10 +337,10 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 			case chunk.Finished:
 				asm.Finish("stop") // or tool_calls: what matters is that it is not length
 			case chunk.Done:
-				asm.Finish(tgiFinishReason(ev.Data))
+				asm.Finish(prober.TGIFinishReason(ev.Data))
 			}
 			if chunk.ToolCalls > 0 {
-				for _, raw := range toolCallDeltas(ev.Data) {
+				for _, raw := range prober.ToolCallDeltas(ev.Data) {
 					asm.ToolCalls(raw)
 				}
 			}

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -52,14 +53,14 @@ func TestTraceparent(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			api, _ := LookupAPI("openai-chat")
+			api, _ := prober.LookupAPI("openai-chat")
 			target := &Target{URL: srv.URL + "/v1", Model: "m", API: api, Client: client}
 			target.Traceparent, target.TraceparentConfigured = ConfiguredTraceparent(cfg)
 			var ids [][2]string
 			for range 2 {
 				res := &result.Result{Intended: time.Now()}
 				p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1}
-				target.Send(context.Background(), p, Params{MaxTokens: 4}, time.Minute, time.Now(), false, res)
+				target.Send(context.Background(), p, prober.Params{MaxTokens: 4}, time.Minute, time.Now(), false, res)
 				if !res.Succeeded() {
 					t.Fatalf("%s: %s", res.Outcome, res.Reason)
 				}

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -35,8 +36,10 @@ func streamHandler(status int, contentType, body string, gap time.Duration) http
 	}
 }
 
+// recorded is a stream in the shape a real server sends, as recorded
+// beside the API adapters that decode it.
 func recorded(t *testing.T, name string) string {
-	b, err := os.ReadFile(filepath.Join("testdata", "streams", name+".sse"))
+	b, err := os.ReadFile(filepath.Join("..", "prober", "testdata", "streams", name+".sse"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +55,7 @@ func sendTo(t *testing.T, ctx context.Context, h http.Handler, api string, timeo
 
 func sendURL(t *testing.T, ctx context.Context, url, api string, timeout time.Duration) *result.Result {
 	t.Helper()
-	a, err := LookupAPI(api)
+	a, err := prober.LookupAPI(api)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +64,7 @@ func sendURL(t *testing.T, ctx context.Context, url, api string, timeout time.Du
 	target := &Target{URL: url, Model: "m", API: a, Client: client}
 	res := &result.Result{Intended: time.Now()}
 	p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hello there"}}, InputTokens: 2}
-	target.Send(ctx, p, Params{MaxTokens: 8}, timeout, time.Now(), true, res)
+	target.Send(ctx, p, prober.Params{MaxTokens: 8}, timeout, time.Now(), true, res)
 	return res
 }
 

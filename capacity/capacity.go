@@ -23,7 +23,7 @@ import (
 
 	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 )
@@ -50,7 +50,7 @@ type Search struct {
 	// Window is the workload's window as built; each step runs a copy of it
 	// at its own rate, for Spec.StepDuration. Its source carries on from
 	// step to step; its warm-up runs before the first step only.
-	Window *prober.Window
+	Window *loadgen.Window
 	// OnStep, if set, is called as each step ends (for logs).
 	OnStep func(report.CapacityStep)
 	// MaxRate, if positive, is the highest rate a step may send at
@@ -62,19 +62,19 @@ type Search struct {
 // Run runs the search, handing every result of every step to sink, with
 // its timeline shifted to the run's start. It returns the search's result
 // and the run as one window would describe it.
-func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Capacity, prober.RunInfo, error) {
+func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Capacity, loadgen.RunInfo, error) {
 	spec := s.Spec.CapacityDefaults()
 	if spec.Kind != "capacity" {
-		return report.Capacity{}, prober.RunInfo{}, fmt.Errorf("capacity search of an arrival of kind %q", spec.Kind)
+		return report.Capacity{}, loadgen.RunInfo{}, fmt.Errorf("capacity search of an arrival of kind %q", spec.Kind)
 	}
 	if err := arrival.Check(spec); err != nil {
-		return report.Capacity{}, prober.RunInfo{}, err
+		return report.Capacity{}, loadgen.RunInfo{}, err
 	}
 	if s.Window == nil {
-		return report.Capacity{}, prober.RunInfo{}, errors.New("capacity search without a window")
+		return report.Capacity{}, loadgen.RunInfo{}, errors.New("capacity search without a window")
 	}
 	out := report.Capacity{Objective: spec.Objective, StepSeconds: spec.StepDuration.D().Seconds(), Steps: []report.CapacityStep{}}
-	var info prober.RunInfo
+	var info loadgen.RunInfo
 	hash := sha256.New()
 	pass, fail := 0.0, math.Inf(1) // the highest passing, the lowest failing rate
 	rate := spec.Rate
@@ -143,11 +143,11 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 
 // step runs one window at rate and judges it on every arrival it
 // scheduled (see judge).
-func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, prober.RunInfo, error) {
+func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, loadgen.RunInfo, error) {
 	w := *s.Window
 	arrival, err := arrival.New(dataset.ArrivalSpec{Kind: "constant", Rate: rate}, 0)
 	if err != nil {
-		return report.CapacityStep{}, prober.RunInfo{}, err
+		return report.CapacityStep{}, loadgen.RunInfo{}, err
 	}
 	w.Arrival = arrival
 	w.Requests = 0

@@ -2,6 +2,8 @@ package capacity
 
 import (
 	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/loadgen"
+	"github.com/inferno-llm/inferno/measure"
 
 	"context"
 	"net/http"
@@ -17,15 +19,15 @@ import (
 	"github.com/inferno-llm/inferno/simulator"
 )
 
-func window(t *testing.T, url string, outputTokens int) *prober.Window {
+func window(t *testing.T, url string, outputTokens int) *loadgen.Window {
 	t.Helper()
 	api, _ := prober.LookupAPI("openai-chat")
 	source, err := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 16, OutputTokens: outputTokens}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &prober.Window{
-		Target:         &prober.Target{Name: "sim", URL: url + "/v1", Model: "sim", API: api, Client: &http.Client{}},
+	return &loadgen.Window{
+		Target:         &measure.Target{Name: "sim", URL: url + "/v1", Model: "sim", API: api, Client: &http.Client{}},
 		Source:         source,
 		Params:         prober.Params{MaxTokens: outputTokens},
 		RequestTimeout: time.Minute,
@@ -123,7 +125,7 @@ func TestSearchNoPassingRate(t *testing.T) {
 }
 
 func TestSearchRejectsOtherKinds(t *testing.T) {
-	s := &Search{Spec: dataset.ArrivalSpec{Kind: "poisson", Rate: 1}, Window: &prober.Window{}}
+	s := &Search{Spec: dataset.ArrivalSpec{Kind: "poisson", Rate: 1}, Window: &loadgen.Window{}}
 	if _, _, err := s.Run(context.Background(), nil); err == nil {
 		t.Fatal("a poisson arrival ran as a capacity search")
 	}

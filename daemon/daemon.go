@@ -27,7 +27,7 @@ import (
 	"github.com/inferno-llm/inferno/daemon/internal/reports"
 	"github.com/inferno-llm/inferno/daemon/internal/slots"
 	"github.com/inferno-llm/inferno/internal/cronspec"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/simulator"
 	"github.com/inferno-llm/inferno/window"
@@ -61,7 +61,7 @@ type Daemon struct {
 	running sync.Map // job key → struct{}: overlap protection
 
 	// shard is this replica's place among scaled-out replicas (see Owns).
-	shard prober.Share
+	shard loadgen.Share
 	// perRequest archives requests_<id>.jsonl beside each report.
 	perRequest bool
 
@@ -136,11 +136,11 @@ func (d *Daemon) SetPerRequest(on bool) { d.perRequest = on }
 
 // SetShard makes this daemon replica index of count (before Start).
 // SetTransport sets the transport policy of every window
-// (prober.TransportFast or TransportStd).
+// (httpclient.TransportFast or TransportStd).
 func (d *Daemon) SetTransport(policy string) { d.transport = policy }
 
 func (d *Daemon) SetShard(index, count int) error {
-	s := prober.Share{Index: index, Count: count}
+	s := loadgen.Share{Index: index, Count: count}
 	if count < 1 {
 		return fmt.Errorf("shard count must be at least 1, got %d", count)
 	}

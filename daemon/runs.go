@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/archive"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 )
@@ -33,7 +33,7 @@ type Run struct {
 	status   string
 	err      string
 	path     string
-	progress *prober.Progress
+	progress *loadgen.Progress
 	started  time.Time
 	cancel   context.CancelFunc
 	summary  *report.Summary
@@ -63,7 +63,7 @@ type ProgressView struct {
 	OutputTokensPerSecond float64 `json:"output_tokens_per_second"`
 }
 
-func (r *Run) setRunning(p *prober.Progress) {
+func (r *Run) setRunning(p *loadgen.Progress) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.status, r.progress, r.started = StatusRunning, p, time.Now()

@@ -12,7 +12,7 @@ import (
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/daemon/internal/probe"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/window"
@@ -33,7 +33,7 @@ type windowJob struct {
 	Live bool
 	// Share, when active, makes the window this replica's share of a
 	// window every replica runs (a load_share schedule).
-	Share prober.Share
+	Share loadgen.Share
 	// Tick is the schedule's tick that started a shared window, the same
 	// on every replica; it tells one window's shards from the next's.
 	Tick time.Time
@@ -52,7 +52,7 @@ func (d *Daemon) runWindow(ctx context.Context, j *windowJob, run *Run) *report.
 	job := window.Job{ID: j.ID, Trigger: j.Trigger, Tick: j.Tick, MaxRate: d.Config().Limits.MaxRate,
 		Spec: window.Spec{Target: j.Target, Workload: j.Workload, Global: j.Global, Deadline: j.Deadline,
 			MaxInFlight: j.MaxInFlight, Share: j.Share, Transport: d.transport},
-		OnBuilt: func(w *prober.Window) { run.setRunning(w.Progress) },
+		OnBuilt: func(w *loadgen.Window) { run.setRunning(w.Progress) },
 		OnStep: func(st report.CapacityStep) {
 			d.logger.Info("capacity step", "run", j.ID, "target", j.Target.Name, "workload", j.Workload.Name,
 				"rate", st.Rate, "passed", st.Passed, "attainment", st.Attainment, "completed_rate", st.CompletedRate,

@@ -1,3 +1,9 @@
+// Package prober speaks the LLM serving APIs, one file per API (OpenAI
+// chat and completions, TGI, Triton, OpenAI embeddings, rerank) behind
+// one interface, API: it builds a prompt's request and says what each
+// event of the answer means. Sending a request and measuring its answer
+// is package measure's job; running a schedule of requests, package
+// loadgen's.
 package prober
 
 import (
@@ -6,12 +12,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 )
 
 // Params are the generation parameters every API shares.
@@ -198,7 +204,7 @@ func postJSON(ctx context.Context, u string, body map[string]any, extra map[stri
 	// No compression: it would hold tokens back in the server's buffer.
 	// Set explicitly, so Go's transport does not ask for gzip itself.
 	req.Header.Set("Accept-Encoding", "identity")
-	req.Header.Set("User-Agent", UserAgent)
+	req.Header.Set("User-Agent", httpclient.UserAgent)
 	return req, nil
 }
 
@@ -229,10 +235,18 @@ func maxTokens(p dataset.Prompt, params Params) int {
 	return params.MaxTokens
 }
 
-// leanDecoder is implemented by the APIs with an allocation-free fast
-// path; readStream asks them for a chunk's text only when it keeps it.
-type leanDecoder interface {
-	decodeLean(data []byte, wantText bool) (Chunk, error)
+// The fast decoders (fastOpenAI, fastTGI, fastTriton) read the few fields
+// a chunk needs through internal/jsonscan, without reflection or
+// allocation, and decline whatever is outside the plain shape real
+// servers send; encoding/json's result is the definition, and
+// FuzzChunkDifferential checks that whenever a fast decoder answers,
+// encoding/json gives the same chunk.
+
+// LeanDecoder is implemented by the APIs with an allocation-free fast
+// path: the measurement asks them for a chunk's text only when it keeps
+// it.
+type LeanDecoder interface {
+	DecodeLean(data []byte, wantText bool) (Chunk, error)
 }
 
 // decodeWith tries a fast decoder and falls back to the encoding/json
@@ -246,136 +260,6 @@ func decodeWith(data []byte, wantText bool, fast func([]byte, bool) (Chunk, bool
 		c.Text = ""
 	}
 	return c, err
-}
-
-// --- OpenAI chat completions ---
-
-type openAIChat struct{ vllm bool }
-
-func (a openAIChat) Name() string {
-	if a.vllm {
-		return "vllm"
-	}
-	return "openai-chat"
-}
-func (openAIChat) EndsWithMarker() bool { return true }
-
-func (a openAIChat) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
-	body := map[string]any{
-		"model":          model,
-		"messages":       p.Messages,
-		"stream":         true,
-		"stream_options": map[string]any{"include_usage": true},
-	}
-	openAICommon(body, p, params)
-	tools, choice := params.Tools, params.ToolChoice
-	if c := p.Canary; c != nil && len(c.Tools) > 0 {
-		tools, choice = c.Tools, c.ToolChoice
-	}
-	if len(tools) > 0 {
-		body["tools"] = tools
-		if choice != nil {
-			body["tool_choice"] = choice
-		}
-	}
-	return postJSON(ctx, joinURL(base, "/chat/completions"), body, params.Extra)
-}
-
-func openAICommon(body map[string]any, p dataset.Prompt, params Params) {
-	if n := maxTokens(p, params); n > 0 {
-		body["max_tokens"] = n
-	}
-	setSampling(body, params)
-	// Asked-for parameters are sent whatever the API's name: dropping them
-	// silently would measure a different workload than the one configured.
-	if params.IgnoreEOS {
-		body["ignore_eos"] = true
-	}
-	if params.MinTokens > 0 {
-		body["min_tokens"] = params.MinTokens
-	}
-	rf := params.ResponseFormat
-	if c := p.Canary; c != nil && c.ResponseFormat != nil {
-		rf = c.ResponseFormat
-	}
-	if rf != nil {
-		body["response_format"] = rf
-	}
-}
-
-type openAIStreamChunk struct {
-	Choices []struct {
-		Text  *string `json:"text"` // completions
-		Delta *struct {
-			Content          *string           `json:"content"`
-			ReasoningContent *string           `json:"reasoning_content"`
-			Reasoning        *string           `json:"reasoning"`
-			ToolCalls        []json.RawMessage `json:"tool_calls"`
-		} `json:"delta"`
-		FinishReason *string `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *Usage          `json:"usage"`
-	Error json.RawMessage `json:"error"`
-	// vLLM and others put an error object at top level with a message.
-	Message string `json:"message"`
-	Object  string `json:"object"`
-}
-
-// decodeOpenAI is the definition of an OpenAI chunk's meaning, through
-// encoding/json; fastOpenAI answers for it where it can.
-func decodeOpenAI(data []byte) (Chunk, error) {
-	if bytes.Equal(bytes.TrimSpace(data), []byte("[DONE]")) {
-		return Chunk{Done: true}, nil
-	}
-	var c openAIStreamChunk
-	if err := json.Unmarshal(data, &c); err != nil {
-		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
-	}
-	var out Chunk
-	if len(c.Error) > 0 && string(c.Error) != "null" {
-		out.ServerError = errorMessage(c.Error)
-		return out, nil
-	}
-	if c.Object == "error" {
-		out.ServerError = c.Message
-		return out, nil
-	}
-	out.Usage = c.Usage
-	var text strings.Builder
-	for _, ch := range c.Choices {
-		if ch.FinishReason != nil && *ch.FinishReason != "" {
-			out.Finished = true
-			out.Truncated = out.Truncated || *ch.FinishReason == "length"
-		}
-		if ch.Text != nil && *ch.Text != "" {
-			out.Content = true
-			text.WriteString(*ch.Text)
-		}
-		if d := ch.Delta; d != nil {
-			if d.Content != nil && *d.Content != "" {
-				out.Content = true
-				text.WriteString(*d.Content)
-			}
-			for _, r := range []*string{d.ReasoningContent, d.Reasoning} {
-				if r != nil && *r != "" {
-					out.Content = true
-					out.Size += len(*r)
-					out.Reasoning += len(*r)
-				}
-			}
-			for _, tc := range d.ToolCalls {
-				out.Content = true
-				out.Size += len(tc)
-				out.ToolCalls++
-			}
-		}
-	}
-	out.Text = text.String()
-	out.Size += len(out.Text)
-	if out.Text != "" {
-		out.Piece = []byte(out.Text)
-	}
-	return out, nil
 }
 
 // errorMessage pulls a readable message from an error that may be an
@@ -400,146 +284,4 @@ func excerpt(b []byte) string {
 		return fmt.Sprintf("%q…", b[:n])
 	}
 	return fmt.Sprintf("%q", b)
-}
-
-func (openAIChat) Decode(data []byte) (Chunk, error) {
-	return decodeWith(data, true, fastOpenAI, decodeOpenAI)
-}
-func (openAIChat) decodeLean(data []byte, wantText bool) (Chunk, error) {
-	return decodeWith(data, wantText, fastOpenAI, decodeOpenAI)
-}
-
-// --- OpenAI completions (the old tool's legacy mode) ---
-
-type openAICompletions struct{ vllm bool }
-
-func (openAICompletions) Name() string         { return "openai-completions" }
-func (openAICompletions) EndsWithMarker() bool { return true }
-
-func (a openAICompletions) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
-	body := map[string]any{
-		"model":          model,
-		"prompt":         p.Text(),
-		"stream":         true,
-		"stream_options": map[string]any{"include_usage": true},
-	}
-	openAICommon(body, p, params)
-	return postJSON(ctx, joinURL(base, "/completions"), body, params.Extra)
-}
-
-func (openAICompletions) Decode(data []byte) (Chunk, error) {
-	return decodeWith(data, true, fastOpenAI, decodeOpenAI)
-}
-func (openAICompletions) decodeLean(data []byte, wantText bool) (Chunk, error) {
-	return decodeWith(data, wantText, fastOpenAI, decodeOpenAI)
-}
-
-// --- Text Generation Inference ---
-
-type tgi struct{}
-
-func (tgi) Name() string         { return "tgi" }
-func (tgi) EndsWithMarker() bool { return true }
-
-func (tgi) NewRequest(ctx context.Context, base, _ string, p dataset.Prompt, params Params) (*http.Request, error) {
-	parameters := map[string]any{"details": true}
-	if n := maxTokens(p, params); n > 0 {
-		parameters["max_new_tokens"] = n
-	}
-	setSampling(parameters, params)
-	for k, v := range params.Extra {
-		parameters[k] = v
-	}
-	body := map[string]any{"inputs": p.Text(), "parameters": parameters}
-	return postJSON(ctx, joinURL(base, "/generate_stream"), body, nil)
-}
-
-type tgiEvent struct {
-	Token *struct {
-		Text    string `json:"text"`
-		Special bool   `json:"special"`
-	} `json:"token"`
-	GeneratedText *string `json:"generated_text"`
-	Details       *struct {
-		GeneratedTokens int `json:"generated_tokens"`
-		PromptTokens    int `json:"prompt_tokens"`
-	} `json:"details"`
-	Error     string `json:"error"`
-	ErrorType string `json:"error_type"`
-}
-
-func (tgi) Decode(data []byte) (Chunk, error) { return decodeWith(data, true, fastTGI, decodeTGI) }
-func (tgi) decodeLean(data []byte, wantText bool) (Chunk, error) {
-	return decodeWith(data, wantText, fastTGI, decodeTGI)
-}
-
-// decodeTGI is the definition of a TGI event's meaning, through encoding/json.
-func decodeTGI(data []byte) (Chunk, error) {
-	var e tgiEvent
-	if err := json.Unmarshal(data, &e); err != nil {
-		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
-	}
-	if e.Error != "" {
-		return Chunk{ServerError: e.Error}, nil
-	}
-	var out Chunk
-	if e.Token != nil && !e.Token.Special {
-		out.Content, out.Tokens, out.Text, out.Size = true, 1, e.Token.Text, len(e.Token.Text)
-		if e.Token.Text != "" {
-			out.Piece = []byte(e.Token.Text)
-		}
-	}
-	// The last event repeats the whole text in generated_text; it ends the stream.
-	if e.GeneratedText != nil {
-		out.Done = true
-		if e.Details != nil {
-			out.Usage = &Usage{PromptTokens: e.Details.PromptTokens, CompletionTokens: e.Details.GeneratedTokens}
-		}
-	}
-	return out, nil
-}
-
-// --- Triton generate extension ---
-
-type triton struct{}
-
-func (triton) Name() string { return "triton" }
-
-// Triton closes the stream after the last text_output; there is no marker.
-func (triton) EndsWithMarker() bool { return false }
-
-func (triton) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
-	body := map[string]any{"text_input": p.Text(), "stream": true}
-	if n := maxTokens(p, params); n > 0 {
-		body["max_tokens"] = n
-	}
-	setSampling(body, params)
-	return postJSON(ctx, joinURL(base, "/v2/models/"+url.PathEscape(model)+"/generate_stream"), body, params.Extra)
-}
-
-func (triton) Decode(data []byte) (Chunk, error) {
-	return decodeWith(data, true, fastTriton, decodeTriton)
-}
-func (triton) decodeLean(data []byte, wantText bool) (Chunk, error) {
-	return decodeWith(data, wantText, fastTriton, decodeTriton)
-}
-
-// decodeTriton is the definition of a Triton event's meaning, through encoding/json.
-func decodeTriton(data []byte) (Chunk, error) {
-	var e struct {
-		TextOutput *string `json:"text_output"`
-		Error      string  `json:"error"`
-	}
-	if err := json.Unmarshal(data, &e); err != nil {
-		return Chunk{}, fmt.Errorf("malformed event %s: %w", excerpt(data), err)
-	}
-	if e.Error != "" {
-		return Chunk{ServerError: e.Error}, nil
-	}
-	var out Chunk
-	if e.TextOutput != nil && *e.TextOutput != "" {
-		out.Content, out.Text, out.Size = true, *e.TextOutput, len(*e.TextOutput)
-		out.Piece = []byte(*e.TextOutput)
-	}
-	return out, nil
 }

@@ -2,6 +2,7 @@ package prober
 
 import (
 	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/internal/sse"
 
 	"slices"
 
@@ -60,9 +61,9 @@ func TestDecodeRecordedStreams(t *testing.T) {
 			}
 			defer f.Close()
 			var out bytes.Buffer
-			sse := NewSSEReader(f)
+			r := sse.NewReader(f)
 			for {
-				ev, err := sse.Next()
+				ev, err := r.Next()
 				if err == io.EOF {
 					break
 				}

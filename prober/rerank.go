@@ -19,7 +19,7 @@ type rerank struct{}
 func (rerank) Name() string         { return "rerank" }
 func (rerank) EndsWithMarker() bool { return false }
 
-func (rerank) inputs(p dataset.Prompt) int { return max(len(p.Messages)-1, 1) }
+func (rerank) Inputs(p dataset.Prompt) int { return max(len(p.Messages)-1, 1) }
 
 func (rerank) NewRequest(ctx context.Context, base, model string, p dataset.Prompt, params Params) (*http.Request, error) {
 	if len(p.Messages) == 0 {
@@ -65,4 +65,4 @@ func (rerank) Decode(data []byte) (Chunk, error) {
 	return c, nil
 }
 
-func (a rerank) decodeLean(data []byte, _ bool) (Chunk, error) { return a.Decode(data) }
+func (a rerank) DecodeLean(data []byte, _ bool) (Chunk, error) { return a.Decode(data) }

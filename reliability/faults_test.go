@@ -21,6 +21,9 @@ import (
 	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/loadgen"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -158,7 +161,7 @@ func TestEndpointFaults(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			before := openFDs(t)
 			ep := f.server(t)
-			client, err := prober.NewHTTPClient(ep.client, "fault")
+			client, err := httpclient.New(ep.client, "fault")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,8 +175,8 @@ func TestEndpointFaults(t *testing.T) {
 			if deadline == 0 {
 				deadline = 20 * time.Second
 			}
-			w := &prober.Window{
-				Target:  &prober.Target{Name: "fault", URL: ep.url, Model: "sim", API: api, Client: client},
+			w := &loadgen.Window{
+				Target:  &measure.Target{Name: "fault", URL: ep.url, Model: "sim", API: api, Client: client},
 				Arrival: arrival, Source: source, Requests: faultRequests, RequestTimeout: timeout, Deadline: deadline,
 				MaxConcurrency: f.maxConcurrency,
 			}

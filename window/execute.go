@@ -14,7 +14,7 @@ import (
 
 	"github.com/inferno-llm/inferno/capacity"
 	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/render"
 	"github.com/inferno-llm/inferno/report"
@@ -45,7 +45,7 @@ type Job struct {
 	Tick time.Time
 
 	// Hooks, each optional.
-	OnBuilt      func(*prober.Window)           // the window is built and about to run
+	OnBuilt      func(*loadgen.Window)          // the window is built and about to run
 	OnResult     func(*result.Result)           // each request, as it completes
 	OnConnection func(result.ConnPhases)        // each new connection
 	OnStep       func(step report.CapacityStep) // each capacity step
@@ -142,7 +142,7 @@ func Execute(ctx context.Context, j Job) Outcome {
 			j.OnResult(r)
 		}
 	}
-	var info prober.RunInfo
+	var info loadgen.RunInfo
 	var found *report.Capacity
 	if w.Arrival.Kind == "capacity" {
 		search := &capacity.Search{Spec: w.Arrival, SLO: slo, Window: win, MaxRate: j.MaxRate, OnStep: j.OnStep}

@@ -9,16 +9,20 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"go.yaml.in/yaml/v3"
 	"net/http"
 	"net/url"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/internal/hub"
+	"github.com/inferno-llm/inferno/loadgen"
+	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/servermetrics"
@@ -40,21 +44,21 @@ type Spec struct {
 	MaxInFlight int
 	// Share, when active, makes the window this replica's share of a
 	// window every replica runs (a load_share schedule).
-	Share prober.Share
-	// Transport is the transport policy (prober.TransportFast, the
+	Share loadgen.Share
+	// Transport is the transport policy (httpclient.TransportFast, the
 	// default, or TransportStd).
 	Transport string
 }
 
 // Build turns the spec into a prober window, loading its dataset and
 // tokenizer and making its HTTP client.
-func Build(ctx context.Context, s Spec) (*prober.Window, error) {
+func Build(ctx context.Context, s Spec) (*loadgen.Window, error) {
 	t, w := s.Target, s.Workload
 	api, err := prober.LookupAPI(t.API)
 	if err != nil {
 		return nil, err
 	}
-	client, transport, err := prober.NewClient(t.HTTP, t.Name, t.URL, s.Transport)
+	client, transport, err := httpclient.NewForTarget(t.HTTP, t.Name, t.URL, s.Transport)
 	if err != nil {
 		return nil, err
 	}
@@ -111,9 +115,9 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 	if s.Deadline > 0 && (deadline <= 0 || s.Deadline < deadline) {
 		deadline = s.Deadline
 	}
-	target := &prober.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Transport: transport, Tokenizer: tok}
-	target.Traceparent, target.TraceparentConfigured = prober.ConfiguredTraceparent(t.HTTP)
-	win := &prober.Window{
+	target := &measure.Target{Name: t.Name, URL: t.URL, Model: t.Model, API: api, Client: client, Transport: transport, Tokenizer: tok}
+	target.Traceparent, target.TraceparentConfigured = measure.ConfiguredTraceparent(t.HTTP)
+	win := &loadgen.Window{
 		Target:         target,
 		Arrival:        arrival,
 		Source:         source,
@@ -125,7 +129,7 @@ func Build(ctx context.Context, s Spec) (*prober.Window, error) {
 		Warmup:         w.Warmup,
 		RequestTimeout: timeout,
 		Share:          s.Share,
-		Progress:       &prober.Progress{},
+		Progress:       &loadgen.Progress{},
 	}
 	win.Grace, win.WarmConnections = Grace(w.Grace), WarmConnections(w.WarmConnections)
 	return win, nil
@@ -150,7 +154,7 @@ func ServerMetrics(t *config.Target) (*servermetrics.Watcher, error) {
 	if m.HTTP != nil {
 		httpCfg = *m.HTTP
 	}
-	client, err := prober.NewHTTPClient(httpCfg, t.Name+" server metrics")
+	client, err := httpclient.New(httpCfg, t.Name+" server metrics")
 	if err != nil {
 		return nil, err
 	}

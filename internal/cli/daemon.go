@@ -24,7 +24,7 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/daemon"
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 )
 
 // shutdownGrace bounds how long windows in flight may take to write their
@@ -51,7 +51,7 @@ func newDaemonCommand(app *kingpin.Application) *daemonCommand {
 	c.cmd.Flag("config.file", "Inferno configuration file.").Default("inferno.yml").StringVar(&c.configFile)
 	c.cmd.Flag("config.check", "Validate the configuration file and exit.").BoolVar(&c.check)
 	c.cmd.Flag("prober.transport", "HTTP transport: fast (a streaming HTTP/1.1 transport for plain-HTTP targets, tuned net/http for the rest) or std (prometheus/common's net/http client for every target).").
-		Default(prober.TransportFast).EnumVar(&c.transport, prober.TransportFast, prober.TransportStd)
+		Default(httpclient.TransportFast).EnumVar(&c.transport, httpclient.TransportFast, httpclient.TransportStd)
 	c.cmd.Flag("shard.count", "Replicas sharing one configuration: each runs the targets whose names hash to it, and its share of load_share schedules.").
 		Default("1").IntVar(&c.shardCount)
 	c.cmd.Flag("shard.index", "This replica's index, from 0 (default: the StatefulSet ordinal at the end of the hostname).").

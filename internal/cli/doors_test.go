@@ -16,8 +16,8 @@ import (
 
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/daemon"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/internal/testutil"
-	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/report"
 )
 
@@ -340,8 +340,8 @@ func TestDaemonAndCLIReportsAlike(t *testing.T) {
 	if g, w := runSection(cli), runSection(fromDaemon); g != w {
 		t.Errorf("inferno run's report\n%s\nthe daemon's\n%s", g, w)
 	}
-	if cli.Run.Transport != prober.TransportH1 {
-		t.Errorf("run.transport %q, want %q for a plain-HTTP target", cli.Run.Transport, prober.TransportH1)
+	if cli.Run.Transport != httpclient.TransportH1 {
+		t.Errorf("run.transport %q, want %q for a plain-HTTP target", cli.Run.Transport, httpclient.TransportH1)
 	}
 	if cli.Run.Hardware == nil || cli.Run.CostPerHour != 2.5 {
 		t.Errorf("inferno run's report lacks the target's hardware and cost: %+v", cli.Run)

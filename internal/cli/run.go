@@ -16,7 +16,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
-	"github.com/inferno-llm/inferno/prober"
+	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -62,7 +62,7 @@ func (c *runCommand) execute(logger *slog.Logger) int {
 	stopBar := func() {}
 	job := window.Job{ID: id, Trigger: "cli", MaxRate: base.Limits.MaxRate, ReportDir: c.reportDir, HTML: true, PerRequest: writerOrNil(perRequest),
 		Spec: window.Spec{Target: t, Workload: wl, Global: base.Global, MaxInFlight: base.Limits.MaxInFlight, Transport: c.transport},
-		OnBuilt: func(w *prober.Window) {
+		OnBuilt: func(w *loadgen.Window) {
 			logger.Info("window starting", "id", id, "url", redact.URL(t.URL), "api", w.Target.API.Name(), "model", t.Model, "workload", wl.Name)
 			stopBar = c.showProgress(w, wl.Arrival.Kind == "capacity")
 		},
@@ -131,7 +131,7 @@ func finishPerRequest(f *os.File, path string) error {
 
 // showProgress draws a bar on stderr while the window runs and returns a
 // function that stops it.
-func (c *runCommand) showProgress(w *prober.Window, capacitySearch bool) func() {
+func (c *runCommand) showProgress(w *loadgen.Window, capacitySearch bool) func() {
 	if c.progress == "never" || capacitySearch || (c.progress == "auto" && !term.IsTerminal(int(os.Stderr.Fd()))) {
 		return func() {}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/config"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
 	"github.com/inferno-llm/inferno/internal/hub"
 	"github.com/inferno-llm/inferno/prober"
 )
@@ -171,7 +172,7 @@ func newRunCommand(app *kingpin.Application) *runCommand {
 	c.flag(W, "slo.e2e", "slo-e2e", "SLO threshold on end-to-end latency (0: none).").SetValue(&w.SLO.E2E)
 
 	c.flag(R, "", "prober.transport", "HTTP transport: fast (a streaming HTTP/1.1 transport for plain-HTTP targets, tuned net/http for the rest) or std (prometheus/common's net/http client for every target).").
-		Default(prober.TransportFast).EnumVar(&c.transport, prober.TransportFast, prober.TransportStd)
+		Default(httpclient.TransportFast).EnumVar(&c.transport, httpclient.TransportFast, httpclient.TransportStd)
 	c.flag(R, "", "report-dir", "Directory for report_<id>.json.").Default("reports").StringVar(&c.reportDir)
 	c.flag(R, "", "per-request", "Also write requests_<id>.jsonl with one line per request.").BoolVar(&c.perRequest)
 	c.flag(R, "", "progress", "Progress bar: auto (on a terminal), always or never.").Default("auto").EnumVar(&c.progress, "auto", "always", "never")

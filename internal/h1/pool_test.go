@@ -259,8 +259,8 @@ func TestMaxIdleConnsPerHost(t *testing.T) {
 	}
 }
 
-// TestTraceHooks: the hooks prober/trace.go and warm.go use are called in
-// net/http's order, the DNS ones for a host name.
+// TestTraceHooks: the hooks measure/trace.go and Target.OpenConnection use
+// are called in net/http's order, the DNS ones for a host name.
 func TestTraceHooks(t *testing.T) {
 	for _, tr := range transports() {
 		t.Run(tr.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -28,7 +28,7 @@ func TestStreamBudgets(t *testing.T) {
 		check   func(t *testing.T, res *result.Result)
 	}{
 		{name: "endless tiny events", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", sse)
+			w.Header().Set("Content-Type", eventStream)
 			chunk := []byte(strings.Repeat(tiny, 256))
 			for r.Context().Err() == nil {
 				if _, err := w.Write(chunk); err != nil {
@@ -37,10 +37,10 @@ func TestStreamBudgets(t *testing.T) {
 			}
 		}, outcome: result.StreamError, reason: "content events, over the per-stream cap"},
 		{name: "one 2 MiB line", handler: func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", sse)
+			w.Header().Set("Content-Type", eventStream)
 			fmt.Fprintf(w, "data: %s%s\n\n", huge, huge)
 		}, outcome: result.StreamError, reason: "event exceeds size limit"},
-		{name: "usage 9e18", handler: streamHandler(200, sse, usage("9000000000000000000"), 0),
+		{name: "usage 9e18", handler: streamHandler(200, eventStream, usage("9000000000000000000"), 0),
 			outcome: result.Success, check: func(t *testing.T, res *result.Result) {
 				if res.OutputTokens != 2 || res.TokensFrom != result.TokensFromEvents || res.InputTokens != 2 {
 					t.Errorf("tokens %d from %s (input %d), want the events' 2 and the request's 2", res.OutputTokens, res.TokensFrom, res.InputTokens)
@@ -49,7 +49,7 @@ func TestStreamBudgets(t *testing.T) {
 					t.Errorf("protocol warning %q, want one about the usage", res.ProtocolWarning)
 				}
 			}},
-		{name: "usage 1048576 over 2 events", handler: streamHandler(200, sse, usage("1048576"), 0),
+		{name: "usage 1048576 over 2 events", handler: streamHandler(200, eventStream, usage("1048576"), 0),
 			outcome: result.Success, check: func(t *testing.T, res *result.Result) {
 				if len(res.ITL) > 4096 {
 					t.Errorf("%d ITL values kept for a 2-event answer", len(res.ITL))

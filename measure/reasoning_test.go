@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"bytes"
@@ -9,8 +9,12 @@ import (
 
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
+
+// chat is the OpenAI chat API the reasoning streams are read with.
+var chat, _ = prober.LookupAPI("openai-chat")
 
 func sseOf(events ...string) []byte {
 	var b bytes.Buffer
@@ -69,7 +73,7 @@ func TestReasoningSplit(t *testing.T) {
 		{"not a tag", []string{delta("content", "<thin"), delta("content", "g>"), finish}, 0, 1, false, "<thing>", 2, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			target := &Target{API: openAIChat{}}
+			target := &Target{API: chat}
 			res := &result.Result{Sent: time.Now()}
 			asm := new(checks.Assembler)
 			target.readStream(context.Background(), bytes.NewReader(sseOf(tc.events...)), res, res.Sent, false, asm)
@@ -114,9 +118,9 @@ func TestChecksOnStream(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := &result.Result{Sent: time.Now()}
-			asm := assembler(dataset.Prompt{}, Params{Checks: set})
-			(&Target{API: openAIChat{}}).readStream(context.Background(), bytes.NewReader(sseOf(tc.events...)), res, res.Sent, false, asm)
-			judge(res, asm, dataset.Prompt{}, Params{Checks: set})
+			asm := assembler(dataset.Prompt{}, prober.Params{Checks: set})
+			(&Target{API: chat}).readStream(context.Background(), bytes.NewReader(sseOf(tc.events...)), res, res.Sent, false, asm)
+			judge(res, asm, dataset.Prompt{}, prober.Params{Checks: set})
 			if !res.Succeeded() || len(res.Checks) != 3 {
 				t.Fatalf("outcome %s, checks %+v", res.Outcome, res.Checks)
 			}
@@ -127,7 +131,7 @@ func TestChecksOnStream(t *testing.T) {
 			}
 		})
 	}
-	if assembler(dataset.Prompt{}, Params{}) != nil {
+	if assembler(dataset.Prompt{}, prober.Params{}) != nil {
 		t.Error("a request without checks assembles its answer")
 	}
 }
@@ -179,7 +183,7 @@ func TestHiddenReasoningFromUsage(t *testing.T) {
 		`{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}`,
 		`{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":66,"completion_tokens_details":{"reasoning_tokens":64}}}`}
 	res := &result.Result{Sent: time.Now()}
-	(&Target{API: openAIChat{}}).readStream(context.Background(), bytes.NewReader(sseOf(events...)), res, res.Sent, false, nil)
+	(&Target{API: chat}).readStream(context.Background(), bytes.NewReader(sseOf(events...)), res, res.Sent, false, nil)
 	if !res.Succeeded() || res.ReasoningTokens != 64 || res.AnswerTokens() != 2 || !res.FirstAnswer.Equal(res.FirstContent) {
 		t.Errorf("outcome %s, reasoning %d, answer %d tokens, first answer %v / content %v", res.Outcome, res.ReasoningTokens, res.AnswerTokens(), res.FirstAnswer, res.FirstContent)
 	}

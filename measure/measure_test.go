@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/simulator"
 )
@@ -48,14 +49,14 @@ func TestMultiTokenEvents(t *testing.T) {
 		t.Run(tt.api, func(t *testing.T) {
 			sim := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond, ITL: 2 * time.Millisecond, StreamInterval: tt.interval}))
 			defer sim.Close()
-			a, _ := LookupAPI(tt.api)
+			a, _ := prober.LookupAPI(tt.api)
 			target := &Target{URL: sim.URL + "/v1", Model: "sim", API: a, Client: sim.Client()}
 			if tt.api == "tgi" {
 				target.URL = sim.URL
 			}
 			res := &result.Result{}
 			p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "one two three"}}, InputTokens: 3}
-			target.send(context.Background(), p, Params{MaxTokens: tt.want}, 0, time.Now(), false, res)
+			target.Send(context.Background(), p, prober.Params{MaxTokens: tt.want}, 0, time.Now(), false, res)
 			if !res.Succeeded() {
 				t.Fatalf("%s: %s", res.Outcome, res.Reason)
 			}
@@ -118,7 +119,7 @@ func TestTPOTEndsAtLastContent(t *testing.T) {
 	chunk := func(s string) string { return `data: {"choices":[{"delta":{"content":"` + s + `"}}]}` + "\n\n" }
 	body := chunk("a") + chunk("b") + chunk("c")
 	h := func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", sse)
+		w.Header().Set("Content-Type", eventStream)
 		for _, ev := range strings.SplitAfter(body, "\n\n")[:3] {
 			w.Write([]byte(ev))
 			w.(http.Flusher).Flush()
@@ -167,7 +168,7 @@ func TestStreamWithoutDone(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := sendTo(t, context.Background(), streamHandler(200, sse, tt.body, 0), "openai-chat", 0)
+			res := sendTo(t, context.Background(), streamHandler(200, eventStream, tt.body, 0), "openai-chat", 0)
 			if res.Outcome != tt.outcome {
 				t.Fatalf("outcome %s (%s), want %s", res.Outcome, res.Reason, tt.outcome)
 			}
@@ -194,7 +195,7 @@ func TestInputTokensFromUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := sendTo(t, context.Background(), streamHandler(200, sse, tt.body, 0), "openai-chat", 0)
+			res := sendTo(t, context.Background(), streamHandler(200, eventStream, tt.body, 0), "openai-chat", 0)
 			if res.InputTokens != tt.in || res.InputTokensFrom != tt.from || res.RequestedInputTokens != 2 {
 				t.Errorf("input %d from %q, requested %d; want %d from %q, requested 2",
 					res.InputTokens, res.InputTokensFrom, res.RequestedInputTokens, tt.in, tt.from)
@@ -211,7 +212,7 @@ func TestHugeUsageNotSpread(t *testing.T) {
 	for _, claimed := range []string{"1000000000", "4611686018427387904", "9223372036854775807"} {
 		t.Run(claimed, func(t *testing.T) {
 			h := func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", sse)
+				w.Header().Set("Content-Type", eventStream)
 				w.Write([]byte(`data: {"choices":[{"delta":{"content":"ab"}}]}` + "\n\n"))
 				w.Write([]byte(`data: {"choices":[{"delta":{"content":"cd"},"finish_reason":"stop"}]}` + "\n\n"))
 				w.Write([]byte(`data: {"choices":[],"usage":{"prompt_tokens":2,"completion_tokens":` + claimed + `}}` + "\n\n"))

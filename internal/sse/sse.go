@@ -1,10 +1,14 @@
-package prober
+// Package sse reads the server-sent event streams LLM servers answer
+// with: each event stamped with the time its bytes arrived, before any
+// decoding, and the readers pooled across streams.
+package sse
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 )
 
@@ -27,11 +31,11 @@ var ErrEventTooLarge = errors.New("sse: event exceeds size limit")
 // held 676 MB (the buffer doubles past the line, and the data is copied).
 const DefaultMaxEventSize = 1 << 20
 
-// SSEReader parses a text/event-stream (WHATWG HTML §9.2) incrementally. It
+// Reader parses a text/event-stream (WHATWG HTML §9.2) incrementally. It
 // reads the body itself rather than through bufio.Scanner so each event is
 // timestamped when its bytes arrive, before any JSON decoding: the prober's
 // timings must not include its own parsing work.
-type SSEReader struct {
+type Reader struct {
 	r       io.Reader
 	now     func() time.Time
 	maxSize int
@@ -50,29 +54,54 @@ type SSEReader struct {
 	name    []byte
 }
 
-// sseInitialBuffer is the reader's first buffer: a token event is a few
+// initialBuffer is the reader's first buffer: a token event is a few
 // hundred bytes, and the buffer doubles for anything longer, so a larger
 // start would only be memory held by each of thousands of streams.
-const sseInitialBuffer = 1 << 10
+const initialBuffer = 1 << 10
 
-// NewSSEReader returns a reader with the default limits.
-func NewSSEReader(r io.Reader) *SSEReader {
-	return &SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, sseInitialBuffer)}
+// NewReader returns a reader with the default limits.
+func NewReader(r io.Reader) *Reader {
+	return &Reader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: make([]byte, initialBuffer)}
 }
 
 // reset readies the reader for another body, keeping its buffers.
-func (s *SSEReader) reset(r io.Reader) {
-	*s = SSEReader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: s.buf[:cap(s.buf)], data: s.data[:0], name: s.name[:0]}
+func (s *Reader) reset(r io.Reader) {
+	*s = Reader{r: r, now: time.Now, maxSize: DefaultMaxEventSize, buf: s.buf[:cap(s.buf)], data: s.data[:0], name: s.name[:0]}
+}
+
+// The readers are pooled: at thousands of streams a second, a fresh
+// buffer per stream was most of the prober's garbage, and the collector's
+// pauses showed as schedule lag.
+var pool = sync.Pool{New: func() any { return NewReader(nil) }}
+
+// maxPooledBuffer keeps a reader that grew for one huge event out of the
+// pool, so one odd stream does not pin megabytes for the rest.
+const maxPooledBuffer = 64 << 10
+
+// Get returns a pooled reader, with the default limits, for r.
+func Get(r io.Reader) *Reader {
+	s := pool.Get().(*Reader)
+	s.reset(r)
+	return s
+}
+
+// Put returns a reader from Get to the pool once its stream is done.
+func Put(s *Reader) {
+	if cap(s.buf) > maxPooledBuffer || cap(s.data) > maxPooledBuffer {
+		return
+	}
+	s.reset(nil)
+	pool.Put(s)
 }
 
 // SetMaxEventSize changes the per-event limit.
-func (s *SSEReader) SetMaxEventSize(n int) { s.maxSize = n }
+func (s *Reader) SetMaxEventSize(n int) { s.maxSize = n }
 
 // Next returns the next event carrying data. At the end of the stream it
 // returns io.EOF; an event left without its closing blank line is still
 // delivered first, since servers that close right after the last data line
 // exist and losing their final event would lose tokens.
-func (s *SSEReader) Next() (Event, error) {
+func (s *Reader) Next() (Event, error) {
 	for {
 		line, ok, err := s.line()
 		if err != nil {
@@ -118,7 +147,7 @@ func (s *SSEReader) Next() (Event, error) {
 	}
 }
 
-func (s *SSEReader) dispatch() Event {
+func (s *Reader) dispatch() Event {
 	ev := Event{Name: string(s.name), Data: s.data, Arrived: s.readAt}
 	s.data = s.data[:0]
 	s.hasData = false
@@ -128,7 +157,7 @@ func (s *SSEReader) dispatch() Event {
 
 // line returns the next line without its terminator (\n, \r\n or \r). The
 // returned slice is valid until the next call.
-func (s *SSEReader) line() ([]byte, bool, error) {
+func (s *Reader) line() ([]byte, bool, error) {
 	for {
 		if s.skipLF && s.start < s.end {
 			if s.buf[s.start] == '\n' {
@@ -174,10 +203,10 @@ func (s *SSEReader) line() ([]byte, bool, error) {
 }
 
 // maxLine is the longest line accepted: a data line of a maximal event.
-func (s *SSEReader) maxLine() int { return s.maxSize + len("data: ") }
+func (s *Reader) maxLine() int { return s.maxSize + len("data: ") }
 
 // fill reads more bytes, compacting or growing the buffer as needed.
-func (s *SSEReader) fill() error {
+func (s *Reader) fill() error {
 	if s.start > 0 {
 		n := copy(s.buf, s.buf[s.start:s.end])
 		s.scanned -= s.start

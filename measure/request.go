@@ -1,11 +1,17 @@
-package prober
+// Package measure sends one request to a target and measures its answer:
+// the connection's phases, the times of its first and later tokens, its
+// tokens (the server's usage, a tokenizer's count or the events),
+// reasoning apart from the answer, the output checks, and every failure
+// classified by its cause. The API adapters (package prober) build the
+// request and say what each event means; the load generator (package
+// loadgen) decides when requests go.
+package measure
 
 import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +19,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,19 +29,23 @@ import (
 
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/internal/sse"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/tokenizer"
 )
 
-// Target is one endpoint as the prober sees it.
+// Target is one endpoint as the prober measures it.
 type Target struct {
 	Name   string
 	URL    string // base URL, e.g. http://host:8000/v1
 	Model  string
-	API    API
+	API    prober.API
 	Client *http.Client
-	// Transport says which transport Client's requests take (TransportH1,
-	// TransportTuned or TransportCommon), for the report.
+	// Transport says which transport Client's requests take
+	// (httpclient.TransportH1, TransportTuned or TransportCommon), for the
+	// report.
 	Transport string
 	// Tokenizer, when set, counts the generated text where the server
 	// reports no usage (Triton), instead of counting content events.
@@ -46,23 +57,34 @@ type Target struct {
 	Traceparent           string
 }
 
-// Causes attached to contexts so a cancelled request can be classified.
+// Causes attached to contexts so a cancelled request can be classified:
+// its own timeout, and the two a window cancels its requests with (its
+// hard deadline, the end of the grace after its duration).
 var (
 	errRequestTimeout = errors.New("request timeout")
-	errWindowDeadline = errors.New("window deadline reached")
-	errGraceOver      = errors.New("grace period after the window's duration ran out")
+	ErrWindowDeadline = errors.New("window deadline reached")
+	ErrGraceOver      = errors.New("grace period after the window's duration ran out")
 )
 
 // sendByKey carries, on a request's context, the time after which it must
 // not be sent (the end of its window's duration).
 type sendByKey struct{}
 
+// WithSendBy marks ctx with the time after which a request must not be
+// sent (the end of its window's duration): Send then reports it not sent
+// rather than send it after the window.
+func WithSendBy(ctx context.Context, by time.Time) context.Context {
+	return context.WithValue(ctx, sendByKey{}, by)
+}
+
 // maxErrorBody bounds how much of an error response is read for its reason.
 const maxErrorBody = 4 << 10
 
-// send runs one request and fills res. It never returns an error: every
-// failure is an outcome on the result.
-func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
+// Send runs one request and fills res. It never returns an error: every
+// failure is an outcome on the result. timeout bounds the request (0:
+// none), windowStart is where its token timelines count from, and
+// keepText keeps the answer's text (a session's next turn carries it).
+func (t *Target) Send(ctx context.Context, p dataset.Prompt, params prober.Params, timeout time.Duration, windowStart time.Time, keepText bool, res *result.Result) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, timeout, errRequestTimeout)
@@ -111,7 +133,7 @@ func (t *Target) send(ctx context.Context, p dataset.Prompt, params Params, time
 		t.failStatus(ctx, res, resp)
 		return
 	}
-	if whole, ok := t.API.(wholeResponse); ok {
+	if whole, ok := t.API.(prober.WholeResponse); ok {
 		t.readWhole(ctx, resp.Body, res, p, whole)
 		if res.Outcome == result.Success {
 			drain(resp.Body)
@@ -174,6 +196,35 @@ func (t *Target) countOutput(res *result.Result, keepText bool) {
 	}
 }
 
+// OpenConnection opens a connection to the target, or takes an idle one,
+// with a HEAD request to its URL, which any server answers cheaply
+// whatever its status, and leaves it idle in the client's pool. gotConn,
+// if set, runs once the request has its connection (before it is
+// written): a caller opening several holds each there until all have
+// one, so they cannot share fewer connections. It returns the
+// connection's phases and whether an answer came.
+func (t *Target) OpenConnection(ctx context.Context, gotConn func()) (result.ConnPhases, bool) {
+	trace := &connTrace{}
+	rctx := trace.with(ctx)
+	if gotConn != nil {
+		rctx = httptrace.WithClientTrace(rctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { gotConn() }})
+	}
+	req, err := http.NewRequestWithContext(rctx, http.MethodHead, t.URL, nil)
+	if err != nil {
+		return result.ConnPhases{}, false
+	}
+	req.Header.Set("User-Agent", httpclient.UserAgent)
+	resp, err := t.Client.Do(req)
+	phases := trace.phases()
+	if err != nil {
+		return phases, false
+	}
+	// Read to the end so the connection goes back to the pool.
+	drain(resp.Body)
+	resp.Body.Close()
+	return phases, true
+}
+
 // maxDrain and drainWait bound what is read after a stream's terminal
 // event to keep its connection: a server that sends more, or holds the
 // body open, is not worth the wait, and its connection is closed instead.
@@ -193,7 +244,7 @@ func drain(body io.ReadCloser) {
 
 // assembler is where a request's answer is put together for its checks;
 // nil when it has none, so a workload without checks keeps no answer.
-func assembler(p dataset.Prompt, params Params) *checks.Assembler {
+func assembler(p dataset.Prompt, params prober.Params) *checks.Assembler {
 	if len(params.Checks) == 0 && (p.Canary == nil || len(p.Canary.Checks) == 0) {
 		return nil
 	}
@@ -204,7 +255,7 @@ func assembler(p dataset.Prompt, params Params) *checks.Assembler {
 const maxExcerpt = 200
 
 // judge runs the workload's checks and the prompt's own on the answer.
-func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params Params) {
+func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params prober.Params) {
 	set, tools := params.Checks, params.ToolSchemas
 	if c := p.Canary; c != nil {
 		set = append(set[:len(set):len(set)], c.Checks...)
@@ -224,50 +275,13 @@ func judge(res *result.Result, asm *checks.Assembler, p dataset.Prompt, params P
 	}
 }
 
-// tgiFinishReason is the finish reason TGI's last event gives in its
-// details ("length", "eos_token", "stop_sequence"); empty for any other
-// event. Read only for a request with checks.
-func tgiFinishReason(data []byte) string {
-	var e struct {
-		Details *struct {
-			FinishReason string `json:"finish_reason"`
-		} `json:"details"`
-	}
-	if json.Unmarshal(data, &e) != nil || e.Details == nil {
-		return ""
-	}
-	return e.Details.FinishReason
-}
-
-// toolCallDeltas are the tool_calls arrays of an OpenAI chunk, decoded
-// again only for a request with checks: the hot path counts them only.
-func toolCallDeltas(data []byte) []json.RawMessage {
-	var c struct {
-		Choices []struct {
-			Delta *struct {
-				ToolCalls json.RawMessage `json:"tool_calls"`
-			} `json:"delta"`
-		} `json:"choices"`
-	}
-	if json.Unmarshal(data, &c) != nil {
-		return nil
-	}
-	var out []json.RawMessage
-	for _, ch := range c.Choices {
-		if ch.Delta != nil && len(ch.Delta.ToolCalls) > 0 {
-			out = append(out, ch.Delta.ToolCalls)
-		}
-	}
-	return out
-}
-
 func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Result, windowStart time.Time, keepText bool, asm *checks.Assembler) {
-	sse := getSSEReader(body)
-	defer putSSEReader(sse)
+	stream := sse.Get(body)
+	defer sse.Put(stream)
 	scratch := eventsPool.Get().(*[]contentEvent)
 	defer func() { *scratch = (*scratch)[:0]; eventsPool.Put(scratch) }()
 	var (
-		usage    *Usage
+		usage    *prober.Usage
 		done     bool
 		finished bool // a finish_reason was seen
 		text     strings.Builder
@@ -276,9 +290,9 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		// firstAnswer indexes the first event of the answer in events.
 		firstAnswer = -1
 	)
-	lean, _ := t.API.(leanDecoder)
+	lean, _ := t.API.(prober.LeanDecoder)
 	for !done {
-		ev, err := sse.Next()
+		ev, err := stream.Next()
 		if err == io.EOF {
 			if t.API.EndsWithMarker() {
 				// An answer that was declared finished lost nothing but its
@@ -298,9 +312,9 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 		if res.FirstEvent.IsZero() {
 			res.FirstEvent = ev.Arrived
 		}
-		var chunk Chunk
+		var chunk prober.Chunk
 		if lean != nil {
-			chunk, err = lean.decodeLean(ev.Data, keepText)
+			chunk, err = lean.DecodeLean(ev.Data, keepText)
 		} else {
 			chunk, err = t.API.Decode(ev.Data)
 		}
@@ -324,10 +338,10 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 			case chunk.Finished:
 				asm.Finish("stop") // or tool_calls: what matters is that it is not length
 			case chunk.Done:
-				asm.Finish(tgiFinishReason(ev.Data))
+				asm.Finish(prober.TGIFinishReason(ev.Data))
 			}
 			if chunk.ToolCalls > 0 {
-				for _, raw := range toolCallDeltas(ev.Data) {
+				for _, raw := range prober.ToolCallDeltas(ev.Data) {
 					asm.ToolCalls(raw)
 				}
 			}
@@ -407,31 +421,10 @@ func (t *Target) readStream(ctx context.Context, body io.Reader, res *result.Res
 	res.Outcome = result.Success
 }
 
-// The per-stream scratch state is pooled: at thousands of streams a
-// second, a fresh reader buffer and event list per request were most of
+// The per-stream event list is pooled, as the SSE reader is (sse.Get):
+// at thousands of streams a second, a fresh one per request was most of
 // the prober's garbage, and the collector's pauses showed as schedule lag.
-var (
-	ssePool    = sync.Pool{New: func() any { return NewSSEReader(nil) }}
-	eventsPool = sync.Pool{New: func() any { s := make([]contentEvent, 0, 64); return &s }}
-)
-
-// maxPooledBuffer keeps a reader that grew for one huge event out of the
-// pool, so one odd stream does not pin megabytes for the rest.
-const maxPooledBuffer = 64 << 10
-
-func getSSEReader(r io.Reader) *SSEReader {
-	s := ssePool.Get().(*SSEReader)
-	s.reset(r)
-	return s
-}
-
-func putSSEReader(s *SSEReader) {
-	if cap(s.buf) > maxPooledBuffer || cap(s.data) > maxPooledBuffer {
-		return
-	}
-	s.reset(nil)
-	ssePool.Put(s)
-}
+var eventsPool = sync.Pool{New: func() any { s := make([]contentEvent, 0, 64); return &s }}
 
 // contentEvent is one content event as the token accounting needs it, in
 // 16 bytes (a time.Time and two ints took 40): the list lives as long as
@@ -597,10 +590,10 @@ func (t *Target) fail(ctx context.Context, res *result.Result, class result.Outc
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, errRequestTimeout):
 		res.Outcome, res.Reason = result.Timeout, timeoutReason(res)
-	case errors.Is(cause, errWindowDeadline):
+	case errors.Is(cause, ErrWindowDeadline):
 		res.Outcome, res.Reason = result.Cancelled, "window deadline reached"
-	case errors.Is(cause, errGraceOver):
-		res.Outcome, res.Reason = result.Cancelled, errGraceOver.Error()
+	case errors.Is(cause, ErrGraceOver):
+		res.Outcome, res.Reason = result.Cancelled, ErrGraceOver.Error()
 	default:
 		res.Outcome, res.Reason = result.Cancelled, "aborted"
 	}
@@ -673,7 +666,7 @@ func connectionReason(err error) string {
 
 func streamReason(err error) string {
 	switch {
-	case errors.Is(err, ErrEventTooLarge):
+	case errors.Is(err, sse.ErrEventTooLarge):
 		return err.Error()
 	case errors.Is(err, syscall.ECONNRESET):
 		return "connection reset mid-stream"

@@ -1,4 +1,9 @@
-package prober
+// Package httpclient builds the prober's HTTP clients from
+// prometheus/common's client config, and picks the transport a target's
+// requests take: the streaming HTTP/1.1 transport (internal/h1) for plain
+// HTTP, a net/http transport tuned for thousands of streams for the rest,
+// or prometheus/common's own client untouched.
+package httpclient
 
 import (
 	"fmt"
@@ -12,12 +17,12 @@ import (
 	promconfig "github.com/prometheus/common/config"
 )
 
-// NewHTTPClient builds a client from prometheus/common's HTTP client config
+// New builds a client from prometheus/common's HTTP client config
 // (bearer or basic auth, TLS, extra headers, proxy), the ecosystem's way of
 // describing how to reach a target. Timeouts are per request, through
 // contexts, so the client itself has none.
-func NewHTTPClient(cfg promconfig.HTTPClientConfig, name string) (*http.Client, error) {
-	c, _, err := NewClient(cfg, name, "", TransportFast)
+func New(cfg promconfig.HTTPClientConfig, name string) (*http.Client, error) {
+	c, _, err := NewForTarget(cfg, name, "", TransportFast)
 	return c, err
 }
 
@@ -36,9 +41,9 @@ const (
 	TransportCommon = "net/http (std)" // prometheus/common's client, untouched
 )
 
-// NewClient builds the client for a target at rawURL under a transport
+// NewForTarget builds the client for a target at rawURL under a transport
 // policy, and says which transport its requests take.
-func NewClient(cfg promconfig.HTTPClientConfig, name, rawURL, policy string) (*http.Client, string, error) {
+func NewForTarget(cfg promconfig.HTTPClientConfig, name, rawURL, policy string) (*http.Client, string, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, "", fmt.Errorf("http client config for %s: %w", name, err)
 	}

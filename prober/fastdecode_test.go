@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/inferno-llm/inferno/internal/sse"
 )
 
 // fastDecoders pairs each fast decoder with the encoding/json definition
@@ -58,7 +60,7 @@ func recordedEvents(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		r := NewSSEReader(bytes.NewReader(b))
+		r := sse.NewReader(bytes.NewReader(b))
 		for {
 			ev, err := r.Next()
 			if errors.Is(err, io.EOF) {
@@ -190,12 +192,12 @@ func FuzzChunkDifferential(f *testing.F) {
 		checkAgreement(t, data)
 		for _, name := range APINames() {
 			api, _ := LookupAPI(name)
-			lean, ok := api.(leanDecoder)
+			lean, ok := api.(LeanDecoder)
 			if !ok {
 				t.Fatalf("%s has no lean decoder", name)
 			}
 			c1, err1 := api.Decode(data)
-			c2, err2 := lean.decodeLean(data, false)
+			c2, err2 := lean.DecodeLean(data, false)
 			c1.Text = ""
 			if (err1 == nil) != (err2 == nil) || !reflect.DeepEqual(c1, c2) {
 				t.Fatalf("%s: Decode %+v, %v; lean %+v, %v", name, c1, err1, c2, err2)

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/tokenizer"
 )
@@ -39,13 +40,13 @@ func TestOutputCountedByTokenizer(t *testing.T) {
 		{"usage wins", "openai-chat", recorded(t, "vllm-chat"), wp, false, 9, result.TokensFromUsage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(streamHandler(200, sse, tc.body, 0))
+			srv := httptest.NewServer(streamHandler(200, eventStream, tc.body, 0))
 			defer srv.Close()
-			a, _ := LookupAPI(tc.api)
+			a, _ := prober.LookupAPI(tc.api)
 			target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: tc.tok}
 			res := &result.Result{Intended: time.Now()}
 			p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1}
-			target.send(context.Background(), p, Params{MaxTokens: 8}, time.Minute, time.Now(), tc.keepText, res)
+			target.Send(context.Background(), p, prober.Params{MaxTokens: 8}, time.Minute, time.Now(), tc.keepText, res)
 			if !res.Succeeded() || res.OutputTokens != tc.tokens || res.TokensFrom != tc.from {
 				t.Fatalf("%s %q: %d tokens from %s, want %d from %s", res.Outcome, res.Reason, res.OutputTokens, res.TokensFrom, tc.tokens, tc.from)
 			}
@@ -77,13 +78,13 @@ func TestITLFromTokenizerCount(t *testing.T) {
 		t.Fatalf("the test needs an odd count: the first event's one token and the rest evenly over two; the vocabulary gives %d", total)
 	}
 	per := (total - 1) / 2
-	srv := httptest.NewServer(streamHandler(200, sse, body, 0))
+	srv := httptest.NewServer(streamHandler(200, eventStream, body, 0))
 	defer srv.Close()
-	a, _ := LookupAPI("triton")
+	a, _ := prober.LookupAPI("triton")
 	target := &Target{URL: srv.URL + "/v1", Model: "m", API: a, Client: http.DefaultClient, Tokenizer: wp}
 	res := &result.Result{Intended: time.Now()}
-	target.send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1},
-		Params{MaxTokens: 8}, time.Minute, time.Now(), false, res)
+	target.Send(context.Background(), dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1},
+		prober.Params{MaxTokens: 8}, time.Minute, time.Now(), false, res)
 	if !res.Succeeded() || res.OutputTokens != total || res.TokensFrom != result.TokensFromTokenizer {
 		t.Fatalf("%s: %d tokens from %s", res.Outcome, res.OutputTokens, res.TokensFrom)
 	}
@@ -98,40 +99,5 @@ func TestITLFromTokenizerCount(t *testing.T) {
 	}
 	if n != total {
 		t.Errorf("the per-second series counts %d, want the tokenizer's %d", n, total)
-	}
-}
-
-// A later turn's input is the history plus its own messages; with a
-// tokenizer, it is counted with the tokenizer, not as words (the audit
-// read 130/195 for a true 210/320).
-func TestLaterTurnsInputCountedByTokenizer(t *testing.T) {
-	wp, err := tokenizer.Load(context.Background(), "../tokenizer/testdata/tokenizers/wordpiece.json", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := newWindow(t, &countingServer{}, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1})
-	w.Requests, w.Source, w.Target.Tokenizer = 2, multiTurn(2), wp
-	var c collector
-	if _, err := w.Run(context.Background(), c.add); err != nil {
-		t.Fatal(err)
-	}
-	if len(c.results) != 2 {
-		t.Fatalf("%d results", len(c.results))
-	}
-	second := c.results[1]
-	if second.Index == 0 {
-		second = c.results[0]
-	}
-	// The history: the first turn ("q "), the answer "ab", then "q q ".
-	want := 0
-	for _, s := range []string{"q ", "ab", "q q "} {
-		n, _ := tokenizer.Count(wp, s)
-		want += n
-	}
-	if words := 4; want == words {
-		t.Fatalf("the test needs a count that differs from the words' %d", words)
-	}
-	if second.RequestedInputTokens != want {
-		t.Errorf("second turn's input %d tokens, want the tokenizer's %d", second.RequestedInputTokens, want)
 	}
 }

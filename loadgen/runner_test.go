@@ -1,4 +1,4 @@
-package prober
+package loadgen
 
 import (
 	"encoding/json"
@@ -10,6 +10,8 @@ import (
 	"runtime"
 
 	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/measure"
+	"github.com/inferno-llm/inferno/prober"
 
 	"context"
 	"errors"
@@ -25,6 +27,9 @@ import (
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/result"
 )
+
+// eventStream is the Content-Type of a server-sent event stream.
+const eventStream = "text/event-stream"
 
 // countingServer answers each request with a short chat stream after
 // delay, tracking how many requests it saw and the peak in flight.
@@ -54,7 +59,7 @@ func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	time.Sleep(c.delay)
-	w.Header().Set("Content-Type", sse)
+	w.Header().Set("Content-Type", eventStream)
 	w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"b\"}}]}\n\ndata: [DONE]\n\n"))
 }
 
@@ -78,9 +83,9 @@ func newWindow(t *testing.T, h http.Handler, spec dataset.ArrivalSpec) *Window {
 		t.Fatal(err)
 	}
 	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 2}, 1)
-	api, _ := LookupAPI("openai-chat")
+	api, _ := prober.LookupAPI("openai-chat")
 	return &Window{
-		Target:         &Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
+		Target:         &measure.Target{URL: srv.URL, Model: "m", API: api, Client: &http.Client{}},
 		Arrival:        arr,
 		Source:         source,
 		RequestTimeout: 10 * time.Second,

@@ -1,10 +1,8 @@
-package prober
+package loadgen
 
 import (
 	"context"
 	"math"
-	"net/http"
-	"net/http/httptrace"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -88,29 +86,17 @@ func (w *Window) warmConnections(ctx context.Context, n int) int {
 			var once sync.Once
 			arrive := func() { once.Do(ready.Done) }
 			defer arrive()
-			trace := &connTrace{}
-			hold := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) {
+			phases, ok := w.Target.OpenConnection(ctx, func() {
 				arrive()
 				select {
 				case <-allReady:
 				case <-ctx.Done():
 				}
-			}}
-			rctx := httptrace.WithClientTrace(trace.with(ctx), hold)
-			req, err := http.NewRequestWithContext(rctx, http.MethodHead, w.Target.URL, nil)
-			if err != nil {
-				return
+			})
+			w.reportConnection(phases)
+			if ok {
+				got.Add(1)
 			}
-			req.Header.Set("User-Agent", UserAgent)
-			resp, err := w.Target.Client.Do(req)
-			w.reportConnection(trace.phases())
-			if err != nil {
-				return
-			}
-			// Read to the end so the connection goes back to the pool.
-			drain(resp.Body)
-			resp.Body.Close()
-			got.Add(1)
 		})
 	}
 	wg.Wait()

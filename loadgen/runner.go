@@ -1,4 +1,10 @@
-package prober
+// Package loadgen is the load generator: it runs a window, a schedule of
+// requests against one target (open loop at an arrival process's times,
+// closed loop at a concurrency, or stages of both), with conversations of
+// several turns as sessions, a warm-up and warm connections before it,
+// and a share of it when several replicas drive it together. Each request
+// is sent and measured by measure.Target.
+package loadgen
 
 import (
 	"context"
@@ -13,19 +19,21 @@ import (
 
 	"github.com/inferno-llm/inferno/arrival"
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/measure"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 	"github.com/inferno-llm/inferno/tokenizer"
 )
 
 // Window is one benchmark window: a schedule of requests against a target.
 type Window struct {
-	Target  *Target
+	Target  *measure.Target
 	Arrival arrival.Arrival
 	// Source gives one conversation per arrival. A conversation of several
 	// turns is a session: its turns go in order, each carrying the earlier
 	// ones with the live answers, and a failed turn ends it.
 	Source dataset.Source
-	Params Params
+	Params prober.Params
 
 	// Requests caps the measured requests (turns); 0 means no cap.
 	// Arrivals accounted as not sent count against it too.
@@ -189,7 +197,7 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	hard := ctx
 	if w.Deadline > 0 {
 		var stop context.CancelFunc
-		hard, stop = context.WithDeadlineCause(ctx, time.Now().Add(w.Deadline), errWindowDeadline)
+		hard, stop = context.WithDeadlineCause(ctx, time.Now().Add(w.Deadline), measure.ErrWindowDeadline)
 		defer stop()
 	}
 	var info RunInfo
@@ -213,11 +221,11 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 	if w.Duration > 0 {
 		info.Duration, info.Grace = w.Duration, w.grace()
 		var stopGrace, stopSend context.CancelFunc
-		wctx, stopGrace = context.WithDeadlineCause(wctx, info.Start.Add(w.Duration+info.Grace), errGraceOver)
+		wctx, stopGrace = context.WithDeadlineCause(wctx, info.Start.Add(w.Duration+info.Grace), measure.ErrGraceOver)
 		defer stopGrace()
 		send, stopSend = context.WithDeadline(wctx, info.Start.Add(w.Duration))
 		defer stopSend()
-		wctx = context.WithValue(wctx, sendByKey{}, info.Start.Add(w.Duration))
+		wctx = measure.WithSendBy(wctx, info.Start.Add(w.Duration))
 	}
 	st := &windowState{start: info.Start, send: send, sink: sink, limit: int64(w.Share.part(w.Requests)), share: w.Share, hash: sha256.New()}
 	if w.Share.active() && w.Requests > 0 && st.limit == 0 {
@@ -245,8 +253,8 @@ func (w *Window) Run(ctx context.Context, sink func(*result.Result)) (RunInfo, e
 		info.Aborted = true
 	} else {
 		cause := context.Cause(wctx)
-		info.DeadlineHit = errors.Is(cause, errWindowDeadline)
-		info.GraceExpired = errors.Is(cause, errGraceOver)
+		info.DeadlineHit = errors.Is(cause, measure.ErrWindowDeadline)
+		info.GraceExpired = errors.Is(cause, measure.ErrGraceOver)
 	}
 	return info, nil
 }
@@ -288,7 +296,7 @@ func (w *Window) warmup(ctx context.Context) (failed int) {
 		wg.Go(func() {
 			defer func() { <-slots }()
 			res := &result.Result{Warmup: true, Intended: time.Now()}
-			w.Target.send(ctx, turnPrompt(nil, conv.Turns[0]), w.Params, w.RequestTimeout, time.Now(), false, res)
+			w.Target.Send(ctx, turnPrompt(nil, conv.Turns[0]), w.Params, w.RequestTimeout, time.Now(), false, res)
 			if !res.Succeeded() {
 				bad.Add(1)
 			}
@@ -518,10 +526,10 @@ func stopReason(ctx context.Context, ended string) (string, time.Time) {
 		return ended, time.Time{}
 	}
 	switch cause := context.Cause(ctx); {
-	case errors.Is(cause, errGraceOver):
+	case errors.Is(cause, measure.ErrGraceOver):
 		// No grace: the duration's end and the grace's are one.
 		return ended, time.Time{}
-	case errors.Is(cause, errWindowDeadline):
+	case errors.Is(cause, measure.ErrWindowDeadline):
 		return "window deadline reached before it was sent", time.Now()
 	default:
 		return "window aborted before it was sent", time.Now()
@@ -680,7 +688,7 @@ func (w *Window) one(ctx context.Context, index int, intended, start time.Time, 
 	pr.Started.Add(1)
 	pr.InFlight.Add(1)
 	res := &result.Result{Index: index, Intended: intended}
-	w.Target.send(ctx, p, w.Params, w.RequestTimeout, start, keepText, res)
+	w.Target.Send(ctx, p, w.Params, w.RequestTimeout, start, keepText, res)
 	pr.InFlight.Add(-1)
 	if res.Outcome == result.NotSent {
 		// The caller accounts for it: an arrival not sent, or a turn cut.

@@ -1,31 +1,20 @@
-package prober
+package httpclient
 
 import (
-	"reflect"
-
-	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
+	"reflect"
 	"testing"
-	"time"
 
 	promconfig "github.com/prometheus/common/config"
-
-	"github.com/inferno-llm/inferno/arrival"
-	"github.com/inferno-llm/inferno/dataset"
-	"github.com/inferno-llm/inferno/result"
-	"github.com/inferno-llm/inferno/simulator"
 )
 
-// TestNewHTTPClientAuth checks that what a config asks for reaches the
+// TestNewAuth checks that what a config asks for reaches the
 // server whichever transport builds it: the tuned one for inline and file
 // secrets, prometheus/common's for what only it reproduces.
-func TestNewHTTPClientAuth(t *testing.T) {
+func TestNewAuth(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
 	if err := os.WriteFile(keyFile, []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -75,7 +64,7 @@ func TestNewHTTPClientAuth(t *testing.T) {
 			if tunable(cfg) != tt.tuned {
 				t.Errorf("tunable = %v, want %v", !tt.tuned, tt.tuned)
 			}
-			client, err := NewHTTPClient(cfg, "test")
+			client, err := New(cfg, "test")
 			if err == nil {
 				var resp *http.Response
 				resp, err = client.Get(srv.URL)
@@ -114,104 +103,6 @@ func TestTunedTransportSettings(t *testing.T) {
 	}
 	if tr.ReadBufferSize <= 0 || tr.ReadBufferSize >= 4<<10 || tr.WriteBufferSize <= 0 || tr.WriteBufferSize >= 4<<10 {
 		t.Errorf("buffers %d/%d: not below net/http's 4 KiB", tr.ReadBufferSize, tr.WriteBufferSize)
-	}
-}
-
-// TestClosedLoopReusesConnections runs a closed loop through the tuned
-// client against the simulator and counts the connections the server
-// saw: the warm ones, and no churn after them.
-func TestClosedLoopReusesConnections(t *testing.T) {
-	const conc, requests = 24, 120
-	var opened atomic.Int64
-	srv := httptest.NewUnstartedServer(simulator.New(simulator.Config{TTFT: time.Millisecond, ITL: time.Millisecond, DefaultMaxTokens: 4}))
-	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-		if s == http.StateNew {
-			opened.Add(1)
-		}
-	}
-	srv.Start()
-	defer srv.Close()
-	client, err := NewHTTPClient(promconfig.DefaultHTTPClientConfig, "reuse")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, _ := LookupAPI("openai-completions")
-	arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: conc}, 1)
-	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 8, OutputTokens: 4}, 1)
-	var mu sync.Mutex
-	var results []*result.Result
-	w := &Window{
-		Target:  &Target{URL: srv.URL + "/v1", Model: "sim", API: api, Client: client},
-		Arrival: arrival, Source: source, Requests: requests, RequestTimeout: 30 * time.Second, Deadline: time.Minute,
-	}
-	info, err := w.Run(context.Background(), func(r *result.Result) { mu.Lock(); results = append(results, r); mu.Unlock() })
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range results {
-		if !r.Succeeded() {
-			t.Fatalf("request %d: %s %s", r.Index, r.Outcome, r.Reason)
-		}
-	}
-	if len(results) != requests {
-		t.Fatalf("%d results, want %d", len(results), requests)
-	}
-	if n := opened.Load(); n > int64(conc) {
-		t.Errorf("%d connections opened for %d streams (%d warm): connections churned", n, conc, info.WarmConnections)
-	}
-}
-
-// TestDrainHeldOpenBody: a server that sends a whole stream, [DONE]
-// included, and then holds the body open costs the request a bounded
-// wait, not its timeout; the answer is still a success.
-func TestDrainHeldOpenBody(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			return
-		}
-		w.Header().Set("Content-Type", "text/event-stream")
-		w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n\n"))
-		w.(http.Flusher).Flush()
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	client, err := NewHTTPClient(promconfig.DefaultHTTPClientConfig, "held")
-	if err != nil {
-		t.Fatal(err)
-	}
-	api, _ := LookupAPI("openai-chat")
-	arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 1}, 1)
-	source, _ := dataset.NewSynthetic(dataset.SyntheticSpec{InputTokens: 4, OutputTokens: 1}, 1)
-	w := &Window{
-		Target:  &Target{URL: srv.URL, Model: "m", API: api, Client: client},
-		Arrival: arrival, Source: source, Requests: 2, RequestTimeout: 10 * time.Minute,
-	}
-	var results []*result.Result
-	done := make(chan error, 1)
-	go func() {
-		_, err := w.Run(context.Background(), func(r *result.Result) { results = append(results, r) })
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(60 * time.Second): // generous: the drain gives up after drainWait
-		t.Fatal("a body held open after [DONE] held the window until its request timeout")
-	}
-	for _, r := range results {
-		if !r.Succeeded() {
-			t.Errorf("request %d: %s %s", r.Index, r.Outcome, r.Reason)
-		}
-	}
-	if len(results) != 2 {
-		t.Errorf("%d results, want 2", len(results))
 	}
 }
 
@@ -288,7 +179,7 @@ func TestTransportPolicy(t *testing.T) {
 		{"http://127.0.0.1:8000/v1", TransportFast, TransportCommon, promconfig.HTTPClientConfig{
 			HTTPHeaders: &promconfig.Headers{Headers: map[string]promconfig.Header{"X-A": {Values: []string{"1"}}}}}},
 	} {
-		if _, got, err := NewClient(tc.cfg, "t", tc.url, tc.policy); err != nil || got != tc.want {
+		if _, got, err := NewForTarget(tc.cfg, "t", tc.url, tc.policy); err != nil || got != tc.want {
 			t.Errorf("%s under %s: %q, %v; want %q", tc.url, tc.policy, got, err, tc.want)
 		}
 	}

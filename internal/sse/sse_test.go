@@ -1,4 +1,4 @@
-package prober
+package sse
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 // the stream (nil for a clean io.EOF).
 func readAll(t *testing.T, r io.Reader, maxSize int) ([]string, error) {
 	t.Helper()
-	s := NewSSEReader(r)
+	s := NewReader(r)
 	if maxSize > 0 {
 		s.SetMaxEventSize(maxSize)
 	}
@@ -131,7 +131,7 @@ func TestSSEReaderErrors(t *testing.T) {
 
 func TestSSEReaderTimestampsWhenBytesArrive(t *testing.T) {
 	r := &chunkReader{chunks: []string{"data: a\n", "\ndata: b\n\n"}}
-	s := NewSSEReader(r)
+	s := NewReader(r)
 	tick := 0
 	s.now = func() time.Time { tick++; return fakeTime(tick) }
 	a, _ := s.Next()

@@ -1,7 +1,8 @@
-package prober
+package loadgen
 
 import (
 	"github.com/inferno-llm/inferno/config/schema"
+	"github.com/inferno-llm/inferno/measure"
 
 	"context"
 	"net"
@@ -24,7 +25,7 @@ var stallAfterFirstToken = http.HandlerFunc(func(w http.ResponseWriter, r *http.
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	w.Header().Set("Content-Type", sse)
+	w.Header().Set("Content-Type", eventStream)
 	w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"))
 	w.(http.Flusher).Flush()
 	<-r.Context().Done()
@@ -246,7 +247,7 @@ func TestWindowGrace(t *testing.T) {
 				t.Fatalf("info %+v, %d results; want the grace expired and 4 results", info, len(c.results))
 			}
 			for _, r := range c.results {
-				if r.Outcome != result.Cancelled || r.Reason != errGraceOver.Error() || r.FirstContent.IsZero() {
+				if r.Outcome != result.Cancelled || r.Reason != measure.ErrGraceOver.Error() || r.FirstContent.IsZero() {
 					t.Errorf("request %d: %s %q (first token %v)", r.Index, r.Outcome, r.Reason, r.FirstContent)
 				}
 			}

@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -36,7 +38,7 @@ func TestTraceparent(t *testing.T) {
 			seen := make(chan []string, 4)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				seen <- r.Header.Values("Traceparent")
-				streamHandler(200, sse, recorded(t, "vllm-chat"), 0)(w, r)
+				streamHandler(200, eventStream, recorded(t, "vllm-chat"), 0)(w, r)
 			}))
 			defer srv.Close()
 			cfg := promconfig.DefaultHTTPClientConfig
@@ -47,18 +49,18 @@ func TestTraceparent(t *testing.T) {
 				}
 				cfg.HTTPHeaders = &h
 			}
-			client, err := NewHTTPClient(cfg, "t")
+			client, err := httpclient.New(cfg, "t")
 			if err != nil {
 				t.Fatal(err)
 			}
-			api, _ := LookupAPI("openai-chat")
+			api, _ := prober.LookupAPI("openai-chat")
 			target := &Target{URL: srv.URL + "/v1", Model: "m", API: api, Client: client}
 			target.Traceparent, target.TraceparentConfigured = ConfiguredTraceparent(cfg)
 			var ids [][2]string
 			for range 2 {
 				res := &result.Result{Intended: time.Now()}
 				p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hi"}}, InputTokens: 1}
-				target.send(context.Background(), p, Params{MaxTokens: 4}, time.Minute, time.Now(), false, res)
+				target.Send(context.Background(), p, prober.Params{MaxTokens: 4}, time.Minute, time.Now(), false, res)
 				if !res.Succeeded() {
 					t.Fatalf("%s: %s", res.Outcome, res.Reason)
 				}

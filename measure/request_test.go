@@ -1,4 +1,4 @@
-package prober
+package measure
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/prober"
 	"github.com/inferno-llm/inferno/result"
 )
 
@@ -35,8 +36,10 @@ func streamHandler(status int, contentType, body string, gap time.Duration) http
 	}
 }
 
+// recorded is a stream in the shape a real server sends, as recorded
+// beside the API adapters that decode it.
 func recorded(t *testing.T, name string) string {
-	b, err := os.ReadFile(filepath.Join("testdata", "streams", name+".sse"))
+	b, err := os.ReadFile(filepath.Join("..", "prober", "testdata", "streams", name+".sse"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +55,7 @@ func sendTo(t *testing.T, ctx context.Context, h http.Handler, api string, timeo
 
 func sendURL(t *testing.T, ctx context.Context, url, api string, timeout time.Duration) *result.Result {
 	t.Helper()
-	a, err := LookupAPI(api)
+	a, err := prober.LookupAPI(api)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +64,11 @@ func sendURL(t *testing.T, ctx context.Context, url, api string, timeout time.Du
 	target := &Target{URL: url, Model: "m", API: a, Client: client}
 	res := &result.Result{Intended: time.Now()}
 	p := dataset.Prompt{Messages: []dataset.Message{{Role: "user", Content: "hello there"}}, InputTokens: 2}
-	target.send(ctx, p, Params{MaxTokens: 8}, timeout, time.Now(), true, res)
+	target.Send(ctx, p, prober.Params{MaxTokens: 8}, timeout, time.Now(), true, res)
 	return res
 }
 
-const sse = "text/event-stream"
+const eventStream = "text/event-stream"
 
 func TestSendOutcomes(t *testing.T) {
 	okChat := recorded(t, "vllm-chat")
@@ -80,19 +83,19 @@ func TestSendOutcomes(t *testing.T) {
 		tokens     int
 		tokensFrom result.TokenSource
 	}{
-		{name: "vllm chat", handler: streamHandler(200, sse, okChat, 0), api: "openai-chat",
+		{name: "vllm chat", handler: streamHandler(200, eventStream, okChat, 0), api: "openai-chat",
 			outcome: result.Success, status: 200, tokens: 9, tokensFrom: result.TokensFromUsage},
-		{name: "vllm completions", handler: streamHandler(200, sse+"; charset=utf-8", recorded(t, "vllm-completions"), 0), api: "openai-completions",
+		{name: "vllm completions", handler: streamHandler(200, eventStream+"; charset=utf-8", recorded(t, "vllm-completions"), 0), api: "openai-completions",
 			outcome: result.Success, status: 200, tokens: 2, tokensFrom: result.TokensFromUsage},
-		{name: "tgi", handler: streamHandler(200, sse, recorded(t, "tgi"), 0), api: "tgi",
+		{name: "tgi", handler: streamHandler(200, eventStream, recorded(t, "tgi"), 0), api: "tgi",
 			outcome: result.Success, status: 200, tokens: 3, tokensFrom: result.TokensFromUsage},
-		{name: "triton counts events", handler: streamHandler(200, sse, recorded(t, "triton"), 0), api: "triton",
+		{name: "triton counts events", handler: streamHandler(200, eventStream, recorded(t, "triton"), 0), api: "triton",
 			outcome: result.Success, status: 200, tokens: 3, tokensFrom: result.TokensFromEvents},
-		{name: "openai error mid-stream", handler: streamHandler(200, sse, recorded(t, "openai-error-midstream"), 0), api: "openai-chat",
+		{name: "openai error mid-stream", handler: streamHandler(200, eventStream, recorded(t, "openai-error-midstream"), 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "KV cache"},
-		{name: "tgi error mid-stream", handler: streamHandler(200, sse, recorded(t, "tgi-error-midstream"), 0), api: "tgi",
+		{name: "tgi error mid-stream", handler: streamHandler(200, eventStream, recorded(t, "tgi-error-midstream"), 0), api: "tgi",
 			outcome: result.StreamError, status: 200, reason: "CUDA out of memory"},
-		{name: "triton error mid-stream", handler: streamHandler(200, sse, recorded(t, "triton-error-midstream"), 0), api: "triton",
+		{name: "triton error mid-stream", handler: streamHandler(200, eventStream, recorded(t, "triton-error-midstream"), 0), api: "triton",
 			outcome: result.StreamError, status: 200, reason: "batcher"},
 		{name: "429 with Retry-After", handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "3")
@@ -117,16 +120,16 @@ func TestSendOutcomes(t *testing.T) {
 		}), api: "openai-chat", outcome: result.HTTP4xx, status: 307, reason: "redirect"},
 		{name: "JSON instead of a stream", handler: streamHandler(200, "application/json", `{"choices":[]}`, 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "not an event stream"},
-		{name: "no DONE after finish_reason and usage", handler: streamHandler(200, sse, strings.Replace(okChat, "data: [DONE]\n\n", "", 1), 0), api: "openai-chat",
+		{name: "no DONE after finish_reason and usage", handler: streamHandler(200, eventStream, strings.Replace(okChat, "data: [DONE]\n\n", "", 1), 0), api: "openai-chat",
 			outcome: result.Success, status: 200, tokens: 9, tokensFrom: result.TokensFromUsage},
-		{name: "no DONE, no finish_reason", handler: streamHandler(200, sse, "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n", 0), api: "openai-chat",
+		{name: "no DONE, no finish_reason", handler: streamHandler(200, eventStream, "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n", 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "without its terminal event"},
-		{name: "malformed JSON", handler: streamHandler(200, sse, "data: {\"choices\": [\n\n", 0), api: "openai-chat",
+		{name: "malformed JSON", handler: streamHandler(200, eventStream, "data: {\"choices\": [\n\n", 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "malformed event"},
-		{name: "role only, no content", handler: streamHandler(200, sse, "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\ndata: [DONE]\n\n", 0), api: "openai-chat",
+		{name: "role only, no content", handler: streamHandler(200, eventStream, "data: {\"choices\":[{\"delta\":{\"role\":\"assistant\"}}]}\n\ndata: [DONE]\n\n", 0), api: "openai-chat",
 			outcome: result.StreamError, status: 200, reason: "no generated content"},
 		{name: "stall times out mid-stream", handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", sse)
+			w.Header().Set("Content-Type", eventStream)
 			w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"))
 			w.(http.Flusher).Flush()
 			<-r.Context().Done()
@@ -136,7 +139,7 @@ func TestSendOutcomes(t *testing.T) {
 			<-r.Context().Done()
 		}), api: "openai-chat", timeout: 100 * time.Millisecond, outcome: result.Timeout, reason: "before response headers"},
 		{name: "reset mid-stream", handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", sse)
+			w.Header().Set("Content-Type", eventStream)
 			w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"))
 			w.(http.Flusher).Flush()
 			conn, _, _ := http.NewResponseController(w).Hijack()
@@ -179,7 +182,7 @@ func TestSendConnectionErrors(t *testing.T) {
 		t.Errorf("refused: got %s %q", res.Outcome, res.Reason)
 	}
 
-	tlsSrv := httptest.NewTLSServer(streamHandler(200, sse, "", 0))
+	tlsSrv := httptest.NewTLSServer(streamHandler(200, eventStream, "", 0))
 	defer tlsSrv.Close()
 	res = sendURL(t, context.Background(), tlsSrv.URL, "openai-chat", time.Second)
 	if res.Outcome != result.ConnectionError || !strings.Contains(res.Reason, "certificate") {
@@ -189,12 +192,12 @@ func TestSendConnectionErrors(t *testing.T) {
 
 func TestSendCancellation(t *testing.T) {
 	stall := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", sse)
+		w.Header().Set("Content-Type", eventStream)
 		w.Write([]byte("data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\n"))
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
 	})
-	ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, errWindowDeadline)
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Millisecond, ErrWindowDeadline)
 	defer cancel()
 	res := sendTo(t, ctx, stall, "openai-chat", time.Minute)
 	if res.Outcome != result.Cancelled || res.Reason != "window deadline reached" {
@@ -211,7 +214,7 @@ func TestSendCancellation(t *testing.T) {
 
 // The role-only first chunk must not count as the first token.
 func TestSendTimestamps(t *testing.T) {
-	res := sendTo(t, context.Background(), streamHandler(200, sse, recorded(t, "vllm-chat"), 20*time.Millisecond), "openai-chat", 0)
+	res := sendTo(t, context.Background(), streamHandler(200, eventStream, recorded(t, "vllm-chat"), 20*time.Millisecond), "openai-chat", 0)
 	if !res.Succeeded() {
 		t.Fatalf("got %s: %s", res.Outcome, res.Reason)
 	}

@@ -33,7 +33,7 @@ type ClosedLoop interface {
 }
 
 // Rated is implemented by open-loop arrivals with a known mean rate, in
-// requests per second (the Runner sizes its warm connections by it).
+// requests per second (the load generator sizes its warm connections by it).
 type Rated interface {
 	Rate() float64
 }

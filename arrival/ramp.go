@@ -8,7 +8,7 @@ import (
 	"github.com/inferno-llm/inferno/config/schema"
 )
 
-// Staged is implemented by arrivals made of stages, which the Runner runs
+// Staged is implemented by arrivals made of stages, which the load generator runs
 // one after the other, open or closed loop as each stage says.
 type Staged interface {
 	Stages() []schema.Stage
@@ -16,7 +16,7 @@ type Staged interface {
 
 type stagedArrival []schema.Stage
 
-func (s stagedArrival) Next() (time.Duration, bool) { return 0, false } // the Runner uses Stages
+func (s stagedArrival) Next() (time.Duration, bool) { return 0, false } // the load generator uses Stages
 func (s stagedArrival) Stages() []schema.Stage      { return s }
 func (s stagedArrival) Finite()                     {}
 

@@ -137,7 +137,7 @@ const maxCumulative = 1 << 31
 const maxSynthesizerSeconds = 7 * 24 * 3600
 
 // MaxSynthesizerSeconds is how far a synthesizer's function is evaluated,
-// for checks that follow it as the Runner will.
+// for checks that follow it as the load generator will.
 const MaxSynthesizerSeconds = maxSynthesizerSeconds
 
 // synthesizerArrival issues, at each whole second t, the requests that

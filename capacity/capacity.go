@@ -1,6 +1,6 @@
 // Package capacity finds the highest request rate an endpoint sustains
 // within its SLOs: GuideLLM's sweep, as a driver of ordinary windows. Each
-// step is the workload's window run by the Runner at one constant rate;
+// step is the workload's window run by the load generator at one constant rate;
 // the search doubles the rate until a step is not sustainable, then
 // bisects between the highest passing and the lowest failing rate.
 //

@@ -355,7 +355,7 @@ func (c *Config) syntheticSessionLimits(w *Workload, field string) error {
 const syntheticWordBytes = 16
 
 // synthesizerLimits evaluates the function over the window, second by
-// second as the Runner will, and refuses a tick or average rate over the
+// second as the load generator will, and refuses a tick or average rate over the
 // limits or more requests than max_requests.
 func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field string) error {
 	fn, err := arrival.ParseSynthesizer(a.Func)
@@ -368,7 +368,7 @@ func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field str
 		seconds = min(seconds, int(w.Duration.D().Seconds())+1)
 	}
 	// With no duration or deadline to cut it, the window lasts as long as
-	// the function is defined (or until requests are issued); the Runner
+	// the function is defined (or until requests are issued); the load generator
 	// itself stops after MaxSynthesizerSeconds.
 	uncut := w.Duration == 0 && w.Deadline == 0 && seconds < arrival.MaxSynthesizerSeconds
 	// Each second costs one evaluation of the function: a 686-byte

@@ -1,4 +1,4 @@
-// Package dataset turns a workload description into what the Runner sends:
+// Package dataset turns a workload description into what the load generator sends:
 // an arrival schedule and a source of prompts.
 package dataset
 

@@ -159,7 +159,7 @@ func NewAggregator(start time.Time, slo SLO, perRequest io.Writer) *Aggregator {
 	return a
 }
 
-// SetStart moves the timeline's origin; the Runner's start is known only
+// SetStart moves the timeline's origin; the load generator's start is known only
 // after its warm-up.
 func (a *Aggregator) SetStart(t time.Time) {
 	a.mu.Lock()

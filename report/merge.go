@@ -13,7 +13,7 @@ import (
 )
 
 // Merge combines the reports of replicas that drove one window together
-// (each ran its share of the schedule, see prober.Share) into the report
+// (each ran its share of the schedule, see loadgen.Share) into the report
 // one instance would have written for the whole window:
 //   - counts, token totals, outcomes, SLO hits and failure reasons add up;
 //   - rates are recomputed over the union's span (first send to last end);

@@ -39,7 +39,7 @@ type Meta struct {
 	Config    any       `json:"config,omitempty"`
 
 	// WorkloadHash identifies the requests the schedule sent (see
-	// prober.RunInfo); equal hashes mean the same requests at the same times.
+	// loadgen.RunInfo); equal hashes mean the same requests at the same times.
 	WorkloadHash string `json:"workload_hash,omitempty"`
 	// Transport is the HTTP transport the window's requests took: h1
 	// (plain HTTP), net/http (tuned) or net/http (std) (prometheus/common's).

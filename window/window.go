@@ -1,4 +1,4 @@
-// Package window builds a prober window from a validated target and
+// Package window builds a load-generator window from a validated target and
 // workload of the config schema. It is the one road into a window: the
 // daemon's schedules, /probe and runs API, and `inferno run` (whose flags
 // are mapped onto the same schema) all build theirs here, so a setting
@@ -50,7 +50,7 @@ type Spec struct {
 	Transport string
 }
 
-// Build turns the spec into a prober window, loading its dataset and
+// Build turns the spec into a load-generator window, loading its dataset and
 // tokenizer and making its HTTP client.
 func Build(ctx context.Context, s Spec) (*loadgen.Window, error) {
 	t, w := s.Target, s.Workload
@@ -206,7 +206,7 @@ func outputParams(api prober.API, w *config.Workload) (prober.Params, error) {
 	return p, err
 }
 
-// Grace maps a workload's grace onto the Runner's: unset is the default,
+// Grace maps a workload's grace onto the load generator's: unset is the default,
 // an explicit 0 is none.
 func Grace(g *config.Duration) time.Duration {
 	switch {
@@ -218,8 +218,8 @@ func Grace(g *config.Duration) time.Duration {
 	return time.Duration(*g)
 }
 
-// WarmConnections maps warm_connections onto the Runner's count: unset or
-// true lets the Runner size them, false opens none.
+// WarmConnections maps warm_connections onto the load generator's count: unset or
+// true lets the load generator size them, false opens none.
 func WarmConnections(warm *bool) int {
 	if warm != nil && !*warm {
 		return -1

@@ -18,7 +18,7 @@ import (
 
 func dur(d time.Duration) *config.Duration { c := config.Duration(d); return &c }
 
-// TestBuild maps a workload's settings onto the Runner's: unset, zero and
+// TestBuild maps a workload's settings onto the load generator's: unset, zero and
 // set graces and warm connections, the shorter of two deadlines, the
 // global timeout and in-flight cap for a workload that sets none.
 func TestBuild(t *testing.T) {

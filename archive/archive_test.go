@@ -165,8 +165,12 @@ func TestSync(t *testing.T) {
 	os.Remove(filepath.Join(dir, report.FileName("r0")))
 	rep, _ := report.Read(filepath.Join(dir, report.FileName("r1")))
 	rep.Run.Status = report.StatusFailed
-	time.Sleep(10 * time.Millisecond) // a new modification time on coarse clocks
-	report.WriteFile(filepath.Join(dir, report.FileName("r1")), rep)
+	r1 := filepath.Join(dir, report.FileName("r1"))
+	old, _ := os.Stat(r1)
+	report.WriteFile(r1, rep)
+	// A new modification time, set rather than waited for: a filesystem
+	// with coarse timestamps could give the rewrite the old one.
+	os.Chtimes(r1, time.Time{}, old.ModTime().Add(time.Second))
 	if res, _ := ix.Sync(ctx, opt); res.Indexed != 1 || res.Deleted != 1 {
 		t.Errorf("third sync: %+v", res)
 	}

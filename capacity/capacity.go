@@ -195,7 +195,7 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 		return report.CapacityStep{}, info, err
 	}
 	rep := agg.Report(report.Meta{})
-	v := judge(results, rate, s.SLO, spec.Objective)
+	v := judgeStep(results, rate, s.SLO, spec.Objective)
 	step := report.CapacityStep{
 		Rate: rate, Seconds: w.Duration.Seconds(), Requests: rep.Summary.Requests, Attainment: v.attainment,
 		CompletedRate: v.completed, TTFTGrowth: v.growth.Seconds(), Passed: v.reason == "", Reason: v.reason,
@@ -207,6 +207,10 @@ func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.Arr
 	step.DrainSeconds = drainWait(results, v.completed, w.Duration).Seconds()
 	return step, info, nil
 }
+
+// judgeStep is judge; a test swaps in a fixed verdict to check the
+// search's doubling and bisection apart from the machine's timing.
+var judgeStep = judge
 
 // drainWait is how long to leave the server alone after a step before the
 // next, so the next step does not inherit this one's queue. When every

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -80,9 +81,10 @@ func TestArenaReplayMultiTurn(t *testing.T) {
 		}
 	}
 	// Sessions start at their tstamp offsets ÷ 10: 0, 0.452 s and 2.077 s,
-	// as the server sees them. In order, and within a generous quarter
-	// second: a busy machine delays a send by milliseconds, while replay
-	// without the compression ratio would put them 4.5 s and 20.8 s apart.
+	// as the server sees them. In order, and within −1 s/+2 s: a busy
+	// machine delays a send (the first, from which the others are timed,
+	// included) by far less, while replay without the compression ratio
+	// would put them 4.5 s and 20.8 s apart.
 	var firsts []time.Duration
 	for i, b := range got.bodies {
 		if msgs, _ := b["messages"].([]any); len(msgs) == 1 {
@@ -94,7 +96,7 @@ func TestArenaReplayMultiTurn(t *testing.T) {
 		t.Fatalf("%d sessions started, want 3", len(firsts))
 	}
 	for i, want := range []time.Duration{0, 452 * time.Millisecond, 2077 * time.Millisecond} {
-		if d := firsts[i] - want; d < -250*time.Millisecond || d > 250*time.Millisecond {
+		if d := firsts[i] - want; d < -time.Second || d > 2*time.Second {
 			t.Errorf("session %d started at %v, want %v", i, firsts[i], want)
 		}
 	}
@@ -139,18 +141,18 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 	// The schedule is absolute, so it does not drift: the seconds at the
 	// end begin as close to their whole second as those at the start. A
 	// schedule that slept from one send to the next would add its lag at
-	// every step, some 590 of them. Medians, so one late second (a
-	// garbage collection, another process) does not decide.
-	median := func(from, to int) time.Duration {
+	// every step, some 590 of them. The least late of ten seconds, so a
+	// busy spell (a garbage collection, another process) decides nothing
+	// unless it lasts all ten: a drifting schedule is late in every one.
+	least := func(from, to int) time.Duration {
 		var ds []time.Duration
 		for sec := from; sec < to; sec++ {
 			ds = append(ds, first[sec])
 		}
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		return ds[len(ds)/2]
+		return slices.Min(ds)
 	}
-	early, late := median(1, 11), median(50, 60)
-	t.Logf("median start of seconds 1–10: %v, of seconds 50–59: %v", early, late)
+	early, late := least(1, 11), least(50, 60)
+	t.Logf("least late start of seconds 1–10: %v, of seconds 50–59: %v", early, late)
 	if drift := late - early; drift < -100*time.Millisecond || drift > 100*time.Millisecond {
 		t.Errorf("the schedule drifted %v over 50 s (seconds 1–10 began %v off their whole second, 50–59 %v)", drift, early, late)
 	}

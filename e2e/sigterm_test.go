@@ -138,7 +138,7 @@ schedules:
 			t.Error("/-/healthy does not answer under the flood")
 		}
 
-		took := daemon.terminate(t, 15*time.Second)
+		took := daemon.terminate(t, 30*time.Second) // the daemon's 15 s shutdown grace and a margin
 		t.Logf("exited %v after SIGTERM", took.Round(time.Millisecond))
 		rep, err := report.Read(filepath.Join(reports, report.FileName(run.ID)))
 		if err != nil {

@@ -136,30 +136,46 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// With one slot, the second of two simultaneous requests queues behind the
-// first, so its first token comes a whole response later.
+// With one slot, the second of two requests queues behind the first, so
+// its first token comes a whole response later. The first holds its slot
+// until the second is counted waiting, so the two overlap however late a
+// busy machine starts either; the verdict is the simulator's own record
+// of the queued request's TTFT (from its arrival), which a late timer can
+// only lengthen: at least the first's remaining 4 ITLs and its own TTFT.
 func TestQueueRaisesTTFT(t *testing.T) {
-	srv := httptest.NewServer(New(Config{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond, MaxConcurrency: 1}))
-	defer srv.Close()
+	var srvURL string
+	release := make(chan struct{})
+	var once sync.Once
 	ttfts := make(chan time.Duration, 2)
-	for range 2 {
-		go func() {
-			start := time.Now()
-			resp, err := http.Post(srv.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"x","max_tokens":5}`))
-			if err != nil {
-				ttfts <- 0
-				return
-			}
-			defer resp.Body.Close()
-			br := bufio.NewReader(resp.Body)
-			br.ReadString('\n')
-			ttfts <- time.Since(start)
-			io.Copy(io.Discard, br)
-		}()
+	srv := httptest.NewServer(New(Config{TTFT: 50 * time.Millisecond, ITL: 10 * time.Millisecond, MaxConcurrency: 1,
+		OnFirstToken: func(d time.Duration) {
+			ttfts <- d
+			once.Do(func() { <-release }) // the first request keeps its slot
+		}}))
+	defer srv.Close()
+	srvURL = srv.URL
+	send := func() {
+		resp, err := http.Post(srvURL+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"x","max_tokens":5,"ignore_eos":true}`))
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
 	}
-	a, b := <-ttfts, <-ttfts
-	if max(a, b) < 90*time.Millisecond {
-		t.Errorf("TTFTs %v and %v: the queued request should wait for the first (≥ 90ms)", a, b)
+	var wg sync.WaitGroup
+	wg.Go(send)
+	first := <-ttfts // the first request holds the slot now
+	wg.Go(send)
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(scrapeText(t, srvURL), `vllm:num_requests_waiting{model_name="sim"} 1`); {
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatal("the second request never queued behind the first")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	close(release)
+	wg.Wait()
+	if queued := <-ttfts; queued < 90*time.Millisecond {
+		t.Errorf("TTFTs %v and %v: the queued request should wait for the first (≥ 90ms)", first, queued)
 	}
 }
 

@@ -177,6 +177,17 @@ func board(uid, title, description string, targetMulti bool, panels ...cog.Build
 	for i, p := range d.Panels {
 		p.Panel.Id = cog.ToPtr(uint32(i + 1))
 	}
+	// The SDK places links and annotations in the controls menu by
+	// default; unset, Grafana shows them above the panels, where the
+	// hand-written boards had them.
+	for i := range d.Links {
+		d.Links[i].Placement = nil
+	}
+	if d.Annotations.List != nil {
+		for i := range d.Annotations.List {
+			d.Annotations.List[i].Placement = nil
+		}
+	}
 	return d, nil
 }
 

@@ -111,6 +111,12 @@ func TestDashboardConventions(t *testing.T) {
 					t.Errorf("no %s variable", v)
 				}
 			}
+			// Links above the panels, as Grafana shows them when unset.
+			for _, l := range d.Links {
+				if l.Placement != nil {
+					t.Errorf("link %q placed %q: want it above the panels (unset)", l.Title, *l.Placement)
+				}
+			}
 			onVariable := func(ds *common.DataSourceRef) bool { return ds != nil && ds.Uid != nil && *ds.Uid == "${datasource}" }
 			ids := map[uint32]bool{}
 			occupied := map[[2]uint32]string{}

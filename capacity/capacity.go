@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/arrival"
-	"github.com/inferno-llm/inferno/dataset"
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -45,7 +45,7 @@ const minRate = 0.01
 // Search is one capacity search.
 type Search struct {
 	// Spec is the arrival of kind capacity (defaults are applied).
-	Spec dataset.ArrivalSpec
+	Spec schema.Arrival
 	SLO  report.SLO
 	// Window is the workload's window as built; each step runs a copy of it
 	// at its own rate, for Spec.StepDuration. Its source carries on from
@@ -143,13 +143,13 @@ func (s *Search) Run(ctx context.Context, sink func(*result.Result)) (report.Cap
 
 // step runs one window at rate and judges it on every arrival it
 // scheduled (see judge).
-func (s *Search) step(ctx context.Context, i int, rate float64, spec dataset.ArrivalSpec, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, loadgen.RunInfo, error) {
+func (s *Search) step(ctx context.Context, i int, rate float64, spec schema.Arrival, runStart time.Time, sink func(*result.Result)) (report.CapacityStep, loadgen.RunInfo, error) {
 	w := *s.Window
-	arrival, err := arrival.New(dataset.ArrivalSpec{Kind: "constant", Rate: rate}, 0)
+	arr, err := arrival.New(schema.Arrival{Kind: "constant", Rate: rate}, 0)
 	if err != nil {
 		return report.CapacityStep{}, loadgen.RunInfo{}, err
 	}
-	w.Arrival = arrival
+	w.Arrival = arr
 	w.Requests = 0
 	w.Duration = max(spec.StepDuration.D(), time.Duration(float64(MinStepRequests)/rate*float64(time.Second)))
 	// Requests in flight at the step's end are still the step's: they are

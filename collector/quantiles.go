@@ -53,11 +53,11 @@ func (w *windowSummary) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// set replaces the series of the label values with stats.
-func (w *windowSummary) set(lv []string, stats stats.Stats) {
+// set replaces the series of the label values with st.
+func (w *windowSummary) set(lv []string, st stats.Stats) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.series[strings.Join(lv, "\xff")] = summarySeries{labels: append([]string{}, lv...), stats: stats}
+	w.series[strings.Join(lv, "\xff")] = summarySeries{labels: append([]string{}, lv...), stats: st}
 }
 
 // remove drops the series of the label values.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/arrival"
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/addrcheck"
 	"github.com/inferno-llm/inferno/internal/strictyaml"
@@ -357,7 +358,7 @@ const syntheticWordBytes = 16
 // synthesizerLimits evaluates the function over the window, second by
 // second as the load generator will, and refuses a tick or average rate over the
 // limits or more requests than max_requests.
-func (c *Config) synthesizerLimits(a dataset.ArrivalSpec, w *Workload, field string) error {
+func (c *Config) synthesizerLimits(a schema.Arrival, w *Workload, field string) error {
 	fn, err := arrival.ParseSynthesizer(a.Func)
 	if err != nil {
 		return nil // reported by the arrival's own validation

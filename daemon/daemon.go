@@ -134,11 +134,11 @@ func New(configFile string, logger *slog.Logger, registry *prometheus.Registry) 
 // exemplars on /metrics carry (before Start).
 func (d *Daemon) SetPerRequest(on bool) { d.perRequest = on }
 
-// SetShard makes this daemon replica index of count (before Start).
 // SetTransport sets the transport policy of every window
 // (httpclient.TransportFast or TransportStd).
 func (d *Daemon) SetTransport(policy string) { d.transport = policy }
 
+// SetShard makes this daemon replica index of count (before Start).
 func (d *Daemon) SetShard(index, count int) error {
 	s := loadgen.Share{Index: index, Count: count}
 	if count < 1 {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
-	"github.com/inferno-llm/inferno/daemon/internal/probe"
 	"github.com/inferno-llm/inferno/loadgen"
 	"github.com/inferno-llm/inferno/report"
 	"github.com/inferno-llm/inferno/result"
@@ -172,7 +171,7 @@ func (d *Daemon) settle(j *windowJob, run *Run, rep *report.Report, path string,
 	d.runs.settle(run, indexed)
 	d.logger.Info("window finished", "run", j.ID, "trigger", j.Trigger, "target", j.Target.Name, "workload", j.Workload.Name,
 		"status", rep.Run.Status, "requests", rep.Summary.Requests, "failures", rep.Summary.Failures,
-		"ttft_p50", probe.P50Text(rep, rep.Stats.TTFT), "report", path)
+		"ttft_p50", rep.P50Text(rep.Stats.TTFT), "report", path)
 }
 
 func joinErr(a, b string) string {

@@ -145,7 +145,7 @@ type Spec struct {
 	Arrival   ArrivalSpec
 	Options   SourceOptions
 	Seed      uint64
-	// tokenizer.Tokenizer, when set, makes synthetic lengths exact in its tokens,
+	// Tokenizer, when set, makes synthetic lengths exact in its tokens,
 	// lets MaxInputTokens apply to data files, and counts output where the
 	// server reports no usage. Hub loads an hf: tokenizer.
 	Tokenizer TokenizerRef

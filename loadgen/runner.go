@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/inferno-llm/inferno/arrival"
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/measure"
 	"github.com/inferno-llm/inferno/prober"
@@ -389,7 +390,7 @@ func (s *windowState) record(offset time.Duration, timed bool, c dataset.Convers
 
 // runStages runs each stage in turn from its own start offset: rate
 // stages open loop, concurrency stages closed loop.
-func (w *Window) runStages(ctx context.Context, st *windowState, stages []dataset.StageSpec, inFlight *sync.WaitGroup) {
+func (w *Window) runStages(ctx context.Context, st *windowState, stages []schema.Stage, inFlight *sync.WaitGroup) {
 	var base time.Duration
 	for _, stage := range stages {
 		if st.send.Err() != nil || st.full() {
@@ -399,8 +400,8 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 		if stage.Concurrency > 0 {
 			w.runClosed(ctx, st, stage.Concurrency, st.start.Add(base+length))
 		} else {
-			arrival, _ := arrival.New(dataset.ArrivalSpec{Kind: "constant", Rate: stage.Rate}, 0)
-			w.runOpen(ctx, st, arrival, base, length, inFlight)
+			arr, _ := arrival.New(schema.Arrival{Kind: "constant", Rate: stage.Rate}, 0)
+			w.runOpen(ctx, st, arr, base, length, inFlight)
 			// The schedule ends before the stage does; the next stage
 			// starts on time, not early.
 			select {
@@ -419,7 +420,7 @@ func (w *Window) runStages(ctx context.Context, st *windowState, stages []datase
 // returns without waiting for the requests it started, which inFlight
 // tracks. Once sending stops, the arrivals already due are accounted for
 // as not sent.
-func (w *Window) runOpen(ctx context.Context, st *windowState, arrival arrival.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
+func (w *Window) runOpen(ctx context.Context, st *windowState, arr arrival.Arrival, base, until time.Duration, inFlight *sync.WaitGroup) {
 	var slots chan struct{}
 	if w.MaxConcurrency > 0 {
 		// Each replica's client holds its part of the cap.
@@ -439,7 +440,7 @@ func (w *Window) runOpen(ctx context.Context, st *windowState, arrival arrival.A
 	var reason string
 	var cutoff time.Time
 	for !st.full() {
-		next, ok := arrival.Next()
+		next, ok := arr.Next()
 		offset := base + next
 		if !ok || (until > 0 && next >= until) || (w.Duration > 0 && offset >= w.Duration) {
 			return

@@ -3,6 +3,7 @@
 package report
 
 import (
+	"fmt"
 	"time"
 
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
@@ -568,4 +569,14 @@ func ratio(n, d int) float64 {
 		return 0
 	}
 	return float64(n) / float64(d)
+}
+
+// P50Text is the median of one of the report's statistics for logs, the
+// probe's and every window's: "none" without a success, so a dead
+// endpoint's window never logs a latency of 0.
+func (rep *Report) P50Text(st stats.Stats) string {
+	if rep.Summary.Successes == 0 || st.Count == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("%.4fs", st.P50)
 }

@@ -52,9 +52,9 @@ func Count(t Tokenizer, text string) (int, error) {
 // recently used: a hub tokenizer can take hundreds of megabytes a revision,
 // and one per revision was kept for good. Each key loads on its own, so
 // one slow load holds up only the windows that need that tokenizer.
-var loaded = tokenizerCache{entries: map[string]*cachedTokenizer{}}
+var loaded = cache{entries: map[string]*cachedTokenizer{}}
 
-type tokenizerCache struct {
+type cache struct {
 	sync.Mutex
 	entries map[string]*cachedTokenizer
 	cost    int64
@@ -69,16 +69,16 @@ type cachedTokenizer struct {
 	used  int64
 }
 
-// tokenizerCacheBudget bounds the memory the cache is counted for; a
-// tokenizer's memory is estimated as tokenizerCostPerByte times its file.
-var tokenizerCacheBudget int64 = 256 << 20
+// cacheBudget bounds the memory the cache is counted for; a
+// tokenizer's memory is estimated as costPerByte times its file.
+var cacheBudget int64 = 256 << 20
 
-const tokenizerCostPerByte = 16
+const costPerByte = 16
 
 // maxTokenizerFile caps a tokenizer.json, a variable so tests prove it.
 var maxTokenizerFile int64 = MaxFileBytes
 
-func (c *tokenizerCache) get(key string, cost int64, load func() (Tokenizer, error)) (Tokenizer, error) {
+func (c *cache) get(key string, cost int64, load func() (Tokenizer, error)) (Tokenizer, error) {
 	c.Lock()
 	c.clock++
 	if e, ok := c.entries[key]; ok {
@@ -108,8 +108,8 @@ func (c *tokenizerCache) get(key string, cost int64, load func() (Tokenizer, err
 // evict drops the least recently used loaded entries until the cache is
 // within its budget, never keep (the one being added). Windows holding an
 // evicted tokenizer keep it until they end.
-func (c *tokenizerCache) evict(keep *cachedTokenizer) {
-	for c.cost > tokenizerCacheBudget {
+func (c *cache) evict(keep *cachedTokenizer) {
+	for c.cost > cacheBudget {
 		var oldest string
 		var victim *cachedTokenizer
 		for k, e := range c.entries {
@@ -164,7 +164,7 @@ func Load(ctx context.Context, ref schema.TokenizerRef, h *hub.Hub) (Tokenizer, 
 		}
 		// A file replaced in place is loaded again.
 		key = fmt.Sprintf("%s\x00%d\x00%d", abs, info.Size(), info.ModTime().UnixNano())
-		cost = info.Size() * tokenizerCostPerByte
+		cost = info.Size() * costPerByte
 	}
 	return loaded.get(key, cost, func() (Tokenizer, error) {
 		if builtin != "" {

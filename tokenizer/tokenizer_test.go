@@ -132,9 +132,9 @@ func TestTokenizerCacheBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func(b, f int64) { tokenizerCacheBudget, maxTokenizerFile = b, f }(tokenizerCacheBudget, maxTokenizerFile)
-	one := int64(len(content)) * tokenizerCostPerByte
-	tokenizerCacheBudget = 2 * one
+	defer func(b, f int64) { cacheBudget, maxTokenizerFile = b, f }(cacheBudget, maxTokenizerFile)
+	one := int64(len(content)) * costPerByte
+	cacheBudget = 2 * one
 	dir := t.TempDir()
 	for i := range 5 {
 		path := filepath.Join(dir, fmt.Sprintf("t%d.json", i))
@@ -148,8 +148,8 @@ func TestTokenizerCacheBudget(t *testing.T) {
 	loaded.Lock()
 	cost, n := loaded.cost, len(loaded.entries)
 	loaded.Unlock()
-	if cost > tokenizerCacheBudget {
-		t.Errorf("cache counts %d bytes in %d entries, over its budget of %d", cost, n, tokenizerCacheBudget)
+	if cost > cacheBudget {
+		t.Errorf("cache counts %d bytes in %d entries, over its budget of %d", cost, n, cacheBudget)
 	}
 	maxTokenizerFile = int64(len(content)) - 1
 	big := filepath.Join(dir, "big.json")

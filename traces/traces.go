@@ -47,8 +47,8 @@ const MooncakeBlockTokens = 512
 // Bounds on one trace: a typo'd or hostile file fails at load, before a
 // window allocates prompts for it.
 const (
-	maxTraceRecords = 5_000_000
-	maxTraceLength  = 1 << 20 // tokens in one prompt or answer
+	maxRecords     = 5_000_000
+	maxTraceLength = 1 << 20 // tokens in one prompt or answer
 )
 
 var traceKinds = map[string]func(file string, r io.Reader) ([]Record, error){
@@ -105,8 +105,8 @@ func traceError(file string, line int, column, format string, args ...any) error
 
 // checkRecord applies the rules every format shares.
 func checkRecord(file string, rec *Record, prev float64, n int, cols [3]string) error {
-	if n > maxTraceRecords {
-		return fmt.Errorf("%s: line %d: over %d requests in one trace", file, rec.Line, maxTraceRecords)
+	if n > maxRecords {
+		return fmt.Errorf("%s: line %d: over %d requests in one trace", file, rec.Line, maxRecords)
 	}
 	if math.IsNaN(rec.Offset) || math.IsInf(rec.Offset, 0) || rec.Offset < 0 {
 		return traceError(file, rec.Line, cols[0], "want a finite time at or after 0")

@@ -219,8 +219,8 @@ func (c *runCommand) input() (*config.Config, config.Input, error) {
 		w := c.workload
 		w.Name = cliWorkloadName
 		if c.hub != (dataset.HubFile{}) {
-			hub := c.hub
-			w.Dataset.Hub = &hub
+			hf := c.hub
+			w.Dataset.Hub = &hf
 		}
 		return base, config.Input{Workload: &w}, nil
 	}

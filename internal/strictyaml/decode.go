@@ -21,12 +21,12 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// The one decoder of the config's schema. Every door that reads text (a config
-// file, a workload file, an API body: JSON is YAML) parses it once into a
-// node tree and decodes that tree here, so every error carries the line
-// and the field it is about, found from the node rather than from a
-// dependency's wording. yaml.v3's own decoder is used only for leaves
-// that bring their own unmarshaler (prometheus/common's http_client).
+// The config's one decoder: every door that reads text (a config file, a
+// workload file, an API body: JSON is YAML) parses it once into a node tree
+// and decodes that tree here, so every error carries the line and the field
+// it is about, found from the node rather than from a dependency's wording.
+// yaml.v3's own decoder is used only for leaves that bring their own
+// unmarshaler (prometheus/common's http_client).
 
 // MaxMappingKeys and MaxNodes bound a document before it is decoded:
 // the keys of one mapping, and every node visited with aliases expanded as

@@ -11,7 +11,7 @@ import (
 
 // BodyError words encoding/json's type errors by the body's own field
 // names ("max_run_time: want a number, got text") instead of Go's
-// ("Go struct field legacyBody.max_run_time of type float64"), as the
+// ("Go struct field testConfig.max_run_time of type float64"), as the
 // config's errors do. Other errors are kept.
 func BodyError(err error) error {
 	var te *json.UnmarshalTypeError

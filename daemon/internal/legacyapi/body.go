@@ -9,8 +9,8 @@ import (
 	promconfig "github.com/prometheus/common/config"
 
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/config/schema"
 	"github.com/inferno-llm/inferno/daemon/internal/jsonapi"
-	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/prober"
 )
 
@@ -41,7 +41,7 @@ type datasetConfig struct {
 	CompressionRatio *float64 `json:"compression_ratio"`
 }
 
-// legacyDefaults are the old tool's: 600 s runs, 512 tokens.
+// The old tool's defaults: 600 s runs, 512 tokens.
 const (
 	defaultRunTime   = 600 * time.Second
 	defaultMaxTokens = 512
@@ -96,7 +96,7 @@ func (b *testConfig) toWindow(id string, cfg *config.Config) (*config.Target, *c
 	w := &config.Workload{
 		Name:     "legacy-synthesizer",
 		Dataset:  config.Dataset{Kind: "synthetic"},
-		Arrival:  dataset.ArrivalSpec{Kind: "synthesizer", Func: b.DatasetConfig.Func},
+		Arrival:  schema.Arrival{Kind: "synthesizer", Func: b.DatasetConfig.Func},
 		Deadline: config.Duration(runTime),
 		Duration: config.Duration(runTime),
 		Seed:     seed,

@@ -28,7 +28,7 @@ type Daemon interface {
 	// Run is run id's status (the runs API's: pending, running, or its
 	// report's) and error; ok is false when there is no such run.
 	Run(id string) (status, errText string, ok bool)
-	// Runs lists every run, in this process and archived, newest first.
+	// Runs lists every run, in this process and archived.
 	Runs(ctx context.Context) ([]Started, error)
 }
 

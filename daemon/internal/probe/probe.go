@@ -16,9 +16,8 @@ import (
 
 	"github.com/inferno-llm/inferno/collector"
 	"github.com/inferno-llm/inferno/config"
+	"github.com/inferno-llm/inferno/redact"
 	"github.com/inferno-llm/inferno/report"
-	"github.com/inferno-llm/inferno/stats"
-	"github.com/inferno-llm/inferno/window"
 )
 
 // Windows is the daemon as /probe uses it.
@@ -119,10 +118,10 @@ func serve(d Windows, w http.ResponseWriter, r *http.Request) {
 func probeLog(start time.Time, module string, t *config.Target, timeout time.Duration, rep *report.Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s msg=\"beginning probe\" module=%s target=%s api=%s model=%q deadline=%s\n",
-		start.Format(time.RFC3339Nano), module, window.RedactedTarget(t).URL, t.API, t.Model, timeout)
+		start.Format(time.RFC3339Nano), module, redact.URL(t.URL), t.API, t.Model, timeout)
 	s := rep.Summary
 	fmt.Fprintf(&b, "msg=\"window ended\" run=%s status=%s transport=%q requests=%d successes=%d ttft_p50=%s tpot_p50=%s\n",
-		rep.Run.ID, rep.Run.Status, rep.Run.Transport, s.Requests, s.Successes, P50Text(rep, rep.Stats.TTFT), P50Text(rep, rep.Stats.TPOT))
+		rep.Run.ID, rep.Run.Status, rep.Run.Transport, s.Requests, s.Successes, rep.P50Text(rep.Stats.TTFT), rep.P50Text(rep.Stats.TPOT))
 	if rep.Run.Error != "" {
 		fmt.Fprintf(&b, "msg=\"window error\" err=%q\n", rep.Run.Error)
 	}
@@ -130,14 +129,4 @@ func probeLog(start time.Time, module string, t *config.Target, timeout time.Dur
 		fmt.Fprintf(&b, "msg=\"request failures\" outcome=%s status=%d count=%d reason=%q\n", e.Outcome, e.Status, e.Count, e.Reason)
 	}
 	return b.String()
-}
-
-// P50Text is a statistic's median for logs, the probe's and every
-// window's: "none" without a success, so a dead endpoint's window never
-// logs a latency of 0.
-func P50Text(rep *report.Report, st stats.Stats) string {
-	if rep.Summary.Successes == 0 || st.Count == 0 {
-		return "none"
-	}
-	return fmt.Sprintf("%.4fs", st.P50)
 }

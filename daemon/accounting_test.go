@@ -81,23 +81,33 @@ func TestScheduledWindowAccountsForEveryArrival(t *testing.T) {
 }
 
 // A probe answers within its scrape timeout even when every request to
-// the target hangs, warm connections and warm-up requests included.
+// the target hangs, warm connections and warm-up requests included: the
+// deadline it derived from the scrape timeout ends the warm-up, and the
+// window then sends nothing. Without it the warm connections alone would
+// hang for 10 s and each warm-up request for its 2 minutes, past the
+// test's guard.
 func TestProbeWarmupWithinScrapeTimeout(t *testing.T) {
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	t.Cleanup(hang.Close)
-	cfgPath, _ := accountingConfig(t, hang.URL, never, `    arrival: {kind: concurrency, concurrency: 2}
+	cfgPath, reports := accountingConfig(t, hang.URL, never, `    arrival: {kind: concurrency, concurrency: 2}
     requests: 4
     warmup: 2
     request_timeout: 2m`)
+	// Archived, so the window's own report says how it ended.
+	cfg, _ := os.ReadFile(cfgPath)
+	os.WriteFile(cfgPath, []byte(strings.Replace(string(cfg), "m: {workload: w, timeout: 1m}", "m: {workload: w, timeout: 1m, archive: true}", 1)), 0o644)
 	d := startDaemon(t, cfgPath)
-	body, el := scrapeProbe(t, d.server.URL+"/probe?module=m&target=sim", "3")
-	if !strings.Contains(body, "probe_success 0") {
-		t.Errorf("hanging target: %s", body)
+	body := scrapeProbe(t, d.server.URL+"/probe?module=m&target=sim&debug=true", "3")
+	if !strings.Contains(body, "probe_success 0") || !strings.Contains(body, "deadline=2.5s\n") {
+		t.Errorf("hanging target, 3 s scrape timeout: want probe_success 0 and a 2.5s deadline:\n%s", body)
 	}
-	// Without the deadline over the warm-up, the warm connections alone
-	// would hang for 10 s and each warm-up request for its 2 minutes.
-	if el > 9*time.Second {
-		t.Errorf("probe took %v; the scrape timeout was 3s", el)
+	done := finishedReports(reports)
+	if len(done) != 1 {
+		t.Fatalf("%d reports of the probe, want 1", len(done))
+	}
+	if r := done[0]; !r.Run.DeadlineHit || r.Run.Warmup != 2 || r.Run.WarmupFailed != 2 || r.Summary.Requests != 0 {
+		t.Errorf("deadline hit %v, %d of %d warm-up requests failed, %d requests; want the deadline hit, 2 of 2, none",
+			r.Run.DeadlineHit, r.Run.WarmupFailed, r.Run.Warmup, r.Summary.Requests)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestProbeFailsOnCheck(t *testing.T) {
     requests: 4
     checks: [json, {name: words, check: 'regex:\bthe\b'}]`+tc.params)
 			d := startDaemon(t, cfgPath)
-			body, _ := scrapeProbe(t, d.server.URL+"/probe?module=m&target=sim", "10")
+			body := scrapeProbe(t, d.server.URL+"/probe?module=m&target=sim", "10")
 			for _, want := range tc.want {
 				if !strings.Contains(body, want) {
 					t.Errorf("probe lacks %q:\n%s", want, body)

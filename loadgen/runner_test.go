@@ -39,6 +39,28 @@ type countingServer struct {
 	seen, current atomic.Int64
 	peak          atomic.Int64
 	warm          atomic.Int64 // requests other than completions
+	// onSeen, if set, is called with the count of completions seen so
+	// far as each one arrives, before it is answered.
+	onSeen func(seen int64)
+	// holdFor, if set, holds each request until that many have been in
+	// flight at once (ten seconds at most: only a bug waits that long), so a peak the
+	// test wants does not rest on how fast the senders were scheduled.
+	holdFor             int64
+	holdOnce, closeOnce sync.Once
+	reached             chan struct{}
+}
+
+// hold waits, for holdFor, until n requests have been in flight at once.
+func (c *countingServer) hold(ctx context.Context, n int64) {
+	c.holdOnce.Do(func() { c.reached = make(chan struct{}) })
+	if n >= c.holdFor {
+		c.closeOnce.Do(func() { close(c.reached) })
+	}
+	select {
+	case <-c.reached:
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+	}
 }
 
 func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -49,10 +71,16 @@ func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	c.seen.Add(1)
+	seen := c.seen.Add(1)
 	n := c.current.Add(1)
 	defer c.current.Add(-1)
 	for p := c.peak.Load(); n > p && !c.peak.CompareAndSwap(p, n); p = c.peak.Load() {
+	}
+	if c.onSeen != nil {
+		c.onSeen(seen)
+	}
+	if c.holdFor > 0 {
+		c.hold(r.Context(), n)
 	}
 	if c.stall {
 		<-r.Context().Done()
@@ -163,7 +191,7 @@ func TestWindowConcurrency(t *testing.T) {
 		}
 	})
 	t.Run("closed loop keeps N in flight", func(t *testing.T) {
-		srv := &countingServer{delay: 20 * time.Millisecond}
+		srv := &countingServer{delay: 20 * time.Millisecond, holdFor: 5}
 		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 5})
 		w.Requests = 40
 		var c collector
@@ -192,24 +220,41 @@ func TestWindowWarmupExcluded(t *testing.T) {
 
 func TestWindowDeadlineAndAbort(t *testing.T) {
 	t.Run("deadline cancels in-flight requests and counts them", func(t *testing.T) {
-		w := newWindow(t, &countingServer{stall: true}, dataset.ArrivalSpec{Kind: "constant", Rate: 100})
-		w.Requests, w.Deadline = 3, 200*time.Millisecond
+		srv := &countingServer{stall: true}
+		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "constant", Rate: 100})
+		// Arrivals at 0, 10 and 20 ms: a second leaves them time to go out
+		// on any machine, and one that did not is accounted for as not sent.
+		w.Requests, w.Deadline = 3, time.Second
 		var c collector
 		info, _ := w.Run(context.Background(), c.add)
 		if !info.DeadlineHit || info.Aborted || len(c.results) != 3 {
 			t.Fatalf("info %+v, %d results; want deadline hit and 3 results", info, len(c.results))
 		}
+		cancelled := 0
 		for _, r := range c.results {
-			if r.Outcome != result.Cancelled || r.Reason != "window deadline reached" {
+			switch {
+			case r.Outcome == result.Cancelled && r.Reason == "window deadline reached":
+				cancelled++
+			case r.Outcome == result.NotSent && r.Reason == "window deadline reached before it was sent":
+			default:
 				t.Errorf("request %d: %s %q", r.Index, r.Outcome, r.Reason)
 			}
 		}
+		if int64(cancelled) != srv.seen.Load() {
+			t.Errorf("%d cancelled by the deadline, the server held %d", cancelled, srv.seen.Load())
+		}
 	})
 	t.Run("abort", func(t *testing.T) {
-		w := newWindow(t, &countingServer{stall: true}, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2})
-		w.Requests = 10
+		// Cancelled once the stalled server holds both requests, however
+		// long the two took to arrive.
 		ctx, cancel := context.WithCancel(context.Background())
-		time.AfterFunc(100*time.Millisecond, cancel)
+		srv := &countingServer{stall: true, onSeen: func(seen int64) {
+			if seen == 2 {
+				cancel()
+			}
+		}}
+		w := newWindow(t, srv, dataset.ArrivalSpec{Kind: "concurrency", Concurrency: 2})
+		w.Requests = 10
 		var c collector
 		info, _ := w.Run(ctx, c.add)
 		if !info.Aborted || len(c.results) != 2 {

@@ -3,10 +3,11 @@ package main
 import (
 	"bytes"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -20,11 +21,13 @@ const maxPackageLines = 2000
 // and at most two small companions; the commands live in internal/cli.
 const maxRootFiles = 3
 
-// packageSources maps each directory holding Go to the line counts of
-// its non-test files.
-func packageSources(t *testing.T) map[string]map[string]int {
+// packageSize is the non-test Go of one directory.
+type packageSize struct{ files, lines int }
+
+// packageSources sizes each directory holding Go.
+func packageSources(t *testing.T) map[string]packageSize {
 	t.Helper()
-	pkgs := map[string]map[string]int{}
+	pkgs := map[string]packageSize{}
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -44,10 +47,10 @@ func packageSources(t *testing.T) map[string]map[string]int {
 			return err
 		}
 		dir := filepath.Dir(path)
-		if pkgs[dir] == nil {
-			pkgs[dir] = map[string]int{}
-		}
-		pkgs[dir][name] = bytes.Count(b, []byte("\n"))
+		size := pkgs[dir]
+		size.files++
+		size.lines += bytes.Count(b, []byte("\n"))
+		pkgs[dir] = size
 		return nil
 	})
 	if err != nil {
@@ -58,22 +61,13 @@ func packageSources(t *testing.T) map[string]map[string]int {
 
 func TestPackagesHoldOneJob(t *testing.T) {
 	pkgs := packageSources(t)
-	var dirs []string
-	for dir := range pkgs {
-		dirs = append(dirs, dir)
-	}
-	sort.Strings(dirs)
-	for _, dir := range dirs {
-		total := 0
-		for _, n := range pkgs[dir] {
-			total += n
-		}
-		if total > maxPackageLines {
-			t.Errorf("%s holds %d lines of non-test Go, more than %d: split it by job", dir, total, maxPackageLines)
+	for _, dir := range slices.Sorted(maps.Keys(pkgs)) {
+		if n := pkgs[dir].lines; n > maxPackageLines {
+			t.Errorf("%s holds %d lines of non-test Go, more than %d: split it by job", dir, n, maxPackageLines)
 		}
 	}
-	if root := len(pkgs["."]); root > maxRootFiles {
-		t.Errorf("the root holds %d non-test Go files, more than %d: commands belong in internal/cli", root, maxRootFiles)
+	if n := pkgs["."].files; n > maxRootFiles {
+		t.Errorf("the root holds %d non-test Go files, more than %d: commands belong in internal/cli", n, maxRootFiles)
 	}
 }
 

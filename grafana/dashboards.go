@@ -183,10 +183,8 @@ func board(uid, title, description string, targetMulti bool, panels ...cog.Build
 	for i := range d.Links {
 		d.Links[i].Placement = nil
 	}
-	if d.Annotations.List != nil {
-		for i := range d.Annotations.List {
-			d.Annotations.List[i].Placement = nil
-		}
+	for i := range d.Annotations.List {
+		d.Annotations.List[i].Placement = nil
 	}
 	return d, nil
 }

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -117,23 +116,10 @@ func TestRunsAPIGraceAndColdConnections(t *testing.T) {
 	cfgPath, _ := accountingConfig(t, sim.URL, never, `    arrival: {kind: concurrency, concurrency: 1}
     requests: 1`)
 	d := startDaemon(t, cfgPath)
-	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+	id := runToEnd(t, d.server.URL, `{"target":"sim",
 		"workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":2},"arrival":{"kind":"concurrency","concurrency":3},
-		"duration":"300ms","grace":"2s","warm_connections":false}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	id := regexp.MustCompile(`"id": ?"([^"]+)"`).FindStringSubmatch(string(b))
-	if resp.StatusCode != 202 || id == nil {
-		t.Fatalf("create: %d %s", resp.StatusCode, b)
-	}
-	var report string
-	waitFor(t, "the run to finish", func() bool {
-		_, report = get(t, d.server.URL+"/api/v1/runs/"+id[1]+"/report")
-		return strings.Contains(report, `"status": "finished"`)
-	})
+		"duration":"300ms","grace":"2s","warm_connections":false}}`)
+	_, report := get(t, d.server.URL+"/api/v1/runs/"+id+"/report")
 	for _, want := range []string{`"warm_connections": 0`, `"grace_seconds": 2`, `"window_seconds": 0.3`} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q", want)

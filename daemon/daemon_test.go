@@ -120,6 +120,28 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// runToEnd creates a run through the runs API with body, wants it
+// accepted, and waits until it has finished; it returns the run's id.
+func runToEnd(t *testing.T, base, body string) string {
+	t.Helper()
+	resp, err := http.Post(base+"/api/v1/runs", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created map[string]any
+	json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	id, _ := created["id"].(string)
+	if resp.StatusCode != 202 || id == "" {
+		t.Fatalf("create: %d %v", resp.StatusCode, created)
+	}
+	waitFor(t, "the run to finish", func() bool {
+		_, body := get(t, base+"/api/v1/runs/"+id)
+		return strings.Contains(body, `"status": "finished"`)
+	})
+	return id
+}
+
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
@@ -322,15 +344,7 @@ func TestRunsAPI(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&v)
 		return resp.StatusCode, v
 	}
-	code, created := post("/api/v1/runs", `{"target":"sim","workload":"small"}`)
-	id, _ := created["id"].(string)
-	if code != 202 || id == "" {
-		t.Fatalf("create: %d %v", code, created)
-	}
-	waitFor(t, "the run to finish", func() bool {
-		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
-		return strings.Contains(body, `"status": "finished"`)
-	})
+	id := runToEnd(t, d.server.URL, `{"target":"sim","workload":"small"}`)
 	if code, body := get(t, d.server.URL+"/api/v1/runs/"+id+"/report"); code != 200 || !strings.Contains(body, `"Total_request_num": 4`) {
 		t.Errorf("report: %d %.200s", code, body)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,23 +28,9 @@ func TestRunsAPITokenizedSessions(t *testing.T) {
 	}})
 	cfgPath, _ := testConfig(t, sim.URL, never)
 	d := startDaemon(t, cfgPath)
-	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+	runToEnd(t, d.server.URL, `{"target":"sim",
 		"workload":{"dataset":{"kind":"synthetic","input_tokens":10,"output_tokens":2,"tokenizer":"cl100k_base","prefix_tokens":30,"turns":2},
-		"arrival":{"kind":"concurrency","concurrency":1},"requests":4}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var created map[string]any
-	json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	id, _ := created["id"].(string)
-	if resp.StatusCode != 202 || id == "" {
-		t.Fatalf("create: %d %v", resp.StatusCode, created)
-	}
-	waitFor(t, "the run to finish", func() bool {
-		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
-		return strings.Contains(body, `"status": "finished"`)
-	})
+		"arrival":{"kind":"concurrency","concurrency":1},"requests":4}}`)
 	tok, _ := tokenizer.Load(context.Background(), "cl100k_base", nil)
 	mu.Lock()
 	defer mu.Unlock()
@@ -142,23 +127,9 @@ func TestRunsAPICapacity(t *testing.T) {
 	sim := newSim(t, simulator.Config{TTFT: time.Millisecond})
 	cfgPath, _ := testConfig(t, sim.URL, never)
 	d := startDaemon(t, cfgPath)
-	resp, err := http.Post(d.server.URL+"/api/v1/runs", "application/json", strings.NewReader(`{"target":"sim",
+	id := runToEnd(t, d.server.URL, `{"target":"sim",
 		"workload":{"dataset":{"kind":"synthetic","input_tokens":4,"output_tokens":2},
-		"arrival":{"kind":"capacity","rate":50,"step_duration":"200ms","max_steps":2},"slo":{"ttft":"5s"}}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var created map[string]any
-	json.NewDecoder(resp.Body).Decode(&created)
-	resp.Body.Close()
-	id, _ := created["id"].(string)
-	if resp.StatusCode != 202 || id == "" {
-		t.Fatalf("create: %d %v", resp.StatusCode, created)
-	}
-	waitFor(t, "the run to finish", func() bool {
-		_, body := get(t, d.server.URL+"/api/v1/runs/"+id)
-		return strings.Contains(body, `"status": "finished"`)
-	})
+		"arrival":{"kind":"capacity","rate":50,"step_duration":"200ms","max_steps":2},"slo":{"ttft":"5s"}}}`)
 	_, body := get(t, d.server.URL+"/api/v1/runs/"+id+"/report")
 	var rep struct {
 		Capacity *struct {

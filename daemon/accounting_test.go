@@ -53,8 +53,8 @@ func TestScheduledWindowAccountsForEveryArrival(t *testing.T) {
     max_concurrency: 1
     request_timeout: 5s`)
 	d := startDaemon(t, cfgPath)
-	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
-	r := finishedReports(reports)[0]
+	waitFor(t, "a settled window", func() bool { return len(settledReports(d.Daemon, reports)) > 0 })
+	r := settledReports(d.Daemon, reports)[0]
 	ns := r.Summary.Outcomes["not_sent"]
 	if r.Summary.Requests != 20 || ns == 0 || r.Run.WarmConnections != 1 || r.Run.WindowSeconds != 0.5 || r.Run.GraceSeconds != 30 {
 		t.Errorf("%d requests, %d not sent, %d warm connections, window %vs grace %vs; want 20, some, 1, 0.5, 30",

@@ -156,7 +156,7 @@ func TestScheduledWindowFillsMetricsAndArchive(t *testing.T) {
 	sim := newSim(t, simulator.Config{TTFT: 10 * time.Millisecond, ITL: time.Millisecond})
 	cfgPath, reports := testConfig(t, sim.URL, "* * * * * *")
 	d := startDaemon(t, cfgPath)
-	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
+	waitFor(t, "a settled window", func() bool { return len(settledReports(d.Daemon, reports)) > 0 })
 	_, metrics := get(t, d.server.URL+"/metrics")
 	for _, want := range []string{
 		`inferno_time_to_first_token_seconds_count{model="sim",target="sim",workload="small"} `,
@@ -494,6 +494,19 @@ func finishedReports(dir string) []*report.Report {
 	var out []*report.Report
 	for _, f := range files {
 		if r, err := report.Read(f); err == nil && r.Run.Status != report.StatusRunning {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// settledReports are the finished reports in dir whose runs the daemon has
+// also settled. A window's report is archived before its last figures
+// reach /metrics; a test that reads them waits for these.
+func settledReports(d *Daemon, dir string) []*report.Report {
+	var out []*report.Report
+	for _, r := range finishedReports(dir) {
+		if run := d.runs.get(r.Run.ID); run == nil || run.Finished() {
 			out = append(out, r)
 		}
 	}

@@ -24,8 +24,8 @@ func TestServerViewAndExemplars(t *testing.T) {
 	os.WriteFile(cfgPath, []byte(strings.Replace(string(b), "    cost_per_hour: 3.6\n", "    cost_per_hour: 3.6\n    server_metrics: {url: auto}\n", 1)), 0o644)
 
 	d := startDaemon(t, cfgPath, func(d *Daemon) { d.SetPerRequest(true) })
-	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
-	r := finishedReports(reports)[0]
+	waitFor(t, "a settled window", func() bool { return len(settledReports(d.Daemon, reports)) > 0 })
+	r := settledReports(d.Daemon, reports)[0]
 	if s := r.Server; s == nil || s.Server != "vllm" || s.TTFT == nil || s.ClientOverhead == nil || s.URL != sim.URL+"/metrics" {
 		t.Fatalf("server section %+v", s)
 	}
@@ -41,12 +41,7 @@ func TestServerViewAndExemplars(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		return string(body)
 	}
-	// The report is archived before the window's gauges are set.
-	var metrics string
-	waitFor(t, "the server gauges on /metrics", func() bool {
-		metrics = openMetrics()
-		return strings.Contains(metrics, "inferno_last_window_server_ttft_seconds{")
-	})
+	metrics := openMetrics()
 	for _, want := range []string{`inferno_last_window_server_ttft_seconds{model="sim",target="sim",workload="small",quantile="0.5"}`,
 		`inferno_last_window_client_overhead_seconds{model="sim",target="sim",workload="small",quantile="0.95"}`,
 		`inferno_last_window_server_kv_cache_usage_ratio{model="sim",target="sim",workload="small"}`} {

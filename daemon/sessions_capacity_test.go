@@ -87,8 +87,8 @@ schedules:
 		t.Fatal(err)
 	}
 	d := startDaemon(t, path)
-	waitFor(t, "a report", func() bool { return len(finishedReports(reports)) > 0 })
-	r := finishedReports(reports)[0]
+	waitFor(t, "a settled window", func() bool { return len(settledReports(d.Daemon, reports)) > 0 })
+	r := settledReports(d.Daemon, reports)[0]
 	c := r.Capacity
 	if c == nil || len(c.Steps) != 3 || c.Objective != 0.9 || c.StepSeconds != 0.3 {
 		t.Fatalf("capacity %+v", c)

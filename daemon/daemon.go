@@ -264,14 +264,15 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 // the same schedule and target is still running.
 func (d *Daemon) scheduledWindow(schedule, targetName string, jitter time.Duration) {
 	key := jobKey(schedule, targetName)
-	// cron fires on the second; replicas' clocks agree on that second, so
-	// it names the window before jitter spreads the starts.
-	tick := time.Now().Truncate(time.Second)
+	now := time.Now()
 	cfg := d.Config()
 	s := findSchedule(cfg, schedule)
 	if s == nil {
 		return // removed by a reload since the tick
 	}
+	// The tick cron fired for, however late it ran: replicas' clocks agree
+	// on it, so it names the window before jitter spreads the starts.
+	tick := cronspec.Last(s.CronSchedule(), now)
 	t, w := cfg.Target(targetName), cfg.Workload(s.Workload)
 	if _, busy := d.running.LoadOrStore(key, struct{}{}); busy {
 		d.logger.Warn("window skipped: the previous one is still running", "schedule", schedule, "target", targetName)

@@ -103,3 +103,21 @@ func ShortestPeriod(s cron.Schedule) time.Duration {
 	}
 	return shortest
 }
+
+// Last is when sched last fired at or before now: the tick that cron ran
+// late, so replicas that fire a second apart still name the same window.
+// It looks back a minute at most; past that, and for @every (which keeps
+// no wall-clock phase), it is now's second.
+func Last(sched cron.Schedule, now time.Time) time.Time {
+	if _, every := sched.(cron.ConstantDelaySchedule); every {
+		return now.Truncate(time.Second)
+	}
+	var last time.Time
+	for t := sched.Next(now.Add(-time.Minute)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
+		last = t
+	}
+	if last.IsZero() {
+		return now.Truncate(time.Second)
+	}
+	return last
+}

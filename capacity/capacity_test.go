@@ -75,6 +75,8 @@ func TestSearchFindsSimulatorCapacity(t *testing.T) {
 		// several times over: the latencies judged would be its own.
 		t.Skip("latency-bound: runs in the normal build")
 	}
+	// Beside the slot server's searches: each sleeps through its steps.
+	t.Parallel()
 	got, info, steps, results := simulatorSearch(t, time.Second, 2*time.Second)
 	t.Logf("capacity %.2f req/s; steps %+v", got.RequestsPerSecond, got.Steps)
 	const truth = 16 / 1.62

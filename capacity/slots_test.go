@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -61,8 +62,9 @@ var slotSLOs = []struct {
 }
 
 // slotSearch searches the capacity of 4 slots of 0.5 s (8 requests/s).
-func slotSearch(tb testing.TB, slo report.SLO) report.Capacity {
-	tb.Helper()
+// It may run on a goroutine of its own: it logs, and leaves failing to
+// its caller.
+func slotSearch(tb testing.TB, slo report.SLO) (report.Capacity, error) {
 	srv := httptest.NewServer(slotServer(4, 500*time.Millisecond, 5))
 	defer srv.Close()
 	s := &Search{
@@ -71,14 +73,11 @@ func slotSearch(tb testing.TB, slo report.SLO) report.Capacity {
 		Window: window(tb, srv.URL, 5),
 	}
 	got, _, err := s.Run(context.Background(), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
 	for _, st := range got.Steps {
-		tb.Logf("step %.3f req/s: passed %v, attainment %.3f, completed %.2f req/s, TTFT growth %.0f ms, drain %.1f s %s",
-			st.Rate, st.Passed, st.Attainment, st.CompletedRate, 1e3*st.TTFTGrowth, st.DrainSeconds, st.Reason)
+		tb.Logf("%v: step %.3f req/s: passed %v, attainment %.3f, completed %.2f req/s, TTFT growth %.0f ms, drain %.1f s %s",
+			slo, st.Rate, st.Passed, st.Attainment, st.CompletedRate, 1e3*st.TTFTGrowth, st.DrainSeconds, st.Reason)
 	}
-	return got
+	return got, err
 }
 
 // 4 slots of 0.5 s serve exactly 8 requests/s. Judged only by the SLO,
@@ -95,11 +94,23 @@ func TestSearchFindsSlotServerCapacity(t *testing.T) {
 	if raceEnabled {
 		t.Skip("latency-bound: runs in the normal build")
 	}
+	t.Parallel()
 	const truth = 4 / 0.5
-	for _, tc := range slotSLOs {
+	// The three searches at once, whatever -parallel allows: each sleeps
+	// through its steps on a server of its own.
+	found := make([]report.Capacity, len(slotSLOs))
+	errs := make([]error, len(slotSLOs))
+	var wg sync.WaitGroup
+	for i, tc := range slotSLOs {
+		wg.Go(func() { found[i], errs[i] = slotSearch(t, tc.slo) })
+	}
+	wg.Wait()
+	for i, tc := range slotSLOs {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := slotSearch(t, tc.slo)
+			got := found[i]
+			if errs[i] != nil {
+				t.Fatal(errs[i])
+			}
 			if c := got.RequestsPerSecond; c < truth*0.5 || c > truth*1.10 {
 				t.Errorf("capacity %.3f req/s, want %.1f (−50%%, +10%%)", c, truth)
 			}
@@ -121,7 +132,11 @@ func BenchmarkSearchFindsSlotServerCapacity(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			var c float64
 			for b.Loop() {
-				c = slotSearch(b, tc.slo).RequestsPerSecond
+				got, err := slotSearch(b, tc.slo)
+				if err != nil {
+					b.Fatal(err)
+				}
+				c = got.RequestsPerSecond
 			}
 			b.ReportMetric(c, "capacity-req/s")
 			b.ReportMetric(100*(c-truth)/truth, "error-%")

@@ -12,14 +12,15 @@ import (
 )
 
 // readmeBody is the old tool's README example, its private-network URL
-// replaced by the simulator's loopback address.
+// replaced by the simulator's loopback address and its minute cut to 6 s:
+// arrival's TestSynthesizerReadmeExample counts the whole minute.
 const readmeBody = `{
   "url": "SIM_URL/v1",
   "model": "mistralai/Mistral-7B-Instruct-v0.1",
   "dataset_name": "synthesizer",
   "endpoint_type": "vllm",
   "dataset_config": {
-    "func": "lambda t: int(t / 0.1 + 1) if t < 60 else None",
+    "func": "lambda t: int(t / 0.1 + 1) if t < 6 else None",
     "random_seed": 1234,
     "prompt_source": "arena"
   },
@@ -47,10 +48,10 @@ func jsonCall(t *testing.T, method, url, body string) (int, any) {
 }
 
 // TestLegacySequence runs the old tool's register, start, status and
-// report sequence with its README's body: 591 requests over 60 seconds.
+// report sequence with its README's body: 51 requests over 6 seconds.
 func TestLegacySequence(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the README's workload runs for a minute")
+		t.Skip("the README's workload runs for 6 s")
 	}
 	var (
 		bodies   []map[string]any
@@ -87,7 +88,7 @@ func TestLegacySequence(t *testing.T) {
 	})
 	code, rep := jsonCall(t, "GET", base+"/tests/report/json/"+testID, "")
 	m, _ := rep.(map[string]any)
-	if code != 200 || m["Total_request_num"] != float64(591) || m["Fail_rate"] != float64(0) {
+	if code != 200 || m["Total_request_num"] != float64(51) || m["Fail_rate"] != float64(0) {
 		t.Fatalf("report: %d Total_request_num %v Fail_rate %v", code, m["Total_request_num"], m["Fail_rate"])
 	}
 	for _, k := range []string{"TTFT", "TPOT", "latency", "SLO", "Throughput", "Total_duration_sec", "RPS"} {

@@ -102,24 +102,26 @@ func TestArenaReplayMultiTurn(t *testing.T) {
 	}
 }
 
-// TestSynthesizerFromSimulatorSide: the old tool's function issues 591
-// requests, 1 at t=0 then 10 at each whole second, as the server sees them.
+// TestSynthesizerFromSimulatorSide: the old tool's README function, cut
+// from 60 s to 20 (arrival's TestSynthesizerReadmeExample checks all 60),
+// issues 191 requests, 1 at t=0 then 10 at each whole second, as the
+// server sees them.
 func TestSynthesizerFromSimulatorSide(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the schedule lasts a minute")
+		t.Skip("the schedule lasts 20 s")
 	}
 	var got received
 	srv := httptest.NewServer(simulator.New(simulator.Config{TTFT: time.Millisecond, OnRequest: got.hook}))
 	defer srv.Close()
 	dir := t.TempDir()
 	code := cli.Run([]string{"run", "--url", srv.URL + "/v1", "--api", "openai-completions", "--model", "sim",
-		"--arrival", "synthesizer", "--func", "lambda t: int(t / 0.1 + 1) if t < 60 else None",
+		"--arrival", "synthesizer", "--func", "lambda t: int(t / 0.1 + 1) if t < 20 else None",
 		"--output-tokens", "2", "--report-dir", dir, "--log.level", "warn", "--progress", "never"})
 	if code != 0 {
 		t.Fatalf("exit status %d", code)
 	}
-	if n := len(got.at); n != 591 {
-		t.Fatalf("the simulator received %d requests, want 591", n)
+	if n := len(got.at); n != 191 {
+		t.Fatalf("the simulator received %d requests, want 191", n)
 	}
 	// Counted per second as the server saw them: one request, then ten in
 	// each second. Each request is put in the second nearest to it, so a
@@ -135,15 +137,15 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 			first[sec] = d
 		}
 	}
-	if perSecond[0] != 1 || perSecond[1] != 10 || perSecond[59] != 10 || len(perSecond) != 60 {
+	if perSecond[0] != 1 || perSecond[1] != 10 || perSecond[19] != 10 || len(perSecond) != 20 {
 		t.Errorf("per second: %v", perSecond)
 	}
 	// The schedule is absolute, so it does not drift: the seconds at the
 	// end begin as close to their whole second as those at the start. A
 	// schedule that slept from one send to the next would add its lag at
-	// every step, some 590 of them. The least late of ten seconds, so a
+	// every step, some 190 of them. The least late of five seconds, so a
 	// busy spell (a garbage collection, another process) decides nothing
-	// unless it lasts all ten: a drifting schedule is late in every one.
+	// unless it lasts all five: a drifting schedule is late in every one.
 	least := func(from, to int) time.Duration {
 		var ds []time.Duration
 		for sec := from; sec < to; sec++ {
@@ -151,10 +153,10 @@ func TestSynthesizerFromSimulatorSide(t *testing.T) {
 		}
 		return slices.Min(ds)
 	}
-	early, late := least(1, 11), least(50, 60)
-	t.Logf("least late start of seconds 1–10: %v, of seconds 50–59: %v", early, late)
+	early, late := least(1, 6), least(15, 20)
+	t.Logf("least late start of seconds 1–5: %v, of seconds 15–19: %v", early, late)
 	if drift := late - early; drift < -100*time.Millisecond || drift > 100*time.Millisecond {
-		t.Errorf("the schedule drifted %v over 50 s (seconds 1–10 began %v off their whole second, 50–59 %v)", drift, early, late)
+		t.Errorf("the schedule drifted %v over 14 s (seconds 1–5 began %v off their whole second, 15–19 %v)", drift, early, late)
 	}
 }
 

@@ -207,6 +207,19 @@ func (c *Collector) InitOutcomes(l Labels) {
 	}
 }
 
+// windowResults are inferno_windows_total's result values.
+var windowResults = []string{"success", "failed", "aborted", "skipped"}
+
+// InitWindows exports a scheduled target and workload's window counter
+// for every result, at 0 until one happens: an alert on the rate of
+// failed or skipped windows reads 0 from the schedule's first load, not
+// no data.
+func (c *Collector) InitWindows(target, workload string) {
+	for _, r := range windowResults {
+		c.windows.WithLabelValues(target, workload, r)
+	}
+}
+
 // WindowStarted and WindowEnded bracket a window in progress; WindowEnded
 // belongs in a defer, so a window that panics is not counted forever.
 func (c *Collector) WindowStarted() { c.windowsRunning.Inc() }

@@ -238,6 +238,7 @@ func (d *Daemon) syncJobs(cfg *config.Config) {
 		for _, t := range s.Targets {
 			if d.Owns(s, t) {
 				want[jobKey(s.Name, t)] = fmt.Sprintf("%s|%v", s.Cron, s.Jitter)
+				d.collector.InitWindows(t, s.Workload)
 			}
 		}
 	}

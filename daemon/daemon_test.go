@@ -175,6 +175,21 @@ func TestScheduledWindowFillsMetricsAndArchive(t *testing.T) {
 	}
 }
 
+// A schedule's window counters are on /metrics at 0 from its first load,
+// so a rate of failed or skipped windows is 0 before the first, not absent.
+func TestScheduleExportsWindowCountersAtZero(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	cfgPath, _ := testConfig(t, sim.URL, never)
+	d := startDaemon(t, cfgPath)
+	_, metrics := get(t, d.server.URL+"/metrics")
+	for _, result := range []string{"success", "failed", "aborted", "skipped"} {
+		want := `inferno_windows_total{result="` + result + `",target="sim",workload="small"} 0`
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
 func TestOverlappingWindowIsSkipped(t *testing.T) {
 	sim := newSim(t, simulator.Config{TTFT: 500 * time.Millisecond, ITL: time.Millisecond})
 	cfgPath, _ := testConfig(t, sim.URL, never)

@@ -141,9 +141,8 @@ func TestRunsListFromIndex(t *testing.T) {
 	if _, ids, _ := listIDs(t, d.server.URL, "/api/v1/runs?limit=1"); !slices.Equal(ids, []string{run.id}) {
 		t.Errorf("newest run %v, want %s", ids, run.id)
 	}
-	if d.runs.get(run.id) != nil {
-		t.Error("an indexed run stayed in memory")
-	}
+	// Marked finished, then filed: it leaves memory a moment later.
+	waitFor(t, "the indexed run to leave memory", func() bool { return d.runs.get(run.id) == nil })
 	if _, ok, _ := d.index.Get(run.id); !ok {
 		t.Error("the finished run is not indexed")
 	}
@@ -186,9 +185,17 @@ func TestIndexRepairedFromFiles(t *testing.T) {
 			os.WriteFile(filepath.Join(reports, "report_broken.json"), []byte(`{"run": {"id": "bro`), 0o644)
 			d := startDaemon(t, cfgPath)
 			waitSynced(t, d.Daemon)
+			// Prune deletes the files, then their entries: the index is
+			// the last to catch up.
 			var got []string
-			for _, r := range allRuns(t, d.Daemon) {
-				got = append(got, r.id)
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				got = got[:0]
+				for _, r := range allRuns(t, d.Daemon) {
+					got = append(got, r.id)
+				}
+				if slices.Equal(got, c.want) || time.Now().After(deadline) {
+					break
+				}
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("runs %v, want %v", got, c.want)
@@ -279,9 +286,17 @@ func TestRetentionByCountAndBytes(t *testing.T) {
 				files, _ := filepath.Glob(filepath.Join(reports, "report_*"))
 				return len(files) == len(c.want)
 			})
+			// Prune deletes the files, then their entries: the index is
+			// the last to catch up.
 			var got []string
-			for _, r := range allRuns(t, d.Daemon) {
-				got = append(got, r.id)
+			for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+				got = got[:0]
+				for _, r := range allRuns(t, d.Daemon) {
+					got = append(got, r.id)
+				}
+				if slices.Equal(got, c.want) || time.Now().After(deadline) {
+					break
+				}
 			}
 			if !slices.Equal(got, c.want) {
 				t.Errorf("runs left %v, want %v", got, c.want)

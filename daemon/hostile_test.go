@@ -183,7 +183,8 @@ func TestWindowShares(t *testing.T) {
 	if code != http.StatusAccepted {
 		t.Fatalf("first run: %d %s", code, first)
 	}
-	waitFor(t, "the first run to hold the API share", func() bool { return d.adhoc.InUse() == 1 })
+	// It holds the share, then leaves the queue.
+	waitFor(t, "the first run to hold the API share", func() bool { return d.adhoc.InUse() == 1 && d.pending.Load() == 0 })
 	for i := range 2 {
 		if code, answer := send(t, "POST", d.server.URL+"/api/v1/runs", stuck); code != http.StatusAccepted {
 			t.Fatalf("queued run %d: %d %s", i, code, answer)
@@ -222,6 +223,12 @@ func TestAcceptedRunSurvivesKill(t *testing.T) {
 		}
 		ids = append(ids, answer.(map[string]any)["id"].(string))
 	}
+	// The running one has written its window's placeholder (a newer file
+	// than the next start, which leaves it alone, as another daemon's).
+	waitFor(t, "the first run to start", func() bool {
+		r := d.runs.get(ids[0])
+		return r != nil && r.View().Status == StatusRunning
+	})
 	// The first daemon is never shut down before the second reads the
 	// archive: as after kill -9.
 	after := startDaemon(t, cfgPath)

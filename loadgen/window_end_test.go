@@ -111,7 +111,7 @@ func TestWindowAccountsForEveryArrival(t *testing.T) {
 			if got[result.NotSent] == 0 || got[result.NotSent] != info.NotSent || info.Sent+info.NotSent != len(c.results) {
 				t.Errorf("outcomes %v, info sent %d not sent %d: want some not_sent, all accounted", got, info.Sent, info.NotSent)
 			}
-			if srv, ok := tt.handler.(*countingServer); ok && int(srv.seen.Load()) != info.Sent {
+			if srv, ok := tt.handler.(*countingServer); ok && srv.seenBy(info.Sent) != info.Sent {
 				t.Errorf("server saw %d requests, the window says it sent %d", srv.seen.Load(), info.Sent)
 			}
 			seen := map[int]bool{}
@@ -179,7 +179,7 @@ func TestWindowEndCutsTurnsNotFailures(t *testing.T) {
 			if info.CutByWindowEnd == 0 {
 				t.Errorf("no turn cut by the window's end: %v", got)
 			}
-			if info.Sent+info.NotSent != len(c.results) || int(srv.seen.Load()) != info.Sent {
+			if info.Sent+info.NotSent != len(c.results) || srv.seenBy(info.Sent) != info.Sent {
 				t.Errorf("info sent %d + not sent %d, %d results, server saw %d", info.Sent, info.NotSent, len(c.results), srv.seen.Load())
 			}
 			_, closed := w.Arrival.(arrival.ClosedLoop)

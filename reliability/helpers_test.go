@@ -105,7 +105,20 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 
 // archive reads every report in dir, failing on any file that does not
 // parse or any temporary file left behind: the archive is consistent.
+// Only once the daemon has stopped: a running one writes through them.
 func archive(t *testing.T, dir string) []*report.Report {
+	t.Helper()
+	return readArchive(t, dir, true)
+}
+
+// liveArchive is archive while the daemon runs: a temporary file may be a
+// write in progress.
+func liveArchive(t *testing.T, dir string) []*report.Report {
+	t.Helper()
+	return readArchive(t, dir, false)
+}
+
+func readArchive(t *testing.T, dir string, stopped bool) []*report.Report {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -116,7 +129,9 @@ func archive(t *testing.T, dir string) []*report.Report {
 		name := e.Name()
 		switch {
 		case strings.HasPrefix(name, "."):
-			t.Errorf("temporary file left in the archive: %s", name)
+			if stopped {
+				t.Errorf("temporary file left in the archive: %s", name)
+			}
 		case strings.HasPrefix(name, "report_") && strings.HasSuffix(name, ".json"):
 			r, err := report.Read(filepath.Join(dir, name))
 			if err != nil {

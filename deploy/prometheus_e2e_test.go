@@ -597,6 +597,10 @@ func dashboardsAgree(t *testing.T, api *promAPI) {
 	if replicas != 2 {
 		t.Fatalf("%v replicas report a window of the simulator, want 2", replicas)
 	}
+	// A scrape is stamped when it starts and stored when it ends: past the
+	// longest scrape timeout (3 s), every sample at or before the instant
+	// is stored, and no query can see one the others did not.
+	time.Sleep(time.Until(at.Add(4 * time.Second)))
 	eval := func(expr string) map[string]float64 {
 		t.Helper()
 		v, err := api.values(expr, at)

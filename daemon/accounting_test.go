@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -86,8 +84,7 @@ func TestScheduledWindowAccountsForEveryArrival(t *testing.T) {
 // hang for 10 s and each warm-up request for its 2 minutes, past the
 // test's guard.
 func TestProbeWarmupWithinScrapeTimeout(t *testing.T) {
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
-	t.Cleanup(hang.Close)
+	hang := hangServer(t) // releases its requests at cleanup, so it closes however the test ends
 	cfgPath, reports := accountingConfig(t, hang.URL, never, `    arrival: {kind: concurrency, concurrency: 2}
     requests: 4
     warmup: 2

@@ -18,6 +18,7 @@ import (
 	"github.com/inferno-llm/inferno/checks"
 	"github.com/inferno-llm/inferno/dataset"
 	"github.com/inferno-llm/inferno/internal/httpclient"
+	"github.com/inferno-llm/inferno/internal/jsonscan"
 )
 
 // Params are the generation parameters every API shares.
@@ -260,6 +261,17 @@ func decodeWith(data []byte, wantText bool, fast func([]byte, bool) (Chunk, bool
 		c.Text = ""
 	}
 	return c, err
+}
+
+// scanCount reads a token count of a fast decoder into dst; null leaves
+// dst as it was, as encoding/json does.
+func scanCount(s *jsonscan.Scanner, dst *int) bool {
+	if s.Null() {
+		return true
+	}
+	n, ok := s.Integer()
+	*dst = n
+	return ok
 }
 
 // errorMessage pulls a readable message from an error that may be an

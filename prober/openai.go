@@ -124,12 +124,11 @@ var (
 // leniently (see UsageDetails).
 func openAIUsage(s *jsonscan.Scanner, u *Usage) bool {
 	return s.Object(func(key []byte) bool {
-		var dst *int
 		switch string(key) {
 		case "prompt_tokens":
-			dst = &u.PromptTokens
+			return scanCount(s, &u.PromptTokens)
 		case "completion_tokens":
-			dst = &u.CompletionTokens
+			return scanCount(s, &u.CompletionTokens)
 		case "completion_tokens_details":
 			if s.Null() {
 				return true
@@ -139,24 +138,12 @@ func openAIUsage(s *jsonscan.Scanner, u *Usage) bool {
 				if string(key) != "reasoning_tokens" {
 					return s.SkipValue()
 				}
-				if s.Null() {
-					return true
-				}
-				n, ok := s.Integer()
-				d.ReasoningTokens = n
-				return ok
+				return scanCount(s, &d.ReasoningTokens)
 			}, detailsKnown)
 			u.Details = &d // allocates, once a stream: only its last usage has details
 			return ok
-		default:
-			return s.SkipValue()
 		}
-		if s.Null() {
-			return true
-		}
-		n, ok := s.Integer()
-		*dst = n
-		return ok
+		return s.SkipValue()
 	}, usageKnown)
 }
 

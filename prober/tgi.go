@@ -80,25 +80,17 @@ var (
 	detailKnown = []string{"generated_tokens", "prompt_tokens"}
 )
 
-// usageFields consumes a usage object's token counts into u.
-func usageFields(s *jsonscan.Scanner, u *Usage, known []string, promptKey, completionKey string) bool {
+// tgiDetails consumes the token counts of a TGI event's details into u.
+func tgiDetails(s *jsonscan.Scanner, u *Usage) bool {
 	return s.Object(func(key []byte) bool {
-		var dst *int
 		switch string(key) {
-		case promptKey:
-			dst = &u.PromptTokens
-		case completionKey:
-			dst = &u.CompletionTokens
-		default:
-			return s.SkipValue()
+		case "prompt_tokens":
+			return scanCount(s, &u.PromptTokens)
+		case "generated_tokens":
+			return scanCount(s, &u.CompletionTokens)
 		}
-		if s.Null() {
-			return true
-		}
-		n, ok := s.Integer()
-		*dst = n
-		return ok
-	}, known)
+		return s.SkipValue()
+	}, detailKnown)
 }
 
 // fastTGI decodes a TGI event; see fastOpenAI.
@@ -143,7 +135,7 @@ func fastTGI(data []byte, wantText bool) (out Chunk, ok bool) {
 				return true
 			}
 			hasDetails = true
-			return usageFields(&s, &details, detailKnown, "prompt_tokens", "generated_tokens")
+			return tgiDetails(&s, &details)
 		case "error":
 			v, _, ok := s.OptString()
 			if len(v) > 0 {

@@ -2,7 +2,8 @@ package render
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/inferno-llm/inferno/report"
 )
@@ -18,12 +19,7 @@ func workloadHeadlines(r *report.Report) []headline {
 	if s.ImagesSent > 0 {
 		h = append(h, headline{"Images sent", fmt.Sprintf("%d (%d bytes)", s.ImagesSent, s.ImageBytesSent)})
 	}
-	names := make([]string, 0, len(r.ByModel))
-	for name := range r.ByModel {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(r.ByModel)) {
 		m := r.ByModel[name]
 		h = append(h, headline{"Model " + name, fmt.Sprintf("%d requests, %.1f%% succeeded; TTFT p50 / p99 %s / %s; E2E p50 %s",
 			m.Summary.Requests, 100*m.Summary.SuccessRate, seconds(m.Stats.TTFT.P50), seconds(m.Stats.TTFT.P99), seconds(m.Stats.Latency.P50))})

@@ -3,7 +3,8 @@ package cli
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 
 	"github.com/inferno-llm/inferno/report"
 )
@@ -18,12 +19,7 @@ func printMixes(out io.Writer, r *report.Report) {
 	if s.ImagesSent > 0 {
 		fmt.Fprintf(out, "Images sent %d, %d bytes\n", s.ImagesSent, s.ImageBytesSent)
 	}
-	names := make([]string, 0, len(r.ByModel))
-	for name := range r.ByModel {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(r.ByModel)) {
 		m := r.ByModel[name]
 		fmt.Fprintf(out, "Model %s: %d requests, %d succeeded; TTFT p50 %.2f ms, p99 %.2f ms; E2E p50 %.2f ms; %.1f tok/s\n",
 			name, m.Summary.Requests, m.Summary.Successes, 1e3*m.Stats.TTFT.P50, 1e3*m.Stats.TTFT.P99,

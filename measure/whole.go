@@ -49,11 +49,11 @@ func (t *Target) readWhole(ctx context.Context, body io.Reader, res *result.Resu
 	// An embedding generates no tokens; the zero is the server's word
 	// where it gave usage.
 	res.ContentEvents, res.TokensFrom = 1, result.TokensFromEvents
-	if chunk.Usage != nil {
+	if u := chunk.Usage; u != nil {
 		res.TokensFrom = result.TokensFromUsage
-	}
-	if u := chunk.Usage; u != nil && u.PromptTokens > 0 {
-		res.InputTokens, res.InputTokensFrom = u.PromptTokens, result.TokensFromUsage
+		if u.PromptTokens > 0 {
+			res.InputTokens, res.InputTokensFrom = u.PromptTokens, result.TokensFromUsage
+		}
 	}
 	res.Outcome = result.Success
 }
